@@ -1,0 +1,146 @@
+"""create_app(settings): the FastAPI application with every module's routes, pages and static files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from dieuhanh import __version__
+from dieuhanh.core.db import Database, check_connection
+from dieuhanh.core.errors import DomainError, InvalidInput, NotAuthenticated
+from dieuhanh.core.warehouse import Warehouse, open_warehouse
+from dieuhanh.geo import reference
+from dieuhanh.orgs.service import LoginThrottle
+from dieuhanh.settings import Settings
+from dieuhanh.web.deps import csrf_protect
+from dieuhanh.web.templating import WEB_DIR, make_templates, render
+
+
+class UnknownProvince(InvalidInput):
+    pass
+
+
+def province_or_fail(code: str) -> reference.Unit:
+    province = reference.get_province(code)
+    if province is None:
+        raise UnknownProvince(
+            f"Mã tỉnh '{code}' không có trong danh mục 34 tỉnh, thành phố sau ngày 01/07/2025 "
+            "(ví dụ: 01 Hà Nội, 37 Ninh Bình, 79 TP. Hồ Chí Minh). Hãy sửa DIEUHANH_PROVINCE_CODE."
+        )
+    return province
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/healthz", "/open311/")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def create_app(
+    settings: Settings | None = None, *, database: Database | None = None, warehouse: Warehouse | None = None
+) -> FastAPI:
+    from dieuhanh.modules import MODULES
+
+    settings = settings or Settings()
+    province = province_or_fail(settings.province_code)
+    db = database or Database(settings.effective_database_url)
+    check_connection(db.engine)
+    wh = warehouse or open_warehouse(settings.effective_warehouse_url)
+
+    app = FastAPI(
+        title=f"dieuhanh — Trung tâm điều hành thông minh {province.name}",
+        version=__version__,
+        description="API của Trung tâm điều hành thông minh và kho dữ liệu dùng chung.",
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.warehouse = wh
+    app.state.province = province
+    app.state.nav = [item for m in MODULES for item in m.nav]
+    app.state.csrf_exempt_prefixes = tuple(p for m in MODULES for p in m.csrf_exempt_prefixes) or ("/\x00",)
+    app.state.templates = make_templates([m.templates for m in MODULES if m.templates])
+
+    def is_demo() -> bool:
+        from dieuhanh.demo.service import demo_loaded
+
+        return demo_loaded(db)
+
+    app.state.is_demo = is_demo
+    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.effective_secret_key,
+        session_cookie="dieuhanh_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/healthz", tags=["hệ thống"])
+    def healthz() -> dict[str, Any]:
+        check_connection(db.engine)
+        return {
+            "status": "ok",
+            "database": "postgresql" if db.kind == "postgresql" else "sqlite",
+            "warehouse": wh.kind,
+            "version": __version__,
+            "province": province.code,
+        }
+
+    for module in MODULES:
+        for router in module.routers:
+            app.include_router(router)
+
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if wants_json(request):
+            body: dict[str, Any] = {"detail": exc.message}
+            if exc.errors:
+                body["errors"] = [e.as_dict() for e in exc.errors]
+                body["error_count"] = len(exc.errors)
+            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+            return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        if isinstance(exc, NotAuthenticated) and request.method == "GET":
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return render(request, "web/error.html", {"message": exc.message, "status": exc.status_code},
+                      status_code=exc.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "Không tìm thấy trang hoặc tài nguyên yêu cầu.", 405: "Phương thức không được hỗ trợ."}
+        message = exc.detail if isinstance(exc.detail, str) and exc.status_code not in messages else messages.get(
+            exc.status_code, str(exc.detail)
+        )
+        if wants_json(request):
+            return JSONResponse({"detail": message}, status_code=exc.status_code, headers=exc.headers)
+        return render(request, "web/error.html", {"message": message, "status": exc.status_code},
+                      status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for err in exc.errors():
+            loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "form")]
+            errors.append({"field": ".".join(loc), "message": err.get("msg", "")})
+        detail = "Dữ liệu gửi lên không hợp lệ: " + "; ".join(
+            f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+        )
+        if wants_json(request):
+            return JSONResponse({"detail": detail, "errors": errors, "error_count": len(errors)}, status_code=422)
+        return render(request, "web/error.html", {"message": detail, "status": 422}, status_code=422)

@@ -1,0 +1,368 @@
+"""Command line: `dieuhanh up`, migrate, demo, users, tokens, units, geo."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import socket
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dieuhanh.core.errors import DomainError
+from dieuhanh.settings import Settings
+
+app = typer.Typer(help="Trung tâm điều hành thông minh — dieuhanh", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+users_app = typer.Typer(help="Quản lý người dùng", no_args_is_help=True)
+tokens_app = typer.Typer(help="Quản lý mã truy cập API", no_args_is_help=True)
+units_app = typer.Typer(help="Đơn vị hành chính", no_args_is_help=True)
+geo_app = typer.Typer(help="Dữ liệu địa lý (ranh giới xã, phường)", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(units_app, name="units")
+app.add_typer(geo_app, name="geo")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]Lỗi:[/] {message}")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors():
+    try:
+        yield
+    except DomainError as exc:
+        fail(exc.message)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _open_stores(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from dieuhanh.app import province_or_fail
+    from dieuhanh.core.bootstrap import bootstrap
+    from dieuhanh.core.db import Database, check_connection
+    from dieuhanh.core.migrate import upgrade
+    from dieuhanh.core.warehouse import open_warehouse
+
+    province_or_fail(settings.province_code)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    check_connection(db.engine)
+    if migrate:
+        upgrade(db.engine)
+        with db.session() as session:
+            bootstrap(session, province_code=settings.province_code)
+    wh = open_warehouse(settings.effective_warehouse_url)
+    return db, wh
+
+
+@contextmanager
+def _data_dir_lock(settings: Settings):
+    """One `dieuhanh up` per data directory: a second one would fight over the SQLite and DuckDB files."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "dieuhanh.lock"
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        pid = handle.read().strip() or "?"
+        handle.close()
+        fail(
+            f"Thư mục dữ liệu {settings.data_dir.resolve()} đang được một tiến trình `dieuhanh up` khác sử dụng "
+            f"(PID {pid}). Dừng tiến trình đó, hoặc đặt DIEUHANH_DATA_DIR khác."
+        )
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"Cổng {port} trên {host} đang được chương trình khác sử dụng. Chọn cổng khác: "
+                     f"dieuhanh up --port {port + 1}")
+            fail(f"Không mở được {host}:{port}: {exc.strerror}")
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cổng")] = 8000,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Không nạp tỉnh mẫu ở lần chạy đầu")] = False,
+) -> None:
+    """Cập nhật cơ sở dữ liệu, nạp tỉnh mẫu ở lần chạy đầu, rồi chạy ứng dụng web."""
+    import uvicorn
+
+    from dieuhanh.app import create_app
+    from dieuhanh.core.meta import get_meta, set_meta
+    from dieuhanh.demo.service import run_demo
+
+    settings = _settings()
+    with _errors(), _data_dir_lock(settings):
+        _check_port(host, port)
+        with console.status("Đang cập nhật cơ sở dữ liệu…"):
+            db, wh = _open_stores(settings)
+        console.print(f"[green]✓[/] Cơ sở dữ liệu: {db.kind}, kho dữ liệu: {wh.kind}")
+        with db.session() as session:
+            first_run = get_meta(session, "first_run_at") is None
+        if first_run and not no_demo:
+            console.print("Lần chạy đầu: nạp dữ liệu tỉnh mẫu (DỮ LIỆU MẪU, không phải số liệu chính thức)…")
+            ctx = run_demo(db, wh, settings)
+            _print_credentials(ctx.credentials, settings)
+        if first_run:
+            from dieuhanh.core.db import utcnow
+
+            with db.session() as session:
+                set_meta(session, "first_run_at", utcnow().isoformat())
+        application = create_app(settings, database=db, warehouse=wh)
+        console.print(f"[bold green]Trung tâm điều hành đang chạy tại http://{host}:{port}[/] (Ctrl+C để dừng)")
+        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+def _print_credentials(credentials: list[tuple[str, str, str]], settings: Settings) -> None:
+    if not credentials:
+        return
+    table = Table(title="Tài khoản mẫu (chỉ hiển thị một lần)")
+    for col in ("Tên đăng nhập", "Vai trò", "Mật khẩu"):
+        table.add_column(col)
+    for row in credentials:
+        table.add_row(*row)
+    console.print(table)
+    path = settings.data_dir / "demo-credentials.txt"
+    path.write_text("\n".join(f"{u}\t{r}\t{p}" for u, r, p in credentials) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    console.print(f"Đã lưu vào {path} (chỉ chủ sở hữu đọc được).")
+
+
+@app.command()
+def migrate() -> None:
+    """Tạo hoặc cập nhật lược đồ cơ sở dữ liệu (Alembic) và danh mục đơn vị, cơ quan."""
+    settings = _settings()
+    with _errors():
+        db, wh = _open_stores(settings)
+    console.print(f"[green]✓[/] Đã cập nhật cơ sở dữ liệu ({db.kind}) và kho dữ liệu ({wh.kind}).")
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Hạt giống ngẫu nhiên (cùng hạt giống → cùng dữ liệu)")] = 2025,
+    reset: Annotated[bool, typer.Option("--reset", help="XÓA TOÀN BỘ dữ liệu rồi nạp lại tỉnh mẫu")] = False,
+) -> None:
+    """Nạp dữ liệu tỉnh mẫu (đánh dấu là DỮ LIỆU MẪU trên giao diện)."""
+    from dieuhanh.core.bootstrap import bootstrap
+    from dieuhanh.demo.service import demo_loaded, reset_all, run_demo
+
+    settings = _settings()
+    with _errors():
+        db, wh = _open_stores(settings)
+        if reset:
+            reset_all(db, wh)
+            with db.session() as session:
+                bootstrap(session, province_code=settings.province_code)
+        elif demo_loaded(db):
+            fail("Dữ liệu mẫu đã được nạp. Dùng --reset để xóa toàn bộ và nạp lại.")
+        ctx = run_demo(db, wh, settings, seed=seed)
+    _print_credentials(ctx.credentials, settings)
+    console.print("[green]✓[/] Đã nạp tỉnh mẫu.")
+
+
+# ------------------------------------------------------------------------------------------------ users
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin | leader | analyst | officer")],
+    agency: Annotated[str | None, typer.Option(help="Mã cơ quan (bắt buộc với officer)")] = None,
+    full_name: Annotated[str, typer.Option(help="Họ và tên")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Đọc mật khẩu từ stdin")] = False,
+) -> None:
+    """Tạo người dùng. Không có --password-stdin: sinh mật khẩu và in ra một lần."""
+    from pydantic import ValidationError
+
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.orgs import service
+    from dieuhanh.orgs.schemas import UserIn
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    settings = _settings()
+    with _errors():
+        db, _ = _open_stores(settings)
+        try:
+            user_in = UserIn(username=username, role=role, agency_code=agency, full_name=full_name, password=password)
+        except ValidationError as exc:
+            fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        with db.session() as session:
+            user, pw = service.create_user(session, principal=SYSTEM, user_in=user_in)
+    console.print(f"[green]✓[/] Đã tạo người dùng [bold]{user.username}[/] ({role}).")
+    if not password_stdin:
+        console.print(f"Mật khẩu (chỉ hiển thị một lần): [bold]{pw}[/]")
+
+
+# ------------------------------------------------------------------------------------------------ tokens
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Option(help="Tên hệ thống hoặc ứng dụng")],
+    agency: Annotated[str | None, typer.Option(help="Mã cơ quan sở hữu")] = None,
+    scope: Annotated[list[str] | None, typer.Option(help="Phạm vi: read, datasets, publicservices, open311")] = None,
+) -> None:
+    """Tạo mã truy cập; chỉ in mã ra stdout (lưu ngay, không hiển thị lại)."""
+    from pydantic import ValidationError
+
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.orgs import service
+    from dieuhanh.orgs.schemas import TokenIn
+
+    settings = _settings()
+    with _errors():
+        db, _ = _open_stores(settings)
+        try:
+            token_in = TokenIn(name=name, agency_code=agency, scopes=scope or [])
+        except ValidationError as exc:
+            fail("; ".join(e["msg"] for e in exc.errors()))
+        with db.session() as session:
+            _token, secret = service.create_token(session, principal=SYSTEM, token_in=token_in)
+    print(secret)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """Liệt kê mã truy cập (không bao giờ hiện mã đầy đủ)."""
+    from dieuhanh.core.formatting import format_datetime
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.orgs import service
+
+    settings = _settings()
+    with _errors():
+        db, _ = _open_stores(settings)
+        with db.session() as session:
+            tokens = service.list_tokens(session, principal=SYSTEM)
+    table = Table()
+    for col in ("ID", "Tên", "Tiền tố", "Cơ quan", "Phạm vi", "Dùng gần nhất", "Trạng thái"):
+        table.add_column(col)
+    for t in tokens:
+        state = "đã thu hồi" if t.revoked_at else ("hết hạn" if not t.is_active else "hiệu lực")
+        table.add_row(str(t.id), t.name, t.prefix + "…", t.agency_code or "—", ",".join(t.scopes),
+                      format_datetime(t.last_used_at), state)
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Thu hồi mã truy cập: các yêu cầu dùng mã này bị từ chối ngay."""
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.orgs import service
+
+    settings = _settings()
+    with _errors():
+        db, _ = _open_stores(settings)
+        with db.session() as session:
+            token = service.revoke_token(session, principal=SYSTEM, token_id=token_id)
+    console.print(f"[green]✓[/] Đã thu hồi mã {token.id} ({token.name}).")
+
+
+# ------------------------------------------------------------------------------------------------ units
+
+
+@units_app.command("list")
+def units_list(level: Annotated[str | None, typer.Option(help="province | commune")] = None) -> None:
+    """Liệt kê đơn vị hành chính của tỉnh (mã thống kê chính thức)."""
+    from dieuhanh.geo import service
+
+    settings = _settings()
+    with _errors():
+        db, _ = _open_stores(settings)
+        with db.session() as session:
+            units = service.list_units(session, level=level)
+            rows = [(u.code, u.name, u.type) for u in units]
+    table = Table(title=f"{len(rows)} đơn vị")
+    for col in ("Mã", "Tên", "Loại"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+@units_app.command("resolve")
+def units_resolve(address: Annotated[str, typer.Argument(metavar="ADDRESS")]) -> None:
+    """Xác định xã, phường hiện nay từ một địa chỉ (kể cả tên trước 01/07/2025)."""
+    from dieuhanh.app import province_or_fail
+    from dieuhanh.geo import service
+
+    settings = _settings()
+    with _errors():
+        province_or_fail(settings.province_code)
+        result = service.resolve(province_code=settings.province_code, address=address)
+    if result.code:
+        # Plain tab-separated output so scripts can read it (rich would expand the tabs).
+        print(f"{result.code}\t{result.name}\t{result.matched_from}\t{result.confidence:.2f}")
+        return
+    if result.candidates:
+        console.print(result.message)
+        for c in result.candidates:
+            print(f"{c.code}\t{c.name}")
+        raise typer.Exit(2)
+    fail(result.message or "Không xác định được xã, phường.", code=3)
+
+
+# ------------------------------------------------------------------------------------------------ geo
+
+
+@geo_app.command("import-boundaries")
+def geo_import_boundaries(file: Annotated[Path, typer.Argument(metavar="FILE.geojson", exists=True,
+                                                               dir_okay=False)]) -> None:
+    """Thay ranh giới xã, phường bằng tệp GeoJSON chính thức của tỉnh (khớp theo mã hoặc tên)."""
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.geo import service
+
+    settings = _settings()
+    with _errors():
+        try:
+            geojson = json.loads(file.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            fail(f"Tệp {file} không phải GeoJSON hợp lệ: {exc}")
+        db, _ = _open_stores(settings)
+        with db.session() as session:
+            result = service.import_boundaries(session, principal=SYSTEM, geojson=geojson,
+                                               province_code=settings.province_code, source=file.name)
+    console.print(f"[green]✓[/] Đã nhập ranh giới {result.matched} xã, phường.")
+    if result.unmatched:
+        console.print(f"[yellow]{len(result.unmatched)} đối tượng không khớp xã, phường nào:[/]")
+        for item in result.unmatched:
+            console.print(f"  - {item}")
+    if result.missing:
+        console.print(f"[yellow]{len(result.missing)} xã, phường chưa có ranh giới:[/] {', '.join(result.missing)}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""What a domain module exposes to the core (the one extension point; see modules.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    permission: str  # shown to principals allowed this action (core.security.allowed)
+    section: str = "Điều hành"
+    icon: str = "•"
+
+
+@dataclass
+class Module:
+    name: str
+    routers: list[APIRouter] = field(default_factory=list)
+    nav: list[NavItem] = field(default_factory=list)
+    templates: Path | None = None
+    # demo(context) adds this module's demo data; run in list order by `dieuhanh demo`.
+    demo: Callable[[Any], None] | None = None
+    # Path prefixes whose unsafe requests do not use the session cookie (token or API-key callers only).
+    csrf_exempt_prefixes: tuple[str, ...] = ()

@@ -1,0 +1,202 @@
+"""Identity and authorisation.
+
+One authorisation function per named action (see CKAN's logic/auth): every write calls
+``authorize(principal, "agency.update", target)`` before it touches anything, whether it comes from a page,
+the JSON API or the CLI. A permission is a name you can grep for and test in a role × action matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from dieuhanh.core.errors import NotAuthenticated, PermissionDenied
+
+ROLES = ("admin", "leader", "analyst", "officer")
+ROLE_LABELS = {
+    "admin": "Quản trị hệ thống",
+    "leader": "Lãnh đạo",
+    "analyst": "Chuyên viên phân tích",
+    "officer": "Cán bộ cơ quan",
+}
+# Token scopes: what a system may do with its token.
+SCOPES = {
+    "read": "Đọc mọi dữ liệu như lãnh đạo (màn hình điều hành, công cụ BI)",
+    "datasets": "Khai báo và nạp dữ liệu của cơ quan mình",
+    "publicservices": "Đồng bộ thủ tục, hồ sơ TTHC",
+    "open311": "Gửi và đọc phản ánh qua Open311",
+}
+
+_hasher = PasswordHash((Argon2Hasher(),))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return _hasher.verify(password, password_hash)
+    except Exception:
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+TOKEN_PREFIX = "dh_"
+
+
+def generate_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits: a fast hash is enough (no dictionary to attack), and lookup is by hash.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a signed-in user, a system with a token, or the anonymous public."""
+
+    kind: str  # "user" | "token" | "anonymous" | "system"
+    id: int | None = None
+    name: str = "anonymous"
+    role: str | None = None
+    agency_code: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def actor(self) -> str:
+        """The audit log's name for this principal."""
+        if self.kind == "user":
+            return f"user:{self.name}"
+        if self.kind == "token":
+            return f"token:{self.id}:{self.name}"
+        return self.kind
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind != "anonymous"
+
+    def has_role(self, *roles: str) -> bool:
+        return self.kind in ("user", "system") and self.role in roles
+
+    def has_scope(self, scope: str) -> bool:
+        return self.kind == "token" and scope in self.scopes
+
+    def can_read_all(self) -> bool:
+        """Leaders, admins, analysts and read-scoped tokens see everything an official sees."""
+        return self.has_role("admin", "leader", "analyst") or self.has_scope("read")
+
+
+ANONYMOUS = Principal(kind="anonymous")
+# The CLI runs on the server with the operator's rights (like `manage.py` elsewhere).
+SYSTEM = Principal(kind="system", name="cli", role="admin")
+
+
+Rule = Callable[[Principal, Any], bool]
+RULES: dict[str, Rule] = {}
+
+
+def rule(action: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        if action in RULES:
+            raise RuntimeError(f"permission {action} registered twice")
+        RULES[action] = fn
+        return fn
+
+    return register
+
+
+def _target_agency(target: Any) -> str | None:
+    if target is None:
+        return None
+    if isinstance(target, str):
+        return target
+    return getattr(target, "agency_code", None) or getattr(target, "owner_agency", None) or getattr(
+        target, "code", None
+    )
+
+
+def acts_for_agency(principal: Principal, target: Any) -> bool:
+    """An officer (or an agency token) acts only for its own agency."""
+    agency = _target_agency(target)
+    return principal.agency_code is not None and agency is not None and principal.agency_code == agency
+
+
+def authorize(principal: Principal, action: str, target: Any = None) -> None:
+    check = RULES.get(action)
+    if check is None:
+        raise RuntimeError(f"unknown permission {action!r}")
+    if check(principal, target):
+        return
+    if not principal.is_authenticated:
+        raise NotAuthenticated("Bạn cần đăng nhập để thực hiện thao tác này.")
+    raise PermissionDenied("Bạn không có quyền thực hiện thao tác này.")
+
+
+def allowed(principal: Principal, action: str, target: Any = None) -> bool:
+    check = RULES.get(action)
+    return bool(check and check(principal, target))
+
+
+# --- foundation permissions -------------------------------------------------------------------------
+
+@rule("user.manage")
+def _user_manage(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin")
+
+
+@rule("user.change_own_password")
+def _user_own_password(p: Principal, target: Any) -> bool:
+    return p.kind == "user" and target is not None and getattr(target, "id", None) == p.id
+
+
+@rule("token.manage")
+def _token_manage(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin")
+
+
+@rule("audit.read")
+def _audit_read(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin")
+
+
+@rule("agency.create")
+def _agency_create(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin")
+
+
+@rule("agency.update")
+def _agency_update(p: Principal, target: Any) -> bool:
+    return p.has_role("admin") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+@rule("geo.import_boundaries")
+def _geo_import(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin")
+
+
+@rule("officials.read")
+def _officials_read(p: Principal, _t: Any) -> bool:
+    """Pages only officials see (anything behind login)."""
+    return p.kind in ("user", "system") or p.has_scope("read")
+
+
+@rule("public.read")
+def _public_read(_p: Principal, _t: Any) -> bool:
+    return True

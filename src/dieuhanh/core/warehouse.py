@@ -1,0 +1,377 @@
+"""The warehouse: one table per dataset, each row tagged with its load batch (``_batch_id``).
+
+Two engines behind one small interface: DuckDB (embedded default) and PostgreSQL (schema ``warehouse``).
+SQL given to ``query`` is written in DuckDB's dialect and translated by sqlglot for PostgreSQL.
+
+DuckDB lets one process at a time open a database file for writing. This class therefore opens a connection
+per unit of work and closes it at once, so that ``dieuhanh ingest`` or ``dieuhanh indicators compute`` can
+write while the server runs; when the file is held by another process for longer than ``busy_timeout`` the
+caller gets ``WarehouseBusy`` with a clear message rather than a lock error.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import sqlglot
+
+from dieuhanh.core.errors import DomainError, InvalidInput
+
+BATCH_COLUMN = "_batch_id"
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class WarehouseBusy(DomainError):
+    status_code = 503
+
+
+class QueryTimeout(DomainError):
+    status_code = 408
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise InvalidInput(
+            f"Tên bảng dữ liệu '{name}' không hợp lệ: chỉ dùng chữ thường không dấu, số và dấu gạch dưới, "
+            "bắt đầu bằng chữ cái, tối đa 63 ký tự."
+        )
+    return name
+
+
+class Warehouse(Protocol):
+    kind: str
+
+    def append(self, dataset: str, table: pa.Table, batch_id: str) -> int: ...
+    def replace(self, dataset: str, table: pa.Table, batch_id: str) -> int: ...
+    def drop_batch(self, dataset: str, batch_id: str) -> int: ...
+    def drop_dataset(self, dataset: str) -> None: ...
+    def table_exists(self, dataset: str) -> bool: ...
+    def query(
+        self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
+        max_rows: int | None = None,
+    ) -> pa.Table: ...
+
+
+def _sql_type(arrow_type: pa.DataType, dialect: str) -> str:
+    if pa.types.is_boolean(arrow_type):
+        return "BOOLEAN"
+    if pa.types.is_integer(arrow_type):
+        return "BIGINT"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "DOUBLE" if dialect == "duckdb" else "DOUBLE PRECISION"
+    if pa.types.is_date(arrow_type):
+        return "DATE"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMP"
+    return "VARCHAR" if dialect == "duckdb" else "TEXT"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------------------------------------- DuckDB
+
+
+class DuckDBWarehouse:
+    kind = "duckdb"
+    # One process-wide lock per file: DuckDB refuses two connections to one file with different
+    # configurations (read-only vs read-write) inside one process.
+    _locks: dict[str, threading.RLock] = {}
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0):
+        self.path = str(Path(path).resolve())
+        self.busy_timeout = busy_timeout
+        self._lock = self._locks.setdefault(self.path, threading.RLock())
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with self._connect():
+            pass
+
+    @contextmanager
+    def _connect(self, read_only: bool = False) -> Iterator[Any]:
+        import duckdb
+
+        deadline = time.monotonic() + self.busy_timeout
+        with self._lock:
+            while True:
+                try:
+                    config: dict[str, str | bool | int | float | list[str]] = (
+                        {"enable_external_access": False} if read_only else {}
+                    )
+                    conn = duckdb.connect(self.path, read_only=read_only, config=config)
+                    break
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower():
+                        raise
+                    if time.monotonic() > deadline:
+                        raise WarehouseBusy(
+                            f"Kho dữ liệu ({self.path}) đang được một tiến trình khác ghi. "
+                            "Hãy thử lại sau ít phút."
+                        ) from exc
+                    time.sleep(0.1)
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+    def table_exists(self, dataset: str) -> bool:
+        with self._connect() as conn:
+            return self._exists(conn, dataset)
+
+    @staticmethod
+    def _exists(conn: Any, dataset: str) -> bool:
+        row = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema='main' AND table_name=?",
+            [dataset],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _prepare(self, conn: Any, dataset: str, table: pa.Table) -> None:
+        if not self._exists(conn, dataset):
+            cols = ", ".join(f"{_quote(f.name)} {_sql_type(f.type, 'duckdb')}" for f in table.schema)
+            conn.execute(
+                f"CREATE TABLE {_quote(dataset)} ({cols}{', ' if cols else ''}{BATCH_COLUMN} VARCHAR NOT NULL)"
+            )
+            return
+        existing = {r[0] for r in conn.execute(f"DESCRIBE {_quote(dataset)}").fetchall()}
+        for f in table.schema:
+            if f.name not in existing:
+                conn.execute(
+                    f"ALTER TABLE {_quote(dataset)} ADD COLUMN {_quote(f.name)} {_sql_type(f.type, 'duckdb')}"
+                )
+
+    def _insert(self, conn: Any, dataset: str, table: pa.Table, batch_id: str) -> int:
+        conn.register("_incoming", table)
+        try:
+            conn.execute(
+                f"INSERT INTO {_quote(dataset)} BY NAME SELECT *, ? AS {BATCH_COLUMN} FROM _incoming",
+                [batch_id],
+            )
+        finally:
+            conn.unregister("_incoming")
+        return table.num_rows
+
+    def append(self, dataset: str, table: pa.Table, batch_id: str) -> int:
+        check_name(dataset)
+        with self._connect() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                self._prepare(conn, dataset, table)
+                n = self._insert(conn, dataset, table, batch_id)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return n
+
+    def replace(self, dataset: str, table: pa.Table, batch_id: str) -> int:
+        check_name(dataset)
+        with self._connect() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                self._prepare(conn, dataset, table)
+                conn.execute(f"DELETE FROM {_quote(dataset)}")
+                n = self._insert(conn, dataset, table, batch_id)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return n
+
+    def drop_batch(self, dataset: str, batch_id: str) -> int:
+        check_name(dataset)
+        with self._connect() as conn:
+            if not self._exists(conn, dataset):
+                return 0
+            row = conn.execute(
+                f"DELETE FROM {_quote(dataset)} WHERE {BATCH_COLUMN} = ? RETURNING 1", [batch_id]
+            ).fetchall()
+            return len(row)
+
+    def drop_dataset(self, dataset: str) -> None:
+        check_name(dataset)
+        with self._connect() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {_quote(dataset)}")
+
+    def query(
+        self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
+        max_rows: int | None = None,
+    ) -> pa.Table:
+        with self._connect(read_only=True) as conn:
+            timer = threading.Timer(timeout, conn.interrupt) if timeout else None
+            if timer:
+                timer.start()
+            try:
+                relation = conn.sql(sql, params=list(params) if params else None)
+                if relation is None:
+                    return pa.table({})
+                if max_rows is not None:
+                    reader = relation.to_arrow_reader(max(1, min(max_rows + 1, 100_000)))
+                    batches, count = [], 0
+                    for batch in reader:
+                        batches.append(batch)
+                        count += batch.num_rows
+                        if count > max_rows:
+                            break
+                    return pa.Table.from_batches(batches, schema=reader.schema).slice(0, max_rows + 1)
+                return relation.to_arrow_table()
+            except Exception as exc:
+                if timer and not timer.is_alive() and "interrupt" in str(exc).lower():
+                    raise QueryTimeout(f"Truy vấn chạy quá {timeout:g} giây và đã bị dừng.") from exc
+                raise
+            finally:
+                if timer:
+                    timer.cancel()
+
+
+# ---------------------------------------------------------------------------------------------- PostgreSQL
+
+
+class PostgresWarehouse:
+    kind = "postgresql"
+
+    def __init__(self, url: str, *, schema: str = "warehouse"):
+        self.dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        self.schema = schema
+        with self._connect() as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        import psycopg
+
+        with psycopg.connect(self.dsn) as conn:
+            yield conn
+
+    def _t(self, dataset: str) -> str:
+        return f"{_quote(self.schema)}.{_quote(dataset)}"
+
+    def _exists(self, conn: Any, dataset: str) -> bool:
+        row = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema=%s AND table_name=%s",
+            [self.schema, dataset],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def table_exists(self, dataset: str) -> bool:
+        with self._connect() as conn:
+            return self._exists(conn, dataset)
+
+    def _prepare(self, conn: Any, dataset: str, table: pa.Table) -> None:
+        if not self._exists(conn, dataset):
+            cols = ", ".join(f"{_quote(f.name)} {_sql_type(f.type, 'postgres')}" for f in table.schema)
+            conn.execute(
+                f"CREATE TABLE {self._t(dataset)} ({cols}{', ' if cols else ''}{BATCH_COLUMN} TEXT NOT NULL)"
+            )
+            conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {_quote('ix_' + dataset[:50] + '_batch')} "
+                f"ON {self._t(dataset)} ({BATCH_COLUMN})"
+            )
+            return
+        existing = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema=%s AND table_name=%s",
+                [self.schema, dataset],
+            ).fetchall()
+        }
+        for f in table.schema:
+            if f.name not in existing:
+                conn.execute(
+                    f"ALTER TABLE {self._t(dataset)} ADD COLUMN {_quote(f.name)} {_sql_type(f.type, 'postgres')}"
+                )
+
+    def _insert(self, conn: Any, dataset: str, table: pa.Table, batch_id: str) -> int:
+        names = [*table.column_names, BATCH_COLUMN]
+        cols = ", ".join(_quote(n) for n in names)
+        with conn.cursor() as cur, cur.copy(f"COPY {self._t(dataset)} ({cols}) FROM STDIN") as copy:
+            for batch in table.to_batches(max_chunksize=50_000):
+                columns = [c.to_pylist() for c in batch.columns]
+                for i in range(batch.num_rows):
+                    copy.write_row([c[i] for c in columns] + [batch_id])
+        return table.num_rows
+
+    def append(self, dataset: str, table: pa.Table, batch_id: str) -> int:
+        check_name(dataset)
+        with self._connect() as conn, conn.transaction():
+            self._prepare(conn, dataset, table)
+            return self._insert(conn, dataset, table, batch_id)
+
+    def replace(self, dataset: str, table: pa.Table, batch_id: str) -> int:
+        check_name(dataset)
+        with self._connect() as conn, conn.transaction():
+            self._prepare(conn, dataset, table)
+            conn.execute(f"DELETE FROM {self._t(dataset)}")
+            return self._insert(conn, dataset, table, batch_id)
+
+    def drop_batch(self, dataset: str, batch_id: str) -> int:
+        check_name(dataset)
+        with self._connect() as conn, conn.transaction():
+            if not self._exists(conn, dataset):
+                return 0
+            cur = conn.execute(f"DELETE FROM {self._t(dataset)} WHERE {BATCH_COLUMN} = %s", [batch_id])
+            return cur.rowcount
+
+    def drop_dataset(self, dataset: str) -> None:
+        check_name(dataset)
+        with self._connect() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {self._t(dataset)}")
+
+    def translate(self, sql: str, *, has_params: bool = False) -> str:
+        """DuckDB dialect -> PostgreSQL, with ``?`` placeholders turned into ``%s``.
+
+        With parameters psycopg reads ``%`` as a placeholder marker, so literal percent signs in strings
+        (``LIKE '%x%'``) are doubled first.
+        """
+        trees = sqlglot.parse(sql, read="duckdb")
+        if len(trees) != 1 or trees[0] is None:
+            raise InvalidInput("Chỉ được chạy một câu lệnh SQL.")
+        tree = trees[0]
+        if has_params:
+            for lit in tree.find_all(sqlglot.exp.Literal):
+                if lit.is_string and "%" in lit.this:
+                    lit.set("this", lit.this.replace("%", "%%"))
+        return tree.sql(dialect="postgres")
+
+    def query(
+        self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
+        max_rows: int | None = None,
+    ) -> pa.Table:
+        import psycopg
+
+        pg_sql = self.translate(sql, has_params=bool(params))
+        with self._connect() as conn:
+            conn.execute("BEGIN READ ONLY")
+            conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
+            if timeout:
+                conn.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(pg_sql, list(params) if params else None)
+                    names = [d.name for d in cur.description or []]
+                    rows = cur.fetchmany(max_rows + 1) if max_rows is not None else cur.fetchall()
+            except psycopg.errors.QueryCanceled as exc:
+                raise QueryTimeout(f"Truy vấn chạy quá {timeout:g} giây và đã bị dừng.") from exc
+            finally:
+                conn.rollback()
+        return pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows]) if rows else pa.table(
+            {n: pa.array([], pa.string()) for n in names}
+        )
+
+
+def open_warehouse(url: str) -> Warehouse:
+    if url.startswith("duckdb:///"):
+        return DuckDBWarehouse(url[len("duckdb:///"):])
+    if url.startswith("postgresql"):
+        return PostgresWarehouse(url)
+    scheme = url.split("://")[0]
+    raise InvalidInput(
+        f"WAREHOUSE_URL không hợp lệ: chỉ hỗ trợ duckdb:///đường/dẫn hoặc postgresql://… (đã nhận: {scheme}://…)"
+    )

@@ -1,0 +1,106 @@
+"""The demo province: users in every role, then each module's demo generator (modules.py order)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dieuhanh.core import audit
+from dieuhanh.core.db import Database
+from dieuhanh.core.meta import get_meta, set_meta
+from dieuhanh.core.security import SYSTEM, Principal
+from dieuhanh.core.warehouse import Warehouse
+from dieuhanh.orgs import service as orgs_service
+from dieuhanh.orgs.models import User
+from dieuhanh.orgs.schemas import UserIn
+from dieuhanh.settings import Settings
+
+DEMO_META_KEY = "demo_loaded"
+
+# One user per role; officers of a department and of a commune People's Committee.
+DEMO_USERS: list[tuple[str, str, str | None, str]] = [
+    ("admin", "admin", None, "Quản trị hệ thống (mẫu)"),
+    ("lanhdao", "leader", None, "Lãnh đạo UBND tỉnh (mẫu)"),
+    ("phantich", "analyst", None, "Chuyên viên phân tích dữ liệu (mẫu)"),
+    ("canbo.syt", "officer", "SYT", "Cán bộ Sở Y tế (mẫu)"),
+    ("canbo.phuly", "officer", "UBND13285", "Cán bộ UBND phường Phủ Lý (mẫu)"),
+]
+
+
+@dataclass
+class DemoContext:
+    session: Session
+    warehouse: Warehouse
+    settings: Settings
+    rng: random.Random
+    principal: Principal = SYSTEM
+    credentials: list[tuple[str, str, str]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+_demo_cache: dict[str, bool] = {}
+
+
+def demo_loaded(db: Database) -> bool:
+    """Whether the demo province is loaded (cached: it changes only through `dieuhanh demo`)."""
+    if db.url not in _demo_cache:
+        with db.session() as session:
+            _demo_cache[db.url] = get_meta(session, DEMO_META_KEY) is not None
+    return _demo_cache[db.url]
+
+
+def run_demo(db: Database, warehouse: Warehouse, settings: Settings, *, seed: int = 2025) -> DemoContext:
+    """Loads the demo province in one transaction of the operational database."""
+    from dieuhanh.modules import MODULES
+
+    with db.session() as session:
+        ctx = DemoContext(session=session, warehouse=warehouse, settings=settings, rng=random.Random(seed))
+        existing = set(session.scalars(select(User.username)))
+        for username, role, agency, full_name in DEMO_USERS:
+            if username in existing:
+                continue
+            agency_code = agency if agency and _agency_exists(session, agency) else None
+            if role == "officer" and agency_code is None:
+                continue  # another province's demo has no such agency
+            _user, password = orgs_service.create_user(
+                session, principal=SYSTEM,
+                user_in=UserIn(username=username, role=role, agency_code=agency_code, full_name=full_name),
+            )
+            ctx.credentials.append((username, role, password))
+        for module in MODULES:
+            if module.demo is not None:
+                module.demo(ctx)
+        set_meta(session, DEMO_META_KEY, str(seed))
+        audit.record(session, actor=SYSTEM.actor, action="demo.load", entity_type="demo", after={"seed": seed})
+    _demo_cache[db.url] = True
+    return ctx
+
+
+def _agency_exists(session: Session, code: str) -> bool:
+    from dieuhanh.orgs.models import Agency
+
+    return session.get(Agency, code) is not None
+
+
+def reset_all(db: Database, warehouse: Warehouse) -> None:
+    """Deletes every row of the operational database and every warehouse table (demo --reset)."""
+    from dieuhanh.core.db import Base
+
+    with db.session() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+    for name in _warehouse_tables(warehouse):
+        warehouse.drop_dataset(name)
+    _demo_cache.pop(db.url, None)
+
+
+def _warehouse_tables(warehouse: Warehouse) -> list[str]:
+    if warehouse.kind == "duckdb":
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    else:
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    return [str(v) for v in warehouse.query(sql).column(0).to_pylist()]

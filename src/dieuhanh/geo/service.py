@@ -1,0 +1,140 @@
+"""Administrative units of the configured province: reference list, search, address resolution, boundaries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from dieuhanh.core import audit
+from dieuhanh.core.errors import InvalidInput, NotFound
+from dieuhanh.core.security import Principal, authorize
+from dieuhanh.geo import boundaries, reference
+from dieuhanh.geo.models import AdminUnit
+
+
+def sync_units(session: Session, *, province_code: str) -> int:
+    """Make the unit table match the packaged official list for the province; idempotent. Returns new units."""
+    province = reference.get_province(province_code)
+    if province is None:
+        raise InvalidInput(f"Mã tỉnh '{province_code}' không có trong danh mục đơn vị hành chính.")
+    wanted = [province, *reference.communes_of(province_code)]
+    existing = {u.code: u for u in session.scalars(select(AdminUnit))}
+    created = 0
+    for unit in wanted:
+        row = existing.get(unit.code)
+        if row is None:
+            session.add(
+                AdminUnit(
+                    code=unit.code, name=unit.name, type=unit.type, level=unit.level,
+                    parent_code=unit.parent_code, search_name=reference.normalize(unit.name),
+                )
+            )
+            created += 1
+        elif row.name != unit.name:
+            row.name, row.search_name = unit.name, reference.normalize(unit.name)
+    if created:
+        audit.record(
+            session, actor="system", action="unit.sync", entity_type="admin_unit", entity_id=province_code,
+            after={"created": created, "source": reference.source()},
+        )
+    session.flush()
+    if province_code == "37" and not session.scalar(
+        select(AdminUnit.code).where(AdminUnit.boundary.is_not(None)).limit(1)
+    ):
+        path = boundaries.packaged_boundaries_path()
+        _apply_boundaries(
+            session, json.loads(path.read_text(encoding="utf-8")), province_code,
+            source="Dữ liệu ranh giới mẫu 2025 (Vietnamese Provinces Database, MIT)",
+        )
+    return created
+
+
+def list_units(session: Session, *, level: str | None = None, q: str | None = None) -> list[AdminUnit]:
+    query = select(AdminUnit)
+    if level:
+        if level not in ("province", "commune"):
+            raise InvalidInput("Tham số level phải là 'province' hoặc 'commune'.")
+        query = query.where(AdminUnit.level == level)
+    if q:
+        needle = reference.normalize(q)
+        query = query.where(or_(AdminUnit.search_name.contains(needle), AdminUnit.code.startswith(q.strip())))
+    return list(session.scalars(query.order_by(AdminUnit.level.desc(), AdminUnit.code)))
+
+
+def get_unit(session: Session, code: str) -> AdminUnit:
+    unit = session.get(AdminUnit, code)
+    if unit is None:
+        raise NotFound(f"Không có đơn vị hành chính mã '{code}' trong tỉnh.")
+    return unit
+
+
+def communes(session: Session) -> list[AdminUnit]:
+    return list_units(session, level="commune")
+
+
+def resolve(*, province_code: str, address: str) -> reference.Resolution:
+    if not address or not address.strip():
+        raise InvalidInput("Hãy nhập địa chỉ cần tra cứu.")
+    if len(address) > 500:
+        raise InvalidInput("Địa chỉ quá dài (tối đa 500 ký tự).")
+    return reference.resolve_address(province_code, address)
+
+
+@dataclass
+class BoundaryImport:
+    matched: int
+    unmatched: list[str]
+    missing: list[str]
+
+
+def _apply_boundaries(session: Session, geojson: dict, province_code: str, *, source: str) -> BoundaryImport:
+    match = boundaries.match_features(geojson, province_code)
+    if not match.matched:
+        raise InvalidInput(
+            "Không đối chiếu được đối tượng nào trong tệp với xã, phường của tỉnh (theo mã hoặc tên). "
+            + ("Không khớp: " + "; ".join(match.unmatched[:10]) if match.unmatched else "")
+        )
+    units = {u.code: u for u in session.scalars(select(AdminUnit).where(AdminUnit.level == "commune"))}
+    for unit in units.values():  # replace, never mix two sources of boundaries
+        unit.boundary, unit.boundary_source = None, None
+    for code, feature in match.matched.items():
+        if code in units:
+            units[code].boundary = json.dumps(feature["geometry"], separators=(",", ":"))
+            units[code].boundary_source = source
+    missing = sorted(set(units) - set(match.matched))
+    return BoundaryImport(matched=len(match.matched), unmatched=match.unmatched, missing=missing)
+
+
+def import_boundaries(
+    session: Session, *, principal: Principal, geojson: dict, province_code: str, source: str
+) -> BoundaryImport:
+    authorize(principal, "geo.import_boundaries")
+    result = _apply_boundaries(session, geojson, province_code, source=source)
+    audit.record(
+        session, actor=principal.actor, action="geo.import_boundaries", entity_type="admin_unit",
+        entity_id=province_code,
+        after={"matched": result.matched, "unmatched": len(result.unmatched), "source": source},
+    )
+    return result
+
+
+def boundaries_geojson(session: Session) -> dict:
+    """Communes with their boundaries as a FeatureCollection for the map (code and name properties)."""
+    features = []
+    for unit in session.scalars(
+        select(AdminUnit).where(AdminUnit.level == "commune", AdminUnit.boundary.is_not(None)).order_by(
+            AdminUnit.code
+        )
+    ):
+        features.append(
+            {
+                "type": "Feature",
+                "id": unit.code,
+                "properties": {"code": unit.code, "name": unit.name},
+                "geometry": json.loads(unit.boundary or "null"),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,8 @@
+"""The explicit list of domain modules the application loads, in order (no magic discovery)."""
+
+from dieuhanh.core.plugin import Module
+from dieuhanh.geo.module import MODULE as GEO
+from dieuhanh.orgs.module import MODULE as ORGS
+from dieuhanh.web.module import MODULE as WEB
+
+MODULES: list[Module] = [WEB, GEO, ORGS]

@@ -1,0 +1,16 @@
+from pathlib import Path
+
+from dieuhanh.core.plugin import Module, NavItem
+from dieuhanh.orgs import api, views
+
+MODULE = Module(
+    name="orgs",
+    routers=[api.router, views.router],
+    nav=[
+        NavItem("Cơ quan, đơn vị", "/agencies", "public.read", section="Danh mục", icon="🏛"),
+        NavItem("Người dùng", "/admin/users", "user.manage", section="Quản trị", icon="👤"),
+        NavItem("Mã truy cập API", "/admin/tokens", "token.manage", section="Quản trị", icon="🔑"),
+        NavItem("Nhật ký thay đổi", "/admin/audit", "audit.read", section="Quản trị", icon="📜"),
+    ],
+    templates=Path(__file__).parent / "templates",
+)

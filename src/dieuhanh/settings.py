@@ -1,0 +1,72 @@
+"""Settings from the environment (prefix ``DIEUHANH_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIEUHANH_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    warehouse_url: str | None = None
+    province_code: str = "37"
+    secret_key: str | None = None
+    # Public base URL used to build absolute links (open data, DCAT). Empty: the request's own address.
+    public_base_url: str | None = None
+    max_upload_mb: int = 200
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    session_max_age_seconds: int = 8 * 3600
+    query_timeout_seconds: float = 10.0
+    query_max_rows: int = 10_000
+    # Cookies marked Secure (set to true behind HTTPS in production).
+    secure_cookies: bool = False
+    scheduler_enabled: bool = True
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dieuhanh.db').resolve()}"
+
+    @cached_property
+    def effective_warehouse_url(self) -> str:
+        if self.warehouse_url:
+            return self.warehouse_url
+        return f"duckdb:///{(self.data_dir / 'warehouse.duckdb').resolve()}"
+
+    @property
+    def database_kind(self) -> str:
+        return "postgresql" if self.effective_database_url.startswith("postgresql") else "sqlite"
+
+    @property
+    def warehouse_kind(self) -> str:
+        return "postgresql" if self.effective_warehouse_url.startswith("postgresql") else "duckdb"
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The configured key, or one generated once into DATA_DIR and kept there."""
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,105 @@
+"""Sign-in, sign-out, the home page and the user's own account page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+
+from dieuhanh.core.errors import DomainError
+from dieuhanh.geo.models import AdminUnit
+from dieuhanh.orgs import service as orgs_service
+from dieuhanh.orgs.models import Agency
+from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
+from dieuhanh.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the login form cannot be used as an open redirect."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, principal: CurrentPrincipal, next: str = "/") -> Response:
+    if principal.kind == "user":
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "web/login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request, db: DB,
+    username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    settings = request.app.state.settings
+    throttle: orgs_service.LoginThrottle = request.app.state.login_throttle
+    ip = request.client.host if request.client else "unknown"
+    try:
+        throttle.check(ip)
+        if not username or not password:
+            raise DomainError("Hãy nhập tên đăng nhập và mật khẩu.", status_code=422)
+        user = orgs_service.authenticate(
+            db, username=username, password=password,
+            max_failures=settings.login_max_failures, lockout_seconds=settings.login_lockout_seconds,
+        )
+    except DomainError as exc:
+        if exc.status_code == 401:
+            throttle.fail(ip)
+        db.commit()  # keep the failure count even though the request fails
+        return render(request, "web/login.html", {"error": exc.message, "username": username,
+                                                  "next": _safe_next(next)}, status_code=exc.status_code)
+    csrf = request.session.get("csrf")
+    request.session.clear()  # new session on sign-in (no fixation)
+    request.session.update({"user_id": user.id, "pw": user.password_hash[-12:], "csrf": csrf})
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, db: DB, principal: CurrentPrincipal) -> HTMLResponse:
+    communes = db.scalar(select(func.count()).select_from(AdminUnit).where(AdminUnit.level == "commune")) or 0
+    wards = db.scalar(
+        select(func.count()).select_from(AdminUnit).where(AdminUnit.level == "commune", AdminUnit.type == "phường")
+    ) or 0
+    agencies = db.scalar(select(func.count()).select_from(Agency)) or 0
+    return render(request, "web/home.html", {"communes": communes, "wards": wards, "agencies": agencies})
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, principal: LoggedIn) -> HTMLResponse:
+    return render(request, "web/account.html", {})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request, db: DB, principal: LoggedIn,
+    old_password: Annotated[str, Form()], new_password: Annotated[str, Form()],
+) -> HTMLResponse:
+    try:
+        orgs_service.change_own_password(db, principal=principal, old=old_password, new=new_password)
+    except DomainError as exc:
+        return render(request, "web/account.html", {"error": exc.message}, status_code=exc.status_code)
+    user = orgs_service.get_user(db, principal.id or 0)
+    request.session["pw"] = user.password_hash[-12:]
+    return render(request, "web/account.html", {"saved": True})

@@ -1,0 +1,257 @@
+"""Fixtures: every test that touches a store runs twice, on SQLite+DuckDB and on PostgreSQL for both stores.
+
+PostgreSQL is the machine's server on 127.0.0.1:5432 (trust auth); each test run creates its own database and
+drops it at the end. Without PostgreSQL (or Chromium) those tests skip with the reason, except under CI=true,
+where a missing one is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dieuhanh.core.bootstrap import bootstrap
+from dieuhanh.core.db import Base, Database
+from dieuhanh.core.migrate import upgrade
+from dieuhanh.core.security import SYSTEM
+from dieuhanh.core.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from dieuhanh.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("DIEUHANH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+CHROMIUM = os.environ.get("DIEUHANH_TEST_CHROMIUM", "/usr/bin/chromium")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# Tables of reference data that bootstrap fills once per database and tests do not change.
+KEEP_TABLES = {"admin_unit", "alembic_version"}
+
+
+def missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    try:
+        conn = _pg_admin()
+    except Exception as exc:  # noqa: BLE001
+        missing(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    name = f"dieuhanh_test_{uuid.uuid4().hex[:10]}"
+    conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    finally:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory, store_kind: str) -> Path:
+    return tmp_path_factory.mktemp(f"stores-{store_kind}")
+
+
+@pytest.fixture(scope="session")
+def store_urls(request: pytest.FixtureRequest, store_kind: str, session_dir: Path) -> tuple[str, str]:
+    if store_kind == "sqlite":
+        return f"sqlite:///{session_dir / 'dieuhanh.db'}", f"duckdb:///{session_dir / 'warehouse.duckdb'}"
+    url = request.getfixturevalue("pg_database")
+    return url, url
+
+
+@pytest.fixture(scope="session")
+def database(store_urls: tuple[str, str]) -> Iterator[Database]:
+    db = Database(store_urls[0])
+    upgrade(db.engine)
+    with db.session() as session:
+        bootstrap(session, province_code="37")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def warehouse_store(store_urls: tuple[str, str]) -> Warehouse:
+    url = store_urls[1]
+    if url.startswith("duckdb:///"):
+        return DuckDBWarehouse(url[len("duckdb:///"):])
+    return PostgresWarehouse(url)
+
+
+def _clean(db: Database, wh: Warehouse) -> None:
+    with db.session() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in KEEP_TABLES:
+                session.execute(table.delete())
+        bootstrap(session, province_code="37")
+    if wh.kind == "duckdb":
+        names = wh.query("SELECT table_name FROM information_schema.tables WHERE table_schema='main'")
+    else:
+        names = wh.query("SELECT table_name FROM information_schema.tables WHERE table_schema=current_schema()")
+    for name in names.column(0).to_pylist():
+        wh.drop_dataset(str(name))
+    from dieuhanh.demo import service as demo_service
+
+    demo_service._demo_cache.clear()
+
+
+@pytest.fixture
+def db(database: Database, warehouse_store: Warehouse) -> Iterator[Database]:
+    _clean(database, warehouse_store)
+    yield database
+
+
+@pytest.fixture
+def warehouse(db: Database, warehouse_store: Warehouse) -> Warehouse:
+    return warehouse_store
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_urls: tuple[str, str]) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "var", database_url=store_urls[0], warehouse_url=store_urls[1], secret_key="test-secret",
+        province_code="37", scheduler_enabled=False,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database, warehouse: Warehouse):  # type: ignore[no-untyped-def]
+    from dieuhanh.app import create_app
+
+    return create_app(settings, database=db, warehouse=warehouse)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+class Factory:
+    """Small builders for test data, through the real services."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def user(self, role: str, agency: str | None = None, username: str | None = None,
+             password: str = "mat-khau-thu-nghiem") -> tuple[int, str, str]:
+        from dieuhanh.orgs import service
+        from dieuhanh.orgs.schemas import UserIn
+
+        username = username or f"{role}-{uuid.uuid4().hex[:6]}"
+        with self.db.session() as session:
+            user, pw = service.create_user(
+                session, principal=SYSTEM,
+                user_in=UserIn(username=username, role=role, agency_code=agency, password=password),
+            )
+            return user.id, username, pw
+
+    def token(self, scopes: list[str], agency: str | None = None, name: str = "he-thong") -> tuple[int, str]:
+        from dieuhanh.orgs import service
+        from dieuhanh.orgs.schemas import TokenIn
+
+        with self.db.session() as session:
+            token, secret = service.create_token(
+                session, principal=SYSTEM, token_in=TokenIn(name=name, agency_code=agency, scopes=scopes)
+            )
+            return token.id, secret
+
+
+@pytest.fixture
+def factory(db: Database) -> Factory:
+    return Factory(db)
+
+
+def login(client, username: str, password: str = "mat-khau-thu-nghiem"):  # type: ignore[no-untyped-def]
+    """Sign in through the real form, CSRF token included."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                           follow_redirects=False)
+    return response, token
+
+
+def csrf_from(client) -> str:  # type: ignore[no-untyped-def]
+    import re
+
+    page = client.get("/account")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+# ------------------------------------------------------------------------------------------------ browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser_instance():  # type: ignore[no-untyped-def]
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        missing(f"Chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser_instance):  # type: ignore[no-untyped-def]
+    context = browser_instance.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.console_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    context.close()

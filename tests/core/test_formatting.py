@@ -1,0 +1,20 @@
+from datetime import UTC, date, datetime
+
+from dieuhanh.core.formatting import format_date, format_datetime, format_number
+
+
+def test_numbers_use_vietnamese_separators():
+    assert format_number(1234.5, 1) == "1.234,5"
+    assert format_number(3818700) == "3.818.700"
+    assert format_number(99.21, 2) == "99,21"
+    assert format_number(None) == "–"
+
+
+def test_dates_are_day_month_year():
+    assert format_date(date(2025, 7, 1)) == "01/07/2025"
+
+
+def test_datetimes_are_shown_in_vietnam_time():
+    # 17:30 UTC is 00:30 the next day in Asia/Ho_Chi_Minh (UTC+7).
+    assert format_datetime(datetime(2025, 6, 30, 17, 30, tzinfo=UTC)) == "01/07/2025 00:30"
+    assert format_date(datetime(2025, 6, 30, 17, 30)) == "01/07/2025"

@@ -1,0 +1,104 @@
+import threading
+
+import pyarrow as pa
+import pytest
+
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.warehouse import DuckDBWarehouse, QueryTimeout, WarehouseBusy
+
+
+def _table(n: int, start: int = 0) -> pa.Table:
+    return pa.table({
+        "unit_code": pa.array([f"{13285 + (i % 3)}" for i in range(start, start + n)]),
+        "value": pa.array([float(i) for i in range(start, start + n)]),
+    })
+
+
+def test_append_tags_every_row_with_its_batch(warehouse):
+    warehouse.append("population", _table(5), "b1")
+    warehouse.append("population", _table(3, 100), "b2")
+    out = warehouse.query("SELECT _batch_id, count(*) AS n FROM population GROUP BY 1 ORDER BY 1")
+    assert out.to_pylist() == [{"_batch_id": "b1", "n": 5}, {"_batch_id": "b2", "n": 3}]
+
+
+def test_drop_batch_removes_only_that_batch(warehouse):
+    warehouse.append("population", _table(5), "b1")
+    warehouse.append("population", _table(3, 100), "b2")
+    assert warehouse.drop_batch("population", "b1") == 5
+    assert warehouse.query("SELECT count(*) AS n FROM population").to_pylist() == [{"n": 3}]
+
+
+def test_replace_swaps_all_rows_in_one_step(warehouse):
+    warehouse.append("population", _table(5), "b1")
+    warehouse.replace("population", _table(2, 50), "b2")
+    out = warehouse.query("SELECT DISTINCT _batch_id FROM population")
+    assert out.column(0).to_pylist() == ["b2"]
+
+
+def test_failed_append_leaves_nothing(warehouse):
+    warehouse.append("readings", pa.table({"v": pa.array([1, 2], pa.int64())}), "b1")
+    # A string that cannot become BIGINT fails the insert: no row of the batch may remain.
+    bad = pa.table({"v": pa.array(["3", "not a number"])})
+    with pytest.raises(Exception):  # noqa: B017 - engine-specific conversion error
+        warehouse.append("readings", bad, "b2")
+    assert warehouse.query("SELECT count(*) AS n FROM readings").to_pylist() == [{"n": 2}]
+
+
+def test_query_is_read_only(warehouse):
+    warehouse.append("population", _table(2), "b1")
+    with pytest.raises(Exception):  # noqa: B017 - engine-specific read-only error
+        warehouse.query("DELETE FROM population")
+    assert warehouse.query("SELECT count(*) AS n FROM population").to_pylist() == [{"n": 2}]
+
+
+def test_query_parameters_and_translation(warehouse):
+    warehouse.append("population", _table(6), "b1")
+    out = warehouse.query(
+        "SELECT unit_code, sum(value) AS total FROM population WHERE unit_code LIKE '132%' AND value >= ? "
+        "GROUP BY unit_code ORDER BY unit_code", [3.0]
+    )
+    assert out.to_pylist() == [
+        {"unit_code": "13285", "total": 3.0}, {"unit_code": "13286", "total": 4.0}, {"unit_code": "13287", "total": 5.0}
+    ]
+
+
+def test_query_row_limit_returns_one_extra_row_to_flag_truncation(warehouse):
+    warehouse.append("population", _table(50), "b1")
+    out = warehouse.query("SELECT * FROM population", max_rows=10)
+    assert out.num_rows == 11
+
+
+def test_long_query_is_stopped_by_the_time_limit(warehouse):
+    sql = "SELECT count(*) FROM range(100000000) a, range(1000) b" if warehouse.kind == "duckdb" else (
+        "SELECT pg_sleep(5)")
+    with pytest.raises(QueryTimeout):
+        warehouse.query(sql, timeout=0.5)
+
+
+def test_bad_dataset_name_is_refused(warehouse):
+    with pytest.raises(InvalidInput):
+        warehouse.append("population; DROP TABLE x", _table(1), "b1")
+
+
+def test_duckdb_file_held_by_another_process_gives_a_clear_busy_error(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.duckdb"
+    DuckDBWarehouse(path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        wh = DuckDBWarehouse.__new__(DuckDBWarehouse)
+        wh.path, wh.busy_timeout, wh._lock = str(path.resolve()), 0.5, threading.RLock()
+        with pytest.raises(WarehouseBusy, match="đang được một tiến trình khác ghi"):
+            wh.append("t", _table(1), "b1")
+    finally:
+        holder.kill()
+        holder.wait()
+    # Once the other process is gone the same call goes through.
+    assert wh.append("t", _table(1), "b1") == 1

@@ -1,0 +1,53 @@
+"""Role × action matrix: every named permission, every kind of principal."""
+
+import pytest
+
+from dieuhanh.core.errors import NotAuthenticated, PermissionDenied
+from dieuhanh.core.security import ANONYMOUS, RULES, Principal, allowed, authorize
+
+ADMIN = Principal(kind="user", id=1, name="a", role="admin")
+LEADER = Principal(kind="user", id=2, name="l", role="leader")
+ANALYST = Principal(kind="user", id=3, name="n", role="analyst")
+OFFICER_SYT = Principal(kind="user", id=4, name="o", role="officer", agency_code="SYT")
+READ_TOKEN = Principal(kind="token", id=9, name="wall", scopes=frozenset({"read"}))
+AGENCY_TOKEN = Principal(kind="token", id=10, name="syt-system", agency_code="SYT", scopes=frozenset({"datasets"}))
+
+PRINCIPALS = {
+    "admin": ADMIN, "leader": LEADER, "analyst": ANALYST, "officer": OFFICER_SYT, "anonymous": ANONYMOUS,
+    "read_token": READ_TOKEN, "agency_token": AGENCY_TOKEN,
+}
+
+# (action, target) -> principals allowed; every other principal is refused.
+MATRIX = {
+    ("user.manage", None): {"admin"},
+    ("token.manage", None): {"admin"},
+    ("audit.read", None): {"admin"},
+    ("agency.create", None): {"admin"},
+    ("agency.update", "SYT"): {"admin", "officer"},
+    ("agency.update", "SGDDT"): {"admin"},
+    ("geo.import_boundaries", None): {"admin"},
+    ("officials.read", None): {"admin", "leader", "analyst", "officer", "read_token"},
+    ("public.read", None): set(PRINCIPALS),
+}
+
+
+@pytest.mark.parametrize(("action", "target"), list(MATRIX))
+@pytest.mark.parametrize("who", list(PRINCIPALS))
+def test_role_action_matrix(action, target, who):
+    principal = PRINCIPALS[who]
+    expected = who in MATRIX[(action, target)]
+    assert allowed(principal, action, target) is expected
+    if expected:
+        authorize(principal, action, target)
+    else:
+        with pytest.raises(NotAuthenticated if who == "anonymous" else PermissionDenied):
+            authorize(principal, action, target)
+
+
+def test_every_registered_permission_is_in_the_matrix():
+    assert {action for action, _ in MATRIX} == set(RULES) - {"user.change_own_password"}
+
+
+def test_unknown_permission_is_a_programming_error():
+    with pytest.raises(RuntimeError):
+        authorize(ADMIN, "no.such.action")
