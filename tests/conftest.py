@@ -255,3 +255,22 @@ def page(browser_instance):  # type: ignore[no-untyped-def]
     pg.console_errors = errors  # type: ignore[attr-defined]
     yield pg
     context.close()
+
+
+# ------------------------------------------------------------------------------------------------ catalog
+
+
+@pytest.fixture
+def agency_token(factory: Factory) -> dict[str, str]:
+    """A department system's token: the statistics office (TKT) pushing its own data."""
+    _, secret = factory.token(["datasets"], agency="TKT", name="he-thong-thong-ke")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def population(client, agency_token):  # type: ignore[no-untyped-def]
+    from catalog_helpers import dataset_body
+
+    response = client.post("/api/v1/datasets", json=dataset_body(), headers=agency_token)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -55,11 +57,31 @@ def create_app(
     check_connection(db.engine)
     wh = warehouse or open_warehouse(settings.effective_warehouse_url)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """The scheduler (pulls, MQTT subscriber, later indicators and alerts) lives as long as the app."""
+        scheduler = None
+        if settings.scheduler_enabled:
+            from dieuhanh.core.jobs import Scheduler
+
+            scheduler = Scheduler(db, warehouse=wh, settings=settings)
+            for module in MODULES:
+                if module.jobs:
+                    module.jobs(scheduler)
+            scheduler.start()
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown()
+
     app = FastAPI(
         title=f"dieuhanh — Trung tâm điều hành thông minh {province.name}",
         version=__version__,
         description="API của Trung tâm điều hành thông minh và kho dữ liệu dùng chung.",
         dependencies=[Depends(csrf_protect)],
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db

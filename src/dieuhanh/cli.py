@@ -190,6 +190,88 @@ def demo(
     console.print("[green]✓[/] Đã nạp tỉnh mẫu.")
 
 
+# ------------------------------------------------------------------------------------------------ ingest
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="CSV, XLSX, JSON, Parquet")],
+    dataset: Annotated[str, typer.Option(help="Tên bộ dữ liệu")],
+    agency: Annotated[str | None, typer.Option(help="Nạp thay mặt cơ quan (mặc định: quyền quản trị)")] = None,
+    mode: Annotated[str, typer.Option(help="append | replace")] = "append",
+) -> None:
+    """Nạp một tệp vào bộ dữ liệu thành một lô (toàn bộ hoặc không dòng nào)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dieuhanh.core.security import SYSTEM, Principal
+    from dieuhanh.ingest import service
+
+    settings = _settings()
+    principal = SYSTEM if agency is None else Principal(kind="system", name=f"cli:{agency}", role="officer",
+                                                          agency_code=agency)
+    with _errors():
+        db, wh = _open_stores(settings)
+        size = file.stat().st_size
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[rows]} dòng"),
+                      TimeElapsedColumn(), console=err) as progress:
+            task = progress.add_task(f"Nạp {file.name}", total=size, rows=0)
+            with db.session() as session, _ProgressFile(file, lambda n: progress.update(task, completed=n)) as fh:
+                try:
+                    result = service.load(session, wh, principal=principal, dataset_name=dataset, source=fh,
+                                          filename=file.name, mode=mode, source_kind="cli",
+                                          province_code=settings.province_code,
+                                          max_bytes=max(size + 1, settings.max_upload_mb * 1024 * 1024))
+                except DomainError as exc:
+                    progress.stop()
+                    if exc.status_code == 422:
+                        session.rollback()
+                        service.record_rejection(session, principal=principal, dataset_name=dataset,
+                                                 error_count=len(exc.errors), filename=file.name,
+                                                 source_kind="cli", mode=mode)
+                        session.commit()
+                    for e in exc.errors[:30]:
+                        where = ", ".join(x for x in (f"dòng {e.row}" if e.row else "",
+                                                      f"cột {e.column}" if e.column else "") if x)
+                        err.print(f"  [red]•[/] {where}: {e.message}" if where else f"  [red]•[/] {e.message}")
+                    if len(exc.errors) > 30:
+                        err.print(f"  … và {len(exc.errors) - 30} lỗi khác")
+                    raise
+                progress.update(task, completed=size, rows=result.rows)
+    from dieuhanh.core.formatting import format_number
+
+    console.print(f"[green]✓[/] Đã nạp {format_number(result.rows)} dòng vào «{dataset}» (lô {result.batch_id}, "
+                  f"bảng mã {result.encoding or '—'}).")
+    for column, kind in result.pii_suggestions.items():
+        console.print(f"[yellow]![/] Cột {column} có giá trị giống {kind}: cần chuyên viên xác nhận dữ liệu cá nhân.")
+
+
+class _ProgressFile:
+    """A binary file that reports how far it has been read (for the progress bar)."""
+
+    def __init__(self, path: Path, report):  # type: ignore[no-untyped-def]
+        self._fh = path.open("rb")
+        self._report = report
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._fh, name)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size)
+        self._report(self._fh.tell())
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        n = self._fh.readinto(buffer)
+        self._report(self._fh.tell())
+        return n
+
+
 # ------------------------------------------------------------------------------------------------ users
 
 

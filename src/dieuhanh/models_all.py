@@ -1,6 +1,17 @@
 """Imports every module's tables so that Alembic and the tests see the whole schema."""
 
+from dieuhanh.catalog.models import (  # noqa: F401
+    AccessRequest,
+    Dataset,
+    DatasetColumn,
+    Grant,
+    LoadBatch,
+    SchemaVersion,
+    UpdateRequest,
+)
 from dieuhanh.core.audit import AuditEntry  # noqa: F401
+from dieuhanh.core.jobs import JobRun  # noqa: F401
 from dieuhanh.core.meta import AppMeta  # noqa: F401
 from dieuhanh.geo.models import AdminUnit  # noqa: F401
+from dieuhanh.ingest.models import DeadLetter, MqttSubscription, PullRun, PullSource  # noqa: F401
 from dieuhanh.orgs.models import Agency, ApiToken, User  # noqa: F401

@@ -1,8 +1,10 @@
 """The explicit list of domain modules the application loads, in order (no magic discovery)."""
 
+from dieuhanh.catalog.module import MODULE as CATALOG
 from dieuhanh.core.plugin import Module
 from dieuhanh.geo.module import MODULE as GEO
+from dieuhanh.ingest.module import MODULE as INGEST
 from dieuhanh.orgs.module import MODULE as ORGS
 from dieuhanh.web.module import MODULE as WEB
 
-MODULES: list[Module] = [WEB, GEO, ORGS]
+MODULES: list[Module] = [WEB, GEO, ORGS, CATALOG, INGEST]

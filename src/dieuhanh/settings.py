@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Cookies marked Secure (set to true behind HTTPS in production).
     secure_cookies: bool = False
     scheduler_enabled: bool = True
+    # MQTT broker for sensor subscriptions (ingest); only contacted when a subscription is enabled.
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
 
     @cached_property
     def effective_database_url(self) -> str:

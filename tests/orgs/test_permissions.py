@@ -26,8 +26,26 @@ MATRIX = {
     ("agency.update", "SYT"): {"admin", "officer"},
     ("agency.update", "SGDDT"): {"admin"},
     ("geo.import_boundaries", None): {"admin"},
+    # Data platform: TKT-owned target for the agency-scoped rules (the agency token belongs to SYT).
+    ("dataset.create", "SYT"): {"admin", "analyst", "officer", "agency_token"},
+    ("dataset.create", "TKT"): {"admin", "analyst"},
+    ("dataset.load", "SYT"): {"admin", "analyst", "officer", "agency_token"},
+    ("dataset.load", "TKT"): {"admin", "analyst"},
+    ("dataset.rollback", "SYT"): {"admin", "analyst", "officer"},
+    ("dataset.publish", "SYT"): {"admin", "analyst", "officer"},
+    ("dataset.publish", "TKT"): {"admin", "analyst"},
+    ("dataset.review_pii", None): {"admin", "analyst"},
+    ("dataset.decide_access", "SYT"): {"admin", "officer"},
+    ("dataset.decide_access", "TKT"): {"admin"},
+    ("dataset.request_access", None): {"officer"},
+    ("dataset.request_update", None): {"admin", "leader", "analyst"},
+    ("query.run", None): {"admin", "leader", "analyst", "read_token"},
     ("officials.read", None): {"admin", "leader", "analyst", "officer", "read_token"},
     ("public.read", None): set(PRINCIPALS),
+    ("source.manage", "SYT"): {"admin", "analyst", "officer"},
+    ("source.manage", "SGDDT"): {"admin", "analyst"},
+    ("source.read", None): {"admin", "leader", "analyst", "officer"},
+    ("source.read", "SGDDT"): {"admin", "leader", "analyst"},
 }
 
 

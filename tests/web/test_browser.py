@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+BASE = {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị"}
+DATA = {"Kho dữ liệu", "Chất lượng, cập nhật", "Nguồn dữ liệu tự động", "Bản tin không nạp được"}
 MENUS = {
-    "admin": {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị", "Người dùng", "Mã truy cập API",
-              "Nhật ký thay đổi"},
-    "leader": {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị"},
-    "analyst": {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị"},
-    "officer": {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị"},
+    "admin": BASE | DATA | {"Truy vấn SQL", "Người dùng", "Mã truy cập API", "Nhật ký thay đổi"},
+    "leader": BASE | DATA | {"Truy vấn SQL"},
+    "analyst": BASE | DATA | {"Truy vấn SQL"},
+    "officer": BASE | DATA,
 }
 
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from dieuhanh.core.jobs import Scheduler
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -17,7 +19,6 @@ class NavItem:
     url: str
     permission: str  # shown to principals allowed this action (core.security.allowed)
     section: str = "Điều hành"
-    icon: str = "•"
 
 
 @dataclass
@@ -30,3 +31,5 @@ class Module:
     demo: Callable[[Any], None] | None = None
     # Path prefixes whose unsafe requests do not use the session cookie (token or API-key callers only).
     csrf_exempt_prefixes: tuple[str, ...] = ()
+    # jobs(scheduler) registers this module's scheduled jobs and background services (core.jobs).
+    jobs: Callable[[Scheduler], None] | None = None

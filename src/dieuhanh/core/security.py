@@ -200,3 +200,76 @@ def _officials_read(p: Principal, _t: Any) -> bool:
 @rule("public.read")
 def _public_read(_p: Principal, _t: Any) -> bool:
     return True
+
+
+# --- data platform permissions (catalog, ingest, sharing, query) -----------------------------------
+
+
+def _owner_side(p: Principal, target: Any) -> bool:
+    """An officer of the owner agency, or a system token of that agency with the datasets scope."""
+    if p.has_role("officer") and acts_for_agency(p, target):
+        return True
+    return p.has_scope("datasets") and acts_for_agency(p, target)
+
+
+@rule("dataset.create")
+def _dataset_create(p: Principal, target: Any) -> bool:
+    return p.has_role("admin", "analyst") or _owner_side(p, target)
+
+
+@rule("dataset.load")
+def _dataset_load(p: Principal, target: Any) -> bool:
+    return p.has_role("admin", "analyst") or _owner_side(p, target)
+
+
+@rule("dataset.rollback")
+def _dataset_rollback(p: Principal, target: Any) -> bool:
+    return p.has_role("admin", "analyst") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+@rule("dataset.publish")
+def _dataset_publish(p: Principal, target: Any) -> bool:
+    return p.has_role("admin", "analyst") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+@rule("dataset.review_pii")
+def _dataset_review_pii(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin", "analyst")
+
+
+@rule("dataset.decide_access")
+def _dataset_decide(p: Principal, target: Any) -> bool:
+    """The owner agency approves or denies requests for its restricted data (admins may too)."""
+    return p.has_role("admin") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+@rule("dataset.request_access")
+def _dataset_request(p: Principal, _t: Any) -> bool:
+    return p.has_role("officer") and p.agency_code is not None
+
+
+@rule("dataset.request_update")
+def _dataset_request_update(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin", "analyst", "leader")
+
+
+@rule("query.run")
+def _query_run(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin", "leader", "analyst") or p.has_scope("read")
+
+
+# --- unattended inputs (ingest: scheduled REST pulls, MQTT subscriptions, dead letters) -----------
+
+
+@rule("source.manage")
+def _source_manage(p: Principal, target: Any) -> bool:
+    """Define, change and run a pull source or MQTT subscription: analysts, or the owner agency's officer."""
+    return p.has_role("admin", "analyst") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+@rule("source.read")
+def _source_read(p: Principal, target: Any) -> bool:
+    """See sources, their runs and dead letters. Officers open the pages and see their own agency's rows."""
+    if p.has_role("admin", "leader", "analyst"):
+        return True
+    return p.has_role("officer") and (target is None or acts_for_agency(p, target))

@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import pyarrow as pa
 import sqlglot
@@ -45,11 +45,19 @@ def check_name(name: str) -> str:
     return name
 
 
+# Data to load: a whole table, or a stream of record batches (validated on the fly, never all in memory).
+Incoming: TypeAlias = pa.Table | pa.RecordBatchReader  # noqa: UP040
+# Called inside the load's transaction after the rows are in, with a function that queries that same
+# transaction; raising aborts the load (all rows of the batch or none).
+Check: TypeAlias = Callable[  # noqa: UP040
+    [Callable[[str], list[tuple[Any, ...]]]], None]
+
+
 class Warehouse(Protocol):
     kind: str
 
-    def append(self, dataset: str, table: pa.Table, batch_id: str) -> int: ...
-    def replace(self, dataset: str, table: pa.Table, batch_id: str) -> int: ...
+    def append(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int: ...
+    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int: ...
     def drop_batch(self, dataset: str, batch_id: str) -> int: ...
     def drop_dataset(self, dataset: str) -> None: ...
     def table_exists(self, dataset: str) -> bool: ...
@@ -80,6 +88,22 @@ def _quote(name: str) -> str:
 # ---------------------------------------------------------------------------------------------- DuckDB
 
 
+def _run(conn: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """Execute and consume the result: DuckDB refuses new work on a connection with an unfinished result."""
+    return conn.execute(sql, params or []).fetchall()
+
+
+# Read connections run user SQL (after sqlguard): no files, no network, no extension loading, no scans of
+# Python variables, and a configuration the query itself cannot change.
+READ_ONLY_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "python_enable_replacements": False,
+    "lock_configuration": True,
+}
+
+
 class DuckDBWarehouse:
     kind = "duckdb"
     # One process-wide lock per file: DuckDB refuses two connections to one file with different
@@ -102,9 +126,7 @@ class DuckDBWarehouse:
         with self._lock:
             while True:
                 try:
-                    config: dict[str, str | bool | int | float | list[str]] = (
-                        {"enable_external_access": False} if read_only else {}
-                    )
+                    config = dict(READ_ONLY_CONFIG) if read_only else {}
                     conn = duckdb.connect(self.path, read_only=read_only, config=config)
                     break
                 except duckdb.IOException as exc:
@@ -127,78 +149,75 @@ class DuckDBWarehouse:
 
     @staticmethod
     def _exists(conn: Any, dataset: str) -> bool:
-        row = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema='main' AND table_name=?",
+        rows = _run(
+            conn, "SELECT count(*) FROM information_schema.tables WHERE table_schema='main' AND table_name=?",
             [dataset],
-        ).fetchone()
-        return bool(row and row[0])
+        )
+        return bool(rows and rows[0][0])
 
-    def _prepare(self, conn: Any, dataset: str, table: pa.Table) -> None:
+    def _prepare(self, conn: Any, dataset: str, schema: pa.Schema) -> None:
         if not self._exists(conn, dataset):
-            cols = ", ".join(f"{_quote(f.name)} {_sql_type(f.type, 'duckdb')}" for f in table.schema)
-            conn.execute(
+            cols = ", ".join(f"{_quote(f.name)} {_sql_type(f.type, 'duckdb')}" for f in schema)
+            _run(
+                conn,
                 f"CREATE TABLE {_quote(dataset)} ({cols}{', ' if cols else ''}{BATCH_COLUMN} VARCHAR NOT NULL)"
             )
             return
-        existing = {r[0] for r in conn.execute(f"DESCRIBE {_quote(dataset)}").fetchall()}
-        for f in table.schema:
+        existing = {r[0] for r in _run(conn, f"DESCRIBE {_quote(dataset)}")}
+        for f in schema:
             if f.name not in existing:
-                conn.execute(
+                _run(
+                    conn,
                     f"ALTER TABLE {_quote(dataset)} ADD COLUMN {_quote(f.name)} {_sql_type(f.type, 'duckdb')}"
                 )
 
-    def _insert(self, conn: Any, dataset: str, table: pa.Table, batch_id: str) -> int:
-        conn.register("_incoming", table)
+    def _insert(self, conn: Any, dataset: str, data: Incoming, batch_id: str) -> int:
+        conn.register("_incoming", data)
         try:
-            conn.execute(
+            _run(
+                conn,
                 f"INSERT INTO {_quote(dataset)} BY NAME SELECT *, ? AS {BATCH_COLUMN} FROM _incoming",
                 [batch_id],
             )
+            rows = _run(conn, f"SELECT count(*) FROM {_quote(dataset)} WHERE {BATCH_COLUMN} = ?", [batch_id])
+            return int(rows[0][0])
         finally:
             conn.unregister("_incoming")
-        return table.num_rows
 
-    def append(self, dataset: str, table: pa.Table, batch_id: str) -> int:
+    def _load(self, dataset: str, data: Incoming, batch_id: str, check: Check | None, replace: bool) -> int:
         check_name(dataset)
         with self._connect() as conn:
-            conn.execute("BEGIN TRANSACTION")
+            _run(conn, "BEGIN TRANSACTION")
             try:
-                self._prepare(conn, dataset, table)
-                n = self._insert(conn, dataset, table, batch_id)
-                conn.execute("COMMIT")
+                self._prepare(conn, dataset, data.schema)
+                if replace:
+                    _run(conn, f"DELETE FROM {_quote(dataset)}")
+                n = self._insert(conn, dataset, data, batch_id)
+                if check is not None:
+                    check(lambda sql: conn.execute(sql).fetchall())
+                _run(conn, "COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _run(conn, "ROLLBACK")
                 raise
         return n
 
-    def replace(self, dataset: str, table: pa.Table, batch_id: str) -> int:
-        check_name(dataset)
-        with self._connect() as conn:
-            conn.execute("BEGIN TRANSACTION")
-            try:
-                self._prepare(conn, dataset, table)
-                conn.execute(f"DELETE FROM {_quote(dataset)}")
-                n = self._insert(conn, dataset, table, batch_id)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        return n
+    def append(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int:
+        return self._load(dataset, data, batch_id, check, replace=False)
+
+    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int:
+        return self._load(dataset, data, batch_id, check, replace=True)
 
     def drop_batch(self, dataset: str, batch_id: str) -> int:
         check_name(dataset)
         with self._connect() as conn:
             if not self._exists(conn, dataset):
                 return 0
-            row = conn.execute(
-                f"DELETE FROM {_quote(dataset)} WHERE {BATCH_COLUMN} = ? RETURNING 1", [batch_id]
-            ).fetchall()
-            return len(row)
+            return len(_run(conn, f"DELETE FROM {_quote(dataset)} WHERE {BATCH_COLUMN} = ? RETURNING 1", [batch_id]))
 
     def drop_dataset(self, dataset: str) -> None:
         check_name(dataset)
         with self._connect() as conn:
-            conn.execute(f"DROP TABLE IF EXISTS {_quote(dataset)}")
+            _run(conn, f"DROP TABLE IF EXISTS {_quote(dataset)}")
 
     def query(
         self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
@@ -264,9 +283,9 @@ class PostgresWarehouse:
         with self._connect() as conn:
             return self._exists(conn, dataset)
 
-    def _prepare(self, conn: Any, dataset: str, table: pa.Table) -> None:
+    def _prepare(self, conn: Any, dataset: str, schema: pa.Schema) -> None:
         if not self._exists(conn, dataset):
-            cols = ", ".join(f"{_quote(f.name)} {_sql_type(f.type, 'postgres')}" for f in table.schema)
+            cols = ", ".join(f"{_quote(f.name)} {_sql_type(f.type, 'postgres')}" for f in schema)
             conn.execute(
                 f"CREATE TABLE {self._t(dataset)} ({cols}{', ' if cols else ''}{BATCH_COLUMN} TEXT NOT NULL)"
             )
@@ -282,34 +301,47 @@ class PostgresWarehouse:
                 [self.schema, dataset],
             ).fetchall()
         }
-        for f in table.schema:
+        for f in schema:
             if f.name not in existing:
                 conn.execute(
                     f"ALTER TABLE {self._t(dataset)} ADD COLUMN {_quote(f.name)} {_sql_type(f.type, 'postgres')}"
                 )
 
-    def _insert(self, conn: Any, dataset: str, table: pa.Table, batch_id: str) -> int:
-        names = [*table.column_names, BATCH_COLUMN]
+    def _insert(self, conn: Any, dataset: str, data: Incoming, batch_id: str) -> int:
+        names = [*data.schema.names, BATCH_COLUMN]
         cols = ", ".join(_quote(n) for n in names)
+        batches = data.to_batches(max_chunksize=50_000) if isinstance(data, pa.Table) else data
+        n = 0
         with conn.cursor() as cur, cur.copy(f"COPY {self._t(dataset)} ({cols}) FROM STDIN") as copy:
-            for batch in table.to_batches(max_chunksize=50_000):
+            for batch in batches:
                 columns = [c.to_pylist() for c in batch.columns]
                 for i in range(batch.num_rows):
                     copy.write_row([c[i] for c in columns] + [batch_id])
-        return table.num_rows
+                n += batch.num_rows
+        return n
 
-    def append(self, dataset: str, table: pa.Table, batch_id: str) -> int:
+    def _load(self, dataset: str, data: Incoming, batch_id: str, check: Check | None, replace: bool) -> int:
         check_name(dataset)
+        # Create or extend the table in a short transaction of its own, serialised per dataset by an advisory
+        # lock: two first loads running side by side would otherwise both try CREATE TABLE and one would fail.
+        # An empty table left by a failed first load holds no rows, so the load itself stays all-or-nothing.
         with self._connect() as conn, conn.transaction():
-            self._prepare(conn, dataset, table)
-            return self._insert(conn, dataset, table, batch_id)
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{self.schema}.{dataset}"])
+            self._prepare(conn, dataset, data.schema)
+        with self._connect() as conn, conn.transaction():
+            conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
+            if replace:
+                conn.execute(f"DELETE FROM {self._t(dataset)}")
+            n = self._insert(conn, dataset, data, batch_id)
+            if check is not None:
+                check(lambda sql: conn.execute(self.translate(sql)).fetchall())
+            return n
 
-    def replace(self, dataset: str, table: pa.Table, batch_id: str) -> int:
-        check_name(dataset)
-        with self._connect() as conn, conn.transaction():
-            self._prepare(conn, dataset, table)
-            conn.execute(f"DELETE FROM {self._t(dataset)}")
-            return self._insert(conn, dataset, table, batch_id)
+    def append(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int:
+        return self._load(dataset, data, batch_id, check, replace=False)
+
+    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int:
+        return self._load(dataset, data, batch_id, check, replace=True)
 
     def drop_batch(self, dataset: str, batch_id: str) -> int:
         check_name(dataset)

@@ -6,6 +6,6 @@ from dieuhanh.geo import api, views
 MODULE = Module(
     name="geo",
     routers=[api.router, views.router],
-    nav=[NavItem("Đơn vị hành chính", "/units", "public.read", section="Danh mục", icon="🗺")],
+    nav=[NavItem("Đơn vị hành chính", "/units", "public.read", section="Danh mục")],
     templates=Path(__file__).parent / "templates",
 )

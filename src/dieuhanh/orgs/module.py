@@ -7,10 +7,10 @@ MODULE = Module(
     name="orgs",
     routers=[api.router, views.router],
     nav=[
-        NavItem("Cơ quan, đơn vị", "/agencies", "public.read", section="Danh mục", icon="🏛"),
-        NavItem("Người dùng", "/admin/users", "user.manage", section="Quản trị", icon="👤"),
-        NavItem("Mã truy cập API", "/admin/tokens", "token.manage", section="Quản trị", icon="🔑"),
-        NavItem("Nhật ký thay đổi", "/admin/audit", "audit.read", section="Quản trị", icon="📜"),
+        NavItem("Cơ quan, đơn vị", "/agencies", "public.read", section="Danh mục"),
+        NavItem("Người dùng", "/admin/users", "user.manage", section="Quản trị"),
+        NavItem("Mã truy cập API", "/admin/tokens", "token.manage", section="Quản trị"),
+        NavItem("Nhật ký thay đổi", "/admin/audit", "audit.read", section="Quản trị"),
     ],
     templates=Path(__file__).parent / "templates",
 )

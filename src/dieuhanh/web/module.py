@@ -4,5 +4,5 @@ from dieuhanh.web import views
 MODULE = Module(
     name="web",
     routers=[views.router],
-    nav=[NavItem("Tổng quan", "/", "public.read", section="Điều hành", icon="◧")],
+    nav=[NavItem("Tổng quan", "/", "public.read", section="Điều hành")],
 )

@@ -1,0 +1,418 @@
+"""The catalog: datasets, their schemas, batches (lineage), access classes, grants and PII flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from dieuhanh.catalog.models import (
+    AccessRequest,
+    Dataset,
+    DatasetColumn,
+    Grant,
+    LoadBatch,
+    SchemaVersion,
+    UpdateRequest,
+)
+from dieuhanh.catalog.schemas import FREQUENCIES, DatasetIn
+from dieuhanh.core import audit
+from dieuhanh.core.db import utcnow
+from dieuhanh.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dieuhanh.core.security import Principal, authorize
+from dieuhanh.core.warehouse import BATCH_COLUMN, Warehouse, _quote
+from dieuhanh.orgs import service as orgs_service
+
+# ------------------------------------------------------------------------------------------------ datasets
+
+
+def _snapshot(ds: Dataset) -> dict[str, Any]:
+    return {
+        "name": ds.name, "title": ds.title, "owner_agency": ds.owner_agency, "access": ds.access,
+        "license_id": ds.license_id, "published": ds.published, "schema_version": ds.schema_version,
+        "columns": [f"{c.name}:{c.type}{'*' if c.required else ''}{' pii' if c.pii else ''}" for c in ds.columns],
+    }
+
+
+def create_dataset(session: Session, *, principal: Principal, dataset_in: DatasetIn) -> Dataset:
+    orgs_service.get_agency(session, dataset_in.owner_agency)
+    authorize(principal, "dataset.create", dataset_in.owner_agency)
+    if session.scalar(select(Dataset.id).where(Dataset.name == dataset_in.name)):
+        raise Conflict(f"Đã có bộ dữ liệu tên '{dataset_in.name}'. Hãy chọn tên khác.")
+    ds = Dataset(
+        name=dataset_in.name, title=dataset_in.title, description=dataset_in.description,
+        owner_agency=dataset_in.owner_agency, license_id=dataset_in.license_id, access=dataset_in.access,
+        update_frequency=dataset_in.update_frequency, tags=sorted(set(dataset_in.tags)),
+        created_by=principal.actor,
+    )
+    ds.columns = [
+        DatasetColumn(position=i, pii_reviewed=c.pii, **c.model_dump()) for i, c in enumerate(dataset_in.schema_)
+    ]
+    session.add(ds)
+    session.flush()
+    session.add(SchemaVersion(dataset_id=ds.id, version=1, columns=[c.model_dump() for c in dataset_in.schema_],
+                              created_by=principal.actor))
+    audit.record(session, actor=principal.actor, action="dataset.create", entity_type="dataset",
+                 entity_id=ds.name, after=_snapshot(ds))
+    return ds
+
+
+def get_dataset(session: Session, name: str) -> Dataset:
+    ds = session.scalar(select(Dataset).options(selectinload(Dataset.columns)).where(Dataset.name == name))
+    if ds is None:
+        raise NotFound(f"Không có bộ dữ liệu '{name}'.")
+    return ds
+
+
+def active_grant(session: Session, dataset: Dataset, agency_code: str | None) -> Grant | None:
+    if agency_code is None:
+        return None
+    now = utcnow()
+    return session.scalar(
+        select(Grant).where(
+            Grant.dataset_id == dataset.id, Grant.agency_code == agency_code, Grant.revoked_at.is_(None),
+            or_(Grant.expires_at.is_(None), Grant.expires_at > now),
+        )
+    )
+
+
+def can_read(session: Session, principal: Principal, dataset: Dataset) -> bool:
+    """Who reads a dataset's rows: published public data is open to all; internal data to officials;
+    restricted data to its owner agency, leaders/analysts/admins, read tokens and agencies holding a grant."""
+    if dataset.access == "public" and dataset.published:
+        return True
+    if not principal.is_authenticated:
+        return False
+    if principal.agency_code == dataset.owner_agency or principal.can_read_all():
+        return True
+    if dataset.access in ("public", "internal"):
+        return principal.kind in ("user", "system")
+    return active_grant(session, dataset, principal.agency_code) is not None
+
+
+def _require_read(session: Session, principal: Principal, ds: Dataset) -> None:
+    if can_read(session, principal, ds):
+        return
+    if not principal.is_authenticated:  # the public does not learn that unpublished datasets exist
+        raise NotFound(f"Không có bộ dữ liệu '{ds.name}'.")
+    raise PermissionDenied(
+        "Bộ dữ liệu này bị hạn chế. Cơ quan của bạn có thể gửi yêu cầu truy cập tới cơ quan sở hữu."
+    )
+
+
+def can_read_pii(session: Session, principal: Principal, dataset: Dataset) -> bool:
+    """PII columns: only the owner agency and grants that include them (not even admins or leaders)."""
+    if not principal.is_authenticated:
+        return False
+    if principal.agency_code is not None and principal.agency_code == dataset.owner_agency:
+        return True
+    grant = active_grant(session, dataset, principal.agency_code)
+    return bool(grant and grant.include_pii)
+
+
+def visible_columns(session: Session, principal: Principal, dataset: Dataset) -> list[DatasetColumn]:
+    show_pii = can_read_pii(session, principal, dataset)
+    return [c for c in dataset.columns if show_pii or not c.pii]
+
+
+def list_datasets(session: Session, *, principal: Principal, q: str | None = None, agency: str | None = None,
+                  page: int = 1, page_size: int = 50) -> tuple[list[Dataset], int]:
+    from dieuhanh.geo.reference import normalize
+
+    query = select(Dataset).options(selectinload(Dataset.columns)).order_by(Dataset.name)
+    if agency:
+        query = query.where(Dataset.owner_agency == agency)
+    rows = list(session.scalars(query))
+    # Restricted datasets are listed to officials (so agencies can ask for access); rows stay protected.
+    rows = [d for d in rows if principal.is_authenticated or (d.access == "public" and d.published)]
+    if q:
+        needle = normalize(q)
+        rows = [d for d in rows if needle in normalize(f"{d.name} {d.title} {' '.join(d.tags)}")]
+    return rows[(page - 1) * page_size: page * page_size], len(rows)
+
+
+def set_published(session: Session, *, principal: Principal, name: str, published: bool) -> Dataset:
+    ds = get_dataset(session, name)
+    authorize(principal, "dataset.publish", ds)
+    if published:
+        if ds.access != "public":
+            raise InvalidInput("Chỉ bộ dữ liệu có phân loại truy cập 'public' mới được công bố.")
+        pii = [c.name for c in ds.columns if c.pii]
+        if pii:
+            raise InvalidInput(f"Không thể công bố: cột {', '.join(pii)} chứa dữ liệu cá nhân.")
+        unreviewed = [c.name for c in ds.columns if c.pii_suggestion and not c.pii_reviewed]
+        if unreviewed:
+            raise InvalidInput(
+                f"Không thể công bố: cột {', '.join(unreviewed)} có giá trị giống số CCCD/CMND/điện thoại, "
+                "cần chuyên viên phân tích xác nhận trước."
+            )
+    before = _snapshot(ds)
+    ds.published = published
+    ds.published_at = utcnow() if published else None
+    audit.record(session, actor=principal.actor, action="dataset.publish" if published else "dataset.unpublish",
+                 entity_type="dataset", entity_id=ds.name, before=before, after=_snapshot(ds))
+    return ds
+
+
+def review_pii(session: Session, *, principal: Principal, name: str, column: str, is_pii: bool) -> Dataset:
+    """An analyst confirms (the column becomes PII) or dismisses a load-time PII suggestion."""
+    ds = get_dataset(session, name)
+    authorize(principal, "dataset.review_pii", ds)
+    col = next((c for c in ds.columns if c.name == column), None)
+    if col is None:
+        raise NotFound(f"Bộ dữ liệu '{name}' không có cột '{column}'.")
+    before = _snapshot(ds)
+    col.pii, col.pii_reviewed = is_pii, True
+    if is_pii and ds.published:
+        ds.published, ds.published_at = False, None
+    audit.record(session, actor=principal.actor, action="dataset.review_pii", entity_type="dataset",
+                 entity_id=ds.name, before=before, after=_snapshot(ds))
+    return ds
+
+
+# ------------------------------------------------------------------------------------------------ rows
+
+
+@dataclass
+class RowsPage:
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+
+
+def read_rows(session: Session, warehouse: Warehouse, *, principal: Principal, name: str, limit: int = 100,
+              offset: int = 0, batch: str | None = None) -> RowsPage:
+    ds = get_dataset(session, name)
+    _require_read(session, principal, ds)
+    cols = [c.name for c in visible_columns(session, principal, ds)]
+    if not warehouse.table_exists(ds.name):
+        return RowsPage(columns=cols, rows=[], total=0)
+    where, params = "", []
+    if batch:
+        where, params = f" WHERE {BATCH_COLUMN} = ?", [batch]
+    select_cols = ", ".join(_quote(c) for c in cols) + f", {BATCH_COLUMN}"
+    total = warehouse.query(f"SELECT count(*) AS n FROM {_quote(ds.name)}{where}", params).column(0)[0].as_py()
+    table = warehouse.query(
+        f"SELECT {select_cols} FROM {_quote(ds.name)}{where} ORDER BY {BATCH_COLUMN}, 1 LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return RowsPage(columns=[*cols, BATCH_COLUMN], rows=table.to_pylist(), total=int(total))
+
+
+# ------------------------------------------------------------------------------------------------ batches
+
+
+def list_batches(session: Session, *, principal: Principal, name: str) -> list[LoadBatch]:
+    ds = get_dataset(session, name)
+    _require_read(session, principal, ds)
+    return list(session.scalars(
+        select(LoadBatch).where(LoadBatch.dataset_id == ds.id).order_by(LoadBatch.created_at.desc())
+    ))
+
+
+def rollback_batch(session: Session, warehouse: Warehouse, *, principal: Principal, name: str,
+                   batch_id: str) -> LoadBatch:
+    ds = get_dataset(session, name)
+    authorize(principal, "dataset.rollback", ds)
+    batch = session.get(LoadBatch, batch_id)
+    if batch is None or batch.dataset_id != ds.id:
+        raise NotFound(f"Không có lô nạp '{batch_id}' trong bộ dữ liệu '{name}'.")
+    if batch.status != "loaded":
+        raise Conflict(f"Lô nạp này đã ở trạng thái '{batch.status}', không thể hoàn tác.")
+    removed = warehouse.drop_batch(ds.name, batch_id)
+    batch.status, batch.rolled_back_at, batch.rolled_back_by = "rolled_back", utcnow(), principal.actor
+    session.execute(update(Dataset).where(Dataset.id == ds.id).values(row_count=Dataset.row_count - removed))
+    session.expire(ds, ["row_count"])
+    audit.record(session, actor=principal.actor, action="batch.rollback", entity_type="load_batch",
+                 entity_id=batch_id, before={"dataset": ds.name, "rows": batch.rows, "status": "loaded"},
+                 after={"status": "rolled_back", "rows_removed": removed})
+    return batch
+
+
+# ------------------------------------------------------------------------------------------------ sharing
+
+
+def request_access(session: Session, *, principal: Principal, name: str, reason: str,
+                   include_pii: bool = False) -> AccessRequest:
+    ds = get_dataset(session, name)
+    authorize(principal, "dataset.request_access", ds)
+    if ds.access != "restricted":
+        raise InvalidInput("Bộ dữ liệu này không bị hạn chế: cơ quan của bạn đã đọc được.")
+    if principal.agency_code == ds.owner_agency:
+        raise InvalidInput("Cơ quan của bạn là chủ sở hữu bộ dữ liệu này.")
+    if len(reason.strip()) < 10:
+        raise InvalidInput("Hãy nêu rõ mục đích sử dụng (ít nhất 10 ký tự).")
+    req = AccessRequest(dataset_id=ds.id, agency_code=principal.agency_code or "", requested_by=principal.actor,
+                        reason=reason.strip(), include_pii=include_pii)
+    session.add(req)
+    session.flush()
+    audit.record(session, actor=principal.actor, action="access.request", entity_type="access_request",
+                 entity_id=req.id, after={"dataset": ds.name, "agency": req.agency_code, "pii": include_pii})
+    return req
+
+
+def decide_access(session: Session, *, principal: Principal, request_id: int, approve: bool,
+                  days: int | None = 365, note: str = "") -> AccessRequest:
+    req = session.get(AccessRequest, request_id)
+    if req is None:
+        raise NotFound("Không có yêu cầu truy cập này.")
+    ds = session.get(Dataset, req.dataset_id)
+    assert ds is not None
+    authorize(principal, "dataset.decide_access", ds)
+    if req.status != "pending":
+        raise Conflict("Yêu cầu này đã được xử lý.")
+    req.status = "approved" if approve else "denied"
+    req.decided_by, req.decided_at, req.decision_note = principal.actor, utcnow(), note
+    if approve:
+        session.add(Grant(dataset_id=ds.id, agency_code=req.agency_code, include_pii=req.include_pii,
+                          expires_at=utcnow() + timedelta(days=days) if days else None,
+                          granted_by=principal.actor, request_id=req.id))
+    audit.record(session, actor=principal.actor, action=f"access.{req.status}", entity_type="access_request",
+                 entity_id=req.id, after={"dataset": ds.name, "agency": req.agency_code, "days": days})
+    return req
+
+
+def list_access_requests(session: Session, *, principal: Principal) -> list[AccessRequest]:
+    query = select(AccessRequest).order_by(AccessRequest.created_at.desc())
+    if not principal.has_role("admin", "analyst", "leader"):
+        owned = select(Dataset.id).where(Dataset.owner_agency == principal.agency_code)
+        query = query.where(or_(AccessRequest.agency_code == principal.agency_code,
+                                AccessRequest.dataset_id.in_(owned)))
+    return list(session.scalars(query))
+
+
+# ------------------------------------------------------------------------------------------------ freshness
+
+
+@dataclass
+class Freshness:
+    dataset: Dataset
+    late: bool
+    days_since: int | None
+    expected_days: int | None
+    completeness: float | None  # share of required cells present (all loads validate required cells)
+    error_rate: float | None
+    open_update_requests: int
+
+
+def freshness(session: Session, ds: Dataset, warehouse: Warehouse | None = None) -> Freshness:
+    """Last load against the expected frequency, completeness of the stored cells and the share of load
+    attempts refused in the last 90 days."""
+    expected = FREQUENCIES.get(ds.update_frequency, ("", None))[1]
+    days = (utcnow() - ds.last_batch_at).days if ds.last_batch_at else None
+    late = expected is not None and (days is None or days > expected)
+    open_requests = len(session.scalars(select(UpdateRequest.id).where(
+        UpdateRequest.dataset_id == ds.id, UpdateRequest.fulfilled_at.is_(None))).all())
+    since = utcnow() - timedelta(days=90)
+    statuses = list(session.scalars(select(LoadBatch.status).where(LoadBatch.dataset_id == ds.id,
+                                                                   LoadBatch.created_at >= since)))
+    error_rate = round(100 * statuses.count("rejected") / len(statuses), 1) if statuses else None
+    return Freshness(dataset=ds, late=late, days_since=days, expected_days=expected,
+                     completeness=_completeness(warehouse, ds) if warehouse is not None else None,
+                     error_rate=error_rate, open_update_requests=open_requests)
+
+
+def _completeness(warehouse: Warehouse, ds: Dataset) -> float | None:
+    """Share of filled cells over all columns of the stored rows, in percent."""
+    if not ds.columns or not ds.row_count or not warehouse.table_exists(ds.name):
+        return None
+    counts = ", ".join(f"count({_quote(c.name)})" for c in ds.columns)
+    row = warehouse.query(f"SELECT count(*), {counts} FROM {_quote(ds.name)}").to_pylist()[0]
+    values = list(row.values())
+    total = int(values[0]) * len(ds.columns)
+    return round(100 * sum(int(v) for v in values[1:]) / total, 1) if total else None
+
+
+def request_update(session: Session, *, principal: Principal, name: str, message: str) -> UpdateRequest:
+    ds = get_dataset(session, name)
+    authorize(principal, "dataset.request_update", ds)
+    req = UpdateRequest(dataset_id=ds.id, requested_by=principal.actor,
+                        message=message.strip() or "Đề nghị cập nhật dữ liệu mới.")
+    session.add(req)
+    session.flush()
+    audit.record(session, actor=principal.actor, action="dataset.request_update", entity_type="dataset",
+                 entity_id=ds.name, after={"request": req.id, "owner": ds.owner_agency})
+    return req
+
+
+def fulfil_update_requests(session: Session, *, dataset: Dataset, batch_id: str) -> int:
+    open_requests = list(session.scalars(select(UpdateRequest).where(
+        UpdateRequest.dataset_id == dataset.id, UpdateRequest.fulfilled_at.is_(None))))
+    for req in open_requests:
+        req.fulfilled_batch_id, req.fulfilled_at = batch_id, utcnow()
+    return len(open_requests)
+
+
+def leaderboard(session: Session, *, principal: Principal, warehouse: Warehouse | None = None) -> dict[str, Any]:
+    """Freshness per dataset and, per owner agency, the share of its datasets loaded on time."""
+    from dieuhanh.orgs.models import Agency
+
+    if not principal.is_authenticated:
+        raise PermissionDenied("Bạn cần đăng nhập.")
+    datasets = list(session.scalars(select(Dataset).options(selectinload(Dataset.columns)).order_by(Dataset.name)))
+    items = [freshness(session, d, warehouse) for d in datasets]
+    agencies: dict[str, dict[str, Any]] = {}
+    names = {a.code: a.name for a in session.scalars(select(Agency))}
+    for f in items:
+        a = agencies.setdefault(f.dataset.owner_agency, {
+            "agency": f.dataset.owner_agency, "name": names.get(f.dataset.owner_agency, ""), "datasets": 0,
+            "late": 0, "open_update_requests": 0, "last_batch_at": None})
+        a["datasets"] += 1
+        a["late"] += int(f.late)
+        a["open_update_requests"] += f.open_update_requests
+        if f.dataset.last_batch_at and (a["last_batch_at"] is None or f.dataset.last_batch_at > a["last_batch_at"]):
+            a["last_batch_at"] = f.dataset.last_batch_at
+    board = sorted(agencies.values(), key=lambda a: (-(a["datasets"] - a["late"]) / a["datasets"], a["agency"]))
+    for a in board:
+        a["on_time_share"] = round(100 * (a["datasets"] - a["late"]) / a["datasets"], 1)
+    return {
+        "datasets": [{"name": f.dataset.name, "title": f.dataset.title, "owner_agency": f.dataset.owner_agency,
+                      "update_frequency": f.dataset.update_frequency, "last_batch_at": f.dataset.last_batch_at,
+                      "days_since": f.days_since, "expected_days": f.expected_days, "late": f.late,
+                      "rows": f.dataset.row_count, "open_update_requests": f.open_update_requests,
+                      "completeness": f.completeness, "error_rate": f.error_rate}
+                     for f in items],
+        "agencies": board,
+    }
+
+
+def run_query(session: Session, warehouse: Warehouse, *, principal: Principal, sql: str, timeout: float,
+              max_rows: int) -> dict[str, Any]:
+    """The one guarded path for user SQL: parsed and checked first, then run read-only with limits."""
+    from dieuhanh.catalog.sqlguard import TableAccess, check_query
+
+    authorize(principal, "query.run")
+    readable: dict[str, TableAccess] = {}
+    for ds in session.scalars(select(Dataset).options(selectinload(Dataset.columns))):
+        if can_read(session, principal, ds):
+            hidden = frozenset() if can_read_pii(session, principal, ds) else frozenset(
+                c.name for c in ds.columns if c.pii)
+            readable[ds.name] = TableAccess(pii_columns=hidden)
+    safe_sql = check_query(sql, readable)
+    try:
+        table = warehouse.query(safe_sql, timeout=timeout, max_rows=max_rows)
+    except InvalidInput:
+        raise
+    except Exception as exc:  # engine errors (unknown column, type mismatch…) are the user's to fix
+        from dieuhanh.core.warehouse import QueryTimeout
+
+        if isinstance(exc, QueryTimeout):
+            raise
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInput(f"Truy vấn lỗi: {first_line}") from exc
+    truncated = table.num_rows > max_rows
+    table = table.slice(0, max_rows)
+    rows = [[_plain(v) for v in r] for r in zip(*(c.to_pylist() for c in table.columns), strict=True)]
+    return {"columns": table.column_names, "rows": rows, "truncated": truncated}
+
+
+def _plain(value: Any) -> Any:
+    """SUM() of integers is a DECIMAL/HUGEINT in both engines: give JSON clients numbers, not strings."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
