@@ -28,7 +28,6 @@ from dieuhanh.settings import Settings
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("DIEUHANH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = os.environ.get("DIEUHANH_TEST_CHROMIUM", "/usr/bin/chromium")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 # Tables of reference data that bootstrap fills once per database and tests do not change.
 KEEP_TABLES = {"admin_unit", "alembic_version"}
 

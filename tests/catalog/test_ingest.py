@@ -166,3 +166,22 @@ def test_rollback_removes_the_batch_rows_and_is_audited(client, population, agen
     login(client, admin)
     audit = client.get("/api/v1/audit", params={"action": "batch.rollback"}).json()
     assert audit["total"] == 1 and audit["items"][0]["entity_id"] == batch["batch_id"]
+
+
+def test_schema_versions_add_columns_and_batches_record_their_version(client, population, agency_token, db):
+    from catalog_helpers import POPULATION_SCHEMA
+
+    assert csv_upload(client, "dan_so_xa", CSV_OK, agency_token).status_code == 201
+    new_schema = [*POPULATION_SCHEMA, {"name": "so_ho", "type": "integer", "description": "Số hộ"}]
+    response = client.put("/api/v1/datasets/dan_so_xa/schema", json={"schema": new_schema}, headers=agency_token)
+    assert response.status_code == 200 and response.json()["schema_version"] == 2
+    changed_type = [{**c, "type": "string"} if c["name"] == "dan_so" else c for c in new_schema]
+    refused = client.put("/api/v1/datasets/dan_so_xa/schema", json={"schema": changed_type}, headers=agency_token)
+    assert refused.status_code == 422 and "dan_so" in refused.json()["detail"]
+    loaded = csv_upload(client, "dan_so_xa", "ma_xa,nam,dan_so,so_ho\n13318,2024,25000,7100\n", agency_token)
+    assert loaded.status_code == 201
+    rows = client.get("/api/v1/datasets/dan_so_xa/rows", headers=agency_token).json()
+    assert {r["ma_xa"]: r["so_ho"] for r in rows["rows"]}["13318"] == 7100
+    with db.session() as session:
+        versions = sorted(b.schema_version for b in session.query(LoadBatch).all())
+    assert versions == [1, 2]

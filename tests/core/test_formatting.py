@@ -18,3 +18,14 @@ def test_datetimes_are_shown_in_vietnam_time():
     # 17:30 UTC is 00:30 the next day in Asia/Ho_Chi_Minh (UTC+7).
     assert format_datetime(datetime(2025, 6, 30, 17, 30, tzinfo=UTC)) == "01/07/2025 00:30"
     assert format_date(datetime(2025, 6, 30, 17, 30)) == "01/07/2025"
+
+
+def test_data_table_cells_keep_years_and_codes_plain():
+    from dieuhanh.core.formatting import format_cell
+
+    assert format_cell(2025, "nam") == "2025"
+    assert format_cell(13285, "ma_xa") == "13285"
+    assert format_cell(55656, "dan_so") == "55.656"
+    assert format_cell(4700.7, "mat_do_dan_so") == "4.700,7"
+    assert format_cell(date(2024, 12, 31), "ngay") == "31/12/2024"
+    assert format_cell(None, "x") == "" and format_cell(True, "dat_chuan") == "có"

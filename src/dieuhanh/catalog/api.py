@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from dieuhanh.catalog import service
-from dieuhanh.catalog.schemas import BatchOut, DatasetIn, DatasetOut
+from dieuhanh.catalog.schemas import BatchOut, ColumnIn, DatasetIn, DatasetOut
 from dieuhanh.core.errors import FieldError, InvalidInput, TooLarge
 from dieuhanh.ingest import service as ingest
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
@@ -57,6 +57,16 @@ def publish(name: str, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
 @router.post("/datasets/{name}/unpublish")
 def unpublish(name: str, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
     return _out(service.set_published(db, principal=principal, name=name, published=False))
+
+
+class SchemaIn(BaseModel):
+    schema_: list[ColumnIn] = Field(alias="schema", min_length=1)
+
+
+@router.put("/datasets/{name}/schema")
+def update_schema(name: str, body: SchemaIn, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
+    """A new version of the schema: add columns, change descriptions or PII flags (types stay)."""
+    return _out(service.update_schema(db, principal=principal, name=name, columns=body.schema_))
 
 
 class PiiReview(BaseModel):

@@ -18,7 +18,7 @@ from dieuhanh.catalog.models import (
     SchemaVersion,
     UpdateRequest,
 )
-from dieuhanh.catalog.schemas import FREQUENCIES, DatasetIn
+from dieuhanh.catalog.schemas import FREQUENCIES, ColumnIn, DatasetIn
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -57,6 +57,46 @@ def create_dataset(session: Session, *, principal: Principal, dataset_in: Datase
                               created_by=principal.actor))
     audit.record(session, actor=principal.actor, action="dataset.create", entity_type="dataset",
                  entity_id=ds.name, after=_snapshot(ds))
+    return ds
+
+
+def update_schema(session: Session, *, principal: Principal, name: str, columns: list[ColumnIn]) -> Dataset:
+    """A new schema version: add columns, change descriptions or PII flags. Existing columns keep their name and
+    type (their stored values would no longer match); columns added to a dataset that has rows are optional."""
+    ds = get_dataset(session, name)
+    authorize(principal, "dataset.create", ds)
+    current = {c.name: c for c in ds.columns}
+    wanted = {c.name: c for c in columns}
+    if len(wanted) != len(columns):
+        raise InvalidInput("Lược đồ có tên cột bị trùng.")
+    removed = sorted(set(current) - set(wanted))
+    if removed:
+        raise InvalidInput(f"Không thể bỏ cột đang có dữ liệu: {', '.join(removed)}.")
+    changed = sorted(n for n, c in wanted.items() if n in current and current[n].type != c.type)
+    if changed:
+        raise InvalidInput(f"Không thể đổi kiểu của cột đã có: {', '.join(changed)}. Hãy thêm cột mới.")
+    added = [c for c in columns if c.name not in current]
+    if ds.row_count and any(c.required for c in added):
+        raise InvalidInput("Cột mới của bộ dữ liệu đã có dữ liệu không thể là bắt buộc (các dòng cũ để trống).")
+    before = _snapshot(ds)
+    for c in columns:
+        col = current.get(c.name)
+        if col is None:
+            ds.columns.append(DatasetColumn(position=len(ds.columns), pii_reviewed=c.pii, **c.model_dump()))
+            continue
+        col.description, col.unique = c.description, c.unique
+        if ds.row_count == 0:
+            col.required = c.required
+        if c.pii != col.pii:
+            col.pii, col.pii_reviewed = c.pii, True
+    if any(c.pii for c in ds.columns) and ds.published:
+        ds.published, ds.published_at = False, None
+    ds.schema_version += 1
+    session.add(SchemaVersion(dataset_id=ds.id, version=ds.schema_version, columns=[c.model_dump() for c in columns],
+                              created_by=principal.actor))
+    session.flush()
+    audit.record(session, actor=principal.actor, action="dataset.update_schema", entity_type="dataset",
+                 entity_id=ds.name, before=before, after=_snapshot(ds))
     return ds
 
 

@@ -93,13 +93,21 @@ def new_dataset(request: Request, db: DB, principal: LoggedIn,
     return RedirectResponse(f"/datasets/{name.strip()}", status_code=303)
 
 
+ROWS_PAGE = 25
+
+
 def _detail(request: Request, db: DB, principal: Any, name: str, **extra: Any) -> dict[str, Any]:
     ds = service.get_dataset(db, name)
     readable = service.can_read(db, principal, ds)
+    try:
+        page_no = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page_no = 1
     page = service.read_rows(db, request.app.state.warehouse, principal=principal, name=name,
-                             limit=25, offset=0) if readable else None
+                             limit=ROWS_PAGE, offset=(page_no - 1) * ROWS_PAGE) if readable else None
     return {
-        **_common(), "ds": ds, "readable": readable, "rows": page,
+        **_common(), "ds": ds, "readable": readable, "rows": page, "rows_page": page_no,
+        "rows_page_size": ROWS_PAGE,
         "batches": service.list_batches(db, principal=principal, name=name) if readable else [],
         "fresh": service.freshness(db, ds, request.app.state.warehouse),
         "can_load": allowed(principal, "dataset.load", ds),

@@ -38,3 +38,24 @@ def to_local(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo("UTC"))
     return value.astimezone(LOCAL_TZ)
+
+
+_CODE_LIKE = ("nam", "year", "ma_", "_ma", "code", "id", "so_cccd", "so_dien_thoai", "ky")
+
+
+def format_cell(value: object, column: str = "") -> str:
+    """A value in a data table: numbers in Vietnamese form, except years, codes and identifiers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, int | float | Decimal):
+        name = column.lower()
+        if isinstance(value, int) and any(name == k or name.startswith(k) or name.endswith(k) for k in _CODE_LIKE):
+            return str(value)
+        return format_number(value)
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
+    return str(value)

@@ -395,7 +395,7 @@ class CsvReader(TableReader):
                     nulls = [pc.is_null(c) for c in batch.columns]
                     if pc.any(functools.reduce(pc.and_kleene, nulls)).as_py():
                         break  # a line of blanks: the Python reader skips it and keeps numbering exact
-                    if any(pc.any(pc.match_substring_regex(c, r"[\r\n]")).as_py() for c in batch.columns):
+                    if any(pc.any(pc.match_substring(c, "\n")).as_py() for c in batch.columns):
                         break  # an unterminated quote swallowed line breaks: the Python reader reports it
                     pending.append(batch)
                     count += batch.num_rows

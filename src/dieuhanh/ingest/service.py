@@ -10,6 +10,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,6 +34,7 @@ from dieuhanh.ingest.convert import ARROW_TYPES, convert
 from dieuhanh.ingest.readers import ReadError, TableReader, open_table
 
 MAX_REPORTED_ERRORS = 1000
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-convert")
 PII_SAMPLE = 2000
 
 Source = bytes | Path | BinaryIO | list[dict[str, Any]]
@@ -187,14 +189,19 @@ class _Validator:
         for raw, first_row in self.reader.batches():
             n = raw.num_rows
             arrays = []
+            # Columns convert in parallel: pyarrow compute releases the GIL, so both cores work.
+            converted = {
+                col.name: _POOL.submit(convert, raw.column(raw.schema.get_field_index(by_column[col.name])),
+                                       col.type, decimal=self.reader.decimal, unit_resolver=self.resolver)
+                for col in self.ds.columns if col.name in by_column
+            }
             for col in self.ds.columns:
                 header = by_column.get(col.name)
                 if header is None:
                     arrays.append(pa.nulls(n, ARROW_TYPES[col.type]))
                     continue
                 raw_col = raw.column(raw.schema.get_field_index(header))
-                typed, cell_errors = convert(raw_col, col.type, decimal=self.reader.decimal,
-                                             unit_resolver=self.resolver)
+                typed, cell_errors = converted[col.name].result()
                 for i, message in cell_errors:
                     self.errors.add(message, row=first_row + i, column=header)
                 if col.required:

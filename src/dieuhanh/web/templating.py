@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from dieuhanh.core.formatting import format_date, format_datetime, format_number
+from dieuhanh.core.formatting import format_cell, format_date, format_datetime, format_number
 from dieuhanh.core.plugin import NavItem
 from dieuhanh.core.security import ROLE_LABELS, SCOPES, Principal, allowed
 
@@ -23,6 +23,7 @@ def make_templates(extra_dirs: list[Path]) -> Jinja2Templates:
     templates.env.filters["number"] = format_number
     templates.env.filters["vndate"] = format_date
     templates.env.filters["vndatetime"] = format_datetime
+    templates.env.filters["cell"] = format_cell
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
     templates.env.globals["SCOPES"] = SCOPES
     return templates
