@@ -4,7 +4,8 @@ from dieuhanh.catalog.module import MODULE as CATALOG
 from dieuhanh.core.plugin import Module
 from dieuhanh.geo.module import MODULE as GEO
 from dieuhanh.ingest.module import MODULE as INGEST
+from dieuhanh.opendata.module import MODULE as OPENDATA
 from dieuhanh.orgs.module import MODULE as ORGS
 from dieuhanh.web.module import MODULE as WEB
 
-MODULES: list[Module] = [WEB, GEO, ORGS, CATALOG, INGEST]
+MODULES: list[Module] = [WEB, GEO, ORGS, CATALOG, INGEST, OPENDATA]

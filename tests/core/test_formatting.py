@@ -26,6 +26,7 @@ def test_data_table_cells_keep_years_and_codes_plain():
     assert format_cell(2025, "nam") == "2025"
     assert format_cell(13285, "ma_xa") == "13285"
     assert format_cell(55656, "dan_so") == "55.656"
+    assert format_cell(26977, "dan_so_nam") == "26.977"  # "nam" here is "male", not "year"
     assert format_cell(4700.7, "mat_do_dan_so") == "4.700,7"
     assert format_cell(date(2024, 12, 31), "ngay") == "31/12/2024"
     assert format_cell(None, "x") == "" and format_cell(True, "dat_chuan") == "có"

@@ -40,7 +40,11 @@ def to_local(value: datetime) -> datetime:
     return value.astimezone(LOCAL_TZ)
 
 
-_CODE_LIKE = ("nam", "year", "ma_", "_ma", "code", "id", "so_cccd", "so_dien_thoai", "ky")
+def _plain_integer(column: str) -> bool:
+    """Years and codes read wrong with thousands separators ("2.025", "13.285")."""
+    name = column.lower()
+    return (name in ("nam", "year", "id", "code", "ky") or name.startswith(("nam_", "ma_", "so_cccd", "so_dien_thoai"))
+            or name.endswith(("_id", "_code", "_year")))
 
 
 def format_cell(value: object, column: str = "") -> str:
@@ -50,8 +54,7 @@ def format_cell(value: object, column: str = "") -> str:
     if isinstance(value, bool):
         return "có" if value else "không"
     if isinstance(value, int | float | Decimal):
-        name = column.lower()
-        if isinstance(value, int) and any(name == k or name.startswith(k) or name.endswith(k) for k in _CODE_LIKE):
+        if isinstance(value, int) and _plain_integer(column):
             return str(value)
         return format_number(value)
     if isinstance(value, datetime):

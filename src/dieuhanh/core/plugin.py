@@ -31,5 +31,7 @@ class Module:
     demo: Callable[[Any], None] | None = None
     # Path prefixes whose unsafe requests do not use the session cookie (token or API-key callers only).
     csrf_exempt_prefixes: tuple[str, ...] = ()
+    # indicators.yaml files this module contributes to the operating indicator set.
+    indicators: tuple[Path, ...] = ()
     # jobs(scheduler) registers this module's scheduled jobs and background services (core.jobs).
     jobs: Callable[[Scheduler], None] | None = None
