@@ -441,6 +441,89 @@ def geo_import_boundaries(file: Annotated[Path, typer.Argument(metavar="FILE.geo
     if result.missing:
         console.print(f"[yellow]{len(result.missing)} xã, phường chưa có ranh giới:[/] {', '.join(result.missing)}")
 
+# ------------------------------------------------------------------------------------------------ indicators
+# (block owned by the indicators module)
+
+indicators_app = typer.Typer(help="Bộ chỉ số điều hành", no_args_is_help=True)
+app.add_typer(indicators_app, name="indicators")
+
+
+@indicators_app.command("compute")
+def indicators_compute(
+    period: Annotated[str | None, typer.Option(help="Chỉ tính một kỳ (2025-06, 2025-Q2, 2025)")] = None,
+    code: Annotated[list[str] | None, typer.Option(help="Mã chỉ số (lặp lại được); mặc định: tất cả")] = None,
+) -> None:
+    """Nạp bộ chỉ số chuẩn rồi tính lại các chỉ số trong kho dữ liệu."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from sqlalchemy import func, select
+
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.indicators import service
+    from dieuhanh.indicators.models import IndicatorDefinition
+
+    settings = _settings()
+    with _errors():
+        db, wh = _open_stores(settings)
+        with db.session() as session:
+            service.load_library(session, principal=SYSTEM)
+        with db.session() as session:
+            count = session.scalar(select(func.count()).select_from(IndicatorDefinition))
+            total = len(code) if code else int(count or 0)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task("Đang tính chỉ số", total=total)
+
+            def step(name: str, ok: bool) -> None:
+                progress.update(task, advance=1, description=f"{'✓' if ok else '✗'} {name}")
+
+            with db.session() as session:
+                summary = service.compute(session, wh, codes=code or None, period=period,
+                                          province_code=settings.province_code, trigger="cli", principal=SYSTEM,
+                                          progress=step)
+    console.print(f"[green]✓[/] Đã tính {len(summary.computed)} chỉ số, {summary.values_written:,} giá trị "
+                  f"trong {summary.seconds:.1f} giây.")
+    for name, message in sorted(summary.errors.items()):
+        err.print(f"[bold red]✗ {name}:[/] {message}")
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+@indicators_app.command("check")
+def indicators_check(
+    file: Annotated[Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="Tệp YAML định nghĩa")],
+) -> None:
+    """Kiểm tra và chạy thử các chỉ số trong một tệp YAML (không lưu gì)."""
+    from dieuhanh.indicators import service
+
+    settings = _settings()
+    failed = False
+    with _errors():
+        db, wh = _open_stores(settings)
+        with db.session() as session:
+            results = service.check_definition(file.read_text(encoding="utf-8-sig"), session=session, warehouse=wh,
+                                               province_code=settings.province_code, origin=file.name)
+            session.rollback()
+    for result in results:
+        if not result.ok:
+            failed = True
+            err.print(f"[bold red]✗ {result.code}:[/] {result.error}")
+            continue
+        console.print(f"[green]✓ {result.code}[/]: {result.rows} giá trị, {len(result.periods)} kỳ "
+                      f"({', '.join(result.periods[:3])}{'…' if len(result.periods) > 3 else ''}), "
+                      f"{result.nodata} ô chưa có số liệu; bộ dữ liệu: {', '.join(result.datasets)}")
+        table = Table(show_header=True)
+        for col in ("period", "unit_code", "value", "target", "status"):
+            table.add_column(col)
+        for row in result.preview:
+            table.add_row(*(str(row[c]) if row[c] is not None else "–" for c in
+                            ("period", "unit_code", "value", "target", "status")))
+        if result.preview:
+            console.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+# (end of the indicators block)
+
 
 def main() -> None:
     app()

@@ -1,5 +1,6 @@
 """Imports every module's tables so that Alembic and the tests see the whole schema."""
 
+import dieuhanh.alerts.models  # noqa: F401
 from dieuhanh.catalog.models import (  # noqa: F401
     AccessRequest,
     Dataset,
@@ -13,5 +14,6 @@ from dieuhanh.core.audit import AuditEntry  # noqa: F401
 from dieuhanh.core.jobs import JobRun  # noqa: F401
 from dieuhanh.core.meta import AppMeta  # noqa: F401
 from dieuhanh.geo.models import AdminUnit  # noqa: F401
+from dieuhanh.indicators.models import ComputeRun, IndicatorDefinition, IndicatorValue  # noqa: F401
 from dieuhanh.ingest.models import DeadLetter, MqttSubscription, PullRun, PullSource  # noqa: F401
 from dieuhanh.orgs.models import Agency, ApiToken, User  # noqa: F401

@@ -1,11 +1,15 @@
 """The explicit list of domain modules the application loads, in order (no magic discovery)."""
 
+from dieuhanh.alerts.module import MODULE as ALERTS
 from dieuhanh.catalog.module import MODULE as CATALOG
 from dieuhanh.core.plugin import Module
 from dieuhanh.geo.module import MODULE as GEO
+from dieuhanh.indicators.module import MODULE as INDICATORS
 from dieuhanh.ingest.module import MODULE as INGEST
 from dieuhanh.opendata.module import MODULE as OPENDATA
 from dieuhanh.orgs.module import MODULE as ORGS
 from dieuhanh.web.module import MODULE as WEB
 
 MODULES: list[Module] = [WEB, GEO, ORGS, CATALOG, INGEST, OPENDATA]
+MODULES.append(INDICATORS)
+MODULES.append(ALERTS)

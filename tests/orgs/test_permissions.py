@@ -46,6 +46,15 @@ MATRIX = {
     ("source.manage", "SGDDT"): {"admin", "analyst"},
     ("source.read", None): {"admin", "leader", "analyst", "officer"},
     ("source.read", "SGDDT"): {"admin", "leader", "analyst"},
+    # Alerts and directives (alerts/).
+    ("alert.manage", None): {"admin", "analyst"},
+    ("alert.ack", None): {"admin", "leader", "analyst"},
+    ("directive.create", None): {"admin", "leader"},
+    ("directive.update", "SYT"): {"admin", "officer"},
+    ("directive.update", "SGDDT"): {"admin"},
+    # Indicators
+    ("indicator.define", None): {"admin", "analyst"},
+    ("indicator.compute", None): {"admin", "analyst"},
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-BASE = {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị", "Cổng dữ liệu mở"}
+BASE = {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị", "Cổng dữ liệu mở", "Bộ chỉ số", "Cảnh báo", "Chỉ đạo"}
 DATA = {"Kho dữ liệu", "Chất lượng, cập nhật", "Nguồn dữ liệu tự động", "Bản tin không nạp được"}
 MENUS = {
     "admin": BASE | DATA | {"Truy vấn SQL", "Người dùng", "Mã truy cập API", "Nhật ký thay đổi"},

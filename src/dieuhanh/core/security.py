@@ -273,3 +273,43 @@ def _source_read(p: Principal, target: Any) -> bool:
     if p.has_role("admin", "leader", "analyst"):
         return True
     return p.has_role("officer") and (target is None or acts_for_agency(p, target))
+
+
+# --- indicators (bộ chỉ số điều hành) ----------------------------------------------------------------
+
+
+@rule("indicator.define")
+def _indicator_define(p: Principal, _t: Any) -> bool:
+    """Write or change an indicator definition (and load the built-in library)."""
+    return p.has_role("admin", "analyst")
+
+
+@rule("indicator.compute")
+def _indicator_compute(p: Principal, _t: Any) -> bool:
+    """Recompute indicator values on demand (the scheduler and the CLI act as the system)."""
+    return p.has_role("admin", "analyst") or p.kind == "system"
+
+
+# --- alerts and directives (alerts/) ---------------------------------------------------------------
+
+
+@rule("alert.manage")
+def _alert_manage(p: Principal, _t: Any) -> bool:
+    """Define alert rules and silences."""
+    return p.has_role("admin", "analyst")
+
+
+@rule("alert.ack")
+def _alert_ack(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin", "leader", "analyst")
+
+
+@rule("directive.create")
+def _directive_create(p: Principal, _t: Any) -> bool:
+    return p.has_role("admin", "leader")
+
+
+@rule("directive.update")
+def _directive_update(p: Principal, target: Any) -> bool:
+    """Progress and closing: an officer of the addressed agency (or an admin)."""
+    return p.has_role("admin") or (p.has_role("officer") and acts_for_agency(p, target))

@@ -1,0 +1,82 @@
+"""JSON API of the operating indicator set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.security import authorize
+from dieuhanh.indicators import service
+from dieuhanh.web.deps import DB, CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1", tags=["bộ chỉ số"])
+
+
+@router.get("/indicators")
+def list_indicators(db: DB, principal: CurrentPrincipal, q: str | None = None,
+                    domain: str | None = None) -> list[dict[str, Any]]:
+    """Indicators the caller may read (public ones without login), with their latest province value."""
+    items = service.list_definitions(db, principal=principal, q=q, domain=domain)
+    latest = service.latest_province_values(db, [d.code for d in items])
+    return [service.definition_out(d, latest.get(d.code)) for d in items]
+
+
+class ComputeIn(BaseModel):
+    codes: list[str] | None = None
+    period: str | None = None
+
+
+@router.post("/indicators/compute")
+def compute(request: Request, db: DB, principal: CurrentPrincipal, body: ComputeIn | None = None) -> dict[str, Any]:
+    """Recompute now (admin, analyst): all indicators, or the given codes, optionally one period."""
+    authorize(principal, "indicator.compute")
+    body = body or ComputeIn()
+    summary = service.compute(db, request.app.state.warehouse, codes=body.codes, period=body.period,
+                              province_code=request.app.state.settings.province_code, trigger="manual",
+                              principal=principal)
+    return summary.as_dict()
+
+
+@router.post("/indicators", status_code=201)
+async def define(request: Request, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
+    """An analyst defines an indicator: a JSON object, or YAML text (``Content-Type: application/yaml``)."""
+    authorize(principal, "indicator.define")
+    content_type = request.headers.get("content-type", "")
+    raw = await request.body()
+    data: Any
+    if "json" in content_type:
+        import json
+
+        try:
+            data = json.loads(raw or b"null")
+        except ValueError as exc:
+            raise InvalidInput(f"JSON không hợp lệ: {exc}") from None
+        if isinstance(data, dict) and isinstance(data.get("yaml"), str):
+            data = data["yaml"]
+    else:
+        data = raw.decode("utf-8", errors="replace")
+    defn, checked = service.define(db, request.app.state.warehouse, principal=principal, data=data,
+                                   province_code=request.app.state.settings.province_code)
+    return {**service.definition_out(defn), "check": checked.as_dict()}
+
+
+@router.get("/indicators/{code}")
+def get_indicator(code: str, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
+    defn = service.get_definition(db, principal=principal, code=code)
+    latest = service.latest_province_values(db, [code]).get(code)
+    return service.definition_out(defn, latest)
+
+
+@router.get("/indicators/{code}/values")
+def values(request: Request, code: str, db: DB, principal: CurrentPrincipal, period: str | None = None,
+           unit: str | None = None, level: str | None = None,
+           limit: int = Query(10_000, ge=1, le=100_000), offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+    """Values: ``{period, unit_code, unit_name, level, value, numerator, denominator, target, status,
+    computed_at, batches}``, filtered by period, unit code and level (province | commune)."""
+    service.get_definition(db, principal=principal, code=code)
+    province = request.app.state.settings.province_code
+    rows = service.list_values(db, code=code, period=period, unit=unit, level=level, limit=limit, offset=offset)
+    return [service.value_out(v, province) for v in rows]
