@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -24,6 +25,9 @@ from dieuhanh.core.migrate import upgrade
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.core.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
 from dieuhanh.settings import Settings
+
+# Builders shared by several test folders (catalog, indicators, open data) live in tests/catalog.
+sys.path.insert(0, str(Path(__file__).parent / "catalog"))
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("DIEUHANH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -10,6 +10,5 @@ from dieuhanh.opendata.module import MODULE as OPENDATA
 from dieuhanh.orgs.module import MODULE as ORGS
 from dieuhanh.web.module import MODULE as WEB
 
-MODULES: list[Module] = [WEB, GEO, ORGS, CATALOG, INGEST, OPENDATA]
-MODULES.append(INDICATORS)
-MODULES.append(ALERTS)
+# Order matters for the demo: alerts write their directive snapshot before the indicator set computes.
+MODULES: list[Module] = [WEB, GEO, ORGS, CATALOG, INGEST, OPENDATA, ALERTS, INDICATORS]

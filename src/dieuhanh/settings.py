@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Cookies marked Secure (set to true behind HTTPS in production).
     secure_cookies: bool = False
     scheduler_enabled: bool = True
+    # Mail server for alert notifications by e-mail (none: e-mail channels are recorded as skipped).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "dieuhanh@localhost"
     # MQTT broker for sensor subscriptions (ingest); only contacted when a subscription is enabled.
     mqtt_url: str = "mqtt://127.0.0.1:1883"
 

@@ -436,3 +436,66 @@ def test_alerts_are_evaluated_after_each_indicator_compute():
     from dieuhanh.indicators.service import AFTER_COMPUTE
 
     assert _evaluate_after_compute in AFTER_COMPUTE
+
+
+class _SmtpSink:
+    """A minimal SMTP server on 127.0.0.1 that keeps the messages it receives: a fake of the province's mail
+    server, a system we do not own (only the commands smtplib sends are understood)."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.messages: list[str] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn, conn.makefile("rwb") as f:
+            def say(line: str) -> None:
+                f.write(line.encode() + b"\r\n")
+                f.flush()
+
+            say("220 sink")
+            while line := f.readline():
+                command = line.decode(errors="replace").strip().upper()
+                if command.startswith(("EHLO", "HELO")):
+                    say("250 sink")
+                elif command.startswith("DATA"):
+                    say("354 end with .")
+                    body = []
+                    while (data := f.readline()) not in (b".\r\n", b""):
+                        body.append(data.decode("utf-8", errors="replace"))
+                    self.messages.append("".join(body))
+                    say("250 queued")
+                elif command.startswith("QUIT"):
+                    say("221 bye")
+                    return
+                else:
+                    say("250 ok")
+
+
+def test_email_notification_goes_to_the_configured_smtp_server(db):
+    from email import message_from_string
+    from email.header import decode_header, make_header
+
+    from dieuhanh.settings import Settings
+
+    sink = _SmtpSink()
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=sink.port, smtp_from="ioc@ninhbinh.gov.vn")
+    with db.session() as s:
+        add_indicator(s)
+        add_value(s, "2025-06", 150)
+        add_rule(s, channels=[{"type": "email", "to": ["lanhdao@ninhbinh.gov.vn"]}])
+        service.evaluate(s, now=T0, settings=settings)
+        notes = {n.channel: n for n in s.scalars(select(Notification))}
+    sink.thread.join(timeout=10)
+    assert notes["email"].status == "sent", notes["email"].error
+    assert len(sink.messages) == 1
+    mail = message_from_string(sink.messages[0])
+    assert mail["To"] == "lanhdao@ninhbinh.gov.vn" and mail["From"] == "ioc@ninhbinh.gov.vn"
+    assert str(make_header(decode_header(mail["Subject"]))).startswith("[Cảnh báo]")

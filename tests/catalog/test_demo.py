@@ -64,12 +64,14 @@ def test_demo_loads_calibrated_datasets_of_many_agencies(db, warehouse, settings
         assert any(d.owner_agency.startswith("UBND1") for d in datasets)  # a commune People's Committee
         assert {d.access for d in datasets} == {"public", "internal", "restricted"}
         assert sum(d.access == "restricted" for d in datasets) >= 2
-        assert all("Dữ liệu mẫu" in d.description for d in datasets)
+        # System snapshots (data freshness, directives) are real data of the installation, not demo data.
+        assert all("Dữ liệu mẫu" in d.description for d in datasets if "hệ thống" not in d.tags)
 
         # Every dataset came through the ingestion path, and the warehouse holds exactly its batches' rows.
         for ds in datasets:
             batches = list(session.scalars(select(LoadBatch).where(LoadBatch.dataset_id == ds.id)))
-            assert batches and all(b.source == "demo" and b.status == "loaded" for b in batches), ds.name
+            expected_source = "system" if "hệ thống" in ds.tags else "demo"
+            assert batches and all(b.source == expected_source and b.status == "loaded" for b in batches), ds.name
             stored = _count(warehouse, f'SELECT count(*) FROM "{ds.name}"')
             assert stored == sum(b.rows for b in batches) == ds.row_count > 0, ds.name
         encodings = {b.encoding for b in session.scalars(select(LoadBatch).where(

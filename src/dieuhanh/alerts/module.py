@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dieuhanh.alerts import api, views
 from dieuhanh.core.plugin import Module, NavItem
@@ -24,9 +24,18 @@ AFTER_COMPUTE.append(_evaluate_after_compute)
 
 
 def _jobs(scheduler: Scheduler) -> None:
-    from dieuhanh.alerts.jobs import register
+    from dieuhanh.alerts.jobs import register, register_snapshot
 
     register(scheduler)
+    register_snapshot(scheduler)
+
+
+def _demo(ctx: Any) -> None:
+    """Before the indicator set computes: today's directive snapshot (zeros in a fresh demo)."""
+    from dieuhanh.alerts.snapshots import snapshot_directives
+
+    snapshot_directives(ctx.session, ctx.warehouse, province_code=ctx.settings.province_code,
+                        max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)
 
 
 MODULE = Module(
@@ -38,4 +47,5 @@ MODULE = Module(
     ],
     templates=Path(__file__).parent / "templates",
     jobs=_jobs,
+    demo=_demo,
 )

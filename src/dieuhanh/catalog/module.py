@@ -1,13 +1,35 @@
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dieuhanh.catalog import api, views
 from dieuhanh.core.plugin import Module, NavItem
 
+if TYPE_CHECKING:
+    from dieuhanh.core.jobs import Scheduler
 
-def _demo(ctx: object) -> None:
+
+def _demo(ctx: Any) -> None:
     from dieuhanh.catalog.demo import generate
+    from dieuhanh.catalog.snapshots import snapshot_freshness
 
-    generate(ctx)  # type: ignore[arg-type]
+    generate(ctx)
+    snapshot_freshness(ctx.session, ctx.warehouse, province_code=ctx.settings.province_code,
+                       max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)
+
+
+def _jobs(scheduler: Scheduler) -> None:
+    """Once a day, the catalog's freshness goes into the warehouse (source of the data-freshness indicator)."""
+    from dieuhanh.catalog.snapshots import snapshot_freshness
+
+    def run() -> int:
+        settings = scheduler.settings
+        with scheduler.database.session() as session:
+            return snapshot_freshness(session, scheduler.warehouse, province_code=settings.province_code,
+                                      max_bytes=settings.max_upload_mb * 1024 * 1024)
+
+    scheduler.add("catalog.snapshot_freshness", run, cron="5 0 * * *", name="Ảnh chụp tình trạng cập nhật dữ liệu")
 
 
 MODULE = Module(
@@ -20,4 +42,5 @@ MODULE = Module(
     ],
     templates=Path(__file__).parent / "templates",
     demo=_demo,
+    jobs=_jobs,
 )
