@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
 
 from dieuhanh.alerts import directives as dsvc
 from dieuhanh.alerts import service
 from dieuhanh.alerts.api import instance_dicts
+from dieuhanh.alerts.schemas import RuleIn
 from dieuhanh.core.errors import DomainError
-from dieuhanh.core.security import allowed
+from dieuhanh.core.security import allowed, authorize
+from dieuhanh.indicators.models import IndicatorDefinition
 from dieuhanh.orgs import service as orgs_service
 from dieuhanh.web.deps import DB, LoggedIn
 from dieuhanh.web.templating import render
@@ -42,8 +47,63 @@ def alerts_page(request: Request, db: DB, principal: LoggedIn, error: str = "") 
         "notifications": service.list_notifications(db, principal=principal),
         "silences": service.list_silences(db, principal=principal, active_only=True),
         "can_ack": allowed(principal, "alert.ack"), "can_direct": allowed(principal, "directive.create"),
+        "can_manage": allowed(principal, "alert.manage"),
+        "indicators": db.scalars(select(IndicatorDefinition).order_by(IndicatorDefinition.name)).all(),
         "agencies": agencies, "error": error,
     })
+
+
+def _number(text: str | None, label: str) -> float:
+    """Numbers typed the Vietnamese way (1.234,5) or with a decimal point."""
+    from dieuhanh.ingest.values import parse_number
+
+    value = None
+    for decimal in (",", "."):
+        try:
+            value = parse_number(text or "", decimal)
+            break
+        except ValueError:
+            continue
+    if value is None:
+        raise ValueError(f"{label}: cần một số.")
+    return value
+
+
+def rule_from_form(form: dict[str, str]) -> RuleIn:
+    """The rule form's fields -> RuleIn, with the parameters each rule type reads."""
+    kind = form.get("kind", "")
+    params: dict[str, object] = {}
+    if kind in ("threshold", "change"):
+        params = {"op": form.get("op") or ">", "value": _number(form.get("value"), "Giá trị")}
+    if kind == "change":
+        params |= {"compare": form.get("compare") or "previous", "mode": "percent"}
+    if kind == "behind_target":
+        params = {"tolerance": _number(form.get("tolerance") or "0", "Dung sai")}
+    channels: list[dict[str, object]] = []
+    if form.get("webhook"):
+        channels.append({"type": "webhook", "url": form["webhook"].strip()})
+    if form.get("email"):
+        channels.append({"type": "email", "to": [e.strip() for e in form["email"].split(",") if e.strip()]})
+    return RuleIn(name=form.get("name", ""), indicator_code=form.get("indicator_code", ""),
+                  level=form.get("level") or "province", kind=kind, params=params,
+                  severity=form.get("severity") or "warning", pending_for=int(form.get("pending_for") or 0),
+                  channels=channels)
+
+
+@router.post("/alerts/rules", response_model=None)
+async def create_rule(request: Request, db: DB, principal: LoggedIn) -> Response:
+    authorize(principal, "alert.manage")  # before reading the form: an officer gets 403, not a form error
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        service.create_rule(db, principal=principal, rule_in=rule_from_form(form))
+    except ValidationError as exc:
+        message = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
+        return RedirectResponse(f"/alerts?error={quote(message)}", status_code=303)
+    except (DomainError, ValueError) as exc:
+        if isinstance(exc, DomainError) and exc.status_code in (401, 403):
+            raise
+        return RedirectResponse(f"/alerts?error={quote(getattr(exc, 'message', str(exc)))}", status_code=303)
+    return RedirectResponse("/alerts?created=1", status_code=303)
 
 
 @router.post("/alerts/{instance_id}/ack")
