@@ -10,36 +10,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from catalog_helpers import CSV_OK, csv_upload, dataset_body
 from openpyxl import load_workbook
 
 from conftest import login
-
-# The catalog tests' builders (tests/catalog/catalog_helpers.py is not importable from this folder).
-POPULATION_SCHEMA = [
-    {"name": "ma_xa", "type": "unit_code", "required": True, "unique": True, "description": "Xã, phường"},
-    {"name": "nam", "type": "integer", "required": True},
-    {"name": "dan_so", "type": "integer", "required": True},
-    {"name": "dien_tich", "type": "number"},
-    {"name": "ngay_cap_nhat", "type": "date"},
-]
-CSV_OK = (
-    "ma_xa,nam,dan_so,dien_tich,ngay_cap_nhat\n"
-    "13285,2024,\"45.123\",\"12,5\",31/12/2024\n"
-    "Phường Phù Vân,2024,38210,\"20,75\",31/12/2024\n"
-    "\"xã Thanh Sơn, huyện Kim Bảng, tỉnh Hà Nam\",2024,21.004,,2024-12-31\n"
-)
-
-
-def dataset_body(name="dan_so_xa", owner="TKT", access="internal", schema=None, **extra):  # type: ignore[no-untyped-def]
-    return {"name": name, "title": "Dân số trung bình theo xã, phường", "owner_agency": owner,
-            "license_id": "cc-by-4.0", "access": access, "update_frequency": "yearly", "tags": ["dân số"],
-            "schema": schema or POPULATION_SCHEMA, **extra}
-
-
-def csv_upload(client, name, content, headers, mode="append"):  # type: ignore[no-untyped-def]
-    return client.post(f"/api/v1/datasets/{name}/batches", params={"mode": mode}, headers=headers,
-                       files={"file": ("data.csv", content.encode("utf-8"), "text/csv")})
-
 
 SCHOOLS_SCHEMA = [
     {"name": "ma_xa", "type": "unit_code", "required": True},
