@@ -15,7 +15,22 @@ from dieuhanh.core.db import Base, utcnow
 PAGINATION_KINDS = ("none", "page", "offset", "cursor")
 
 
-class PullSource(Base):
+class _FeedsADataset:
+    """What authorisation (``agency_code``) and pages (``dataset_name``) read of a pull source or subscription."""
+
+    owner_agency: str
+    dataset: Dataset
+
+    @property
+    def agency_code(self) -> str:
+        return self.owner_agency
+
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset.name
+
+
+class PullSource(_FeedsADataset, Base):
     """A department REST JSON API pulled on a schedule into one dataset (nguồn kéo dữ liệu)."""
 
     __tablename__ = "pull_source"
@@ -52,14 +67,6 @@ class PullSource(Base):
 
     dataset: Mapped[Dataset] = relationship(lazy="joined", innerjoin=True)
 
-    @property
-    def agency_code(self) -> str:
-        return self.owner_agency
-
-    @property
-    def dataset_name(self) -> str:
-        return self.dataset.name
-
 
 class PullRun(Base):
     """One run of a pull source: every run is recorded, successful or not."""
@@ -82,7 +89,7 @@ class PullRun(Base):
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
-class MqttSubscription(Base):
+class MqttSubscription(_FeedsADataset, Base):
     """Messages on a topic pattern loaded into one dataset in micro-batches (đăng ký MQTT)."""
 
     __tablename__ = "mqtt_subscription"
@@ -102,14 +109,6 @@ class MqttSubscription(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     dataset: Mapped[Dataset] = relationship(lazy="joined", innerjoin=True)
-
-    @property
-    def agency_code(self) -> str:
-        return self.owner_agency
-
-    @property
-    def dataset_name(self) -> str:
-        return self.dataset.name
 
 
 class DeadLetter(Base):
