@@ -17,12 +17,13 @@ DOMAINS = {
     "traffic": "Giao thông",
     "environment": "Môi trường",
     "digital_government": "Chính quyền số",
+    "public_services": "Dịch vụ công",
     "citizen_reports": "Phản ánh của người dân",
     "data": "Dữ liệu",
 }
 PERIODICITIES = {"month": "Tháng", "quarter": "Quý", "year": "Năm"}
 DIRECTIONS = {"higher_better": "Càng cao càng tốt", "lower_better": "Càng thấp càng tốt", "neutral": "Theo dõi"}
-LEVELS = ("province", "commune")
+LEVELS = ("province", "commune", "agency")  # agency: unit_code is an agency code (orgs)
 PERIOD_PATTERNS = {
     "month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
     "quarter": re.compile(r"^\d{4}-Q[1-4]$"),
@@ -40,10 +41,10 @@ class IndicatorIn(BaseModel):
     code: str = Field(min_length=2, max_length=60)
     name: str = Field(min_length=2, max_length=255)
     domain: Literal["socio_economy", "population", "health", "education", "traffic", "environment",
-                    "digital_government", "citizen_reports", "data"]
+                    "digital_government", "public_services", "citizen_reports", "data"]
     unit: str = Field(min_length=1, max_length=40)
     periodicity: Literal["month", "quarter", "year"]
-    levels: list[Literal["province", "commune"]] = Field(default=["province"], min_length=1)
+    levels: list[Literal["province", "commune", "agency"]] = Field(default=["province"], min_length=1)
     direction: Literal["higher_better", "lower_better", "neutral"] = "neutral"
     owner_agency: str | None = Field(default=None, max_length=40)
     legal_basis: str = ""

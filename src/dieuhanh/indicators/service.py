@@ -42,6 +42,7 @@ from dieuhanh.core.security import SYSTEM, Principal, allowed, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.geo import reference
 from dieuhanh.indicators.models import ComputeRun, IndicatorDefinition, IndicatorValue
+from dieuhanh.orgs.models import Agency
 from dieuhanh.indicators.schemas import PERIOD_EXAMPLES, PERIOD_PATTERNS, IndicatorIn, parse_definition
 
 QUERY_TIMEOUT = 120.0
@@ -307,9 +308,13 @@ def _run_sql(defn: IndicatorDefinition, warehouse: Warehouse, readable: dict[str
 
 def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[str, TableAccess],
              batches: list[str], province_code: str, period: str | None = None,
-             timeout: float = QUERY_TIMEOUT, now: datetime | None = None) -> list[dict[str, Any]]:
+             timeout: float = QUERY_TIMEOUT, now: datetime | None = None,
+             agencies: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Run one definition and return its value rows (dicts for ``insert(IndicatorValue)``); raises
-    ``IndicatorError`` with a message the analyst can act on."""
+    ``IndicatorError`` with a message the analyst can act on.
+
+    With the ``agency`` level, rows whose ``unit_code`` is one of ``agencies`` are agency values (written
+    only for the agencies the query returns: not every agency owes every indicator)."""
     table = _run_sql(defn, warehouse, readable, period, timeout)
     names = [n.lower() for n in table.column_names]
     for required in ("period", "unit_code", "value"):
@@ -322,6 +327,8 @@ def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[
     communes = _communes(province_code)
     commune_set = set(communes)
     levels = set(defn.levels or ["province"])
+    agency_set = set(agencies) if "agency" in levels else set()
+    agency_found: set[str] = set()
     now = now or utcnow()
     found: dict[tuple[str, str], tuple[float | None, float | None, float | None]] = {}
     periods: set[str] = set()
@@ -333,7 +340,9 @@ def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[
                                  f"(chỉ số theo {defn.periodicity}).")
         raw_unit = columns["unit_code"][i]
         unit = province_code if raw_unit is None else str(raw_unit).strip()
-        if unit != province_code and unit not in commune_set:
+        if unit in agency_set and unit not in commune_set and unit != province_code:
+            agency_found.add(unit)
+        elif unit != province_code and unit not in commune_set:
             unknown.add(unit)
             continue
         if (p, unit) in found:
@@ -348,7 +357,8 @@ def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[
     rows: list[dict[str, Any]] = []
     for p in sorted(periods):
         units = ([(province_code, "province")] if "province" in levels else []) + (
-            [(c, "commune") for c in communes] if "commune" in levels else [])
+            [(c, "commune") for c in communes] if "commune" in levels else []) + (
+            [(a, "agency") for a in sorted(agency_found)])
         for unit, level in units:
             value, numerator, denominator = found.get((p, unit), (None, None, None))
             target = target_for(defn, p, level)
@@ -399,6 +409,7 @@ def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | No
         if missing:
             raise NotFound(f"Không có chỉ số {', '.join(missing)}.")
     readable = _readable(session)
+    agencies = list(session.scalars(select(Agency.code)))
     datasets = {n for d in definitions for n in (d.datasets or [])}
     lineage = _loaded_batches(session, datasets)
     summary = ComputeSummary()
@@ -407,7 +418,7 @@ def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | No
         batches = sorted({b for n in (defn.datasets or []) for b in lineage.get(n, [])})
         try:
             evaluated = evaluate(defn, warehouse, readable=readable, batches=batches, province_code=province_code,
-                                 period=period, timeout=timeout, now=started_at)
+                                 period=period, timeout=timeout, now=started_at, agencies=agencies)
             results.append((defn, evaluated, None))
         except Exception as exc:  # noqa: BLE001  (one broken definition never stops the others)
             results.append((defn, None, _first_line(exc)[:4000]))
@@ -521,7 +532,8 @@ def check_item(session: Session, warehouse: Warehouse, item: IndicatorIn, *, pro
     batches = sorted({b for ids in _loaded_batches(session, datasets).values() for b in ids})
     try:
         rows = evaluate(defn, warehouse, readable=_readable(session), batches=batches,
-                        province_code=province_code, timeout=timeout)
+                        province_code=province_code, timeout=timeout,
+                        agencies=list(session.scalars(select(Agency.code))))
     except Exception as exc:  # noqa: BLE001
         return CheckResult(code=item.code, ok=False, error=_first_line(exc), datasets=datasets)
     preview = [{k: r[k] for k in ("period", "unit_code", "level", "value", "target", "status")}

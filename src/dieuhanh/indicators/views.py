@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 STATUS_LABELS = {"good": "Đạt", "warning": "Cảnh báo", "critical": "Nghiêm trọng", "neutral": "Theo dõi",
                  "nodata": "Chưa có số liệu"}
-LEVEL_LABELS = {"province": "Tỉnh", "commune": "Xã, phường"}
+LEVEL_LABELS = {"province": "Tỉnh", "commune": "Xã, phường", "agency": "Cơ quan, đơn vị"}
 PAGE_SIZE = 50
 
 

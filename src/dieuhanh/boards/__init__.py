@@ -1,0 +1,1 @@
+"""Leaders' boards: overview, domain boards, wall playlist, commune map, PDF/XLSX exports."""

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from dieuhanh.core.plugin import Module
+
+MODULE = Module(
+    name="feedback",
+    templates=Path(__file__).parent / "templates",
+)

@@ -1,0 +1,21 @@
+"""boards: (filled in by the boards module)
+
+Revision ID: 0009_boards
+Revises: 0008_feedback
+Create Date: 2026-11-26 06:00:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = '0009_boards'
+down_revision = '0008_feedback'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Public services: procedures and dossiers from the one-stop-shop system, Decision 766 indicators."""

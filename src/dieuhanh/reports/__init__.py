@@ -1,0 +1,1 @@
+"""Periodic department reports: report types with XLSX templates, schedules, submissions, late list."""
