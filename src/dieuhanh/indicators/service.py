@@ -42,8 +42,8 @@ from dieuhanh.core.security import SYSTEM, Principal, allowed, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.geo import reference
 from dieuhanh.indicators.models import ComputeRun, IndicatorDefinition, IndicatorValue
-from dieuhanh.orgs.models import Agency
 from dieuhanh.indicators.schemas import PERIOD_EXAMPLES, PERIOD_PATTERNS, IndicatorIn, parse_definition
+from dieuhanh.orgs.models import Agency
 
 QUERY_TIMEOUT = 120.0
 MAX_RESULT_ROWS = 2_000_000
