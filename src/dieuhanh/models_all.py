@@ -1,10 +1,10 @@
 """Imports every module's tables so that Alembic and the tests see the whole schema."""
 
 import dieuhanh.alerts.models  # noqa: F401
-import dieuhanh.boards.models  # noqa: F401
+import dieuhanh.dashboard.models  # noqa: F401
 import dieuhanh.feedback.models  # noqa: F401
 import dieuhanh.publicservices.models  # noqa: F401
-import dieuhanh.reports.models  # noqa: F401
+import dieuhanh.reporting.models  # noqa: F401
 from dieuhanh.catalog.models import (  # noqa: F401
     AccessRequest,
     Dataset,

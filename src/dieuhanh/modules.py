@@ -1,9 +1,9 @@
 """The explicit list of domain modules the application loads, in order (no magic discovery)."""
 
 from dieuhanh.alerts.module import MODULE as ALERTS
-from dieuhanh.boards.module import MODULE as BOARDS
 from dieuhanh.catalog.module import MODULE as CATALOG
 from dieuhanh.core.plugin import Module
+from dieuhanh.dashboard.module import MODULE as DASHBOARD
 from dieuhanh.feedback.module import MODULE as FEEDBACK
 from dieuhanh.geo.module import MODULE as GEO
 from dieuhanh.indicators.module import MODULE as INDICATORS
@@ -11,11 +11,11 @@ from dieuhanh.ingest.module import MODULE as INGEST
 from dieuhanh.opendata.module import MODULE as OPENDATA
 from dieuhanh.orgs.module import MODULE as ORGS
 from dieuhanh.publicservices.module import MODULE as PUBLICSERVICES
-from dieuhanh.reports.module import MODULE as REPORTS
+from dieuhanh.reporting.module import MODULE as REPORTING
 from dieuhanh.web.module import MODULE as WEB
 
-# Order matters for the demo: the domain modules (public services, citizen reports, department reports) and the
-# alerts' directive snapshot write their data before the indicator set computes; boards come last. Boards' routes
-# are listed before the web module's so that its overview is the home page `/`.
-MODULES: list[Module] = [BOARDS, WEB, GEO, ORGS, CATALOG, INGEST, OPENDATA, PUBLICSERVICES, FEEDBACK, REPORTS, ALERTS,
-                         INDICATORS]
+# Order matters. For the demo: the domain modules (public services, citizen reports, department reports) and the
+# alerts' directive snapshot write their data before the indicator set computes. For routing: the dashboard comes
+# first, so that its overview is the home page `/`.
+MODULES: list[Module] = [DASHBOARD, WEB, GEO, ORGS, CATALOG, INGEST, OPENDATA, PUBLICSERVICES, FEEDBACK, REPORTING,
+                         ALERTS, INDICATORS]

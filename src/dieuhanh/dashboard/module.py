@@ -5,6 +5,6 @@ from pathlib import Path
 from dieuhanh.core.plugin import Module
 
 MODULE = Module(
-    name="reports",
+    name="dashboard",
     templates=Path(__file__).parent / "templates",
 )

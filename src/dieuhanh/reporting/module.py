@@ -5,6 +5,6 @@ from pathlib import Path
 from dieuhanh.core.plugin import Module
 
 MODULE = Module(
-    name="boards",
+    name="reporting",
     templates=Path(__file__).parent / "templates",
 )

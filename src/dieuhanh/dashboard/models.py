@@ -1,4 +1,4 @@
-"""Tables of the reports module."""
+"""Tables of the dashboard module."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tables of the boards module."""
+"""Tables of the reporting module."""
 
 from __future__ import annotations
 
