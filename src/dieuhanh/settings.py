@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     smtp_from: str = "dieuhanh@localhost"
     # MQTT broker for sensor subscriptions (ingest); only contacted when a subscription is enabled.
     mqtt_url: str = "mqtt://127.0.0.1:1883"
+    # --- department periodic reports (reporting/)
+    # --- dashboard (dashboard/)
+    # --- public services (publicservices/)
+    # --- citizen field reports (feedback/)
 
     @cached_property
     def effective_database_url(self) -> str:

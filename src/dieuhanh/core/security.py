@@ -313,3 +313,15 @@ def _directive_create(p: Principal, _t: Any) -> bool:
 def _directive_update(p: Principal, target: Any) -> bool:
     """Progress and closing: an officer of the addressed agency (or an admin)."""
     return p.has_role("admin") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+# --- department periodic reports (reporting/) ------------------------------------------------------
+
+
+# --- dashboard: boards, wall, exports (dashboard/) -------------------------------------------------
+
+
+# --- public services: procedures, dossiers, Decision 766 (publicservices/) -------------------------
+
+
+# --- citizen field reports (feedback/) -------------------------------------------------------------
