@@ -165,3 +165,17 @@ def test_pages_need_login_and_show_in_app_notifications(client, factory, db):
     assert "Thu ngân sách vượt ngưỡng" in page.text and 'data-testid="notifications"' in page.text
     assert "1 cảnh báo: Thu ngân sách vượt ngưỡng (37)" in page.text
     assert 'href="/alerts"' in page.text and 'href="/directives"' in page.text
+
+
+def test_agency_level_rule_fires_per_agency_with_its_name(client, factory, db):
+    with db.session() as s:
+        add_indicator(s)
+        add_value(s, "2025-06", 150, unit="TTPVHCC", level="agency")
+        add_value(s, "2025-06", 50, unit="SYT", level="agency")
+        add_value(s, "2025-06", 150, unit="11111", level="commune")  # another level: not this rule's
+        add_rule(s, name="Cơ quan vượt ngưỡng", level="agency")
+        service.evaluate(s, now=T0)
+    _, secret = factory.token(["read"], name="man-hinh")
+    items = client.get("/api/v1/alerts?state=alerting", headers={"Authorization": f"Bearer {secret}"}).json()["items"]
+    assert [(i["unit"]["code"], i["unit"]["name"]) for i in items] == [
+        ("TTPVHCC", "Trung tâm Phục vụ hành chính công tỉnh")]

@@ -215,3 +215,23 @@ def test_definition_errors_name_the_field():
 
 def test_csv_fixture_is_consistent():
     assert VAX_CSV.count("\n") == 5 and A != B != C
+
+
+def test_agency_level_values_only_for_the_agencies_the_query_returns(db, warehouse):
+    create_and_load(db, warehouse)
+    sql = (f"SELECT thang AS period, CASE WHEN ma_xa = '{A}' THEN 'SYT' ELSE 'SGDDT' END AS unit_code, "
+           "100.0 * sum(da_tiem) / sum(so_tre) AS value FROM tiem_thu GROUP BY 1, 2 "
+           "UNION ALL SELECT thang, NULL, 100.0 * sum(da_tiem) / sum(so_tre) FROM tiem_thu GROUP BY 1")
+    add_definition(db, code="tiem_theo_co_quan", levels=["province", "agency"], sql=sql)
+    summary = _compute(db, warehouse)
+    assert summary.errors == {}
+    values = _values(db, "tiem_theo_co_quan")
+    assert values[("2025-06", "SYT")].value == pytest.approx(96.0) and values[("2025-06", "SYT")].level == "agency"
+    assert values[("2025-06", "SGDDT")].value == pytest.approx(80.0)
+    assert values[("2025-06", "37")].level == "province"
+    # no row for agencies the query did not return, and no commune rows (level not asked for)
+    assert {unit for _, unit in values} == {"SYT", "SGDDT", "37"}
+    # an agency code that does not exist is an error, as an unknown unit is
+    add_definition(db, code="co_quan_la", levels=["agency"],
+                   sql="SELECT '2025-06' AS period, 'KHONG_CO' AS unit_code, 1 AS value")
+    assert "KHONG_CO" in _compute(db, warehouse).errors["co_quan_la"]

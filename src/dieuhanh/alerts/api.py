@@ -24,6 +24,7 @@ from dieuhanh.alerts.schemas import (
 from dieuhanh.core.security import authorize
 from dieuhanh.geo.models import AdminUnit
 from dieuhanh.indicators.models import IndicatorDefinition
+from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB, CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["cảnh báo, chỉ đạo"])
@@ -36,6 +37,8 @@ def instance_dicts(db: DB, instances: list[AlertInstance]) -> list[dict[str, Any
         select(IndicatorDefinition.code, IndicatorDefinition.name).where(IndicatorDefinition.code.in_(codes)))}
     unit_names: dict[str, str] = {str(code): str(name) for code, name in db.execute(
         select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(units)))}
+    unit_names.update({str(code): str(name) for code, name in db.execute(  # agency-level alerts
+        select(Agency.code, Agency.name).where(Agency.code.in_(units - set(unit_names))))})
     return [{
         "id": i.id, "state": i.state, "since": i.since.isoformat() + "Z", "value": i.last_value, "period": i.period,
         "message": i.message, "rule": {"id": i.rule.id, "name": i.rule.name, "kind": i.rule.kind,

@@ -23,8 +23,8 @@ class AlertRule(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(160))
     indicator_code: Mapped[str] = mapped_column(String(60), index=True)
-    level: Mapped[str] = mapped_column(String(10), default="province")  # province | commune
-    unit_code: Mapped[str | None] = mapped_column(String(10))  # None: every unit of the level
+    level: Mapped[str] = mapped_column(String(10), default="province")  # province | commune | agency
+    unit_code: Mapped[str | None] = mapped_column(String(40))  # None: every unit of the level
     kind: Mapped[str] = mapped_column(String(20))  # threshold | change | behind_target | missing_data | anomaly
     # threshold: {op, value}; change: {compare: previous|last_year, mode: percent|absolute, op, value};
     # behind_target: {cumulative: bool, tolerance: %}; missing_data: {lag: periods, datasets: bool};
@@ -53,7 +53,7 @@ class AlertInstance(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rule.id", ondelete="CASCADE"), index=True)
-    unit_code: Mapped[str] = mapped_column(String(10))
+    unit_code: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(10), default="Normal", index=True)
     since: Mapped[datetime] = mapped_column(default=utcnow)
     pending_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -88,7 +88,7 @@ class Silence(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rule.id", ondelete="CASCADE"), index=True)
     indicator_code: Mapped[str | None] = mapped_column(String(60))
-    unit_code: Mapped[str | None] = mapped_column(String(10))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
     starts_at: Mapped[datetime] = mapped_column(default=utcnow)
     ends_at: Mapped[datetime] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(120))

@@ -36,8 +36,8 @@ class RuleIn(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> RuleIn:
-        if self.level not in ("province", "commune"):
-            raise ValueError("Cấp phải là «province» hoặc «commune».")
+        if self.level not in ("province", "commune", "agency"):
+            raise ValueError("Cấp phải là «province», «commune» hoặc «agency».")
         if self.kind not in RULE_KINDS:
             raise ValueError(f"Loại quy tắc phải là một trong {', '.join(RULE_KINDS)}.")
         if self.severity not in SEVERITIES:

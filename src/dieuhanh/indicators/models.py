@@ -52,8 +52,8 @@ class IndicatorValue(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(60), index=True)
     period: Mapped[str] = mapped_column(String(10))  # 2025-06 | 2025-Q2 | 2025
-    unit_code: Mapped[str] = mapped_column(String(10))
-    level: Mapped[str] = mapped_column(String(10))  # province | commune
+    unit_code: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(10))  # province | commune | agency
     value: Mapped[float | None] = mapped_column(Float)  # None: no data (never zero for missing data)
     numerator: Mapped[float | None] = mapped_column(Float)
     denominator: Mapped[float | None] = mapped_column(Float)
