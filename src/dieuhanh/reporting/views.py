@@ -1,0 +1,214 @@
+"""Pages: /reports (an officer's reports to submit; the overview, late list and definitions for the office)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from dieuhanh.core.errors import DomainError, InvalidInput
+from dieuhanh.core.security import Principal, allowed, authorize
+from dieuhanh.orgs import service as orgs_service
+from dieuhanh.reporting import periods, service
+from dieuhanh.reporting.models import ReportType
+from dieuhanh.reporting.schemas import FIELD_TYPES, AssignmentIn, ReportTypeIn
+from dieuhanh.web.deps import DB, LoggedIn
+from dieuhanh.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+STATE_CLASSES = {"on_time": "badge-ok", "late": "badge-warn", "missing": "badge-bad", "pending": ""}
+STATE_COLOURS = {"on_time": "#e8f5e9", "late": "#fff3e0", "missing": "#fdecea", "pending": "#f5f5f5"}
+
+
+def _default_month(today: date) -> str:
+    return periods.previous(periods.of_date(today, "month"))
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        loc = ".".join(str(x) for x in e.get("loc", ()))
+        parts.append(f"{loc}: {str(e.get('msg', '')).removeprefix('Value error, ')}" if loc else str(e.get("msg")))
+    return "; ".join(parts)
+
+
+def _agency_items(db: Any, principal: Principal, today: date) -> list[dict[str, Any]]:
+    """For an officer: each assigned report type, the periods to submit (open and recent) with their state."""
+    if not principal.agency_code:
+        return []
+    types = [t for t in service.list_types(db, principal=principal)
+             if service.assignment_for(t, principal.agency_code) is not None]
+    out = []
+    all_obs = service.obligations(db, agency_code=principal.agency_code, types=types,
+                                  until=today + timedelta(days=62))
+    for rt in types:
+        own = sorted([o for o in all_obs if o.report_type.id == rt.id  # periods already begun
+                      and periods.end_date(periods.previous(o.period)) < today],
+                     key=lambda o: o.due_date, reverse=True)
+        # Everything still owed (the latest 12) and the three latest submitted, newest first.
+        open_ = [o for o in own if o.first is None][:12]
+        done = [o for o in own if o.first is not None][:3]
+        obs = sorted(open_ + done, key=lambda o: o.due_date, reverse=True)
+        out.append({"type": rt, "obligations": obs,
+                    "periods": [o.period for o in obs] or [periods.previous(periods.of_date(today, rt.periodicity))]})
+    return out
+
+
+def _page(request: Request, db: Any, principal: Principal, *, status_code: int = 200,
+          **extra: Any) -> HTMLResponse:
+    authorize(principal, "report.read")
+    today = service.today_local()
+    period = request.query_params.get("period") or _default_month(today)
+    try:
+        periods.kind_of(period)
+    except InvalidInput:
+        period = _default_month(today)
+    can_all = allowed(principal, "report.read_all")
+    can_manage = allowed(principal, "report.manage")
+    ctx: dict[str, Any] = {
+        "period": period, "period_label": periods.label(period), "today": today,
+        "can_all": can_all, "can_manage": can_manage, "STATE_CLASSES": STATE_CLASSES,
+        "STATE_COLOURS": STATE_COLOURS, "STATE_LABELS": service.STATE_LABELS, "FIELD_TYPES": FIELD_TYPES,
+        "PERIODICITY_LABELS": periods.PERIODICITY_LABELS, "STATUS_LABELS": service.STATUS_LABELS,
+        "mine": _agency_items(db, principal, today),
+        "submissions": service.list_submissions(db, principal=principal, limit=30),
+        "late": [{**r, "due": date.fromisoformat(r["due_date"])}
+                 for r in service.late_list(db, principal=principal, period=period, today=today)],
+        "upload_errors": [], "upload_code": None, "error": request.query_params.get("error", ""),
+    }
+    if can_all:
+        ctx["overview"] = service.overview(db, principal=principal, period=period, today=today)
+    if can_manage or can_all:
+        ctx["types"] = service.list_types(db, principal=principal)
+        agencies, _ = orgs_service.list_agencies(db, page_size=10_000)
+        ctx["agencies"] = [a for a in agencies if a.kind != "commune"] + [a for a in agencies if a.kind == "commune"]
+    edit = request.query_params.get("edit")
+    ctx["edit_type"] = None
+    ctx["edit_yaml"] = ""
+    if can_manage and edit:
+        rt = service.get_type(db, edit)
+        ctx["edit_type"] = rt
+        ctx["edit_yaml"] = yaml.safe_dump(rt.fields, allow_unicode=True, sort_keys=False)
+    ctx.update(extra)
+    return render(request, "reporting/reports.html", ctx, status_code=status_code)
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request, db: DB, principal: LoggedIn) -> HTMLResponse:
+    return _page(request, db, principal)
+
+
+@router.post("/reports/{code}/upload", response_model=None)
+async def upload(code: str, request: Request, db: DB, principal: LoggedIn) -> Response:
+    settings = request.app.state.settings
+    max_bytes = settings.max_upload_mb * 1024 * 1024
+    form = await request.form(max_part_size=max_bytes + 1)
+    upload_file = form.get("file")
+    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+        return _page(request, db, principal, status_code=422, upload_code=code,
+                     upload_errors=[{"cell": None, "message": "Chọn tệp Excel đã điền để nộp."}])
+    data = await upload_file.read(max_bytes + 1)
+    result = await run_in_threadpool(
+        service.submit_file, db, request.app.state.warehouse, principal=principal, code=code, data=data,
+        filename=upload_file.filename, agency_code=str(form.get("agency") or "") or None,
+        period=str(form.get("period") or "") or None, province_code=settings.province_code, max_bytes=max_bytes)
+    if not result.accepted:
+        return _page(request, db, principal, status_code=422, upload_code=code,
+                     upload_errors=[e.as_dict() for e in result.errors])
+    return RedirectResponse(f"/reports?submitted={result.submission.id}", status_code=303)
+
+
+def _form_ctx(db: Any, principal: Principal, rt: ReportType, agency: str | None, period: str) -> dict[str, Any]:
+    return {"rt": rt, "agency": agency or principal.agency_code or "", "period": period,
+            "period_label": periods.label(period), "values": {}, "errors": {}, "general_errors": [],
+            "agencies": orgs_service.list_agencies(db, page_size=10_000)[0] if principal.has_role("admin") else [],
+            "due_date": service.due_for(rt, service.assignment_for(rt, agency or principal.agency_code or ""),
+                                        period)}
+
+
+@router.get("/reports/{code}/form", response_class=HTMLResponse)
+def web_form(code: str, request: Request, db: DB, principal: LoggedIn, period: str | None = None,
+             agency: str | None = None) -> HTMLResponse:
+    rt = service.get_type(db, code)
+    target = agency or principal.agency_code
+    authorize(principal, "report.submit", target)
+    if rt.layout != "form":
+        raise InvalidInput("Báo cáo dạng bảng chỉ nộp bằng tệp Excel theo mẫu.")
+    period = periods.check(period, rt.periodicity) if period else periods.previous(
+        periods.of_date(service.today_local(), rt.periodicity))
+    return render(request, "reporting/form.html", _form_ctx(db, principal, rt, target, period))
+
+
+@router.post("/reports/{code}/form", response_model=None)
+async def web_form_submit(code: str, request: Request, db: DB, principal: LoggedIn) -> Response:
+    settings = request.app.state.settings
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    rt = service.get_type(db, code)
+    agency = form.get("agency") or None
+    period = form.get("period", "")
+    result = await run_in_threadpool(
+        service.submit_values, db, request.app.state.warehouse, principal=principal, code=code, values=form,
+        agency_code=agency, period=period, province_code=settings.province_code,
+        max_bytes=settings.max_upload_mb * 1024 * 1024)
+    if result.accepted:
+        return RedirectResponse(f"/reports?submitted={result.submission.id}", status_code=303)
+    try:
+        ctx = _form_ctx(db, principal, rt, agency, periods.check(period, rt.periodicity))
+    except InvalidInput:
+        ctx = _form_ctx(db, principal, rt, agency, periods.previous(periods.of_date(service.today_local(),
+                                                                                      rt.periodicity)))
+    ctx["values"] = form
+    ctx["errors"] = {e.field: e.message for e in result.errors if e.field}
+    ctx["general_errors"] = [e.message for e in result.errors if not e.field or e.field in ("agency", "period")]
+    return render(request, "reporting/form.html", ctx, status_code=422)
+
+
+@router.post("/reports/types", response_model=None)
+async def save_type(request: Request, db: DB, principal: LoggedIn) -> Response:
+    authorize(principal, "report.manage")
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        fields = yaml.safe_load(form.get("fields") or "") or []
+        data = ReportTypeIn.model_validate({
+            "code": form.get("code", "").strip(), "title": form.get("title", "").strip(),
+            "description": form.get("description", ""), "periodicity": form.get("periodicity") or "month",
+            "due_day": int(form.get("due_day") or 5), "dataset": form.get("dataset", "").strip(),
+            "dataset_owner": form.get("dataset_owner") or "VPUBND", "fields": fields})
+        service.save_type(db, principal=principal, data=data)
+    except ValidationError as exc:
+        return RedirectResponse(f"/reports?error={quote(_validation_message(exc))}#types", status_code=303)
+    except (yaml.YAMLError, ValueError) as exc:
+        return RedirectResponse(f"/reports?error={quote('Danh sách trường không hợp lệ: ' + str(exc)[:300])}#types",
+                                status_code=303)
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        return RedirectResponse(f"/reports?error={quote(exc.message)}#types", status_code=303)
+    return RedirectResponse("/reports?saved=1#types", status_code=303)
+
+
+@router.post("/reports/{code}/assignments", response_model=None)
+async def save_assignment(code: str, request: Request, db: DB, principal: LoggedIn) -> Response:
+    authorize(principal, "report.manage")
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        if form.get("action") == "end":
+            service.unassign(db, principal=principal, code=code, agency_code=form.get("agency_code", ""))
+        else:
+            service.assign(db, principal=principal, code=code, data=AssignmentIn(
+                agency_code=form.get("agency_code", ""), from_period=form.get("from_period") or None,
+                due_day=int(form["due_day"]) if form.get("due_day") else None))
+    except ValidationError as exc:
+        return RedirectResponse(f"/reports?error={quote(_validation_message(exc))}#types", status_code=303)
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        return RedirectResponse(f"/reports?error={quote(exc.message)}#types", status_code=303)
+    return RedirectResponse("/reports?saved=1#types", status_code=303)
