@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from dieuhanh.core.errors import InvalidInput
@@ -73,10 +74,11 @@ def get_indicator(code: str, db: DB, principal: CurrentPrincipal) -> dict[str, A
 @router.get("/indicators/{code}/values")
 def values(request: Request, code: str, db: DB, principal: CurrentPrincipal, period: str | None = None,
            unit: str | None = None, level: str | None = None,
-           limit: int = Query(10_000, ge=1, le=100_000), offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+           limit: int = Query(10_000, ge=1, le=100_000), offset: int = Query(0, ge=0)) -> JSONResponse:
     """Values: ``{period, unit_code, unit_name, level, value, numerator, denominator, target, status,
-    computed_at, batches}``, filtered by period, unit code and level (province | commune)."""
+    computed_at, batches}``, filtered by period, unit code and level (province | commune | agency)."""
     service.get_definition(db, principal=principal, code=code)
     province = request.app.state.settings.province_code
-    rows = service.list_values(db, code=code, period=period, unit=unit, level=level, limit=limit, offset=offset)
-    return [service.value_out(v, province) for v in rows]
+    # Plain rows straight to JSON (no ORM objects, no response-model pass): wall screens poll this.
+    return JSONResponse(service.values_out(db, code=code, province_code=province, period=period, unit=unit,
+                                           level=level, limit=limit, offset=offset))

@@ -42,7 +42,7 @@ from dieuhanh.core.security import SYSTEM, Principal, allowed, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.geo import reference
 from dieuhanh.indicators.models import ComputeRun, IndicatorDefinition, IndicatorValue
-from dieuhanh.indicators.schemas import PERIOD_EXAMPLES, PERIOD_PATTERNS, IndicatorIn, parse_definition
+from dieuhanh.indicators.schemas import LEVELS, PERIOD_EXAMPLES, PERIOD_PATTERNS, IndicatorIn, parse_definition
 from dieuhanh.orgs.models import Agency
 
 QUERY_TIMEOUT = 120.0
@@ -647,8 +647,8 @@ def list_values(session: Session, *, code: str, period: str | None = None, unit:
     if unit:
         query = query.where(IndicatorValue.unit_code == unit)
     if level:
-        if level not in ("province", "commune"):
-            raise InvalidInput("level phải là province hoặc commune.")
+        if level not in LEVELS:
+            raise InvalidInput("level phải là province, commune hoặc agency.")
         query = query.where(IndicatorValue.level == level)
     query = query.order_by(IndicatorValue.period, IndicatorValue.level.desc(), IndicatorValue.unit_code)
     if offset:
@@ -665,6 +665,40 @@ def count_values(session: Session, *, code: str, period: str | None = None, leve
     if level:
         query = query.where(IndicatorValue.level == level)
     return int(session.scalar(query) or 0)
+
+
+_VALUE_COLUMNS = (IndicatorValue.period, IndicatorValue.unit_code, IndicatorValue.level, IndicatorValue.value,
+                  IndicatorValue.numerator, IndicatorValue.denominator, IndicatorValue.target, IndicatorValue.status,
+                  IndicatorValue.computed_at, IndicatorValue.batches)
+
+
+def values_out(session: Session, *, code: str, province_code: str, period: str | None = None,
+               unit: str | None = None, level: str | None = None, limit: int | None = None,
+               offset: int = 0) -> list[dict[str, Any]]:
+    """The values API's rows (as ``value_out``), read as plain columns: no ORM objects on this hot path."""
+    query = select(*_VALUE_COLUMNS).where(IndicatorValue.code == code)
+    if period:
+        query = query.where(IndicatorValue.period == period)
+    if unit:
+        query = query.where(IndicatorValue.unit_code == unit)
+    if level:
+        if level not in LEVELS:
+            raise InvalidInput("level phải là province, commune hoặc agency.")
+        query = query.where(IndicatorValue.level == level)
+    query = query.order_by(IndicatorValue.period, IndicatorValue.level.desc(), IndicatorValue.unit_code)
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    names = unit_names(province_code)
+    rows = [dict(r) for r in session.execute(query).mappings()]
+    if any(r["level"] == "agency" for r in rows):
+        names = {**names, **{c: n for c, n in session.execute(select(Agency.code, Agency.name))}}
+    for r in rows:
+        r["unit_name"] = names.get(r["unit_code"])
+        r["computed_at"] = r["computed_at"].isoformat() if r["computed_at"] else None
+        r["batches"] = list(r["batches"] or [])
+    return rows
 
 
 def value_out(v: IndicatorValue, province_code: str) -> dict[str, Any]:

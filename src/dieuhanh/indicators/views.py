@@ -9,9 +9,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dieuhanh.catalog.models import Dataset, LoadBatch
-from dieuhanh.core.errors import DomainError
+from dieuhanh.core.errors import DomainError, NotFound
 from dieuhanh.core.security import allowed
 from dieuhanh.indicators import service
+from dieuhanh.indicators.models import IndicatorValue
 from dieuhanh.indicators.schemas import DIRECTIONS, DOMAINS, PERIODICITIES
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
 from dieuhanh.web.templating import render
@@ -53,34 +54,72 @@ def compute_page(request: Request, db: DB, principal: LoggedIn,
     return RedirectResponse(f"/indicators/{code}" if code else "/indicators", status_code=303)
 
 
+def period_label(period: str | None) -> str:
+    """2025-06 -> 06/2025; 2025-Q2 -> Quý 2/2025; 2025 -> năm 2025."""
+    if not period:
+        return "–"
+    if "-Q" in period:
+        year, quarter = period.split("-Q", 1)
+        return f"Quý {quarter}/{year}"
+    if "-" in period:
+        year, month = period.split("-", 1)
+        return f"{month}/{year}"
+    return f"năm {period}"
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
 @router.get("/indicators/{code}", response_class=HTMLResponse)
 def detail(request: Request, code: str, db: DB, principal: CurrentPrincipal, period: str = "",
-           page: int = Query(1, ge=1)) -> HTMLResponse:
+           unit: str = "", page: int = Query(1, ge=1)) -> HTMLResponse:
+    """One indicator: definition, chart over time with its target (the province's or, with ``?unit=``, a
+    commune's), the per-commune table and map of a period, and the load batches behind each value."""
+    from sqlalchemy import select
+
+    from dieuhanh.orgs.models import Agency
+
     defn = service.get_definition(db, principal=principal, code=code)
     province_code = request.app.state.settings.province_code
-    series = service.list_values(db, code=code, level="province")
-    periods = sorted({v.period for v in series})
-    if not periods:
-        periods = sorted({v.period for v in service.list_values(db, code=code, level="commune", limit=5000)})
+    names = service.unit_names(province_code)
+    unit_code = unit.strip() if unit and unit.strip() != province_code else ""
+    if unit_code and unit_code not in names:
+        raise NotFound(f"Không có xã, phường mã «{unit_code}» trong tỉnh.")
+    if unit_code:
+        series = service.list_values(db, code=code, unit=unit_code)
+    else:
+        series = service.list_values(db, code=code, level="province")
+    has_communes = "commune" in (defn.levels or [])
+    commune_periods = sorted(set(db.scalars(select(IndicatorValue.period).where(
+        IndicatorValue.code == code, IndicatorValue.level == "commune").distinct()))) if has_communes else []
+    periods = sorted({v.period for v in series} | set(commune_periods))
     shown = period if period in periods else (periods[-1] if periods else "")
-    total = service.count_values(db, code=code, period=shown, level="commune") if shown else 0
-    communes = service.list_values(db, code=code, period=shown, level="commune", limit=PAGE_SIZE,
-                                   offset=(page - 1) * PAGE_SIZE) if shown else []
-    batch_ids = sorted({b for v in [*series[-1:], *communes[:1]] for b in (v.batches or [])})
+    communes = service.list_values(db, code=code, period=shown, level="commune") if shown and has_communes else []
+    batch_ids = sorted({b for v in [*series, *communes] for b in (v.batches or [])})
     lineage = []
     if batch_ids:
-        from sqlalchemy import select
-
         lineage = list(db.execute(
             select(LoadBatch, Dataset.name, Dataset.title).join(Dataset, Dataset.id == LoadBatch.dataset_id)
             .where(LoadBatch.id.in_(batch_ids)).order_by(Dataset.name, LoadBatch.created_at)))
-    chart = {"labels": [v.period for v in series], "values": [v.value for v in series],
+    datasets = {name: title for name, title in db.execute(
+        select(Dataset.name, Dataset.title).where(Dataset.name.in_(list(defn.datasets or []))))}
+    owner = db.get(Agency, defn.owner_agency) if defn.owner_agency else None
+    chart = {"labels": [period_label(v.period) for v in series], "values": [v.value for v in series],
              "targets": [v.target for v in series], "unit": defn.unit, "name": defn.name}
-    names = service.unit_names(province_code)
+    commune_map = {"code": defn.code, "unit": defn.unit, "values": {v.unit_code: v.value for v in communes},
+                   "statuses": {v.unit_code: v.status for v in communes}}
+    sign = 1.0 if defn.direction == "lower_better" else -1.0
+    ranked = sorted(communes, key=lambda v: (v.value is None, sign * (v.value or 0.0), names.get(v.unit_code, "")))
     return render(request, "indicators/detail.html", {
-        **_common(), "d": defn, "series": series, "periods": periods, "period": shown, "communes": communes,
-        "names": names, "total": total, "page": page, "page_size": PAGE_SIZE, "lineage": lineage,
-        "chart_json": json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"),
-        "province_value": next((v for v in series if v.period == shown), None),
+        **_common(), "d": defn, "series": series, "periods": periods, "period": shown, "communes": ranked,
+        "names": names, "total": len(communes), "page": page, "page_size": PAGE_SIZE, "lineage": lineage,
+        "chart_json": _json(chart), "map_json": _json(commune_map), "period_label": period_label,
+        "unit_code": unit_code, "unit_name": names.get(unit_code or province_code, unit_code),
+        "province_name": names.get(province_code, province_code), "datasets": datasets, "owner": owner,
+        "unit_choices": sorted(((c, n) for c, n in names.items() if c != province_code), key=lambda cn: cn[1]),
+        "province_value": next((v for v in series if v.period == shown), None) if not unit_code else
+        next((v for v in service.list_values(db, code=code, period=shown, level="province")), None),
+        "unit_value": next((v for v in series if v.period == shown), None) if unit_code else None,
         "can_compute": allowed(principal, "indicator.compute") and principal.kind != "system",
     })

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from dieuhanh.core.errors import NotAuthenticated, PermissionDenied
+from dieuhanh.core.errors import NotAuthenticated, PermissionDenied, TooLarge
 from dieuhanh.core.security import ANONYMOUS, Principal, constant_time_equal
 from dieuhanh.orgs import service as orgs_service
 from dieuhanh.orgs.models import User
@@ -77,6 +77,43 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def body_limit(request: Request) -> int:
+    """The largest request body accepted on this path (a module's ``body_limits``, else MAX_UPLOAD_MB)."""
+    for prefix, limit in getattr(request.app.state, "body_limits", ()):
+        if request.url.path.startswith(prefix):
+            return int(limit)
+    return int(request.app.state.settings.max_upload_mb) * 1024 * 1024
+
+
+async def read_body_limited(request: Request, max_bytes: int) -> bytes:
+    """The request body, refusing (413) before reading more than ``max_bytes``.
+
+    A declared Content-Length above the limit is refused without reading anything; a body sent in chunks is
+    counted while it streams. The bytes are cached on the request so ``request.form()`` parses them after.
+    """
+    message = f"Dữ liệu gửi lên quá lớn (tối đa {max_bytes / (1024 * 1024):.0f} MB)."
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+        raise TooLarge(message)
+    if getattr(request, "_form", None) is not None:
+        return b""  # FastAPI already parsed the form (routes with Form() parameters): nothing left to read
+    cached = getattr(request, "_body", None)
+    if cached is not None:
+        if len(cached) > max_bytes:
+            raise TooLarge(message)
+        return cached  # type: ignore[no-any-return]
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(message)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # Starlette parses request.form() from this cache
+    return body
+
+
 async def csrf_protect(request: Request) -> None:
     """Unsafe requests that may carry the session cookie must prove they come from our own pages.
 
@@ -92,13 +129,17 @@ async def csrf_protect(request: Request) -> None:
     expected = request.session.get("csrf")
     sent = request.headers.get("x-csrf-token")
     content_type = request.headers.get("content-type", "")
+    refused = PermissionDenied(
+        "Yêu cầu bị từ chối vì thiếu hoặc sai mã chống giả mạo (CSRF). Hãy tải lại trang rồi thử lại."
+    )
+    if not expected:
+        raise refused  # without reading the body
     if not sent and (
         content_type.startswith("application/x-www-form-urlencoded") or content_type.startswith("multipart/form-data")
     ):
+        await read_body_limited(request, body_limit(request))  # oversize bodies: 413 before being read whole
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if not expected or not sent or not constant_time_equal(expected, sent):
-        raise PermissionDenied(
-            "Yêu cầu bị từ chối vì thiếu hoặc sai mã chống giả mạo (CSRF). Hãy tải lại trang rồi thử lại."
-        )
+    if not sent or not constant_time_equal(expected, sent):
+        raise refused

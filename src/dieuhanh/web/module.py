@@ -1,8 +1,8 @@
-from dieuhanh.core.plugin import Module, NavItem
+from dieuhanh.core.plugin import Module
 from dieuhanh.web import views
 
 MODULE = Module(
     name="web",
     routers=[views.router],
-    nav=[NavItem("Tổng quan", "/", "public.read", section="Điều hành")],
+    # "Tổng quan" (the home page) is the dashboard's first menu item.
 )

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, the home page and the user's own account page."""
+"""Sign-in, sign-out and the user's own account page (the home page `/` is the dashboard's overview)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 
 from dieuhanh.core.errors import DomainError
-from dieuhanh.geo.models import AdminUnit
 from dieuhanh.orgs import service as orgs_service
-from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
 from dieuhanh.web.templating import render
 
@@ -74,16 +71,6 @@ def login(
 def logout(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, db: DB, principal: CurrentPrincipal) -> HTMLResponse:
-    communes = db.scalar(select(func.count()).select_from(AdminUnit).where(AdminUnit.level == "commune")) or 0
-    wards = db.scalar(
-        select(func.count()).select_from(AdminUnit).where(AdminUnit.level == "commune", AdminUnit.type == "phường")
-    ) or 0
-    agencies = db.scalar(select(func.count()).select_from(Agency)) or 0
-    return render(request, "web/home.html", {"communes": communes, "wards": wards, "agencies": agencies})
 
 
 @router.get("/account", response_class=HTMLResponse)
