@@ -89,6 +89,9 @@ def create_app(
     app.state.province = province
     app.state.nav = [item for m in MODULES for item in m.nav]
     app.state.csrf_exempt_prefixes = tuple(p for m in MODULES for p in m.csrf_exempt_prefixes) or ("/\x00",)
+    app.state.body_limits = sorted(
+        ((prefix, limit) for m in MODULES if m.body_limits for prefix, limit in m.body_limits(settings).items()),
+        key=lambda item: -len(item[0]))
     app.state.templates = make_templates([m.templates for m in MODULES if m.templates])
 
     def is_demo() -> bool:

@@ -115,6 +115,8 @@ def up(
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Không nạp tỉnh mẫu ở lần chạy đầu")] = False,
 ) -> None:
     """Cập nhật cơ sở dữ liệu, nạp tỉnh mẫu ở lần chạy đầu, rồi chạy ứng dụng web."""
+    import gc
+
     import uvicorn
 
     from dieuhanh.app import create_app
@@ -140,6 +142,11 @@ def up(
                 set_meta(session, "first_run_at", utcnow().isoformat())
         application = create_app(settings, database=db, warehouse=wh)
         console.print(f"[bold green]Trung tâm điều hành đang chạy tại http://{host}:{port}[/] (Ctrl+C để dừng)")
+        # Long-lived objects of start-up (app, templates, reference data) leave the garbage collector's view, and
+        # young-generation collections run less often: measured 15–35 % less CPU per request (bench/dashboard.py).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 50, 100)
         uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
@@ -523,6 +530,66 @@ def indicators_check(
         raise typer.Exit(1)
 
 # (end of the indicators block)
+
+# ------------------------------------------------------------------------------------------------ publicservices
+# (block owned by the publicservices module)
+
+publicservices_app = typer.Typer(help="Dịch vụ công: thủ tục, hồ sơ TTHC", no_args_is_help=True)
+app.add_typer(publicservices_app, name="publicservices")
+
+
+@publicservices_app.command("import")
+def publicservices_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="CSV, XLSX, JSON")],
+    kind: Annotated[str, typer.Option(help="dossiers | procedures")],
+) -> None:
+    """Nhập tệp xuất của Hệ thống giải quyết TTHC (cột = tên trường của Cổng DVC quốc gia); toàn bộ hoặc không."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dieuhanh.core.formatting import format_number
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.publicservices import service
+
+    if kind not in ("dossiers", "procedures"):
+        fail("--kind phải là dossiers hoặc procedures.")
+    settings = _settings()
+    with _errors():
+        db, wh = _open_stores(settings)
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("dòng"),
+                      TimeElapsedColumn(), console=err) as progress:
+            task = progress.add_task(f"Kiểm tra {file.name}", total=None)
+
+            def step(stage: str, done: int, total: int | None) -> None:
+                if stage == "apply":
+                    progress.update(task, description=f"Lưu {file.name}", total=total, completed=done)
+                else:
+                    progress.update(task, completed=done)
+
+            with db.session() as session:
+                try:
+                    result = service.import_file(session, wh, file, kind=kind, principal=SYSTEM,
+                                                 province_code=settings.province_code,
+                                                 max_bytes=max(file.stat().st_size + 1,
+                                                               settings.max_upload_mb * 1024 * 1024),
+                                                 progress=step)
+                except DomainError as exc:
+                    progress.stop()
+                    for e in exc.errors[:30]:
+                        where = ", ".join(x for x in (f"dòng {e.row}" if e.row else "",
+                                                      f"trường {e.field or e.column}" if e.field or e.column else "")
+                                          if x)
+                        err.print(f"  [red]•[/] {where}: {e.message}" if where else f"  [red]•[/] {e.message}")
+                    if len(exc.errors) > 30:
+                        err.print(f"  … và {len(exc.errors) - 30} lỗi khác")
+                    raise
+    console.print(f"[green]✓[/] {file.name}: {format_number(result.rows)} dòng — mới {format_number(result.inserted)}, "
+                  f"cập nhật {format_number(result.updated)}, không đổi {format_number(result.unchanged)}, "
+                  f"bỏ qua vì cũ hơn {format_number(result.skipped_older)}"
+                  + (f" (lô {result.batch_id})." if result.batch_id else "."))
+    if result.ignored_fields:
+        console.print(f"[yellow]![/] Bỏ qua các cột không dùng: {', '.join(result.ignored_fields)}")
+
+# (end of the publicservices block)
 
 
 def main() -> None:

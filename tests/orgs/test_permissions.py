@@ -11,10 +11,15 @@ ANALYST = Principal(kind="user", id=3, name="n", role="analyst")
 OFFICER_SYT = Principal(kind="user", id=4, name="o", role="officer", agency_code="SYT")
 READ_TOKEN = Principal(kind="token", id=9, name="wall", scopes=frozenset({"read"}))
 AGENCY_TOKEN = Principal(kind="token", id=10, name="syt-system", agency_code="SYT", scopes=frozenset({"datasets"}))
+PS_TOKEN = Principal(kind="token", id=11, name="motcua", scopes=frozenset({"publicservices"}))
+PS_TOKEN_SYT = Principal(kind="token", id=12, name="motcua-syt", agency_code="SYT",
+                         scopes=frozenset({"publicservices"}))
+OPEN311_TOKEN = Principal(kind="token", id=13, name="app", scopes=frozenset({"open311"}))
 
 PRINCIPALS = {
     "admin": ADMIN, "leader": LEADER, "analyst": ANALYST, "officer": OFFICER_SYT, "anonymous": ANONYMOUS,
-    "read_token": READ_TOKEN, "agency_token": AGENCY_TOKEN,
+    "read_token": READ_TOKEN, "agency_token": AGENCY_TOKEN, "ps_token": PS_TOKEN, "ps_token_syt": PS_TOKEN_SYT,
+    "open311_token": OPEN311_TOKEN,
 }
 
 # (action, target) -> principals allowed; every other principal is refused.
@@ -55,6 +60,31 @@ MATRIX = {
     # Indicators
     ("indicator.define", None): {"admin", "analyst"},
     ("indicator.compute", None): {"admin", "analyst"},
+    # Periodic department reports (reporting/)
+    ("report.read", None): {"admin", "leader", "analyst", "officer", "read_token", "agency_token"},
+    ("report.read_all", None): {"admin", "leader", "analyst", "read_token"},
+    ("report.manage", None): {"admin", "analyst"},
+    ("report.submit", "SYT"): {"admin", "officer", "agency_token"},
+    ("report.submit", "SGDDT"): {"admin"},
+    # Boards (dashboard/)
+    ("board.manage", None): {"admin", "analyst"},
+    # Public services (publicservices/): pushing needs a token with the publicservices scope (PS_TOKEN)
+    ("publicservices.sync", None): {"admin", "ps_token", "ps_token_syt"},  # may push at all (records checked)
+    ("publicservices.sync", "SYT"): {"admin", "ps_token", "ps_token_syt"},
+    ("publicservices.sync", "SGDDT"): {"admin", "ps_token"},
+    ("publicservices.read", None): {"admin", "leader", "analyst", "officer", "read_token"},
+    ("publicservices.dossiers", None): {"admin", "leader", "analyst", "read_token"},
+    ("publicservices.dossiers", "SYT"): {"admin", "leader", "analyst", "officer", "read_token"},
+    ("publicservices.dossiers", "SGDDT"): {"admin", "leader", "analyst", "read_token"},
+    ("publicservices.personal", "SYT"): {"officer"},
+    ("publicservices.personal", "SGDDT"): set(),
+    # Citizen field reports (feedback/)
+    ("feedback.handle", "SYT"): {"admin", "officer"},
+    ("feedback.handle", "SGDDT"): {"admin"},
+    ("feedback.manage", None): {"admin"},
+    ("feedback.read_internal", "SYT"): {"admin", "leader", "officer"},
+    ("feedback.read_internal", "SGDDT"): {"admin", "leader"},
+    ("feedback.open311", None): {"open311_token"},
 }
 
 

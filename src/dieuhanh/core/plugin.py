@@ -33,5 +33,8 @@ class Module:
     csrf_exempt_prefixes: tuple[str, ...] = ()
     # indicators.yaml files this module contributes to the operating indicator set.
     indicators: tuple[Path, ...] = ()
+    # body_limits(settings) -> {path prefix: max request bytes}: form bodies under these paths are refused (413)
+    # above the limit before they are read whole (default: MAX_UPLOAD_MB); see web.deps.csrf_protect.
+    body_limits: Callable[[Any], dict[str, int]] | None = None
     # jobs(scheduler) registers this module's scheduled jobs and background services (core.jobs).
     jobs: Callable[[Scheduler], None] | None = None
