@@ -35,9 +35,33 @@ class Settings(BaseSettings):
     # MQTT broker for sensor subscriptions (ingest); only contacted when a subscription is enabled.
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     # --- department periodic reports (reporting/)
+    # Reminders of periodic reports: N days before the due date, and N days after it when still missing.
+    report_remind_days_before: int = 3
+    report_remind_days_after: int = 1
     # --- dashboard (dashboard/)
+    # Indicator the overview's commune map shows by default (empty: the first commune-level tile).
+    dashboard_map_indicator: str | None = None
     # --- public services (publicservices/)
+    # Most procedures or dossiers one push (POST /api/v1/publicservices/...) may carry; files import in chunks.
+    publicservices_max_records: int = 5000
+    # Working-day calendar of rule 2.1 (QĐ 766): Vietnamese public holidays of the `holidays` package, plus these
+    # extra days off and minus these working days (ISO dates, comma-separated, e.g. a working Saturday).
+    publicservices_extra_holidays: str = ""
+    publicservices_working_days: str = ""
     # --- citizen field reports (feedback/)
+    # Possible duplicates: same category, within this distance (metres) and window (days) of an open report.
+    feedback_duplicate_distance_m: float = 50.0
+    feedback_duplicate_window_days: int = 7
+    # Handling deadlines stop running while a report is forwarded to another agency (default: they keep running).
+    feedback_pause_when_forwarded: bool = False
+    # Public POSTs (web form and Open311), in-process token buckets: per client address, per API key.
+    # Raise the per-key limit for a trusted high-volume integration (bench/open311.py needs ≥ 300/s).
+    feedback_rate_per_ip_per_minute: int = 10
+    feedback_rate_per_key_per_minute: int = 600
+    feedback_rate_limit_enabled: bool = True
+    # Photos: at most this many per report, each at most this many MB (JPEG, PNG, WebP).
+    feedback_max_photos: int = 3
+    feedback_max_photo_mb: int = 10
 
     @cached_property
     def effective_database_url(self) -> str:

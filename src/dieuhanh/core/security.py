@@ -32,6 +32,7 @@ SCOPES = {
     "datasets": "Khai báo và nạp dữ liệu của cơ quan mình",
     "publicservices": "Đồng bộ thủ tục, hồ sơ TTHC",
     "open311": "Gửi và đọc phản ánh qua Open311",
+    "reports": "Nộp báo cáo định kỳ của cơ quan mình",
 }
 
 _hasher = PasswordHash((Argon2Hasher(),))
@@ -318,10 +319,104 @@ def _directive_update(p: Principal, target: Any) -> bool:
 # --- department periodic reports (reporting/) ------------------------------------------------------
 
 
+@rule("report.read")
+def _report_read(p: Principal, _t: Any) -> bool:
+    """See report types, submissions and the late list (officers and agency tokens: their own agency's)."""
+    return p.kind in ("user", "system") or p.has_scope("read") or p.has_scope("reports") or p.has_scope("datasets")
+
+
+@rule("report.read_all")
+def _report_read_all(p: Principal, _t: Any) -> bool:
+    """Overview of every agency's reports."""
+    return p.has_role("admin", "leader", "analyst") or p.has_scope("read")
+
+
+@rule("report.manage")
+def _report_manage(p: Principal, _t: Any) -> bool:
+    """Define report types (template fields, due day) and assign them to agencies."""
+    return p.has_role("admin", "analyst")
+
+
+@rule("report.submit")
+def _report_submit(p: Principal, target: Any) -> bool:
+    """Submit a report for an agency: an officer or an agency token (scope reports or datasets) of that agency."""
+    if p.has_role("admin"):
+        return True
+    if p.has_role("officer") and acts_for_agency(p, target):
+        return True
+    return (p.has_scope("reports") or p.has_scope("datasets")) and acts_for_agency(p, target)
+
+
 # --- dashboard: boards, wall, exports (dashboard/) -------------------------------------------------
+
+
+@rule("board.manage")
+def _board_manage(p: Principal, _t: Any) -> bool:
+    """Arrange boards (which indicators, in which order, which charts): analysts and admins."""
+    return p.has_role("admin", "analyst")
 
 
 # --- public services: procedures, dossiers, Decision 766 (publicservices/) -------------------------
 
 
+@rule("publicservices.sync")
+def _ps_sync(p: Principal, target: Any) -> bool:
+    """Push or import procedures and dossiers. Target: the record's agency code (None: the capability itself).
+
+    Admins (session or CLI); a system token with the ``publicservices`` scope — without an agency for every
+    agency's records, with one only for that agency's records."""
+    if p.has_role("admin"):
+        return True
+    if not p.has_scope("publicservices"):
+        return False
+    return p.agency_code is None or target is None or acts_for_agency(p, target)
+
+
+@rule("publicservices.read")
+def _ps_read(p: Principal, _t: Any) -> bool:
+    """Scores and indicators of the public-services board (officials and read tokens)."""
+    return p.kind in ("user", "system") or p.has_scope("read")
+
+
+@rule("publicservices.dossiers")
+def _ps_dossiers(p: Principal, target: Any) -> bool:
+    """Lists of dossiers (no personal fields). Target: the agency whose dossiers are listed (None: all).
+
+    Leaders, analysts, admins and read tokens see every agency's; an officer only their own agency's."""
+    if p.can_read_all() or p.kind == "system":
+        return True
+    return p.has_role("officer") and target is not None and acts_for_agency(p, target)
+
+
+@rule("publicservices.personal")
+def _ps_personal(p: Principal, target: Any) -> bool:
+    """Personal fields of a dossier (owner, ID numbers, phone, address): only officials of its agency —
+    not leaders, analysts or admins (like PII columns of the catalog). Target: the dossier or its agency."""
+    return p.has_role("officer") and acts_for_agency(p, getattr(target, "ma_co_quan", target))
+
+
 # --- citizen field reports (feedback/) -------------------------------------------------------------
+
+
+@rule("feedback.handle")
+def _feedback_handle(p: Principal, target: Any) -> bool:
+    """Work a report (accept, answer, forward, merge...): an officer of the responsible agency, or an admin."""
+    return p.has_role("admin") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+@rule("feedback.manage")
+def _feedback_manage(p: Principal, _t: Any) -> bool:
+    """Categories, routing rules and handling deadlines."""
+    return p.has_role("admin")
+
+
+@rule("feedback.read_internal")
+def _feedback_read_internal(p: Principal, target: Any) -> bool:
+    """See a report's internal notes and contact details: its agency's officers, admins and leaders."""
+    return p.has_role("admin", "leader") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+@rule("feedback.open311")
+def _feedback_open311(p: Principal, _t: Any) -> bool:
+    """Post reports through Open311: a token with the open311 scope."""
+    return p.has_scope("open311")

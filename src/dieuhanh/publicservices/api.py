@@ -1,0 +1,61 @@
+"""JSON API of the one-stop-shop synchronisation: push procedures and dossiers (portal field names).
+
+Callers are systems with a ``publicservices`` token (``Authorization: Bearer …``; no CSRF) or admins signed in
+(session + ``X-CSRF-Token``). A token without an agency pushes for every agency; a token with one only that
+agency's records (any other record: 403 with the records' indexes, nothing stored).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+
+from dieuhanh.publicservices import schemas, service
+from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
+
+router = APIRouter(prefix="/api/v1/publicservices", tags=["dịch vụ công"])
+
+_ERRORS = {
+    401: {"description": "Thiếu hoặc sai mã truy cập"},
+    403: {"description": "Mã truy cập không có phạm vi publicservices, hoặc gửi bản ghi của cơ quan khác "
+                         "(errors: index, field, message)"},
+    413: {"description": "Quá số bản ghi tối đa của một lần gửi (mặc định 5.000)"},
+    422: {"description": "Có bản ghi không hợp lệ: {\"errors\": [{\"index\", \"field\", \"message\"}]}; không lưu gì"},
+}
+
+
+def _max(request: Request) -> int:
+    return int(getattr(request.app.state.settings, "publicservices_max_records", service.MAX_RECORDS))
+
+
+@router.post("/procedures", response_model=schemas.UpsertOut, responses=_ERRORS)  # type: ignore[arg-type]
+def push_procedures(request: Request, db: DB, principal: CurrentPrincipal,
+                    records: list[Any] = Body(..., examples=[schemas.PROCEDURE_EXAMPLE])) -> dict[str, Any]:
+    """Upsert procedures by ``MaTTHC`` (all records valid, or nothing stored)."""
+    result = service.upsert_procedures(
+        db, request.app.state.warehouse, records, principal=principal, source="push",
+        province_code=request.app.state.settings.province_code, max_records=_max(request))
+    return result.as_dict()
+
+
+@router.post("/dossiers", response_model=schemas.UpsertOut, responses=_ERRORS)  # type: ignore[arg-type]
+def push_dossiers(request: Request, db: DB, principal: CurrentPrincipal,
+                  records: list[Any] = Body(..., examples=[schemas.DOSSIER_EXAMPLE])) -> dict[str, Any]:
+    """Upsert dossiers by ``MaHoSo``; a version older (``NgayCapNhat``) than the stored one is skipped."""
+    result = service.upsert_dossiers(
+        db, request.app.state.warehouse, records, principal=principal, source="push",
+        province_code=request.app.state.settings.province_code, max_records=_max(request))
+    return result.as_dict()
+
+
+@router.get("/procedures/{ma_tthc}")
+def get_procedure(ma_tthc: str, db: DB, principal: LoggedIn) -> dict[str, Any]:
+    """A procedure's current state (officials)."""
+    return service.get_procedure(db, principal=principal, ma_tthc=ma_tthc)
+
+
+@router.get("/dossiers/{ma_ho_so}")
+def get_dossier(ma_ho_so: str, db: DB, principal: LoggedIn) -> dict[str, Any]:
+    """A dossier's current state. Personal fields only for officials of the dossier's agency."""
+    return service.get_dossier(db, principal=principal, ma_ho_so=ma_ho_so)

@@ -1,0 +1,931 @@
+"""The Decision 766 engine: every rule of a profile, for every period × scope × unit, computed in the warehouse.
+
+One set-based SQL query (DuckDB dialect; the warehouse translates it for PostgreSQL) counts, per period and
+unit, every numerator and denominator the rules need:
+
+* the dossiers' current state: the latest version of each ``ma_ho_so`` in ``tthc_ho_so`` (greatest
+  ``ngay_cap_nhat``, then load time), without statuses 1 and 3 (never received), joined to the current state of
+  its procedure (``tthc_thu_tuc``);
+* each dossier's actual end (``ngay_ket_thuc_xu_ly`` for statuses 7–10, ``ngay_yeu_cau_bo_sung`` for 5);
+* for rule 2.1, the dossier × period pairs it is to be handled in (received up to the end of the period and not
+  ended before its start), with its end for the period and the working-day index of the receipt and end dates
+  from a small calendar table (``tthc_lich_lam_viec``, rewritten on each run);
+* the additive counts (received in P, ended in P) summed per month and mapped to months, quarters and years;
+* everything rolled up with GROUPING SETS to the province, each agency (``ma_co_quan``) and each commune
+  (``ma_don_vi_hanh_chinh``).
+
+Procedure rules (3.1, and the procedure side of 3.2) count ``tthc_thu_tuc`` per agency. Ratios and scores are
+then applied from the profile (small: one row per period × unit). The result replaces the catalog dataset
+``tthc_chi_so_766`` as one batch, which the indicator set and the board read.
+
+Periods: every month, quarter and year (local time) from the earliest receipt to the current one (or the
+latest date in the data, if later).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dieuhanh.core import audit
+from dieuhanh.core.db import utcnow
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.formatting import LOCAL_TZ
+from dieuhanh.core.security import SYSTEM, Principal, authorize
+from dieuhanh.core.warehouse import Warehouse
+from dieuhanh.publicservices.calendar import WorkingCalendar
+from dieuhanh.publicservices.rules import Profile, Rule, load_profile, round2
+
+DOSSIERS = "tthc_ho_so"
+PROCEDURES = "tthc_thu_tuc"
+RESULTS = "tthc_chi_so_766"
+CALENDAR = "tthc_lich_lam_viec"
+RESULT_OWNER = "TTPVHCC"
+META_COMPUTED_AT = "publicservices.indicators_computed_at"
+ONLINE_LEVELS = "('toan_trinh', 'mot_phan')"
+SCOPES = ("province", "agency", "commune")
+NO_DATA = "chưa có dữ liệu"
+
+RESULT_SCHEMA = pa.schema([
+    ("period", pa.string()), ("period_type", pa.string()), ("scope", pa.string()), ("unit_code", pa.string()),
+    ("indicator_code", pa.string()), ("kind", pa.string()), ("group_code", pa.string()),
+    ("numerator", pa.float64()), ("denominator", pa.float64()), ("ratio", pa.float64()), ("score", pa.float64()),
+    ("max_score", pa.float64()), ("covered_points", pa.float64()), ("profile", pa.string()),
+    ("computed_at", pa.timestamp("us")),
+])
+RESULT_COLUMNS = [
+    ("period", "string", "Kỳ: 2025-06 (tháng), 2025-Q2 (quý), 2025 (năm)"),
+    ("period_type", "string", "month | quarter | year"),
+    ("scope", "string", "province | agency | commune"),
+    ("unit_code", "string", "Mã tỉnh, mã cơ quan hoặc mã xã"),
+    ("indicator_code", "string", "Mã chỉ tiêu (2.1…), nhom_1…nhom_6 hoặc tong"),
+    ("kind", "string", "indicator | group | total"),
+    ("group_code", "string", "Mã nhóm"),
+    ("numerator", "number", "Tử số"),
+    ("denominator", "number", "Mẫu số"),
+    ("ratio", "number", "Tỷ lệ (%), 2 chữ số thập phân; trống khi mẫu số bằng 0 hoặc chưa có dữ liệu"),
+    ("score", "number", "Điểm, 2 chữ số thập phân"),
+    ("max_score", "number", "Điểm tối đa"),
+    ("covered_points", "number", "Số điểm (trên tối đa) có dữ liệu để chấm"),
+    ("profile", "string", "Mã hồ sơ quy tắc"),
+    ("computed_at", "datetime", "Thời điểm tính (UTC)"),
+]
+
+
+# ------------------------------------------------------------------------------------------------ periods
+
+
+@dataclass(frozen=True)
+class Period:
+    code: str
+    kind: str  # month | quarter | year
+    start: datetime  # first instant (local, naive)
+    end: datetime  # first instant of the next period
+
+    @property
+    def last(self) -> datetime:
+        return self.end - timedelta(microseconds=1)
+
+
+def _month_start(year: int, month: int) -> datetime:
+    year += (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return datetime(year, month, 1)
+
+
+def parse_period(text: str) -> Period:
+    """``2025-06`` | ``2025-Q2`` | ``2025``."""
+    value = (text or "").strip()
+    try:
+        if len(value) == 4 and value.isdigit():
+            year = int(value)
+            return Period(value, "year", datetime(year, 1, 1), datetime(year + 1, 1, 1))
+        if len(value) == 7 and value[4:6] == "-Q" and value[6] in "1234":
+            year, q = int(value[:4]), int(value[6])
+            return Period(value, "quarter", _month_start(year, 3 * q - 2), _month_start(year, 3 * q + 1))
+        if len(value) == 7 and value[4] == "-":
+            year, month = int(value[:4]), int(value[5:])
+            if 1 <= month <= 12:
+                return Period(value, "month", _month_start(year, month), _month_start(year, month + 1))
+    except ValueError:
+        pass
+    raise InvalidInput(f"Kỳ «{text}» không hợp lệ: dùng dạng 2025-06 (tháng), 2025-Q2 (quý) hoặc 2025 (năm).")
+
+
+def periods_between(first: date, last: date) -> list[Period]:
+    """Every month, quarter and year overlapping [first, last]."""
+    out: list[Period] = []
+    for year in range(first.year, last.year + 1):
+        out.append(parse_period(str(year)))
+        for q in range(1, 5):
+            p = parse_period(f"{year}-Q{q}")
+            if p.end.date() > first and p.start.date() <= last:
+                out.append(p)
+        for m in range(1, 13):
+            p = parse_period(f"{year}-{m:02d}")
+            if p.end.date() > first and p.start.date() <= last:
+                out.append(p)
+    return out
+
+
+def _ts(value: datetime) -> str:
+    return f"CAST('{value.strftime('%Y-%m-%d %H:%M:%S.%f')}' AS TIMESTAMP)"
+
+
+def _periods_sql(periods: Sequence[Period], day_index: dict[date, int]) -> str:
+    """The periods as an inline table: code, first and last instant, working-day index of the last day."""
+    rows = ", ".join(f"('{p.code}', {_ts(p.start)}, {_ts(p.last)}, {day_index[p.last.date()]})" for p in periods)
+    return f"(VALUES {rows}) AS periods(period, p_start, p_last, p_idx)"
+
+
+# ------------------------------------------------------------------------------------------------ SQL
+
+
+def _columns(warehouse: Warehouse, table: str) -> set[str]:
+    if not warehouse.table_exists(table):
+        return set()
+    return {c.lower() for c in warehouse.query(f"SELECT * FROM {table} LIMIT 0").column_names}
+
+
+def _flag(column: str) -> str:
+    """A 0/1 (or boolean) column as 0/1, NULL as 0."""
+    return f"COALESCE(CAST({column} AS INTEGER), 0)"
+
+
+def _when(cond: str) -> str:
+    return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
+
+
+def _sum(cond: str) -> str:
+    return f"SUM({_when(cond)})"
+
+
+@dataclass
+class Sources:
+    dossier_cols: set[str]
+    procedure_cols: set[str]
+
+    def order(self, cols: set[str]) -> str:
+        keys = [f"{c} DESC NULLS LAST" for c in ("ngay_cap_nhat", "nap_luc") if c in cols]
+        keys.append("_batch_id DESC")
+        return ", ".join(keys)
+
+    def dossier_extra(self, profile: Profile) -> list[str]:
+        return sorted({f.column for f in profile.extra_fields() if f.level == "dossier"} & self.dossier_cols)
+
+    def procedure_extra(self, profile: Profile) -> list[str]:
+        return sorted({f.column for f in profile.extra_fields() if f.level == "procedure"} & self.procedure_cols)
+
+
+def _opt(cols: set[str], name: str, sql_type: str = "INTEGER") -> str:
+    return name if name in cols else f"CAST(NULL AS {sql_type}) AS {name}"
+
+
+FAR_FUTURE = "CAST('9999-12-31 00:00:00' AS TIMESTAMP)"
+
+
+def dossier_ctes(src: Sources, profile: Profile, periods_sql: str, *, where: str = "") -> str:
+    """``WITH`` clauses ending in ``x``: one row per dossier × period P in which it is to be handled (received
+    up to the end of P and not ended before its start), with its facts as 0/1 columns:
+
+    ``tiep_nhan_trong_ky`` received in P, ``dung_han`` on time for P (rule 2.1), ``xong_trong_ky`` status 9/10
+    ended in P, ``ngay_lam_viec`` working days from receipt to end, and the per-dossier flags. An end recorded
+    before the receipt is taken as the receipt (bad data must not drop a received dossier)."""
+    hc, tc = src.dossier_cols, src.procedure_cols
+    d_extra = src.dossier_extra(profile)
+    p_extra = src.procedure_extra(profile)
+    if tc:
+        tt = f"""tt AS (
+  SELECT ma_tthc, ma_co_quan AS tt_co_quan, muc_do_dvc, co_phi_le_phi, yeu_cau_ket_qua, thoi_han_giai_quyet,
+         ten_tthc{''.join(f', {c}' for c in p_extra)}
+  FROM (SELECT *, row_number() OVER (PARTITION BY ma_tthc ORDER BY {src.order(tc)}) AS rn_ FROM {PROCEDURES}) AS tv
+  WHERE rn_ = 1
+)"""
+    else:
+        tt = """tt AS (
+  SELECT CAST(NULL AS VARCHAR) AS ma_tthc, CAST(NULL AS VARCHAR) AS tt_co_quan, CAST(NULL AS VARCHAR) AS muc_do_dvc,
+         CAST(NULL AS INTEGER) AS co_phi_le_phi, CAST(NULL AS INTEGER) AS yeu_cau_ket_qua,
+         CAST(NULL AS INTEGER) AS thoi_han_giai_quyet, CAST(NULL AS VARCHAR) AS ten_tthc
+  WHERE 1 = 0
+)"""
+    extra_hs = "".join(f", {c}" for c in d_extra)
+    extra_d = "".join(f",\n         CASE WHEN e.{c} IS NULL THEN 0 ELSE 1 END AS co_{c}, {_flag('e.' + c)} AS f_{c}"
+                      for c in d_extra)
+    filter_sql = f" AND {where}" if where else ""
+    return f"""WITH hs AS (
+  SELECT ma_ho_so, ma_tthc, ma_co_quan, ma_don_vi_hanh_chinh AS ma_xa, kenh_thuc_hien, trang_thai_ho_so,
+         ngay_tiep_nhan, ngay_hen_tra, ngay_ket_thuc_xu_ly, ngay_yeu_cau_bo_sung, so_lan_yeu_cau_bo_sung,
+         duoc_thanh_toan_truc_tuyen, co_ket_qua_dien_tu, duoc_so_hoa, duoc_tai_su_dung,
+         {_opt(hc, 'co_phan_anh')}, {_opt(hc, 'danh_gia', 'VARCHAR')}{extra_hs},
+         CASE WHEN trang_thai_ho_so IN (7, 8, 9, 10) THEN ngay_ket_thuc_xu_ly
+              WHEN trang_thai_ho_so = 5 THEN ngay_yeu_cau_bo_sung END AS ket_thuc_raw
+  FROM (SELECT *, row_number() OVER (PARTITION BY ma_ho_so ORDER BY {src.order(hc)}) AS rn_ FROM {DOSSIERS}) AS hv
+  WHERE rn_ = 1 AND trang_thai_ho_so NOT IN (1, 3) AND ngay_tiep_nhan IS NOT NULL{filter_sql}
+),
+{tt},
+e AS (
+  SELECT hs.*, tt.tt_co_quan, tt.muc_do_dvc, tt.co_phi_le_phi, tt.yeu_cau_ket_qua, tt.thoi_han_giai_quyet,
+         tt.ten_tthc,
+         CASE WHEN hs.ket_thuc_raw < hs.ngay_tiep_nhan THEN hs.ngay_tiep_nhan ELSE hs.ket_thuc_raw END AS ket_thuc
+  FROM hs
+  LEFT JOIN tt ON tt.ma_tthc = hs.ma_tthc
+),
+d AS (
+  SELECT e.ma_ho_so, e.ma_tthc, e.ten_tthc, e.ma_co_quan, e.ma_xa, e.tt_co_quan, e.trang_thai_ho_so,
+         e.kenh_thuc_hien, e.ngay_tiep_nhan, e.ngay_hen_tra, e.ngay_ket_thuc_xu_ly, e.ngay_yeu_cau_bo_sung,
+         e.so_lan_yeu_cau_bo_sung, e.thoi_han_giai_quyet, e.ket_thuc,
+         COALESCE(e.ket_thuc, {FAR_FUTURE}) AS ket_thuc_moc,
+         c1.chi_so AS idx_tiep_nhan, c2.chi_so - c1.chi_so AS ngay_lam_viec,
+         {_when('COALESCE(e.so_lan_yeu_cau_bo_sung, 0) <= 1')} AS bo_sung_ok,
+         CASE WHEN COALESCE(e.so_lan_yeu_cau_bo_sung, 0) > 1 THEN 0
+              WHEN e.ngay_hen_tra IS NOT NULL THEN {_when('e.ket_thuc <= e.ngay_hen_tra')}
+              WHEN e.thoi_han_giai_quyet IS NOT NULL
+                THEN {_when('c2.chi_so - c1.chi_so <= e.thoi_han_giai_quyet')}
+              ELSE 0 END AS dung_han_khi_xong,
+         {_when('e.trang_thai_ho_so IN (9, 10)')} AS da_xong,
+         {_when('COALESCE(CAST(e.kenh_thuc_hien AS INTEGER), 1) = 2')} AS truc_tuyen,
+         {_when(f'e.muc_do_dvc IN {ONLINE_LEVELS}')} AS tt_dvctt,
+         {_flag('e.co_phi_le_phi')} AS co_phi,
+         {_when(f"{_flag('e.co_phi_le_phi')} = 1 AND {_flag('e.duoc_thanh_toan_truc_tuyen')} IN (1, 2)")}
+           AS tt_truc_tuyen,
+         {_flag('e.yeu_cau_ket_qua')} AS can_kq,
+         {_when(f"{_flag('e.yeu_cau_ket_qua')} = 1 AND {_flag('e.co_ket_qua_dien_tu')} = 1")} AS kq_dien_tu,
+         {_flag('e.duoc_so_hoa')} AS so_hoa,
+         {_flag('e.duoc_tai_su_dung')} AS tai_su_dung,
+         {_flag('e.co_phan_anh')} AS phan_anh,
+         {_when(f"{_flag('e.co_phan_anh')} = 1 OR e.danh_gia = 'khong_hai_long'")} AS khong_hai_long{extra_d}
+  FROM e
+  LEFT JOIN {CALENDAR} c1 ON c1.ngay = CAST(e.ngay_tiep_nhan AS DATE)
+  LEFT JOIN {CALENDAR} c2 ON c2.ngay = CAST(e.ket_thuc AS DATE)
+),
+x AS (
+  SELECT periods.period, d.*,
+         {_when('d.ngay_tiep_nhan >= periods.p_start')} AS tiep_nhan_trong_ky,
+         {_when('d.ket_thuc <= periods.p_last')} * d.da_xong AS xong_trong_ky,
+         CASE WHEN d.ket_thuc <= periods.p_last THEN d.dung_han_khi_xong
+              WHEN d.bo_sung_ok = 0 THEN 0
+              WHEN d.ngay_hen_tra IS NOT NULL THEN {_when('periods.p_last <= d.ngay_hen_tra')}
+              WHEN d.thoi_han_giai_quyet IS NOT NULL
+                THEN {_when('periods.p_idx - d.idx_tiep_nhan <= d.thoi_han_giai_quyet')}
+              ELSE 0 END AS dung_han
+  FROM d JOIN {periods_sql}
+    ON d.ngay_tiep_nhan <= periods.p_last AND d.ket_thuc_moc >= periods.p_start
+)"""
+
+
+def month_sql(column: str) -> str:
+    return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 100 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER)"
+
+
+def fast_aggregate_sql(src: Sources, profile: Profile, periods: Sequence[Period], periods_sql: str,
+                       first: datetime, end: datetime) -> tuple[str, list[str], list[str]]:
+    """The per period × scope × unit counts, in four parts (UNION ALL), each rolled up with GROUPING SETS to the
+    province, each agency and each commune: ``h`` rule 2.1, the only one that expands dossiers over the periods
+    (``x``); ``r`` counts by month of receipt and ``e`` by month of end (9, 10), summed per month first and then
+    mapped to the month, its quarter and its year (they are additive); ``u`` 3.2's distinct online procedures
+    per (month, agency) mapped the same way."""
+    h = {"n21_den": "COUNT(*)", "n21_num": "SUM(dung_han)"}
+    r = {"recv": "COUNT(*)", "recv_online": "SUM(truc_tuyen)", "fee_recv": "SUM(co_phi)",
+         "fee_paid": "SUM(tt_truc_tuyen)", "recv_sohoa": "SUM(so_hoa)", "recv_taisudung": "SUM(tai_su_dung)",
+         "recv_khl": "SUM(khong_hai_long)"}
+    present = set(src.dossier_extra(profile))
+    for rule in profile.rules:
+        col = rule.extra_field.column if rule.extra_field else None
+        if col not in present:
+            continue
+        if rule.measure == "received_flag":
+            r[f"x_{col}_den"] = f"SUM(co_{col})"
+            r[f"x_{col}_num"] = f"SUM(f_{col})"
+        elif rule.measure == "petition_flag":
+            r[f"p_{col}_den"] = f"SUM(phan_anh * co_{col})"
+            r[f"p_{col}_num"] = f"SUM(phan_anh * f_{col})"
+    e = {"n22_den": "SUM(CASE WHEN ngay_lam_viec IS NOT NULL THEN 1 ELSE 0 END)",
+         "n22_sum": "SUM(COALESCE(ngay_lam_viec, 0))", "n41_den": "SUM(can_kq)", "n41_num": "SUM(kq_dien_tu)"}
+    names = [*h, *r, *e]
+
+    window = "{c} >= " + _ts(first) + " AND {c} < " + _ts(end)
+    months = sorted({(p.start.year * 100 + p.start.month) for p in periods if p.kind == "month"})
+    codes = {p.code for p in periods}
+    pairs = []
+    for m in months:
+        year, month = divmod(m, 100)
+        for code in (f"{year}-{month:02d}", f"{year}-Q{(month - 1) // 3 + 1}", str(year)):
+            if code in codes:
+                pairs.append(f"({m}, '{code}')")
+    month_map = f"(VALUES {', '.join(pairs)}) AS mp(thang, period)"
+
+    def rolled(tag: str, exprs: dict[str, str], month_col: str | None, source: str, where: str) -> str:
+        inner = ", ".join(f"{sql} AS {n}" for n, sql in exprs.items())
+        outer = ", ".join(f"CAST(SUM({n}) AS DOUBLE) AS {n}" if n in exprs else f"CAST(NULL AS DOUBLE) AS {n}"
+                          for n in names)
+        if month_col is None:
+            base = f"(SELECT period, ma_co_quan, ma_xa, {inner} FROM {source} GROUP BY 1, 2, 3) AS b0"
+        else:
+            base = (f"(SELECT {month_sql(month_col)} AS thang, ma_co_quan, ma_xa, {inner} FROM {source} "
+                    f"WHERE {where} GROUP BY 1, 2, 3) AS b1 JOIN {month_map} ON mp.thang = b1.thang")
+        return (f"SELECT '{tag}' AS part, period, ma_co_quan, ma_xa, GROUPING(ma_co_quan) AS g_cq, "
+                f"GROUPING(ma_xa) AS g_xa, CAST(NULL AS DOUBLE) AS n32_any, CAST(NULL AS DOUBLE) AS n32_same, "
+                f"{outer} FROM {base} GROUP BY GROUPING SETS ((period), (period, ma_co_quan), (period, ma_xa))")
+
+    nulls = ", ".join(f"CAST(NULL AS DOUBLE) AS {n}" for n in names)
+    sql = dossier_ctes(src, profile, periods_sql) + "\n" + "\nUNION ALL\n".join([
+        rolled("h", h, None, "x", ""),
+        rolled("r", r, "ngay_tiep_nhan", "d", window.format(c="ngay_tiep_nhan")),
+        rolled("e", e, "ket_thuc", "d", "da_xong = 1 AND " + window.format(c="ket_thuc")),
+        (f"SELECT 'u' AS part, period, ma_co_quan, CAST(NULL AS VARCHAR) AS ma_xa, GROUPING(ma_co_quan) AS g_cq, "
+         f"1 AS g_xa, CAST(COUNT(DISTINCT ma_tthc) AS DOUBLE) AS n32_any, "
+         f"CAST(COUNT(DISTINCT CASE WHEN cung = 1 THEN ma_tthc END) AS DOUBLE) AS n32_same, {nulls} "
+         f"FROM (SELECT DISTINCT {month_sql('ngay_tiep_nhan')} AS thang, ma_co_quan, ma_tthc, "
+         f"CASE WHEN tt_co_quan = ma_co_quan THEN 1 ELSE 0 END AS cung FROM d "
+         f"WHERE truc_tuyen * tt_dvctt = 1 AND {window.format(c='ngay_tiep_nhan')}) AS u0 "
+         f"JOIN {month_map} ON mp.thang = u0.thang GROUP BY GROUPING SETS ((period), (period, ma_co_quan))"),
+    ])
+    return sql, names, list(r) + list(e)
+
+
+def merge_parts(rows: list[dict[str, Any]], province_code: str,
+                names: list[str]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The parts' rows (already per period × scope) merged into one count dict per (period, scope, unit)."""
+    by_unit: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        if row["g_cq"] and row["g_xa"]:
+            key = (row["period"], "province", province_code)
+        elif not row["g_cq"]:
+            if row["ma_co_quan"] is None:
+                continue
+            key = (row["period"], "agency", str(row["ma_co_quan"]))
+        else:
+            if row["ma_xa"] is None:
+                continue
+            key = (row["period"], "commune", str(row["ma_xa"]))
+        acc = by_unit.setdefault(key, {})
+        for n in (*names, "n32_any", "n32_same"):
+            v = row[n]
+            if v is not None:
+                acc[n] = v
+    return by_unit
+
+
+def procedure_sql(src: Sources, profile: Profile) -> tuple[str, list[str]]:
+    counts = {
+        "n_proc": "COUNT(*)",
+        "n_online": _sum(f"muc_do_dvc IN {ONLINE_LEVELS}"),
+    }
+    for col in src.procedure_extra(profile):
+        counts[f"x_{col}_den"] = _sum(f"{col} IS NOT NULL")
+        counts[f"x_{col}_num"] = _sum(f"{_flag(col)} = 1")
+        counts[f"f_{col}_den"] = _sum(f"{_flag('co_phi_le_phi')} = 1 AND {col} IS NOT NULL")
+        counts[f"f_{col}_num"] = _sum(f"{_flag('co_phi_le_phi')} = 1 AND {_flag(col)} = 1")
+    select_counts = ", ".join(f"{sql} AS {name}" for name, sql in counts.items())
+    sql = f"""SELECT ma_co_quan, GROUPING(ma_co_quan) AS g_cq, {select_counts}
+FROM (SELECT *, row_number() OVER (PARTITION BY ma_tthc ORDER BY {src.order(src.procedure_cols)}) AS rn_
+      FROM {PROCEDURES}) AS tv
+WHERE rn_ = 1
+GROUP BY GROUPING SETS ((), (ma_co_quan))"""
+    return sql, list(counts)
+
+
+# ------------------------------------------------------------------------------------------------ scoring
+
+
+@dataclass
+class Value:
+    numerator: float | None
+    denominator: float | None
+    ratio: float | None  # fraction (0–1), or the value itself for non-% rules
+    applicable: bool = True
+
+
+def _frac(num: Any, den: Any) -> Value:
+    n, d = float(num or 0), float(den or 0)
+    return Value(n, d, n / d if d else None)
+
+
+def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | None,
+               ratio21: float | None) -> Value:
+    """Numerator, denominator and ratio of one rule for one unit (``c``: dossier counts, ``pc``: procedure
+    counts of the unit; ``None`` outside the procedures' scopes)."""
+    m = rule.measure
+    col = rule.extra_field.column if rule.extra_field else ""
+    if rule.procedure_based:
+        if scope == "commune":
+            return Value(None, None, None, applicable=False)
+        pc = pc or {}
+        if m == "online_procedures":
+            return _frac(pc.get("n_online"), pc.get("n_proc"))
+        if m == "online_procedures_used":
+            used = c.get("n32_any" if scope == "province" else "n32_same")
+            return _frac(used, pc.get("n_online"))
+        prefix = "x" if m == "procedure_flag" else "f"
+        if not pc.get(f"{prefix}_{col}_den"):  # no such column, or no procedure in scope carries it: no data
+            return Value(None, None, None, applicable=False)
+        return _frac(pc.get(f"{prefix}_{col}_num"), pc.get(f"{prefix}_{col}_den"))
+    if m == "on_time":
+        return _frac(c.get("n21_num"), c.get("n21_den"))
+    if m == "average_working_days":
+        v = _frac(c.get("n22_sum"), c.get("n22_den"))
+        return v
+    simple = {"received_online": ("recv_online", "recv"), "received_digitised": ("recv_sohoa", "recv"),
+              "received_reused": ("recv_taisudung", "recv"), "paid_online": ("fee_paid", "fee_recv"),
+              "electronic_result": ("n41_num", "n41_den")}
+    if m in simple:
+        num, den = simple[m]
+        return _frac(c.get(num), c.get(den))
+    if m == "satisfaction":
+        recv = float(c.get("recv") or 0)
+        khl = float(c.get("recv_khl") or 0)
+        if not recv or ratio21 is None:
+            return Value(recv - khl, recv, None)
+        return Value(recv - khl, recv, max(0.0, ratio21 - khl / recv))
+    if m in ("received_flag", "petition_flag"):
+        prefix = "x" if m == "received_flag" else "p"
+        if f"{prefix}_{col}_den" not in c:
+            return Value(None, None, None, applicable=False)
+        v = _frac(c.get(f"{prefix}_{col}_num"), c.get(f"{prefix}_{col}_den"))
+        if not v.denominator:  # the field exists but no record in scope carries it: no data, not an empty set
+            v.applicable = False
+        return v
+    raise InvalidInput(f"Cách đếm «{m}» chưa được hỗ trợ.")
+
+
+def score_rule(rule: Rule, value: Value) -> tuple[float | None, float | None]:
+    """(ratio as shown, score)."""
+    if not value.applicable:
+        return None, None
+    if rule.unit != "%":
+        return round2(value.ratio), None
+    ratio = None if value.ratio is None else round2(value.ratio * 100)
+    if rule.score is None or rule.max_score <= 0:
+        return ratio, None
+    if value.ratio is None:
+        return ratio, rule.empty_score
+    return ratio, round2(rule.score.of(value.ratio))
+
+
+# ------------------------------------------------------------------------------------------------ run
+
+
+@dataclass
+class ComputeResult:
+    rows: int = 0
+    periods: int = 0
+    units: int = 0
+    seconds: float = 0.0
+    query_seconds: float = 0.0
+    batch_id: str | None = None
+    computed_at: datetime | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "periods": self.periods, "units": self.units, "seconds": round(self.seconds, 3),
+                "batch_id": self.batch_id,
+                "computed_at": self.computed_at.isoformat() if self.computed_at else None,
+                "timings": {k: round(v, 3) for k, v in self.timings.items()}}
+
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def drop_empty_extras(warehouse: Warehouse, src: Sources, profile: Profile) -> None:
+    """Forget extra columns that exist but hold no value at all: they are "no data" anyway, and each one costs
+    the aggregation two sums."""
+    for table, cols in ((DOSSIERS, src.dossier_extra(profile)), (PROCEDURES, src.procedure_extra(profile))):
+        if not cols:
+            continue
+        counts = warehouse.query(f"SELECT {', '.join(f'COUNT({c}) AS {c}' for c in cols)} FROM {table}"
+                                 ).to_pylist()[0]
+        empty = {c for c in cols if not counts[c]}
+        if table == DOSSIERS:
+            src.dossier_cols -= empty
+        else:
+            src.procedure_cols -= empty
+
+
+def _bounds(warehouse: Warehouse) -> tuple[date | None, date | None]:
+    row = warehouse.query(
+        f"SELECT MIN(ngay_tiep_nhan) AS a, MAX(ngay_tiep_nhan) AS b, MAX(ngay_ket_thuc_xu_ly) AS c, "
+        f"MAX(ngay_yeu_cau_bo_sung) AS e FROM {DOSSIERS} WHERE trang_thai_ho_so NOT IN (1, 3)").to_pylist()[0]
+    first = row["a"]
+    if first is None:
+        return None, None
+    stamps = [v for v in (row["b"], row["c"], row["e"]) if v is not None]
+    last = max(stamps)
+    return (first.date() if isinstance(first, datetime) else first,
+            last.date() if isinstance(last, datetime) else last)
+
+
+def write_calendar(warehouse: Warehouse, calendar: WorkingCalendar, first: date, last: date) -> dict[date, int]:
+    """Write the working-day table the engine joins; returns its index by date."""
+    rows = calendar.rows(first - timedelta(days=1), last + timedelta(days=1))
+    table = pa.table({"ngay": pa.array([r[0] for r in rows], pa.date32()),
+                      "lam_viec": pa.array([r[1] for r in rows], pa.bool_()),
+                      "chi_so": pa.array([r[2] for r in rows], pa.int64())})
+    warehouse.replace(CALENDAR, table, "calendar")
+    return {r[0]: r[2] for r in rows}
+
+
+def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile | None = None,
+                   calendar: WorkingCalendar | None = None, until: date | None = None,
+                   periods: Sequence[Period] | None = None, computed_at: datetime | None = None,
+                   timings: dict[str, float] | None = None) -> pa.Table:
+    """All result rows (without writing them)."""
+    profile = profile or load_profile()
+    calendar = calendar or WorkingCalendar()
+    timings = timings if timings is not None else {}
+    computed_at = computed_at or utcnow()
+    src = Sources(_columns(warehouse, DOSSIERS), _columns(warehouse, PROCEDURES))
+    if not src.dossier_cols:
+        return RESULT_SCHEMA.empty_table()
+    drop_empty_extras(warehouse, src, profile)
+    first, last_data = _bounds(warehouse)
+    if first is None or last_data is None:
+        return RESULT_SCHEMA.empty_table()
+    if periods is None:
+        last = max(until or local_today(), first)
+        if until is None:
+            last = max(last, last_data)
+        periods = periods_between(first, last)
+    if not periods:
+        return RESULT_SCHEMA.empty_table()
+    cal_last = max(last_data, max(p.end.date() for p in periods))
+    cal_first = min(first, min(p.start.date() for p in periods))
+    started = time.perf_counter()
+    day_index = write_calendar(warehouse, calendar, cal_first, cal_last)
+    timings["calendar"] = time.perf_counter() - started
+    started = time.perf_counter()
+    sql, names, _ = fast_aggregate_sql(src, profile, periods, _periods_sql(periods, day_index),
+                                       min(p.start for p in periods), max(p.end for p in periods))
+    counts = warehouse.query(sql).to_pylist()
+    timings["dossier_sql"] = time.perf_counter() - started
+    started = time.perf_counter()
+    proc_counts: dict[str | None, dict[str, Any]] = {}
+    if src.procedure_cols:
+        psql, _ = procedure_sql(src, profile)
+        for r in warehouse.query(psql).to_pylist():
+            if r["g_cq"]:
+                proc_counts[None] = r
+            elif r["ma_co_quan"] is not None:
+                proc_counts[str(r["ma_co_quan"])] = r
+    timings["procedure_sql"] = time.perf_counter() - started
+    started = time.perf_counter()
+    by_unit = merge_parts(counts, province_code, names)
+    # Agencies with procedures but no dossier in a period still have their procedure rules.
+    for p in periods:
+        if (p.code, "province", province_code) not in by_unit and proc_counts:
+            by_unit[(p.code, "province", province_code)] = {}
+        for agency in proc_counts:
+            if agency is not None and (p.code, "agency", agency) not in by_unit:
+                by_unit[(p.code, "agency", agency)] = {}
+    kinds = {p.code: p.kind for p in periods}
+    out = build_rows(profile, by_unit, proc_counts, kinds, computed_at)
+    timings["scoring"] = time.perf_counter() - started
+    return out
+
+
+def build_rows(profile: Profile, by_unit: dict[tuple[str, str, str], dict[str, Any]],
+               proc_counts: dict[str | None, dict[str, Any]], kinds: dict[str, str],
+               computed_at: datetime) -> pa.Table:
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
+    pcode = profile.code
+    on_time = next((r for r in profile.rules if r.measure == "on_time"), None)
+    for (period, scope, unit), c in sorted(by_unit.items()):
+        kind = kinds[period]
+        pc = proc_counts.get(None if scope == "province" else unit) if scope != "commune" else None
+        ratio21 = None
+        if on_time is not None:
+            ratio21 = rule_value(on_time, scope, c, pc, None).ratio
+        group_scores: dict[str, float] = {g.code: 0.0 for g in profile.groups}
+        group_covered: dict[str, float] = {g.code: 0.0 for g in profile.groups}
+        for rule in profile.rules:
+            value = rule_value(rule, scope, c, pc, ratio21)
+            ratio, score = score_rule(rule, value)
+            if score is not None:
+                group_scores[rule.group] += score
+                group_covered[rule.group] += rule.max_score
+            applicable = value.applicable
+            add((period, kind, scope, unit, rule.code, "indicator", rule.group,
+                 value.numerator if applicable else None, value.denominator if applicable else None,
+                 ratio, score, rule.max_score, rule.max_score if score is not None else 0.0, pcode, computed_at))
+        total, covered_total = 0.0, 0.0
+        for g in profile.groups:
+            covered = group_covered[g.code]
+            total += group_scores[g.code]
+            covered_total += covered
+            add((period, kind, scope, unit, f"nhom_{g.code}", "group", g.code, None, None, None,
+                 round2(group_scores[g.code]) if covered else None, g.max_score, round2(covered), pcode,
+                 computed_at))
+        add((period, kind, scope, unit, "tong", "total", None, None, None, None,
+             round2(total) if covered_total else None, profile.total_max, round2(covered_total), pcode,
+             computed_at))
+    if not rows:
+        return RESULT_SCHEMA.empty_table()
+    columns = list(zip(*rows, strict=True))
+    return pa.table({name: pa.array(columns[i], type=RESULT_SCHEMA.field(name).type)
+                     for i, name in enumerate(RESULT_SCHEMA.names)}, schema=RESULT_SCHEMA)
+
+
+# ------------------------------------------------------------------------------------------------ storage
+
+
+def ensure_result_dataset(session: Session) -> Any:
+    from dieuhanh.catalog import service as catalog_service
+    from dieuhanh.catalog.models import Dataset
+    from dieuhanh.catalog.schemas import ColumnIn, DatasetIn
+
+    ds = session.scalar(select(Dataset).where(Dataset.name == RESULTS))
+    if ds is not None:
+        return ds
+    return catalog_service.create_dataset(session, principal=SYSTEM, dataset_in=DatasetIn(
+        name=RESULTS, title="Chỉ số phục vụ người dân, doanh nghiệp (QĐ 766/QĐ-TTg) theo kỳ, cơ quan, xã",
+        description=("Kết quả tính Bộ chỉ số QĐ 766/QĐ-TTg từ hồ sơ TTHC (tthc_ho_so) và thủ tục (tthc_thu_tuc): "
+                     "mỗi kỳ (tháng, quý, năm) × phạm vi (tỉnh, cơ quan, xã) × chỉ tiêu, nhóm và tổng điểm. "
+                     "Tính lại toàn bộ khi có hồ sơ mới."),
+        owner_agency=RESULT_OWNER, access="internal", update_frequency="realtime", license_id="internal",
+        tags=["dich-vu-cong", "qd-766", "tthc"],
+        schema=[ColumnIn(name=n, type=t, description=desc) for n, t, desc in RESULT_COLUMNS],
+    ))
+
+
+def store(session: Session, warehouse: Warehouse, table: pa.Table, *, principal: Principal) -> str:
+    """Replace the result dataset with ``table`` as one batch, recorded in the catalog."""
+    from dieuhanh.catalog.models import Dataset, LoadBatch
+
+    ds = ensure_result_dataset(session)
+    batch_id = str(uuid.uuid4())
+    rows = warehouse.replace(RESULTS, table, batch_id)
+    try:
+        now = utcnow()
+        for old in session.scalars(select(LoadBatch).where(LoadBatch.dataset_id == ds.id,
+                                                           LoadBatch.status == "loaded")):
+            old.status = "superseded"
+        session.execute(update(Dataset).where(Dataset.id == ds.id).values(row_count=rows, last_batch_at=now))
+        session.expire(ds, ["row_count", "last_batch_at"])
+        session.add(LoadBatch(id=batch_id, dataset_id=ds.id, status="loaded", mode="replace", source="pull",
+                              rows=rows, schema_version=ds.schema_version, created_by=principal.actor,
+                              created_at=now))
+        session.flush()
+    except BaseException:
+        warehouse.drop_batch(RESULTS, batch_id)
+        raise
+    return batch_id
+
+
+INDICATOR_CODES = ("dvc_766_tong_diem", "dvc_766_tong_diem_quy", "dvc_766_tong_diem_nam", "dvc_766_ty_le_diem",
+                   "dvc_ty_le_dung_han",
+                   "dvc_ty_le_truc_tuyen", "dvc_ty_le_thanh_toan_truc_tuyen", "dvc_ty_le_so_hoa")
+
+
+def recompute(session: Session, warehouse: Warehouse, *, province_code: str, settings: Any = None,
+              principal: Principal = SYSTEM, until: date | None = None, profile: Profile | None = None,
+              trigger: str = "manual", indicators: bool = True) -> ComputeResult:
+    """Full recomputation: every period × scope × unit, stored as one batch of ``tthc_chi_so_766``; then the
+    indicator set's values that read it are recomputed (so alerts and boards follow)."""
+    from dieuhanh.core.meta import set_meta
+
+    authorize(principal, "indicator.compute")
+    started = time.perf_counter()
+    result = ComputeResult(computed_at=utcnow())
+    table = compute_values(warehouse, province_code=province_code, profile=profile,
+                           calendar=WorkingCalendar.from_settings(settings), until=until,
+                           computed_at=result.computed_at, timings=result.timings)
+    t0 = time.perf_counter()
+    result.batch_id = store(session, warehouse, table, principal=principal)
+    result.timings["store"] = time.perf_counter() - t0
+    result.rows = table.num_rows
+    if table.num_rows:
+        result.periods = len(set(table.column("period").to_pylist()))
+        result.units = len({(s, u) for s, u in zip(table.column("scope").to_pylist(),
+                                                     table.column("unit_code").to_pylist(), strict=True)})
+    set_meta(session, META_COMPUTED_AT, result.computed_at.isoformat() if result.computed_at else "")
+    result.seconds = time.perf_counter() - started
+    audit.record(session, actor=principal.actor, action="publicservices.recompute", entity_type="dataset",
+                 entity_id=RESULTS, after={"rows": result.rows, "periods": result.periods, "trigger": trigger,
+                                           "batch_id": result.batch_id, "seconds": round(result.seconds, 3)})
+    if indicators:
+        t0 = time.perf_counter()
+        refresh_indicators(session, warehouse, province_code=province_code)
+        result.timings["indicators"] = time.perf_counter() - t0
+    return result
+
+
+def refresh_indicators(session: Session, warehouse: Warehouse, *, province_code: str,
+                       codes: Iterable[str] = INDICATOR_CODES) -> None:
+    from dieuhanh.indicators import service as indicators_service
+    from dieuhanh.indicators.models import IndicatorDefinition
+
+    present = list(session.scalars(select(IndicatorDefinition.code).where(
+        IndicatorDefinition.code.in_(list(codes)))))
+    if present:
+        indicators_service.compute(session, warehouse, codes=present, province_code=province_code,
+                                   trigger="batch")
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+
+def check_unit(session: Session, *, scope: str, unit: str | None, province_code: str) -> str:
+    """Validate scope and unit; returns the unit code (the province's code for the province scope)."""
+    from dieuhanh.geo import reference
+    from dieuhanh.orgs.models import Agency
+
+    if scope not in SCOPES:
+        raise InvalidInput("Phạm vi (scope) phải là province, agency hoặc commune.")
+    unit = (unit or "").strip()
+    if scope == "province":
+        if unit and unit != province_code:
+            raise InvalidInput(f"Phạm vi tỉnh có mã đơn vị {province_code} (hoặc để trống).")
+        return province_code
+    if not unit:
+        raise InvalidInput("Cần mã đơn vị (unit): mã cơ quan với phạm vi agency, mã xã với phạm vi commune.")
+    if scope == "agency":
+        if session.get(Agency, unit) is None:
+            raise InvalidInput(f"Không có cơ quan mã «{unit}».")
+    elif unit not in {u.code for u in reference.communes_of(province_code)}:
+        raise InvalidInput(f"Mã xã «{unit}» không thuộc tỉnh {province_code}.")
+    return unit
+
+
+def officer_commune(session: Session, principal: Principal) -> str | None:
+    from dieuhanh.orgs.models import Agency
+
+    if not principal.agency_code:
+        return None
+    return session.scalar(select(Agency.unit_code).where(Agency.code == principal.agency_code))
+
+
+def check_scores_access(session: Session, principal: Principal, *, scope: str, unit: str) -> None:
+    """Province scores are published (anyone); agency and commune scores are for officials: leaders, analysts
+    and admins see every unit, an officer their own agency (and, for a commune People's Committee, its
+    commune)."""
+    from dieuhanh.core.errors import PermissionDenied
+
+    if scope == "province":
+        return
+    authorize(principal, "publicservices.read")
+    if principal.can_read_all() or principal.kind == "system":
+        return
+    if principal.has_role("officer") or principal.kind == "token":
+        own = principal.agency_code
+        if scope == "agency" and own and unit == own:
+            return
+        if scope == "commune" and own and unit == officer_commune(session, principal):
+            return
+        raise PermissionDenied("Cán bộ cơ quan chỉ xem được chỉ số của cơ quan mình.")
+
+
+def read_scores(session: Session, warehouse: Warehouse, *, principal: Principal, period: str, scope: str,
+                unit: str | None, province_code: str, profile: Profile | None = None) -> dict[str, Any]:
+    """The scores of one unit for one period, as ``GET /api/v1/publicservices/indicators`` returns them."""
+    from dieuhanh.core.meta import get_meta
+
+    profile = profile or load_profile()
+    p = parse_period(period)
+    if scope not in SCOPES:
+        raise InvalidInput("Phạm vi (scope) phải là province, agency hoặc commune.")
+    unit_code = check_unit(session, scope=scope, unit=unit, province_code=province_code)
+    check_scores_access(session, principal, scope=scope, unit=unit_code)
+    rows: dict[str, dict[str, Any]] = {}
+    if warehouse.table_exists(RESULTS):
+        for r in warehouse.query(
+                f"SELECT indicator_code, numerator, denominator, ratio, score, max_score, covered_points "
+                f"FROM {RESULTS} WHERE period = ? AND scope = ? AND unit_code = ?", [p.code, scope, unit_code]
+        ).to_pylist():
+            rows[str(r["indicator_code"])] = r
+
+    def num(v: Any) -> float | None:
+        return None if v is None else float(v)
+
+    indicators = []
+    for rule in profile.rules:
+        r = rows.get(rule.code, {})
+        has_value = r.get("ratio") is not None or r.get("score") is not None
+        indicators.append({
+            "code": rule.code, "name": rule.name, "numerator": num(r.get("numerator")),
+            "denominator": num(r.get("denominator")), "ratio": num(r.get("ratio")), "score": num(r.get("score")),
+            "max_score": rule.max_score, "group": rule.group, "unit": rule.unit,
+            "status": "ok" if has_value else (NO_DATA if r.get("denominator") is None else "mẫu số bằng 0"),
+            "rule": rule.rule_text, "source": rule.source,
+        })
+    groups = []
+    for g in profile.groups:
+        r = rows.get(f"nhom_{g.code}", {})
+        groups.append({"code": g.code, "name": g.name, "score": num(r.get("score")), "max_score": g.max_score,
+                       "covered_points": num(r.get("covered_points")) or 0.0})
+    total = rows.get("tong", {})
+    return {
+        "period": p.code, "scope": scope, "unit": unit_code, "profile": profile.code,
+        "total_score": num(total.get("score")), "groups": groups, "indicators": indicators,
+        "max_score": profile.total_max, "covered_points": num(total.get("covered_points")) or 0.0,
+        "computed_at": get_meta(session, META_COMPUTED_AT) or None, "profile_name": profile.name,
+    }
+
+
+# What each measure lists as "the dossiers behind the number": (denominator condition, numerator condition).
+_LISTS: dict[str, tuple[str, str | None]] = {
+    "on_time": ("1 = 1", "dung_han = 1"),
+    "average_working_days": ("xong_trong_ky = 1", None),
+    "received_online": ("tiep_nhan_trong_ky = 1", "truc_tuyen = 1"),
+    "received_digitised": ("tiep_nhan_trong_ky = 1", "so_hoa = 1"),
+    "received_reused": ("tiep_nhan_trong_ky = 1", "tai_su_dung = 1"),
+    "paid_online": ("tiep_nhan_trong_ky = 1 AND co_phi = 1", "tt_truc_tuyen = 1"),
+    "electronic_result": ("xong_trong_ky = 1 AND can_kq = 1", "kq_dien_tu = 1"),
+    "satisfaction": ("tiep_nhan_trong_ky = 1", "khong_hai_long = 0"),
+}
+LIST_FIELDS = ("ma_ho_so", "ma_tthc", "ten_tthc", "ma_co_quan", "ma_xa", "kenh_thuc_hien", "trang_thai_ho_so",
+               "ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "ngay_yeu_cau_bo_sung",
+               "so_lan_yeu_cau_bo_sung", "phan_anh", "khong_hai_long")
+
+
+def list_dossiers(session: Session, warehouse: Warehouse, *, principal: Principal, period: str, scope: str,
+                  unit: str | None, province_code: str, indicator: str | None = None, late: bool = False,
+                  page: int = 1, page_size: int = 50, profile: Profile | None = None) -> dict[str, Any]:
+    """The dossiers behind a rule's number for one period and unit: its denominator set, each flagged whether it
+    is in the numerator (``in_numerator``; ``late`` = not in it), those outside the numerator first.
+
+    Officials only; an officer sees only their own agency's dossiers (whatever the scope). Personal fields only
+    for officials of the dossier's agency."""
+    from dieuhanh.publicservices.models import Dossier
+
+    profile = profile or load_profile()
+    p = parse_period(period)
+    if page < 1 or not 1 <= page_size <= 500:
+        raise InvalidInput("page phải từ 1, page_size từ 1 đến 500.")
+    unit_code = check_unit(session, scope=scope, unit=unit, province_code=province_code)
+    own_only = not (principal.can_read_all() or principal.kind == "system")
+    authorize(principal, "publicservices.dossiers", principal.agency_code if own_only else None)
+    rule = profile.rule(indicator or "2.1")
+    if rule.measure in _LISTS:
+        den, num = _LISTS[rule.measure]
+    elif rule.measure in ("received_flag", "petition_flag") and rule.extra_field is not None:
+        col = rule.extra_field.column
+        den = f"tiep_nhan_trong_ky = 1 AND co_{col} = 1" + (" AND phan_anh = 1" if rule.measure == "petition_flag"
+                                                            else "")
+        num = f"f_{col} = 1"
+    else:
+        raise InvalidInput(f"Chỉ tiêu {rule.code} đếm thủ tục, không đếm hồ sơ: không có danh sách hồ sơ.")
+    empty = {"period": p.code, "scope": scope, "unit": unit_code, "indicator": rule.code, "rule_text": rule.rule_text,
+             "total": 0, "late_count": 0, "page": page, "page_size": page_size, "items": []}
+    src = Sources(_columns(warehouse, DOSSIERS), _columns(warehouse, PROCEDURES))
+    if not src.dossier_cols or not warehouse.table_exists(CALENDAR):
+        return empty
+    if rule.extra_field is not None and rule.extra_field.column not in src.dossier_cols:
+        return empty
+    where, params = [], []
+    if scope == "agency":
+        where.append("ma_co_quan = ?")
+        params.append(unit_code)
+    elif scope == "commune":
+        where.append("ma_don_vi_hanh_chinh = ?")
+        params.append(unit_code)
+    if own_only:
+        where.append("ma_co_quan = ?")
+        params.append(principal.agency_code or "")
+    idx = warehouse.query(f"SELECT chi_so FROM {CALENDAR} WHERE ngay = ?", [p.last.date()]).column(0).to_pylist()
+    if not idx:
+        return empty
+    periods_sql = _periods_sql([p], {p.last.date(): int(idx[0])})
+    in_num = _when(num) if num else "CAST(NULL AS INTEGER)"
+    ctes = dossier_ctes(src, profile, periods_sql, where=" AND ".join(where))
+    base = f"{ctes}, z AS (SELECT x.*, {in_num} AS in_numerator FROM x WHERE {den})"
+    late_filter = " WHERE in_numerator = 0" if late else ""
+    counts = warehouse.query(
+        f"{base} SELECT COUNT(*) AS total, SUM(CASE WHEN in_numerator = 0 THEN 1 ELSE 0 END) AS late_count FROM z",
+        params).to_pylist()[0]
+    fields = ", ".join(LIST_FIELDS)
+    rows = warehouse.query(
+        f"{base} SELECT {fields}, in_numerator, ngay_lam_viec FROM z{late_filter} "
+        f"ORDER BY COALESCE(in_numerator, 1), ngay_hen_tra NULLS LAST, ngay_tiep_nhan, ma_ho_so "
+        f"LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}", params).to_pylist()
+    personal: dict[str, Any] = {}
+    mine = [r["ma_ho_so"] for r in rows if principal.has_role("officer") and r["ma_co_quan"] == principal.agency_code]
+    if mine:
+        personal = dict(session.execute(select(Dossier.ma_ho_so, Dossier.personal)
+                                        .where(Dossier.ma_ho_so.in_(mine))).all())
+    items = []
+    for r in rows:
+        item = {k: r[k] for k in LIST_FIELDS if k not in ("ma_xa", "phan_anh", "khong_hai_long")}
+        item["ma_don_vi_hanh_chinh"] = r["ma_xa"]
+        item["co_phan_anh"] = r["phan_anh"]
+        item["khong_hai_long"] = r["khong_hai_long"]
+        for k in ("ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "ngay_yeu_cau_bo_sung"):
+            item[k] = item[k].isoformat() if item[k] is not None else None
+        item["in_numerator"] = None if r["in_numerator"] is None else bool(r["in_numerator"])
+        item["late"] = item["in_numerator"] is False
+        item["ngay_lam_viec"] = r["ngay_lam_viec"]
+        if r["ma_ho_so"] in personal:
+            item["personal"] = personal[r["ma_ho_so"]] or {}
+        items.append(item)
+    total = int(counts["total"] or 0)
+    late_count = int(counts["late_count"] or 0) if num else None
+    return {**empty, "total": late_count if late and late_count is not None else total, "late_count": late_count,
+            "items": items}
