@@ -56,6 +56,7 @@ from dieuhanh.catalog import service as catalog
 from dieuhanh.catalog.models import LoadBatch
 from dieuhanh.catalog.schemas import ColumnIn, DatasetIn
 from dieuhanh.core.db import utcnow
+from dieuhanh.demo.service import allocate
 from dieuhanh.geo import reference
 from dieuhanh.geo.boundaries import packaged_boundaries_path
 from dieuhanh.ingest import encodings
@@ -125,15 +126,7 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: str = 
     return ("\ufeff" if bom else "") + buf.getvalue()
 
 
-def _allocate(total: int, weights: Sequence[float]) -> list[int]:
-    """Integers proportional to ``weights`` that sum exactly to ``total`` (largest remainder)."""
-    s = sum(weights)
-    raw = [total * w / s for w in weights]
-    out = [math.floor(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))
-    for i in order[: total - sum(out)]:
-        out[i] += 1
-    return out
+_allocate = allocate  # shared with the other demo generators (demo.service)
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -62,3 +62,24 @@ def format_cell(value: object, column: str = "") -> str:
     if isinstance(value, date):
         return format_date(value)
     return str(value)
+
+
+def period_label(period: str | None, *, short: bool = False) -> str:
+    """An indicator period for people: 2025-06 → "Tháng 06/2025" (short: "06/2025"), 2025-Q2 → "Quý 2/2025",
+    2025 → "Năm 2025" (short: "năm 2025"); nothing → "–"."""
+    if not period:
+        return "–"
+    if "-Q" in period:
+        year, quarter = period.split("-Q", 1)
+        return f"Quý {quarter}/{year}"
+    if "-" in period:
+        year, month = period.split("-", 1)
+        return f"{month}/{year}" if short else f"Tháng {month}/{year}"
+    return f"năm {period}" if short else f"Năm {period}"
+
+
+def json_for_script(data: object) -> str:
+    """JSON to embed in a page's <script> (no "</" that would close the element)."""
+    import json
+
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")

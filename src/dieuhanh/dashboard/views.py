@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
+from dieuhanh.core import formatting
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import DomainError, InvalidInput
 from dieuhanh.core.formatting import format_datetime
@@ -27,19 +27,10 @@ router = APIRouter(include_in_schema=False)
 
 def period_label(period: str | None) -> str:
     """2025-06 -> 06/2025; 2025-Q2 -> Quý 2/2025; 2025 -> năm 2025."""
-    if not period:
-        return "–"
-    if "-Q" in period:
-        year, quarter = period.split("-Q", 1)
-        return f"Quý {quarter}/{year}"
-    if "-" in period:
-        year, month = period.split("-", 1)
-        return f"{month}/{year}"
-    return f"năm {period}"
+    return formatting.period_label(period, short=True)
 
 
-def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+_json = formatting.json_for_script
 
 
 def _unit_param(request: Request, db: DB, principal: Principal, unit: str | None) -> str | None:

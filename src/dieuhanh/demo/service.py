@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,3 +106,14 @@ def _warehouse_tables(warehouse: Warehouse) -> list[str]:
     else:
         sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
     return [str(v) for v in warehouse.query(sql).column(0).to_pylist()]
+
+
+def allocate(total: int, weights: Sequence[float]) -> list[int]:
+    """Integers proportional to ``weights`` that sum exactly to ``total`` (largest remainder); demo generators."""
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    out = [math.floor(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out

@@ -639,9 +639,9 @@ def latest_province_values(session: Session, codes: Sequence[str]) -> dict[str, 
     return {v.code: v for v in rows}
 
 
-def list_values(session: Session, *, code: str, period: str | None = None, unit: str | None = None,
-                level: str | None = None, limit: int | None = None, offset: int = 0) -> list[IndicatorValue]:
-    query = select(IndicatorValue).where(IndicatorValue.code == code)
+def _values_query(what: Any, *, code: str, period: str | None, unit: str | None, level: str | None,
+                  limit: int | None, offset: int) -> Any:
+    query = select(*what).where(IndicatorValue.code == code)
     if period:
         query = query.where(IndicatorValue.period == period)
     if unit:
@@ -655,7 +655,13 @@ def list_values(session: Session, *, code: str, period: str | None = None, unit:
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return list(session.scalars(query))
+    return query
+
+
+def list_values(session: Session, *, code: str, period: str | None = None, unit: str | None = None,
+                level: str | None = None, limit: int | None = None, offset: int = 0) -> list[IndicatorValue]:
+    return list(session.scalars(_values_query((IndicatorValue,), code=code, period=period, unit=unit, level=level,
+                                              limit=limit, offset=offset)))
 
 
 def count_values(session: Session, *, code: str, period: str | None = None, level: str | None = None) -> int:
@@ -676,20 +682,8 @@ def values_out(session: Session, *, code: str, province_code: str, period: str |
                unit: str | None = None, level: str | None = None, limit: int | None = None,
                offset: int = 0) -> list[dict[str, Any]]:
     """The values API's rows (as ``value_out``), read as plain columns: no ORM objects on this hot path."""
-    query = select(*_VALUE_COLUMNS).where(IndicatorValue.code == code)
-    if period:
-        query = query.where(IndicatorValue.period == period)
-    if unit:
-        query = query.where(IndicatorValue.unit_code == unit)
-    if level:
-        if level not in LEVELS:
-            raise InvalidInput("level phải là province, commune hoặc agency.")
-        query = query.where(IndicatorValue.level == level)
-    query = query.order_by(IndicatorValue.period, IndicatorValue.level.desc(), IndicatorValue.unit_code)
-    if offset:
-        query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
+    query = _values_query(_VALUE_COLUMNS, code=code, period=period, unit=unit, level=level, limit=limit,
+                          offset=offset)
     names = unit_names(province_code)
     rows = [dict(r) for r in session.execute(query).mappings()]
     if any(r["level"] == "agency" for r in rows):

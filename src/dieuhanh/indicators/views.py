@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dieuhanh.catalog.models import Dataset, LoadBatch
+from dieuhanh.core import formatting
 from dieuhanh.core.errors import DomainError, NotFound
 from dieuhanh.core.security import allowed
 from dieuhanh.indicators import service
@@ -55,20 +55,10 @@ def compute_page(request: Request, db: DB, principal: LoggedIn,
 
 
 def period_label(period: str | None) -> str:
-    """2025-06 -> 06/2025; 2025-Q2 -> Quý 2/2025; 2025 -> năm 2025."""
-    if not period:
-        return "–"
-    if "-Q" in period:
-        year, quarter = period.split("-Q", 1)
-        return f"Quý {quarter}/{year}"
-    if "-" in period:
-        year, month = period.split("-", 1)
-        return f"{month}/{year}"
-    return f"năm {period}"
+    return formatting.period_label(period, short=True)
 
 
-def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+_json = formatting.json_for_script
 
 
 @router.get("/indicators/{code}", response_class=HTMLResponse)

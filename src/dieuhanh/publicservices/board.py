@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dieuhanh.core import formatting
 from dieuhanh.core.errors import InvalidInput, NotFound, PermissionDenied
 from dieuhanh.core.meta import get_meta
 from dieuhanh.core.security import Principal, authorize
@@ -59,12 +60,7 @@ def _has_results(warehouse: Warehouse) -> bool:
 
 
 def period_label(code: str) -> str:
-    p = parse_period(code)
-    if p.kind == "year":
-        return f"Năm {code}"
-    if p.kind == "quarter":
-        return f"Quý {code[6]}/{code[:4]}"
-    return f"Tháng {code[5:7]}/{code[:4]}"
+    return formatting.period_label(code)
 
 
 def periods(warehouse: Warehouse, kind: str | None = None) -> list[str]:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from dieuhanh.demo.service import allocate
 from dieuhanh.geo import reference
 from dieuhanh.orgs.catalogue import commune_agency_code
 from dieuhanh.publicservices.board import DEMO_META_KEY
@@ -186,14 +187,7 @@ def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return lo if x < lo else hi if x > hi else x
 
 
-def _allocate(total: int, weights: list[float]) -> list[int]:
-    s = sum(weights)
-    raw = [total * w / s for w in weights]
-    out = [math.floor(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))
-    for i in order[: total - sum(out)]:
-        out[i] += 1
-    return out
+_allocate = allocate  # shared with the other demo generators (demo.service)
 
 
 def _weighted_sample(rng: random.Random, items: list[Any], weights: list[float], k: int) -> list[Any]:

@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.formatting import period_label
 
 PATTERNS = {
     "month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
@@ -104,10 +105,4 @@ def between(first: str, last: str) -> list[str]:
 
 
 def label(period: str) -> str:
-    kind = kind_of(period)
-    year, month = end_month(period)
-    if kind == "month":
-        return f"Tháng {month:02d}/{year}"
-    if kind == "quarter":
-        return f"Quý {month // 3}/{year}"
-    return f"Năm {year}"
+    return period_label(period)
