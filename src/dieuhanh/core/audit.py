@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Integer, String, func, select
+from sqlalchemy import JSON, Integer, String, Table, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dieuhanh.core.db import Base, utcnow
@@ -49,6 +49,19 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Many audit rows in one multi-row INSERT in the caller's transaction (bulk writers); each entry has the
+    keyword arguments of :func:`record` and optionally ``at``."""
+    if not entries:
+        return
+    now = utcnow()
+    session.execute(insert(cast(Table, AuditEntry.__table__)), [{
+        "at": e.get("at") or now, "actor": e["actor"], "action": e["action"], "entity_type": e["entity_type"],
+        "entity_id": None if e.get("entity_id") is None else str(e["entity_id"]),
+        "before": _jsonable(e.get("before")), "after": _jsonable(e.get("after")), "ip": e.get("ip")}
+        for e in entries])
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -39,6 +39,10 @@ function fbCommuneAt(geo, lon, lat) {
   return null;
 }
 
+function fbEscape(text) {
+  return String(text).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
 function fbFormatCoord(v) {
   return Number(v).toFixed(5).replace('.', ',');
 }
@@ -159,8 +163,8 @@ function initReportForm() {
       const body = await r.json();
       if (r.ok) {
         resolved.dataset.code = body.code;
-        resolved.textContent = `→ ${body.name}` + (body.matched_from && body.matched_from !== body.name ? ` (từ «${body.matched_from}»)` : '');
-        if (source.value !== 'gps' && source.value !== 'map') unit.value = body.code;
+        // Shown only: the server resolves the same address itself when no point is chosen.
+        resolved.textContent = `→ ${body.name}`;
       } else if (r.status === 409 && body.candidates) {
         resolved.dataset.code = '';
         resolved.textContent = `${body.detail} Có thể là: ${body.candidates.map(c => c.name).join(', ')}.`;
@@ -237,7 +241,7 @@ function initPublicMap() {
     const series = ['open', 'closed'].map(kind => ({
       name: kind === 'open' ? 'Đang xử lý' : 'Đã xử lý xong', type: 'scatter', coordinateSystem: 'geo', symbolSize: 8,
       itemStyle: { color: FB_STATUS_COLOURS[kind], borderColor: '#fff', borderWidth: 1, opacity: 0.85 },
-      data: points.filter(p => p.open === (kind === 'open')).map(p => ({ value: [p.lon, p.lat], tip: p.tip, code: p.code })),
+      data: points.filter(p => p.open === (kind === 'open')).map(p => ({ value: [p.lon, p.lat], tip: fbEscape(p.tip), code: p.code })),
     }));
     const chart = fbProvinceMap(el, geo, { legend: { bottom: 0, data: series.map(s => s.name) }, series });
     window.fbPublicMap = chart;
