@@ -651,7 +651,7 @@ def ensure_result_dataset(session: Session) -> Any:
                      "mỗi kỳ (tháng, quý, năm) × phạm vi (tỉnh, cơ quan, xã) × chỉ tiêu, nhóm và tổng điểm. "
                      "Tính lại toàn bộ khi có hồ sơ mới."),
         owner_agency=RESULT_OWNER, access="internal", update_frequency="realtime", license_id="internal",
-        tags=["dich-vu-cong", "qd-766", "tthc"],
+        tags=["hệ thống", "dich-vu-cong", "qd-766", "tthc"],
         schema=[ColumnIn(name=n, type=t, description=desc) for n, t, desc in RESULT_COLUMNS],
     ))
 

@@ -709,7 +709,7 @@ def ensure_datasets(session: Session, warehouse: Warehouse | None = None) -> tup
             ds = catalog.create_dataset(session, principal=SYSTEM, dataset_in=DatasetIn.model_validate({
                 "name": name, "title": title, "description": description, "owner_agency": OWNER_AGENCY,
                 "license_id": "internal", "access": "internal", "update_frequency": "realtime",
-                "tags": ["dịch vụ công", "thủ tục hành chính", "Quyết định 766"], "schema": schema}))
+                "tags": ["hệ thống", "dịch vụ công", "thủ tục hành chính", "Quyết định 766"], "schema": schema}))
         else:
             have = {c.name for c in ds.columns}
             if any(c["name"] not in have for c in schema):

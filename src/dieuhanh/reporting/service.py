@@ -70,7 +70,7 @@ def _ensure_dataset(session: Session, data: ReportTypeIn) -> None:
             "description": f"Số liệu các cơ quan nộp qua báo cáo định kỳ «{data.title}» ({data.code}).",
             "license_id": "internal", "access": "internal",
             "update_frequency": {"month": "monthly", "quarter": "quarterly", "year": "yearly"}[data.periodicity],
-            "tags": ["báo cáo định kỳ"], "schema": [c.model_dump() for c in wanted]}))
+            "tags": ["hệ thống", "báo cáo định kỳ"], "schema": [c.model_dump() for c in wanted]}))
         return
     current = {c.name: c for c in ds.columns}
     wrong = [f"{c.name} ({current[c.name].type} ≠ {c.type})" for c in wanted
