@@ -670,7 +670,7 @@ def store(session: Session, warehouse: Warehouse, table: pa.Table, *, principal:
             old.status = "superseded"
         session.execute(update(Dataset).where(Dataset.id == ds.id).values(row_count=rows, last_batch_at=now))
         session.expire(ds, ["row_count", "last_batch_at"])
-        session.add(LoadBatch(id=batch_id, dataset_id=ds.id, status="loaded", mode="replace", source="pull",
+        session.add(LoadBatch(id=batch_id, dataset_id=ds.id, status="loaded", mode="replace", source="system",
                               rows=rows, schema_version=ds.schema_version, created_by=principal.actor,
                               created_at=now))
         session.flush()
