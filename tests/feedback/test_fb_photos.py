@@ -58,6 +58,8 @@ def test_rejections(db, settings) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInput, match="không phải ảnh JPEG, PNG hoặc WebP"):
         submit(db, settings, lat=lat, lon=lon, photos=[gif.getvalue()])
     truncated = image_bytes("JPEG", size=(800, 600))[:3000]
+    import weasyprint  # noqa: F401  (PDF exports import it; it makes Pillow tolerate truncated files process-wide)
+
     with pytest.raises(InvalidInput):
         submit(db, settings, lat=lat, lon=lon, photos=[truncated])
     big = image_bytes("PNG", size=(64, 64)) + b"\0" * (10 * 1024 * 1024)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import io
 import secrets
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from dieuhanh.core.errors import FieldError, InvalidInput, TooLarge
 
@@ -78,6 +79,21 @@ def _reject(index: int, message: str) -> InvalidInput:
     return InvalidInput(message, errors=[FieldError(message=message, field="photos", index=index)])
 
 
+_STRICT = threading.Lock()
+
+
+def _strict_load(image: Image.Image) -> None:
+    """Decode fully, refusing truncated files even though WeasyPrint (PDF exports) sets Pillow's process-wide
+    ``ImageFile.LOAD_TRUNCATED_IMAGES`` when it is imported."""
+    with _STRICT:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def process(data: bytes, *, index: int = 0, max_mb: int = 10) -> ProcessedPhoto:
     """Verify one photo and return its re-encoded bytes and thumbnail (raises InvalidInput/TooLarge)."""
     label = f"Ảnh thứ {index + 1}"
@@ -96,7 +112,7 @@ def process(data: bytes, *, index: int = 0, max_mb: int = 10) -> ProcessedPhoto:
             if opened.width * opened.height > MAX_PIXELS:
                 raise _reject(index, f"{label} có kích thước điểm ảnh quá lớn.")
             lat, lon = read_gps(opened)
-            opened.load()  # full decode: truncated or forged files fail here
+            _strict_load(opened)  # full decode: truncated or forged files fail here
     except InvalidInput:
         raise
     except Exception as exc:
