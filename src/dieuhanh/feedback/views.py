@@ -273,12 +273,17 @@ def rate_answer(request: Request, code: str, db: DB, principal: CurrentPrincipal
         target = service.effective(report)
         service.rate(db, target.code, satisfied == "1", comment=comment or None, principal=principal)
     except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        db.rollback()
-        return render(request, "feedback/tracking.html", _tracking_context(request, db, code, error=exc.message),
-                      status_code=exc.status_code)
+        return _tracking_error(request, db, code, exc)
     return RedirectResponse(f"/phan-anh/{code}?da_danh_gia=1", status_code=303)
+
+
+def _tracking_error(request: Request, db: Session, code: str, exc: DomainError) -> Response:
+    """A citizen's rating or reopening refused: the tracking page again with the message (401/403/404 propagate)."""
+    if exc.status_code in (401, 403, 404):
+        raise exc
+    db.rollback()
+    return render(request, "feedback/tracking.html", _tracking_context(request, db, code, error=exc.message),
+                  status_code=exc.status_code)
 
 
 @router.post("/phan-anh/{code}/mo-lai", response_model=None)
@@ -292,11 +297,7 @@ def reopen_report(request: Request, code: str, db: DB, principal: CurrentPrincip
         report = service.get_by_code(db, code)
         service.reopen(db, service.effective(report).code, reason=reason[:2000], principal=principal)
     except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        db.rollback()
-        return render(request, "feedback/tracking.html", _tracking_context(request, db, code, error=exc.message),
-                      status_code=exc.status_code)
+        return _tracking_error(request, db, code, exc)
     return RedirectResponse(f"/phan-anh/{code}?da_mo_lai=1", status_code=303)
 
 

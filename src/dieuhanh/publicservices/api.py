@@ -26,7 +26,7 @@ _ERRORS = {
 
 
 def _max(request: Request) -> int:
-    return int(getattr(request.app.state.settings, "publicservices_max_records", service.MAX_RECORDS))
+    return int(request.app.state.settings.publicservices_max_records)
 
 
 @router.post("/procedures", response_model=schemas.UpsertOut, responses=_ERRORS)  # type: ignore[arg-type]
