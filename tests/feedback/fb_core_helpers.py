@@ -15,6 +15,9 @@ from dieuhanh.feedback.models import Report
 from dieuhanh.feedback.schemas import ReportIn
 from dieuhanh.geo.reference import communes_of
 
+# The submitter's secret key given to every report made by ``submit`` below (test_fb_owner_key.py uses its own).
+OWNER_KEY = "khoa-bi-mat-cua-nguoi-gui-thu"
+
 
 def communes_with_points(db: Any, count: int = 2) -> list[tuple[str, float, float]]:
     """(unit_code, lat, lon) of points inside the first communes that have a boundary."""
@@ -37,12 +40,14 @@ def offset(lat: float, lon: float, metres_north: float = 0.0, metres_east: float
 
 def submit(db: Any, settings: Any, *, service_code: str = "rac-thai", lat: float | None = None,
            lon: float | None = None, now: datetime | None = None, photos: list[bytes] | None = None,
-           principal: Principal = ANONYMOUS, source: str = "web", **fields: Any) -> str:
+           principal: Principal = ANONYMOUS, source: str = "web", owner_key: str | None = OWNER_KEY,
+           **fields: Any) -> str:
     """Submit through the service in its own transaction; returns the tracking code."""
     fields.setdefault("description", "Rác thải tồn đọng nhiều ngày ở đầu ngõ, bốc mùi.")
     with db.session() as session:
         report = service.submit(session, data=ReportIn(service_code=service_code, lat=lat, lon=lon, **fields),
-                                photos=photos or [], source=source, principal=principal, settings=settings, now=now)
+                                photos=photos or [], source=source, principal=principal, settings=settings, now=now,
+                                owner_key=owner_key)
         return report.code
 
 

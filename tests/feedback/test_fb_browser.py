@@ -94,12 +94,16 @@ def test_citizen_reports_from_a_phone_and_an_officer_answers(phone, page, live_s
     phone.fill("input[name=email]", "nguoi.dan.thu@example.com")
     assert no_horizontal_scroll(phone)
     phone.click("[data-testid=submit]")
-    phone.wait_for_url(re.compile(r".*/phan-anh/PA-\d{4}-\d{6}\?da_gui=1$"))
+    phone.wait_for_url(re.compile(r".*/phan-anh/PA-\d{4}-\d{6}\?k=[A-Za-z0-9_-]+&da_gui=1$"))
     code = phone.inner_text("[data-testid=tracking-code]").strip()
     assert re.fullmatch(r"PA-\d{4}-\d{6}", code)
+    assert "Hãy lưu lại đường liên kết này" in phone.inner_text("[data-testid=keep-link]")
     assert no_horizontal_scroll(phone)
+    # The citizen keeps the link shown after sending (it holds the key that rating needs) and follows it.
+    own_link = phone.inner_text("[data-testid=tracking-link]").strip()
+    assert re.fullmatch(rf"{re.escape(base)}/phan-anh/{code}\?k=[A-Za-z0-9_-]{{24}}", own_link)
     phone.click("[data-testid=tracking-link]")
-    phone.wait_for_url(f"{base}/phan-anh/{code}")
+    phone.wait_for_url(own_link)
     assert phone.inner_text("[data-testid=status]") == "Mới tiếp nhận"
     assert phone.locator("[data-testid=photos] img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert "example.com" not in phone.content()
@@ -123,12 +127,17 @@ def test_citizen_reports_from_a_phone_and_an_officer_answers(phone, page, live_s
     assert page.inner_text("[data-testid=status]") == "Đã trả lời"
     assert page.console_errors == []
 
-    # The citizen sees the answer (not the internal note) and rates it.
-    phone.reload()
+    # With the code alone (as anyone on the map) the answer shows but no rating form.
+    phone.goto(f"{base}/phan-anh/{code}")
+    assert phone.inner_text("[data-testid=public-reply]") == reply
+    assert phone.locator("[data-testid=rate-form]").count() == 0
+    assert phone.locator("[data-testid=needs-key]").is_visible()
+    # The citizen opens their own link, sees the answer (not the internal note) and rates it.
+    phone.goto(own_link)
     assert phone.inner_text("[data-testid=public-reply]") == reply
     assert "nhắc hộ kinh doanh" not in phone.content()
     phone.click("[data-testid=rate-yes]")
-    phone.wait_for_url(f"{base}/phan-anh/{code}?da_danh_gia=1")
+    phone.wait_for_url(f"{own_link}&da_danh_gia=1")
     assert "Hài lòng" in phone.inner_text("[data-testid=rating]")
     assert phone.locator("[data-testid=rate-form]").count() == 0
     assert no_horizontal_scroll(phone)

@@ -18,6 +18,7 @@ from dieuhanh.indicators.service import library_paths
 CODES = ["phan_anh_tiep_nhan", "phan_anh_da_giai_quyet", "ty_le_phan_anh_dung_han", "thoi_gian_xu_ly_phan_anh",
          "ty_le_hai_long_phan_anh", "phan_anh_qua_han_dang_mo"]
 PHU_LY, OTHER = "13285", "13318"
+KEY = "khoa-cua-nguoi-gui"
 
 
 def utc(local: str) -> datetime:
@@ -28,7 +29,7 @@ def utc(local: str) -> datetime:
 def report(session, settings, category: str, unit: str, at: datetime):  # type: ignore[no-untyped-def]
     return service.submit(session, data=ReportIn(service_code=category, unit_code=unit,
                                                  description="Phản ánh để kiểm tra chỉ số"),
-                          photos=[], source="web", principal=ANONYMOUS, settings=settings, now=at)
+                          photos=[], source="web", principal=ANONYMOUS, settings=settings, now=at, owner_key=KEY)
 
 
 def answer(session, settings, item, at: datetime) -> None:  # type: ignore[no-untyped-def]
@@ -53,8 +54,8 @@ def test_indicators_per_month_commune_and_agency(db, warehouse, settings):
         answer(session, settings, r1, utc("2026-03-02 18:00"))  # 10 h: on time
         r2 = report(session, settings, "duong-via-he", PHU_LY, utc("2026-03-05 09:00"))  # deadline 120 h
         answer(session, settings, r2, utc("2026-03-10 19:00"))  # 130 h: late
-        service.rate(session, r1.code, True, principal=ANONYMOUS, now=utc("2026-03-03 08:00"))
-        service.rate(session, r2.code, False, principal=ANONYMOUS, now=utc("2026-03-11 08:00"))
+        service.rate(session, r1.code, True, key=KEY, principal=ANONYMOUS, now=utc("2026-03-03 08:00"))
+        service.rate(session, r2.code, False, key=KEY, principal=ANONYMOUS, now=utc("2026-03-11 08:00"))
         r3 = report(session, settings, "chieu-sang", OTHER, utc("2026-03-20 10:00"))  # 72 h, never answered
         # April: one more in Phủ Lý, answered in 20 h.
         r4 = report(session, settings, "rac-thai", PHU_LY, utc("2026-04-01 07:00"))

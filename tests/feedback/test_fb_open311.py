@@ -103,7 +103,8 @@ def test_post_with_key_in_body_or_query_and_read_back(client, key, point) -> Non
     r = post(client, key, lat=lat, long=lon, **{"attribute[loai_rac]": "xay_dung"}, **CONTACT)
     assert r.status_code == 200, r.text
     (created,) = r.json()
-    assert set(created) == {"service_request_id", "service_notice", "account_id"}
+    # The spec's fields and one more: the citizen's own tracking link, with the key (given only here).
+    assert set(created) == {"service_request_id", "service_notice", "account_id", "tracking_url"}
     code = created["service_request_id"]
     assert re.fullmatch(r"PA-\d{4}-\d{6}", code) and created["account_id"] == "tai-khoan-7"
     r = post(client, key, "xml", query_key=True, address_string="xã Thanh Sơn, huyện Kim Bảng, tỉnh Hà Nam",

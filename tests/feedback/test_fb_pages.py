@@ -46,11 +46,16 @@ def submit(client, *, photos: list[tuple[str, bytes, str]] | None = None, **fiel
     return client.post("/phan-anh", data=data, files=files, follow_redirects=False)
 
 
-def code_of(response) -> str:  # type: ignore[no-untyped-def]
+def code_and_key(response) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """The tracking code and the submitter's secret key from the redirect after a submission."""
     assert response.status_code == 303, response.text[:2000]
-    match = re.fullmatch(r"/phan-anh/(PA-\d{4}-\d{6})\?da_gui=1", response.headers["location"])
+    match = re.fullmatch(r"/phan-anh/(PA-\d{4}-\d{6})\?k=([A-Za-z0-9_-]{24})&da_gui=1", response.headers["location"])
     assert match, response.headers["location"]
-    return match.group(1)
+    return match.group(1), match.group(2)
+
+
+def code_of(response) -> str:  # type: ignore[no-untyped-def]
+    return code_and_key(response)[0]
 
 
 def test_form_shows_categories_location_choices_and_emergency_numbers(client):
@@ -69,11 +74,15 @@ def test_form_shows_categories_location_choices_and_emergency_numbers(client):
 
 def test_citizen_submits_with_a_photo_and_gets_a_tracking_code(client):
     response = submit(client, photos=[("anh.png", png(), "image/png")], email=EMAIL, phone=PHONE)
-    code = code_of(response)
-    page = client.get(f"/phan-anh/{code}?da_gui=1")
+    code, key = code_and_key(response)
+    page = client.get(response.headers["location"])
     assert page.status_code == 200
     assert 'data-testid="tracking-code">' + code in page.text
-    assert f'href="/phan-anh/{code}"' in page.text
+    # The citizen's own link, with the key, and the advice to keep it (shown this once).
+    assert f'href="http://127.0.0.1/phan-anh/{code}?k={key}" data-testid="tracking-link"' in page.text
+    assert "Hãy lưu lại đường liên kết này: chỉ người có đường liên kết mới đánh giá hoặc yêu cầu xử lý lại được." \
+        in page.text
+    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
     assert "Mới tiếp nhận" in page.text
     assert "Ủy ban nhân dân Phường Phủ Lý" in page.text or "Phủ Lý" in page.text
     # The photo was stored and is served, re-encoded; the thumbnail is a JPEG.
@@ -133,7 +142,7 @@ def test_form_post_without_csrf_is_refused(client):
 
 
 def test_officer_works_the_report_and_the_public_never_sees_contact_or_internal_notes(client, factory):
-    code = code_of(submit(client, email=EMAIL, phone=PHONE))
+    code, key = code_and_key(submit(client, email=EMAIL, phone=PHONE))
     _, officer, _ = factory.user("officer", agency="UBND13285")
     _, token = login(client, officer)
     inbox = client.get("/xu-ly-phan-anh")
@@ -167,18 +176,24 @@ def test_officer_works_the_report_and_the_public_never_sees_contact_or_internal_
     for secret in (INTERNAL, EMAIL, PHONE):
         assert secret not in board.text
 
+    # The public page (code only) offers no rating; the citizen's own link does, with the key in the form.
+    assert 'data-testid="rate-form"' not in public.text and 'data-testid="needs-key"' in public.text
+    own = client.get(f"/phan-anh/{code}?k={key}")
+    assert 'data-testid="rate-form"' in own.text and f'name="k" value="{key}"' in own.text
     # The citizen is not satisfied and reopens once; then the officer sees it again.
     token = csrf(client)
-    rated = client.post(f"/phan-anh/{code}/danh-gia", data={"csrf_token": token, "satisfied": "0"},
+    rated = client.post(f"/phan-anh/{code}/danh-gia", data={"csrf_token": token, "satisfied": "0", "k": key},
                         follow_redirects=False)
-    assert rated.status_code == 303
-    page = client.get(f"/phan-anh/{code}")
+    assert rated.status_code == 303 and rated.headers["location"] == f"/phan-anh/{code}?k={key}&da_danh_gia=1"
+    page = client.get(rated.headers["location"])
     assert "Không hài lòng" in page.text and 'data-testid="reopen-form"' in page.text
     assert 'data-testid="rate-form"' not in page.text
-    reopened = client.post(f"/phan-anh/{code}/mo-lai", data={"csrf_token": token, "reason": "Rác vẫn còn ở đầu ngõ"},
+    assert 'data-testid="reopen-form"' not in client.get(f"/phan-anh/{code}").text
+    reopened = client.post(f"/phan-anh/{code}/mo-lai",
+                           data={"csrf_token": token, "reason": "Rác vẫn còn ở đầu ngõ", "k": key},
                            follow_redirects=False)
     assert reopened.status_code == 303
-    page = client.get(f"/phan-anh/{code}")
+    page = client.get(reopened.headers["location"])
     assert "Mở lại" in page.text and 'data-testid="reopen-form"' not in page.text
 
 

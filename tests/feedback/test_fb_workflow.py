@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fb_core_helpers import communes_with_points, load, submit
+from fb_core_helpers import OWNER_KEY, communes_with_points, load, submit
 from sqlalchemy import select
 
 from dieuhanh.alerts.models import Notification
@@ -46,7 +46,7 @@ def test_happy_path_with_events_and_audit(db, settings, report) -> None:  # type
     assert snap["public_reply"] == "Đã thu gom rác và phun khử mùi."
     assert [e[0] for e in snap["events"]] == ["submit", "accept", "start", "resolve"]
     with db.session() as session:
-        service.rate(session, code, True, principal=ANONYMOUS)
+        service.rate(session, code, True, key=OWNER_KEY, principal=ANONYMOUS)
     act(db, settings, code, "close", me)
     assert load(db, code)["status"] == "closed"
     with db.session() as session:
@@ -62,7 +62,6 @@ def test_happy_path_with_events_and_audit(db, settings, report) -> None:  # type
 
 @pytest.mark.parametrize("steps, action", [
     ([], "close"),  # new cannot be closed
-    ([], "reopen"),
     ([("reject", {"reason": "Không thuộc địa bàn"})], "accept"),
     ([("reject", {"reason": "Không thuộc địa bàn"})], "resolve"),
     ([("resolve", {"note_public": "Đã xử lý"})], "accept"),
@@ -76,8 +75,21 @@ def test_illegal_transitions_are_conflicts(db, settings, report, steps, action) 
     before = load(db, code)["status"]
     with pytest.raises(Conflict) as err:
         act(db, settings, code, action, me, note_public="x", reason="y")
-    assert "Không thể" in err.value.message or "mở lại" in err.value.message
+    assert "Không thể" in err.value.message
     assert load(db, code)["status"] == before
+
+
+def test_reopening_is_the_citizens_and_never_an_officers_action(db, settings, report) -> None:  # type: ignore[no-untyped-def]
+    code, agency = report
+    act(db, settings, code, "resolve", officer(agency), note_public="Đã thu gom.")
+    with db.session() as session:
+        service.rate(session, code, False, key=OWNER_KEY, principal=ANONYMOUS)
+    admin = Principal(kind="user", id=1, name="qt", role="admin")
+    for who in (officer(agency), admin):
+        with pytest.raises(PermissionDenied, match="người gửi phản ánh"):
+            act(db, settings, code, "reopen", who, reason="Vẫn còn rác")
+    snap = load(db, code)
+    assert snap["status"] == "resolved" and snap["reopened_count"] == 0
 
 
 def test_required_inputs(db, settings, report) -> None:  # type: ignore[no-untyped-def]
@@ -117,24 +129,24 @@ def test_rating_and_reopen_once_only_when_unsatisfied(db, settings, report) -> N
     code, agency = report
     me = officer(agency)
     with db.session() as session, pytest.raises(Conflict, match="đã trả lời"):
-        service.rate(session, code, False, principal=ANONYMOUS)
+        service.rate(session, code, False, key=OWNER_KEY, principal=ANONYMOUS)
     act(db, settings, code, "resolve", me, note_public="Đã thu gom.")
     with db.session() as session, pytest.raises(Conflict, match="chưa hài lòng"):
-        service.reopen(session, code, reason="Vẫn còn rác", principal=ANONYMOUS)
+        service.reopen(session, code, key=OWNER_KEY, reason="Vẫn còn rác", principal=ANONYMOUS)
     with db.session() as session:
-        service.rate(session, code, False, comment="Vẫn còn rác", principal=ANONYMOUS)
+        service.rate(session, code, False, key=OWNER_KEY, comment="Vẫn còn rác", principal=ANONYMOUS)
     with db.session() as session, pytest.raises(Conflict, match="đã được đánh giá"):
-        service.rate(session, code, True, principal=ANONYMOUS)
+        service.rate(session, code, True, key=OWNER_KEY, principal=ANONYMOUS)
     with db.session() as session:
-        service.reopen(session, code, reason="Vẫn còn rác", principal=ANONYMOUS)
+        service.reopen(session, code, key=OWNER_KEY, reason="Vẫn còn rác", principal=ANONYMOUS)
     snap = load(db, code)
     assert snap["status"] == "reopened" and snap["reopened_count"] == 1 and snap["rating"] == "unsatisfied"
     act(db, settings, code, "resolve", me, note_public="Đã thu gom lần hai.")
     assert load(db, code)["rating"] is None  # the new answer is rated afresh
     with db.session() as session:
-        service.rate(session, code, False, principal=ANONYMOUS)
+        service.rate(session, code, False, key=OWNER_KEY, principal=ANONYMOUS)
     with db.session() as session, pytest.raises(Conflict, match="một lần"):
-        service.reopen(session, code, reason="Lại còn", principal=ANONYMOUS)
+        service.reopen(session, code, key=OWNER_KEY, reason="Lại còn", principal=ANONYMOUS)
 
 
 def test_deadline_pauses_while_forwarded_only_when_configured(db, settings) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,8 @@
 * ``/api/v1/feedback/reports``: the officer's inbox, a report with its history, workflow actions and merge;
 * ``/api/v1/feedback/public/...``: what a citizen may do with a tracking code (no personal data; exempt from
   CSRF because these calls always act as the anonymous citizen, never with the session's authority): submit,
-  track, rate, reopen; the public list.
+  track, the public list; rating and reopening also need the secret ``key`` that only the submission's response
+  gave (``tracking_key``), else 403.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from fastapi.responses import FileResponse
 
 from dieuhanh.core.formatting import to_local
 from dieuhanh.core.security import ANONYMOUS, Principal, allowed
+from dieuhanh.feedback import links, ratelimit, service
 from dieuhanh.feedback import photos as photo_lib
-from dieuhanh.feedback import ratelimit, service
 from dieuhanh.feedback.models import STATUS_LABELS, Category, Report, RoutingRule
 from dieuhanh.feedback.schemas import (
     ActionIn,
@@ -66,7 +67,7 @@ def report_public(report: Report) -> dict[str, Any]:
         "open311_status": shown.open311_status, "public_reply": shown.public_reply,
         "created_at": _iso(report.created_at), "updated_at": _iso(max(report.updated_at, shown.updated_at)),
         "due_at": _iso(shown.due_at), "resolved_at": _iso(shown.resolved_at), "closed_at": _iso(shown.closed_at),
-        "overdue": info.overdue, "rating": report.rating, "reopened_count": report.reopened_count,
+        "overdue": info.overdue, "rating": shown.rating, "reopened_count": shown.reopened_count,
         "merged_into": shown.code if shown.id != report.id else None,
         "media": [m for m in report.media or [] if m.get("url")],
         "photos": [{"id": p.id, "url": f"/api/v1/feedback/public/photos/{p.id}",
@@ -202,7 +203,10 @@ def public_list(db: DB, category: str | None = None, unit_code: str | None = Non
 
 @router.post("/public/reports", status_code=201)
 async def public_submit(request: Request, db: DB) -> dict[str, Any]:
-    """A report as JSON (no photos; the web form and Open311 take photos). Rate-limited per client address."""
+    """A report as JSON (no photos; the web form and Open311 take photos). Rate-limited per client address.
+
+    The response carries, this once, the secret ``tracking_key`` and the citizen's ``tracking_url`` (with the key):
+    rating and reopening need them; the server keeps only the key's hash."""
     from starlette.concurrency import run_in_threadpool
 
     await ratelimit.read_body_limited(request, 64 * 1024)
@@ -210,11 +214,14 @@ async def public_submit(request: Request, db: DB) -> dict[str, Any]:
     data = ReportIn.model_validate_json(await request.body())
 
     def run() -> dict[str, Any]:
+        key = service.new_owner_key()
         with service.serialized_writes(db):
             report = service.submit(db, data=data, photos=[], source="web", principal=ANONYMOUS,
-                                    settings=request.app.state.settings, ip=ratelimit.client_ip(request))
+                                    settings=request.app.state.settings, ip=ratelimit.client_ip(request),
+                                    owner_key=key)
             db.commit()
-        return report_public(report)
+        return report_public(report) | {"tracking_key": key,
+                                        "tracking_url": links.tracking_url(request, report.code, key)}
 
     return await run_in_threadpool(run)
 
@@ -226,12 +233,15 @@ def track(code: str, db: DB) -> dict[str, Any]:
 
 @router.post("/public/reports/{code}/rating")
 def rate(code: str, body: RateIn, db: DB) -> dict[str, Any]:
-    return report_public(service.rate(db, code, body.satisfied, comment=body.comment, principal=ANONYMOUS))
+    """The citizen rates the answer: ``{satisfied, comment, key}``; 403 without the report's own key."""
+    return report_public(service.rate(db, code, body.satisfied, key=body.key, comment=body.comment,
+                                      principal=ANONYMOUS))
 
 
 @router.post("/public/reports/{code}/reopen")
 def reopen(code: str, body: ReopenIn, db: DB) -> dict[str, Any]:
-    return report_public(service.reopen(db, code, reason=body.reason, principal=ANONYMOUS))
+    """The citizen reopens an answer rated unsatisfied: ``{reason, key}``; 403 without the report's own key."""
+    return report_public(service.reopen(db, code, key=body.key, reason=body.reason, principal=ANONYMOUS))
 
 
 @router.get("/public/photos/{photo_id}")

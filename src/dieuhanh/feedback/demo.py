@@ -380,6 +380,9 @@ def _draft(rng: random.Random, index: int, at: datetime, now: datetime, category
         "rating": None, "rated_at": None, "reopened_count": 0, "duplicate_of_id": None,
         "possible_duplicate_of_id": None, "source": "demo", "api_token_id": None, "attributes": {}, "media": [],
         "location_source": ("gps" if rng.random() < 0.6 else "map") if lat is not None else "address",
+        # No citizen holds a demo report's tracking link, so none has a key: the demo's ratings and reopenings are
+        # written here, and online they are refused like those of reports made before keys existed.
+        "owner_key_hash": None,
     }
     draft = _Draft(row=row, deadline=deadline)
     draft.contact = f"nguoidan{index:04d}@example.com" if rng.random() < 0.35 else None

@@ -113,6 +113,10 @@ class Report(Base):
     media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Where the location came from: gps | map | address | photo | address_id
     location_source: Mapped[str | None] = mapped_column(String(12))
+    # SHA-256 (hex) of the citizen's secret key, shown once in the tracking link ``/phan-anh/{code}?k=...``: only
+    # its holder may rate the answer or reopen the report (the code alone is public, on the map). Never output.
+    # None for reports made before keys existed and for demo reports: nobody can rate or reopen those online.
+    owner_key_hash: Mapped[str | None] = mapped_column(String(64))
 
     category: Mapped[Category] = relationship(lazy="joined", foreign_keys=[category_code])
     events: Mapped[list[ReportEvent]] = relationship(

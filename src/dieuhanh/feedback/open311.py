@@ -5,6 +5,10 @@ token with the ``open311`` scope, sent as ``api_key`` in the form body or the qu
 Every call goes through :mod:`dieuhanh.feedback.service`; contact fields given on POST are stored apart and never
 appear in any GET. Errors are the spec's list of ``{code, description}`` with status 400, 403 or 404 (and 413/429
 for abuse control).
+
+The POST response adds one field to the spec's: ``tracking_url``, the citizen's own tracking link with the secret
+key that rating and reopening need (clients ignore fields they do not know; the app hands the link to its user).
+It is given once, there only: no GET carries it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge, TooManyRequests
 from dieuhanh.core.formatting import to_local
 from dieuhanh.core.security import Principal
-from dieuhanh.feedback import ratelimit, service
+from dieuhanh.feedback import links, ratelimit, service
 from dieuhanh.feedback.models import Category, Report
 from dieuhanh.feedback.schemas import Page, ReportFilters, ReportIn
 from dieuhanh.feedback.writer import writer_for
@@ -154,11 +158,6 @@ def _handle_error(fmt: str, exc: Open311Error | DomainError) -> Response:
     return _error(fmt, status, description, headers)
 
 
-def _base_url(request: Request) -> str:
-    configured = getattr(request.app.state.settings, "public_base_url", None)
-    return (configured or str(request.base_url)).rstrip("/")
-
-
 def service_json(c: Category) -> dict[str, Any]:
     return {"service_code": c.service_code, "service_name": c.name, "description": c.description or "",
             "metadata": bool(c.attributes), "type": "realtime", "keywords": ", ".join(c.keywords or []),
@@ -244,7 +243,7 @@ def discovery(fmt: str, request: Request) -> Response:
     if fmt not in FORMATS:
         return _error("json", 404, "Định dạng không hỗ trợ: dùng .json hoặc .xml.")
     settings = request.app.state.settings
-    base = _base_url(request)
+    base = links.base_url(request)
     data = {
         "changeset": CHANGESET,
         "contact": f"Trung tâm điều hành thông minh tỉnh (mã tỉnh {settings.province_code}) — {base}",
@@ -346,7 +345,7 @@ def list_requests(fmt: str, request: Request, db: DB) -> Response:
         result = service.public_list(db, filters, Page(number=1, size=MAX_RESULTS))
         reports = result.items
         agency_names, unit_names = _names(db, reports)
-        base = _base_url(request)
+        base = links.base_url(request)
         data = [request_json(r, base_url=base, agency_names=agency_names, unit_names=unit_names) for r in reports]
         return _respond(fmt, data, "service_requests", "request")
 
@@ -361,7 +360,8 @@ def get_request(name: str, request: Request, db: DB) -> Response:
         code, fmt_ = _split_format(name)
         report = service.get_by_code(db, code)
         agency_names, unit_names = _names(db, [report])
-        data = [request_json(report, base_url=_base_url(request), agency_names=agency_names, unit_names=unit_names)]
+        data = [request_json(report, base_url=links.base_url(request), agency_names=agency_names,
+                             unit_names=unit_names)]
         return _respond(fmt_, data, "service_requests", "request")
 
     return _handle(fmt, db, run)
@@ -500,7 +500,9 @@ async def post_request(fmt: str, request: Request) -> Response:
             raise
         limiter.check_key(str(principal.id))
         data = report_in_from_form(form, has_photos=bool(photos))  # a photo's GPS may give the location
-        item = service.Submission(data=data, source="open311", principal=principal, ip=ip, photos=photos)
+        owner_key = service.new_owner_key()
+        item = service.Submission(data=data, source="open311", principal=principal, ip=ip, photos=photos,
+                                  owner_key=owner_key)
         if photos:
             done = (await run_in_threadpool(service.submit_many, request.app.state.db.session_factory, [item],
                                             settings=settings))[0]
@@ -509,7 +511,7 @@ async def post_request(fmt: str, request: Request) -> Response:
         else:
             done = await writer_for(request.app.state).submit(item)
         body = [{"service_request_id": done.code, "service_notice": _notice_text(done.code, done.deadline_hours),
-                 "account_id": data.account_id}]
+                 "account_id": data.account_id, "tracking_url": links.tracking_url(request, done.code, owner_key)}]
         return _respond(fmt, body, "service_requests", "request")
 
     try:

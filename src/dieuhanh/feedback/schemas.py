@@ -49,10 +49,13 @@ class MergeIn(BaseModel):
 class RateIn(BaseModel):
     satisfied: bool
     comment: str | None = Field(default=None, max_length=2000)
+    # The submitter's secret key (``tracking_key`` of the creation response, ``k`` of the tracking link).
+    key: str | None = Field(default=None, max_length=200)
 
 
 class ReopenIn(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
+    key: str | None = Field(default=None, max_length=200)  # as in RateIn
 
 
 class CategoryIn(BaseModel):

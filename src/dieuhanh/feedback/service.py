@@ -9,14 +9,19 @@ Workflow (trạng thái và thao tác hợp lệ)::
      │  └─forward─────┴────────────────────┘──► forwarded           └──reopen──► reopened
      └──reject──► rejected
 
-Every transition checks ``feedback.handle`` (the responsible agency's officer or an admin; ``reopen`` is the
-citizen's, who holds the tracking code), writes a ``ReportEvent`` and an audit row in the same transaction.
+Every transition checks ``feedback.handle`` (the responsible agency's officer or an admin), writes a
+``ReportEvent`` and an audit row in the same transaction. Rating and ``reopen`` are the citizen's: the tracking code
+is public (the map, Open311 GET), so they need the secret key handed out once in the tracking link when the report
+was made (:func:`check_owner_key`); the report stores only the key's SHA-256.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
+import secrets
 import threading
 import time
 import uuid
@@ -99,6 +104,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": (("resolved", "closed"), "reopened"),
 }
 NEAR_DEADLINE_SHARE = 0.2  # highlighted when less than this share of the handling time is left
+OWNER_KEY_BYTES = 18  # 144 random bits, 24 URL-safe characters: far beyond guessing, short enough for a link
 
 
 _sqlite_writes = threading.Lock()
@@ -557,8 +563,11 @@ def _duplicate_candidates(session: Session, *, category_code: str, lat: float, l
 
 
 def submit(session: Session, *, data: ReportIn, photos: list[bytes], source: str, principal: Principal,
-           settings: Any, now: datetime | None = None, ip: str | None = None) -> Report:
-    """Accept a citizen's report: validate, locate, route, set the deadline, flag duplicates, store photos."""
+           settings: Any, now: datetime | None = None, ip: str | None = None, owner_key: str | None = None) -> Report:
+    """Accept a citizen's report: validate, locate, route, set the deadline, flag duplicates, store photos.
+
+    ``owner_key`` (from :func:`new_owner_key`, shown to the submitter once) is stored as its hash; without one
+    nobody can rate or reopen the report."""
     now = now or utcnow()
     checked = _check_submission(session, data=data, photos=photos, source=source, principal=principal,
                                 settings=settings)
@@ -573,6 +582,7 @@ def submit(session: Session, *, data: ReportIn, photos: list[bytes], source: str
         due_at=now + timedelta(hours=category.deadline_hours), source=source,
         api_token_id=principal.id if principal.kind == "token" else None, attributes=attributes,
         media=[{"url": data.media_url}] if data.media_url else [], location_source=location_source,
+        owner_key_hash=owner_key_hash(owner_key) if owner_key else None,
     )
     report.category = category
     duplicate = find_possible_duplicate(session, category_code=category.service_code, lat=lat, lon=lon, now=now,
@@ -616,6 +626,7 @@ class Submission:
     principal: Principal
     ip: str | None = None
     photos: list[bytes] | None = None
+    owner_key: str | None = None  # the submitter's secret key (see submit); only its hash is written
 
 
 @dataclass
@@ -659,7 +670,8 @@ def submit_many(session_factory: Any, items: list[Submission], *, settings: Any,
         try:
             with serialized_writes(single):
                 report = submit(single, data=item.data, photos=item.photos or [], source=item.source,
-                                principal=item.principal, settings=settings, ip=item.ip, now=now)
+                                principal=item.principal, settings=settings, ip=item.ip, now=now,
+                                owner_key=item.owner_key)
                 single.commit()
             results[i] = Submitted(id=report.id, code=report.code, deadline_hours=report.category.deadline_hours)
         except Exception as exc:  # noqa: BLE001 - reported to that caller only
@@ -734,7 +746,8 @@ def _submit_bulk(session: Session, items: list[Submission], results: list[Submit
             "rated_at": None, "reopened_count": 0, "duplicate_of_id": None,
             "possible_duplicate_of_id": duplicate[0] if duplicate else None, "source": item.source,
             "api_token_id": principal.id if principal.kind == "token" else None, "attributes": c.attributes,
-            "media": [{"url": data.media_url}] if data.media_url else [], "location_source": c.location_source})
+            "media": [{"url": data.media_url}] if data.media_url else [], "location_source": c.location_source,
+            "owner_key_hash": owner_key_hash(item.owner_key) if item.owner_key else None})
         if any([data.name, data.phone, data.email, data.device_id, data.account_id]):
             contacts.append({"report_id": report_id, "name": data.name, "phone": data.phone, "email": data.email,
                              "device_id": data.device_id, "account_id": data.account_id})
@@ -830,6 +843,44 @@ def _route_with(rules: dict[str | None, str], agencies: set[str], unit_code: str
     if unit_code and commune_agency_code(unit_code) in agencies:
         return commune_agency_code(unit_code)
     return PROVINCE_COMMITTEE[0]
+
+
+# ------------------------------------------------------------------------------------------------ owner key
+
+NO_KEY_MESSAGE = ("Phản ánh {code} được gửi trước khi có đường liên kết riêng cho người gửi, nên không đánh giá "
+                  "hoặc yêu cầu xử lý lại trực tuyến được: chỉ người mở trang theo dõi bằng đường liên kết riêng "
+                  "(có khoá bí mật) nhận được khi gửi phản ánh mới làm được việc này. Hãy liên hệ cơ quan xử lý.")
+WRONG_KEY_MESSAGE = ("Chỉ người gửi phản ánh, mở trang theo dõi bằng đường liên kết riêng nhận được khi gửi, mới "
+                     "đánh giá hoặc yêu cầu xử lý lại được. Đường liên kết này thiếu khoá hoặc khoá không đúng.")
+
+
+class OwnerKeyRefused(PermissionDenied):
+    """Rating or reopening without the submitter's key (403): the tracking code alone proves nothing."""
+
+
+def new_owner_key() -> str:
+    """A fresh secret key for a new report (the caller shows it once and passes it to :func:`submit`)."""
+    return secrets.token_urlsafe(OWNER_KEY_BYTES)
+
+
+def owner_key_hash(key: str) -> str:
+    # A plain SHA-256 is enough: the key is 144 random bits, not a password that could be guessed from a list.
+    return hashlib.sha256(key.strip().encode()).hexdigest()
+
+
+def owner_key_matches(report: Report, key: str | None) -> bool:
+    """Whether ``key`` is the key of this very report (not of the report it was merged into)."""
+    if not report.owner_key_hash or not key or not key.strip():
+        return False
+    return hmac.compare_digest(report.owner_key_hash, owner_key_hash(key))
+
+
+def check_owner_key(report: Report, key: str | None) -> None:
+    """Raise :class:`OwnerKeyRefused` unless ``key`` is the report's own key (reports without one: always)."""
+    if not report.owner_key_hash:
+        raise OwnerKeyRefused(NO_KEY_MESSAGE.format(code=report.code))
+    if not owner_key_matches(report, key):
+        raise OwnerKeyRefused(WRONG_KEY_MESSAGE)
 
 
 # ------------------------------------------------------------------------------------------------- reading
@@ -1011,12 +1062,26 @@ def transition(session: Session, report: Report, action: str, *, principal: Prin
                note_public: str | None = None, note_internal: str | None = None,
                target_agency: str | None = None, reason: str | None = None, settings: Any = None,
                now: datetime | None = None) -> Report:
-    """Apply one workflow action; raises Conflict (409) for an illegal one and InvalidInput (422) for bad input."""
+    """Apply one workflow action; raises Conflict (409) for an illegal one and InvalidInput (422) for bad input.
+
+    ``reopen`` is not an officer's action: only the citizen holding the report's key reopens it (:func:`reopen`)."""
+    if action == "reopen":
+        raise PermissionDenied("Chỉ người gửi phản ánh mới yêu cầu xử lý lại được, qua đường liên kết riêng "
+                               "nhận được khi gửi phản ánh.")
+    return _transition(session, report, action, principal=principal, note_public=note_public,
+                       note_internal=note_internal, target_agency=target_agency, reason=reason, settings=settings,
+                       now=now)
+
+
+def _transition(session: Session, report: Report, action: str, *, principal: Principal,
+                note_public: str | None = None, note_internal: str | None = None,
+                target_agency: str | None = None, reason: str | None = None, settings: Any = None,
+                now: datetime | None = None) -> Report:
     now = now or utcnow()
     if action not in ACTIONS:
         raise InvalidInput(f"Thao tác «{action}» không hợp lệ. Hợp lệ: " + ", ".join(ACTIONS) + ".",
                            errors=[FieldError(message="Thao tác không hợp lệ.", field="action")])
-    if action != "reopen":
+    if action != "reopen":  # the citizen's own action, checked by reopen() with the key
         authorize(principal, "feedback.handle", report)
     if report.duplicate_of_id is not None:
         raise Conflict(f"Phản ánh {report.code} đã được gộp vào {effective(report).code}; hãy xử lý phản ánh chính.")
@@ -1095,14 +1160,16 @@ def transition(session: Session, report: Report, action: str, *, principal: Prin
     return report
 
 
-def rate(session: Session, code: str, satisfied: bool, *, comment: str | None = None,
+def rate(session: Session, code: str, satisfied: bool, *, key: str | None, comment: str | None = None,
          principal: Principal, now: datetime | None = None) -> Report:
-    """The citizen's rating of the answer (the tracking code is their proof); once per answer."""
+    """The citizen's rating of the answer, once per answer; returns the citizen's report.
+
+    ``key`` must be the key of the report ``code`` (:func:`check_owner_key`). A report merged into another one is
+    answered there, so its citizen rates the main report's answer with their own report's key."""
     now = now or utcnow()
-    report = get_by_code(session, code)
-    if report.duplicate_of_id is not None:
-        raise Conflict(f"Phản ánh {report.code} đã được gộp vào {effective(report).code}; "
-                       "hãy đánh giá ở phản ánh chính.")
+    own = get_by_code(session, code)
+    check_owner_key(own, key)
+    report = effective(own)
     if report.status not in ("resolved", "closed") or not report.public_reply:
         raise Conflict("Chỉ đánh giá được khi cơ quan đã trả lời phản ánh.")
     if report.rating is not None:
@@ -1116,16 +1183,21 @@ def rate(session: Session, code: str, satisfied: bool, *, comment: str | None = 
                             note_public=("Hài lòng" if satisfied else "Chưa hài lòng")
                             + (f": {comment}" if comment else "")))
     audit.record(session, actor=principal.actor, action="feedback.rate", entity_type="feedback_report",
-                 entity_id=report.code, after={"rating": report.rating})
+                 entity_id=report.code, after={"rating": report.rating}
+                 | ({"via": own.code} if own.id != report.id else {}))
     session.flush()
-    return report
+    return own
 
 
-def reopen(session: Session, code: str, *, reason: str | None, principal: Principal,
+def reopen(session: Session, code: str, *, key: str | None, reason: str | None, principal: Principal,
            now: datetime | None = None) -> Report:
-    """The citizen reopens an answer they rated unsatisfied (once)."""
-    report = get_by_code(session, code)
-    return transition(session, report, "reopen", principal=principal, reason=reason, now=now)
+    """The citizen reopens an answer they rated unsatisfied (once); returns the citizen's report.
+
+    Needs the key of the report ``code``, like :func:`rate`; a merged report reopens its main report."""
+    own = get_by_code(session, code)
+    check_owner_key(own, key)
+    _transition(session, effective(own), "reopen", principal=principal, reason=reason, now=now)
+    return own
 
 
 def merge(session: Session, duplicate: Report, main: Report, principal: Principal,

@@ -1,9 +1,10 @@
 """Pages of the citizen field reports.
 
-Citizens (no sign-in): ``/phan-anh`` (the report form), ``/phan-anh/{code}`` (tracking, rating, reopening),
-``/phan-anh/ban-do`` (public list and map). Officers: ``/xu-ly-phan-anh`` (the agency's inbox) and
-``/xu-ly-phan-anh/{code}`` (details, history and the workflow actions). Routes parse the form, call one service
-function and render; public pages never read contact data or internal notes.
+Citizens (no sign-in): ``/phan-anh`` (the report form), ``/phan-anh/{code}`` (tracking; with the submitter's
+secret key, ``?k=...``, also rating and reopening), ``/phan-anh/ban-do`` (public list and map). Officers:
+``/xu-ly-phan-anh`` (the agency's inbox) and ``/xu-ly-phan-anh/{code}`` (details, history and the workflow
+actions). Routes parse the form, call one service function and render; public pages never read contact data,
+internal notes or key hashes.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import DomainError, FieldError, InvalidInput, NotFound, PermissionDenied, TooLarge
 from dieuhanh.core.security import Principal, allowed
+from dieuhanh.feedback import links, service
 from dieuhanh.feedback import photos as photo_lib
-from dieuhanh.feedback import service
 from dieuhanh.feedback.models import CLOSED_STATUSES, STATUS_LABELS, Report
 from dieuhanh.feedback.ratelimit import client_ip, limiter
 from dieuhanh.feedback.schemas import Page, ReportFilters, ReportIn
@@ -114,9 +115,10 @@ def report_form(request: Request, db: DB, principal: CurrentPrincipal) -> HTMLRe
     return render(request, "feedback/form.html", _form_context(request, db, {}, {}))
 
 
-def _submit(request: Request, db: Session, principal: Principal, data: ReportIn, photos: list[bytes]) -> Report:
+def _submit(request: Request, db: Session, principal: Principal, data: ReportIn, photos: list[bytes],
+            owner_key: str) -> Report:
     return service.submit(db, data=data, photos=photos, source="web", principal=principal,
-                          settings=request.app.state.settings, ip=client_ip(request))
+                          settings=request.app.state.settings, ip=client_ip(request), owner_key=owner_key)
 
 
 @router.post("/phan-anh", response_model=None)
@@ -148,6 +150,7 @@ async def submit_report(request: Request, db: DB, principal: CurrentPrincipal) -
     report: Report | None = None
     message = ""
     status = 422
+    owner_key = service.new_owner_key()
     try:
         _ip_limit(request)
         data = ReportIn(service_code=values.get("service_code", ""), description=values.get("description", ""),
@@ -156,7 +159,7 @@ async def submit_report(request: Request, db: DB, principal: CurrentPrincipal) -
                         phone=phone or None, email=email or None,
                         location_source=values.get("location_source") or None)
         if not errors:
-            report = await run_in_threadpool(_submit, request, db, principal, data, photos)
+            report = await run_in_threadpool(_submit, request, db, principal, data, photos, owner_key)
     except ValidationError as exc:
         errors.update(_pydantic_errors(exc))
     except DomainError as exc:
@@ -170,7 +173,8 @@ async def submit_report(request: Request, db: DB, principal: CurrentPrincipal) -
         message = message or "Phản ánh chưa được gửi: hãy sửa các mục được đánh dấu bên dưới."
         return render(request, "feedback/form.html", _form_context(request, db, values, errors, message),
                       status_code=status)
-    return RedirectResponse(f"/phan-anh/{report.code}?da_gui=1", status_code=303)
+    # The key is shown this once: the confirmation page gives the citizen their own tracking link.
+    return RedirectResponse(_tracking_path(report.code, owner_key, da_gui=1), status_code=303)
 
 
 # ------------------------------------------------------------------------------------------------ public map
@@ -235,9 +239,21 @@ def _public_history(report: Report, shown: Report) -> list[Any]:
     return sorted(events, key=lambda e: (e.at, e.id))
 
 
-def _tracking_context(request: Request, db: Session, code: str, *, error: str = "") -> dict[str, Any]:
+def _tracking_path(code: str, key: str | None, **flags: int) -> str:
+    """The tracking page (relative), keeping the citizen's key so the rating and reopening forms stay available."""
+    query = _query(k=key, **flags)
+    return f"/phan-anh/{code}" + (f"?{query}" if query else "")
+
+
+def _tracking_context(request: Request, db: Session, code: str, *, key: str | None,
+                      error: str = "") -> dict[str, Any]:
     report = service.get_by_code(db, code)
     shown = service.effective(report)
+    # The key is the report's own, also for a merged one (its citizen acts on the main report with it).
+    owner = service.owner_key_matches(report, key)
+    answered = shown.status in ("resolved", "closed") and bool(shown.public_reply)
+    may_rate = answered and shown.rating is None
+    may_reopen = shown.rating == "unsatisfied" and shown.reopened_count < 1 and shown.status in ("resolved", "closed")
     agencies = _agency_names(db)
     events = [{"at": e.at, "label": service.ACTION_LABELS.get(e.action, e.action), "action": e.action,
                "note": e.note_public, "to": STATUS_LABELS.get(e.to_status or "", ""),
@@ -248,57 +264,66 @@ def _tracking_context(request: Request, db: Session, code: str, *, error: str = 
         "agency_name": agencies.get(shown.agency_code, shown.agency_code),
         "commune_name": _commune_names(request).get(shown.unit_code or "", ""),
         "photos": _photo_urls(report) + ([] if shown.id == report.id else _photo_urls(shown)),
-        "can_rate": shown.status in ("resolved", "closed") and bool(shown.public_reply) and shown.rating is None,
-        "can_reopen": shown.rating == "unsatisfied" and shown.reopened_count < 1
-        and shown.status in ("resolved", "closed"),
+        "can_rate": owner and may_rate, "can_reopen": owner and may_reopen,
+        # Someone without the key (or a report that has none) sees why the forms are missing.
+        "needs_key": not owner and (may_rate or may_reopen), "has_key": bool(report.owner_key_hash),
+        "key": key if owner else "",
         "deadline": service.deadline_info(shown), "error": error,
         "just_sent": request.query_params.get("da_gui") == "1",
-        "tracking_url": str(request.url_for("tracking_page", code=report.code)),
+        "tracking_url": links.tracking_url(request, report.code, key if owner else None),
     }
 
 
+def _private(response: Response, key: str | None) -> Response:
+    """A page opened with the key: neither cached nor named in the Referer of what it links to."""
+    if key:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @router.get("/phan-anh/{code}", response_class=HTMLResponse, name="tracking_page")
-def tracking_page(request: Request, code: str, db: DB, principal: CurrentPrincipal) -> HTMLResponse:
-    return render(request, "feedback/tracking.html", _tracking_context(request, db, code))
+def tracking_page(request: Request, code: str, db: DB, principal: CurrentPrincipal, k: str = "") -> Response:
+    return _private(render(request, "feedback/tracking.html", _tracking_context(request, db, code, key=k)), k)
 
 
 @router.post("/phan-anh/{code}/danh-gia", response_model=None)
 def rate_answer(request: Request, code: str, db: DB, principal: CurrentPrincipal,
-                satisfied: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "") -> Response:
+                satisfied: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
+                k: Annotated[str, Form()] = "") -> Response:
     try:
         _ip_limit(request)
         if satisfied not in ("1", "0"):
             raise InvalidInput("Hãy chọn «Hài lòng» hoặc «Không hài lòng».")
-        report = service.get_by_code(db, code)
-        target = service.effective(report)
-        service.rate(db, target.code, satisfied == "1", comment=comment or None, principal=principal)
+        service.rate(db, code, satisfied == "1", key=k, comment=comment or None, principal=principal)
     except DomainError as exc:
-        return _tracking_error(request, db, code, exc)
-    return RedirectResponse(f"/phan-anh/{code}?da_danh_gia=1", status_code=303)
+        return _tracking_error(request, db, code, k, exc)
+    return RedirectResponse(_tracking_path(code, k, da_danh_gia=1), status_code=303)
 
 
-def _tracking_error(request: Request, db: Session, code: str, exc: DomainError) -> Response:
-    """A citizen's rating or reopening refused: the tracking page again with the message (401/403/404 propagate)."""
-    if exc.status_code in (401, 403, 404):
+def _tracking_error(request: Request, db: Session, code: str, key: str, exc: DomainError) -> Response:
+    """A citizen's rating or reopening refused: the tracking page again with the message, nothing changed (a
+    missing or wrong key is a 403 shown on the page; other 401/403/404 propagate)."""
+    if exc.status_code in (401, 403, 404) and not isinstance(exc, service.OwnerKeyRefused):
         raise exc
     db.rollback()
-    return render(request, "feedback/tracking.html", _tracking_context(request, db, code, error=exc.message),
-                  status_code=exc.status_code)
+    return _private(render(request, "feedback/tracking.html",
+                           _tracking_context(request, db, code, key=key, error=exc.message),
+                           status_code=exc.status_code), key)
 
 
 @router.post("/phan-anh/{code}/mo-lai", response_model=None)
 def reopen_report(request: Request, code: str, db: DB, principal: CurrentPrincipal,
-                  reason: Annotated[str, Form()] = "") -> Response:
+                  reason: Annotated[str, Form()] = "", k: Annotated[str, Form()] = "") -> Response:
     try:
         _ip_limit(request)
         if len(reason.strip()) < 5:
             raise InvalidInput("Hãy cho biết vì sao câu trả lời chưa giải quyết được sự việc (ít nhất 5 ký tự).",
                                errors=[FieldError(message="Cần lý do.", field="reason")])
-        report = service.get_by_code(db, code)
-        service.reopen(db, service.effective(report).code, reason=reason[:2000], principal=principal)
+        service.reopen(db, code, key=k, reason=reason[:2000], principal=principal)
     except DomainError as exc:
-        return _tracking_error(request, db, code, exc)
-    return RedirectResponse(f"/phan-anh/{code}?da_mo_lai=1", status_code=303)
+        return _tracking_error(request, db, code, k, exc)
+    return RedirectResponse(_tracking_path(code, k, da_mo_lai=1), status_code=303)
 
 
 # ------------------------------------------------------------------------------------------------ officer inbox
