@@ -12,8 +12,6 @@ the boards were created).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -24,13 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from dieuhanh.core import audit
+from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import InvalidInput, NotFound
 from dieuhanh.core.formatting import format_number
 from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.dashboard.models import CHART_KINDS, Board, BoardItem
 from dieuhanh.indicators import service as indicators
-from dieuhanh.indicators.models import ComputeRun, IndicatorDefinition, IndicatorValue
+from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
 from dieuhanh.indicators.schemas import DOMAINS
 from dieuhanh.orgs.models import Agency
 
@@ -109,6 +108,7 @@ class BoardView:
     updated_at: datetime | None
     province_code: str = ""
     level: str = "province"  # province | commune
+    state: tuple[Any, ...] = ()  # what the tiles were computed from (board, unit, visibility, data state)
 
     @property
     def is_commune(self) -> bool:
@@ -272,34 +272,7 @@ def resolve_unit(unit_code: str | None, province_code: str) -> tuple[str, str, s
 # ------------------------------------------------------------------------------------------------ values
 
 
-class _Cache:
-    """A small LRU of computed tiles, keyed by the state of the values and of the board."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.data: OrderedDict[Any, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-        return None
-
-    def put(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-
-
-_CACHE = _Cache()
+_CACHE = LRUCache()
 
 
 def clear_cache() -> None:
@@ -307,15 +280,7 @@ def clear_cache() -> None:
 
 
 def _state_key(session: Session) -> tuple[Any, ...]:
-    """Changes whenever values are computed or written, or a definition changes (one cheap query)."""
-    row = session.execute(select(
-        select(func.max(ComputeRun.id)).scalar_subquery(),
-        select(func.max(IndicatorValue.id)).scalar_subquery(),
-        select(func.max(IndicatorDefinition.updated_at)).scalar_subquery(),
-        select(func.max(IndicatorDefinition.computed_at)).scalar_subquery(),
-    )).one()
-    bind = session.get_bind()
-    return (str(bind.engine.url), *tuple(row))
+    return indicators.data_state(session)
 
 
 def display_number(value: float | None) -> str:
@@ -389,7 +354,7 @@ def board_view(session: Session, *, slug: str, unit_code: str | None, province_c
         _CACHE.put(key, cached)
     tiles, updated_at = cached
     return BoardView(board=board, unit_code=unit, unit_name=unit_name, tiles=[replace(t) for t in tiles],
-                     updated_at=updated_at, province_code=province_code, level=level)
+                     updated_at=updated_at, province_code=province_code, level=level, state=key)
 
 
 def _build_tiles(session: Session, board: Board, unit: str, level: str,

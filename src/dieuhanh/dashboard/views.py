@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from dieuhanh.core import formatting
+from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import DomainError, InvalidInput
 from dieuhanh.core.formatting import format_datetime
@@ -20,7 +23,7 @@ from dieuhanh.indicators import service as indicator_service
 from dieuhanh.indicators.schemas import DOMAINS
 from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
-from dieuhanh.web.templating import render
+from dieuhanh.web.templating import render, render_fragment
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,17 +137,42 @@ def home(request: Request, db: DB, principal: CurrentPrincipal, unit: str | None
     if format == "xlsx":
         return _xlsx(data.view, "Tổng quan")
     chosen = indicator or settings.dashboard_map_indicator or data.map_indicator
+    can_manage = allowed(principal, "board.manage")
+    # Tiles, map and charts are rendered once per data state; alerts and directives are read live.
+    parts = _OVERVIEW_PARTS.get_or_build(("overview", data.view.state, can_manage, chosen),
+                                         lambda: _overview_parts(request, db, principal, data, chosen))
+    return render(request, "dashboard/overview.html", {
+        "overview": data, "view": data.view, "alerts": data.alerts, "directives": data.directives,
+        "parts": parts, "map": parts.map, "charts_json": parts.charts_json, "maps_json": parts.maps_json,
+        "names": indicator_service.unit_names(settings.province_code), "period_label": period_label,
+        "agency_names": dict(db.execute(select(Agency.code, Agency.name)).all()) if data.directives else {}})
+
+
+@dataclass(frozen=True)
+class _OverviewParts:
+    top: Markup  # head and tiles
+    bottom: Markup  # commune map and charts
+    map: dict[str, Any] | None
+    charts_json: str
+    maps_json: str
+
+
+_OVERVIEW_PARTS = LRUCache(128)
+
+
+def _overview_parts(request: Request, db: DB, principal: Principal, data: service.Overview,
+                    chosen: str | None) -> _OverviewParts:
+    settings = request.app.state.settings
     context = _board_context(request, db, principal, data.view)
     spec = _map_spec(db, principal, chosen, settings.province_code)
     if spec is not None:
         context["maps"][spec["code"]] = spec
         context["maps_json"] = _json(context["maps"])
-    context.update({"overview": data, "alerts": data.alerts, "directives": data.directives, "map": spec,
-                    "names": indicator_service.unit_names(settings.province_code),
-                    "map_choices": [t for t in data.tiles if t.has_communes],
-                    "agency_names": dict(db.execute(select(Agency.code, Agency.name)).all())
-                    if data.directives else {}})
-    return render(request, "dashboard/overview.html", context)
+    context.update({"map": spec, "map_choices": [t for t in data.tiles if t.has_communes],
+                    "province": request.app.state.province})
+    return _OverviewParts(top=render_fragment(request, "dashboard/_overview_top.html", context),
+                          bottom=render_fragment(request, "dashboard/_overview_bottom.html", context),
+                          map=spec, charts_json=context["charts_json"], maps_json=context["maps_json"])
 
 
 def _public_home(request: Request, db: DB) -> HTMLResponse:

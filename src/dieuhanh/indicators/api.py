@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.security import authorize
 from dieuhanh.indicators import service
 from dieuhanh.web.deps import DB, CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["bộ chỉ số"])
+_VALUES = LRUCache(512)  # encoded answers of the values API, keyed by query and data state
 
 
 @router.get("/indicators")
@@ -74,11 +76,18 @@ def get_indicator(code: str, db: DB, principal: CurrentPrincipal) -> dict[str, A
 @router.get("/indicators/{code}/values")
 def values(request: Request, code: str, db: DB, principal: CurrentPrincipal, period: str | None = None,
            unit: str | None = None, level: str | None = None,
-           limit: int = Query(10_000, ge=1, le=100_000), offset: int = Query(0, ge=0)) -> JSONResponse:
+           limit: int = Query(10_000, ge=1, le=100_000), offset: int = Query(0, ge=0)) -> Response:
     """Values: ``{period, unit_code, unit_name, level, value, numerator, denominator, target, status,
     computed_at, batches}``, filtered by period, unit code and level (province | commune | agency)."""
-    service.get_definition(db, principal=principal, code=code)
+    defn = service.get_definition(db, principal=principal, code=code)
     province = request.app.state.settings.province_code
-    # Plain rows straight to JSON (no ORM objects, no response-model pass): wall screens poll this.
-    return JSONResponse(service.values_out(db, code=code, province_code=province, period=period, unit=unit,
-                                           level=level, limit=limit, offset=offset))
+
+    def encode() -> bytes:  # plain rows straight to JSON: no ORM objects, no response-model pass
+        return bytes(JSONResponse(service.values_out(db, code=code, province_code=province, period=period,
+                                                     unit=unit, level=level, limit=limit, offset=offset)).body)
+
+    if "agency" in (defn.levels or []):
+        return Response(encode(), media_type="application/json")  # agency names are read live
+    # Wall screens poll this: the encoded answer is kept per data state.
+    key = (code, province, period, unit, level, limit, offset, *service.data_state(db))
+    return Response(_VALUES.get_or_build(key, encode), media_type="application/json")

@@ -235,6 +235,19 @@ def _communes(province_code: str) -> tuple[str, ...]:
     return tuple(u.code for u in reference.communes_of(province_code))
 
 
+def data_state(session: Session) -> tuple[Any, ...]:
+    """A key that changes whenever values are computed or written, or a definition changes (one cheap query):
+    caches of pages and API answers built from indicator values include it in their keys."""
+    row = session.execute(select(
+        select(func.max(ComputeRun.id)).scalar_subquery(),
+        select(func.max(IndicatorValue.id)).scalar_subquery(),
+        select(func.max(IndicatorDefinition.updated_at)).scalar_subquery(),
+        select(func.max(IndicatorDefinition.computed_at)).scalar_subquery(),
+    )).one()
+    bind = session.get_bind()
+    return (str(bind.engine.url), *tuple(row))
+
+
 @lru_cache(maxsize=8)
 def unit_names(province_code: str) -> dict[str, str]:
     names = {u.code: u.name for u in reference.communes_of(province_code)}

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
+from markupsafe import Markup
 
 from dieuhanh.core.formatting import format_cell, format_date, format_datetime, format_number
 from dieuhanh.core.plugin import NavItem
@@ -51,6 +52,12 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     }
     ctx.update(context or {})
     return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def render_fragment(request: Request, name: str, context: dict[str, Any]) -> Markup:
+    """A partial template rendered from ``context`` alone (no signed-in user, CSRF token or request in it), so the
+    HTML may be cached and shared between users; the page that embeds it is rendered by ``render``."""
+    return Markup(request.app.state.templates.get_template(name).render(context))
 
 
 def _anonymous() -> Principal:
