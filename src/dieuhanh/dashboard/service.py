@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
-from dieuhanh.core import audit
+from dieuhanh.core import audit, cache
 from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import InvalidInput, NotFound
@@ -276,7 +276,9 @@ _CACHE = LRUCache()
 
 
 def clear_cache() -> None:
-    _CACHE.clear()
+    """Forgets every kept tile, page part and encoded answer (after a board edit, or a value changed by a plain
+    UPDATE that the data state cannot see)."""
+    cache.clear_all()
 
 
 def _state_key(session: Session) -> tuple[Any, ...]:

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from dieuhanh import __version__
+from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.errors import DomainError, FieldError, InvalidInput, NotFound
 from dieuhanh.core.formatting import format_datetime
 from dieuhanh.core.security import Principal, authorize
@@ -150,15 +151,19 @@ def wall(request: Request, db: DB, principal: CurrentPrincipal, board: str | Non
                                                    "build": BUILD})
 
 
+_VIEWS = LRUCache(256)
+
+
 @router.get("/api/v1/boards/{slug}/view", tags=["bảng điều hành"])
 def board_view_json(request: Request, slug: str, db: DB, principal: CurrentPrincipal,
-                    unit: str | None = None) -> JSONResponse:
+                    unit: str | None = None) -> Response:
     """A board's tiles for the province or a commune (``?unit=``): value, unit, period, target, status, the last
     12 periods, change against the previous period; ``map``: commune values of the board's map indicator;
     ``build`` changes with each release (the wall reloads itself when it does)."""
     authorize(principal, "officials.read")
     view = service.board_view(db, slug=slug, unit_code=_unit_or_home(db, principal, unit),
                               province_code=request.app.state.settings.province_code, principal=principal)
-    # A plain JSONResponse: the dict is JSON-ready, so FastAPI's validation and encoding of it would be wasted work
-    # on the most frequent request of a wall.
-    return JSONResponse(view_out(db, view, principal))
+    # The most frequent request of a wall: the encoded answer is kept per board, unit, visibility and data state
+    # (``view.state``), and the dict is JSON-ready, so FastAPI's validation and encoding would be wasted work.
+    body = _VIEWS.get_or_build(view.state, lambda: bytes(JSONResponse(view_out(db, view, principal)).body))
+    return Response(body, media_type="application/json")
