@@ -218,7 +218,9 @@ async def run_phase(name: str, server: Server, cookies: httpx.Cookies, found: di
                     wait: float, duration: float, seed: int) -> Phase:
     phase = Phase(name)
     targets = endpoints(found)
-    limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
+    # keepalive_expiry below uvicorn's 5 s keep-alive timeout: otherwise the client may reuse a connection in the
+    # very moment the server closes it (a RemoteProtocolError that is a race of the two timers, not a server error).
+    limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10, keepalive_expiry=4.0)
     async with httpx.AsyncClient(base_url=server.base, cookies=cookies, timeout=60, limits=limits) as client:
         stop_at = time.perf_counter() + duration
 
