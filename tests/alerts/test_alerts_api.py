@@ -179,3 +179,16 @@ def test_agency_level_rule_fires_per_agency_with_its_name(client, factory, db):
     items = client.get("/api/v1/alerts?state=alerting", headers={"Authorization": f"Bearer {secret}"}).json()["items"]
     assert [(i["unit"]["code"], i["unit"]["name"]) for i in items] == [
         ("TTPVHCC", "Trung tâm Phục vụ hành chính công tỉnh")]
+
+
+def test_overview_names_the_agency_of_an_agency_level_alert(client, factory, db):
+    with db.session() as s:
+        add_indicator(s)
+        add_value(s, "2025-06", 150, unit="TTPVHCC", level="agency")
+        add_rule(s, name="Cơ quan vượt ngưỡng", level="agency")
+        service.evaluate(s, now=T0)
+    _, leader, _ = factory.user("leader")
+    login(client, leader)
+    panel = client.get("/").text.split('data-testid="alerts-panel"', 1)[1].split("</section>", 1)[0]
+    assert "Cơ quan vượt ngưỡng" in panel and "Trung tâm Phục vụ hành chính công tỉnh" in panel
+    assert "Kỳ 06/2025: 150 &gt; 100" in panel and "TTPVHCC ·" not in panel

@@ -226,7 +226,7 @@ def test_missing_data_for_the_latest_expected_period(db):
         rule = add_rule(s, "missing_data", unit_code="37", params={})
         service.evaluate(s, now=T0)  # July 2025: June should be there
         inst = instances(s, rule)["37"]
-        assert inst.state == "Alerting" and "2025-06" in inst.message
+        assert inst.state == "Alerting" and "kỳ 06/2025 chưa có số liệu" in inst.message
         add_value(s, "2025-06", 101)
         service.evaluate(s, now=T0 + timedelta(minutes=1))
         assert state_of(s, rule) == "Normal"

@@ -26,7 +26,7 @@ from dieuhanh.alerts.schemas import RuleIn, RulePatch, SilenceIn
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import InvalidInput, NotFound
-from dieuhanh.core.formatting import LOCAL_TZ, format_number, to_local
+from dieuhanh.core.formatting import LOCAL_TZ, format_number, period_label, to_local
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
 
@@ -89,6 +89,11 @@ class Outcome:
     period: str | None = None
 
 
+def _period(period: str | None) -> str:
+    """2026-11 -> 11/2026, 2025-Q3 -> Quý 3/2025 (as on the boards)."""
+    return period_label(period, short=True)
+
+
 def _fmt(v: float | None) -> str:
     return format_number(v) if v is not None else "–"
 
@@ -118,7 +123,7 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
         row = rows.get(expected)
         reasons = []
         if row is None or row.value is None:
-            reasons.append(f"kỳ {expected} chưa có số liệu")
+            reasons.append(f"kỳ {_period(expected)} chưa có số liệu")
         if p.get("datasets", True) and definition.datasets:
             late = _dataset_lateness(session, list(definition.datasets), now)
             if late:
@@ -126,19 +131,19 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
         value = row.value if row is not None else None
         if reasons:
             return Outcome("firing", "Thiếu dữ liệu: " + "; ".join(reasons) + ".", value, expected)
-        return Outcome("ok", f"Kỳ {expected} đã có số liệu.", value, expected)
+        return Outcome("ok", f"Kỳ {_period(expected)} đã có số liệu.", value, expected)
 
     if not periods:
         return Outcome("nodata", "Chưa có số liệu của chỉ số.")
     latest = periods[-1]
     value = rows[latest].value
     if value is None:
-        return Outcome("nodata", f"Kỳ {latest} chưa có số liệu.", None, latest)
+        return Outcome("nodata", f"Kỳ {_period(latest)} chưa có số liệu.", None, latest)
 
     if rule.kind == "threshold":
         op, limit = p.get("op", ">"), float(p["value"])
         holds = OPERATORS[op](value, limit)
-        return Outcome("firing" if holds else "ok", f"Kỳ {latest}: {_fmt(value)} {op} {_fmt(limit)}"
+        return Outcome("firing" if holds else "ok", f"Kỳ {_period(latest)}: {_fmt(value)} {op} {_fmt(limit)}"
                        + ("" if holds else " không thỏa") + ".", value, latest)
 
     if rule.kind == "change":
@@ -149,11 +154,11 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
             base_period = periods[-2] if len(periods) > 1 else None
         base_row = rows.get(base_period) if base_period else None
         if base_row is None or base_row.value is None:
-            return Outcome("nodata", f"Kỳ {latest}: không có số liệu kỳ so sánh.", value, latest)
+            return Outcome("nodata", f"Kỳ {_period(latest)}: không có số liệu kỳ so sánh.", value, latest)
         base = base_row.value
         if p.get("mode", "percent") == "percent":
             if base == 0:
-                return Outcome("nodata", f"Kỳ so sánh {base_period} bằng 0, không tính được tỷ lệ thay đổi.",
+                return Outcome("nodata", f"Kỳ so sánh {_period(base_period)} bằng 0, không tính được tỷ lệ thay đổi.",
                                value, latest)
             delta = (value - base) / abs(base) * 100
             text = f"{_fmt(round(delta, 2))} %"
@@ -162,7 +167,8 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
             text = _fmt(delta)
         op, limit = p.get("op", ">"), float(p["value"])
         holds = OPERATORS[op](delta, limit)
-        return Outcome("firing" if holds else "ok", f"Kỳ {latest} so với {base_period}: thay đổi {text} "
+        return Outcome("firing" if holds else "ok",
+                       f"Kỳ {_period(latest)} so với {_period(base_period)}: thay đổi {text} "
                        f"({_fmt(base)} → {_fmt(value)}).", value, latest)
 
     if rule.kind == "behind_target":
@@ -180,7 +186,8 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
             holds = value > expected_value * (1 + tolerance)
         else:
             holds = value < expected_value * (1 - tolerance)
-        return Outcome("firing" if holds else "ok", f"Kỳ {latest}: đạt {_fmt(value)}, cần {_fmt(expected_value)} "
+        return Outcome("firing" if holds else "ok",
+                       f"Kỳ {_period(latest)}: đạt {_fmt(value)}, cần {_fmt(expected_value)} "
                        f"({_fmt(round(fraction * 100, 1))} % chỉ tiêu năm {_fmt(target)}).", value, latest)
 
     if rule.kind == "anomaly":
@@ -198,7 +205,7 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
             z = 0.6745 * (value - median) / mad
         holds = abs(z) > k
         z_text = "∞" if z in (float("inf"), float("-inf")) else _fmt(round(z, 2))
-        return Outcome("firing" if holds else "ok", f"Kỳ {latest}: {_fmt(value)}, trung vị {_fmt(median)}, "
+        return Outcome("firing" if holds else "ok", f"Kỳ {_period(latest)}: {_fmt(value)}, trung vị {_fmt(median)}, "
                        f"z = {z_text} (ngưỡng ±{_fmt(k)}).", value, latest)
 
     return Outcome("error", f"Loại quy tắc «{rule.kind}» không được hỗ trợ.")

@@ -144,8 +144,17 @@ def home(request: Request, db: DB, principal: CurrentPrincipal, unit: str | None
     return render(request, "dashboard/overview.html", {
         "overview": data, "view": data.view, "alerts": data.alerts, "directives": data.directives,
         "parts": parts, "map": parts.map, "charts_json": parts.charts_json, "maps_json": parts.maps_json,
-        "names": indicator_service.unit_names(settings.province_code), "period_label": period_label,
+        "names": _alert_unit_names(db, data.alerts, settings.province_code), "period_label": period_label,
         "agency_names": dict(db.execute(select(Agency.code, Agency.name)).all()) if data.directives else {}})
+
+
+def _alert_unit_names(db: DB, alerts: list[Any], province_code: str) -> dict[str, str]:
+    """Names of the units of open alerts: communes and the province, and agencies for agency-level rules."""
+    names = dict(indicator_service.unit_names(province_code))
+    agencies = {a.unit_code for a in alerts} - set(names)
+    if agencies:
+        names.update(db.execute(select(Agency.code, Agency.name).where(Agency.code.in_(agencies))).tuples().all())
+    return names
 
 
 @dataclass(frozen=True)
