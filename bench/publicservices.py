@@ -190,7 +190,7 @@ def pandas_rules(wh_path: Path, periods: list[Any], province: str, holidays: lis
                                             None if score is None else round(score, 2))
 
     for p in periods:
-        start, last = pd.Timestamp(p.start), pd.Timestamp(p.last)
+        start, last = pd.Timestamp(p.start), pd.Timestamp(p.end) - pd.Timedelta(microseconds=1)
         handled = (d["ngay_tiep_nhan"] <= last) & (d["end"].isna() | (d["end"] >= start))
         x = d[handled].copy()
         ended_in = x["end"].notna() & (x["end"] <= last)

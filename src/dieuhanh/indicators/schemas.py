@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dieuhanh.core import periods
 from dieuhanh.core.errors import FieldError, InvalidInput
 
 DOMAINS = {
@@ -21,15 +22,11 @@ DOMAINS = {
     "citizen_reports": "Phản ánh của người dân",
     "data": "Dữ liệu",
 }
-PERIODICITIES = {"month": "Tháng", "quarter": "Quý", "year": "Năm"}
+PERIODICITIES = periods.KIND_LABELS
+PERIOD_PATTERNS = periods.PATTERNS  # one parser of period codes: core/periods.py
+PERIOD_EXAMPLES = periods.EXAMPLES
 DIRECTIONS = {"higher_better": "Càng cao càng tốt", "lower_better": "Càng thấp càng tốt", "neutral": "Theo dõi"}
 LEVELS = ("province", "commune", "agency")  # agency: unit_code is an agency code (orgs)
-PERIOD_PATTERNS = {
-    "month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
-    "quarter": re.compile(r"^\d{4}-Q[1-4]$"),
-    "year": re.compile(r"^\d{4}$"),
-}
-PERIOD_EXAMPLES = {"month": "2025-06", "quarter": "2025-Q2", "year": "2025"}
 _CODE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -71,7 +68,7 @@ class IndicatorIn(BaseModel):
             out = {}
             for key, target in value.items():
                 key = str(key)
-                if not re.match(r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$", key):
+                if not any(p.match(key) for p in PERIOD_PATTERNS.values()):
                     raise ValueError(f"khóa «{key}» phải là năm (2025) hoặc kỳ (2025-06, 2025-Q2)")
                 out[key] = target
             return out

@@ -14,15 +14,17 @@ from sqlalchemy.orm import Session
 from dieuhanh.core import formatting
 from dieuhanh.core.errors import InvalidInput, NotFound, PermissionDenied
 from dieuhanh.core.meta import get_meta
+from dieuhanh.core.periods import KIND_LABELS
+from dieuhanh.core.periods import parse as parse_period
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.geo import reference
 from dieuhanh.orgs.models import Agency
-from dieuhanh.publicservices.compute import RESULTS, parse_period
+from dieuhanh.publicservices.compute import RESULTS
 from dieuhanh.publicservices.rules import load_profile
 
 SCOPE_LABELS = {"province": "Toàn tỉnh", "agency": "Cơ quan, đơn vị", "commune": "Xã, phường"}
-PERIOD_KINDS = {"month": "Tháng", "quarter": "Quý", "year": "Năm"}
+PERIOD_KINDS = KIND_LABELS
 DEMO_META_KEY = "publicservices.demo"
 # A unit is flagged on the board when its total, as a share of the points covered, is this far (10 points of
 # percentage) below the province's share for the same period.

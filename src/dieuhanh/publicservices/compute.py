@@ -39,6 +39,8 @@ from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.formatting import LOCAL_TZ
+from dieuhanh.core.periods import KINDS, Period, containing
+from dieuhanh.core.periods import parse as parse_period
 from dieuhanh.core.security import SYSTEM, Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.publicservices.calendar import WorkingCalendar
@@ -83,57 +85,23 @@ RESULT_COLUMNS = [
 # ------------------------------------------------------------------------------------------------ periods
 
 
-@dataclass(frozen=True)
-class Period:
-    code: str
-    kind: str  # month | quarter | year
-    start: datetime  # first instant (local, naive)
-    end: datetime  # first instant of the next period
-
-    @property
-    def last(self) -> datetime:
-        return self.end - timedelta(microseconds=1)
-
-
-def _month_start(year: int, month: int) -> datetime:
-    year += (month - 1) // 12
-    month = (month - 1) % 12 + 1
-    return datetime(year, month, 1)
-
-
-def parse_period(text: str) -> Period:
-    """``2025-06`` | ``2025-Q2`` | ``2025``."""
-    value = (text or "").strip()
-    try:
-        if len(value) == 4 and value.isdigit():
-            year = int(value)
-            return Period(value, "year", datetime(year, 1, 1), datetime(year + 1, 1, 1))
-        if len(value) == 7 and value[4:6] == "-Q" and value[6] in "1234":
-            year, q = int(value[:4]), int(value[6])
-            return Period(value, "quarter", _month_start(year, 3 * q - 2), _month_start(year, 3 * q + 1))
-        if len(value) == 7 and value[4] == "-":
-            year, month = int(value[:4]), int(value[5:])
-            if 1 <= month <= 12:
-                return Period(value, "month", _month_start(year, month), _month_start(year, month + 1))
-    except ValueError:
-        pass
-    raise InvalidInput(f"Kỳ «{text}» không hợp lệ: dùng dạng 2025-06 (tháng), 2025-Q2 (quý) hoặc 2025 (năm).")
-
-
 def periods_between(first: date, last: date) -> list[Period]:
-    """Every month, quarter and year overlapping [first, last]."""
+    """Every year, quarter and month overlapping [first, last]: each year, then its quarters, then its months."""
     out: list[Period] = []
     for year in range(first.year, last.year + 1):
-        out.append(parse_period(str(year)))
-        for q in range(1, 5):
-            p = parse_period(f"{year}-Q{q}")
-            if p.end.date() > first and p.start.date() <= last:
-                out.append(p)
-        for m in range(1, 13):
-            p = parse_period(f"{year}-{m:02d}")
-            if p.end.date() > first and p.start.date() <= last:
-                out.append(p)
+        candidates = [Period("year", year), *(Period("quarter", year, q) for q in range(1, 5)),
+                      *(Period("month", year, m) for m in range(1, 13))]
+        out.extend(p for p in candidates if p.end > first and p.start <= last)
     return out
+
+
+def _instant(day: date) -> datetime:
+    """Midnight starting ``day`` (local, naive, like the dossiers' timestamps)."""
+    return datetime(day.year, day.month, day.day)
+
+
+def _last_instant(period: Period) -> datetime:
+    return _instant(period.end) - timedelta(microseconds=1)
 
 
 def _ts(value: datetime) -> str:
@@ -142,7 +110,8 @@ def _ts(value: datetime) -> str:
 
 def _periods_sql(periods: Sequence[Period], day_index: dict[date, int]) -> str:
     """The periods as an inline table: code, first and last instant, working-day index of the last day."""
-    rows = ", ".join(f"('{p.code}', {_ts(p.start)}, {_ts(p.last)}, {day_index[p.last.date()]})" for p in periods)
+    rows = ", ".join(f"('{p.code}', {_ts(_instant(p.start))}, {_ts(_last_instant(p))}, {day_index[p.last_day]})"
+                     for p in periods)
     return f"(VALUES {rows}) AS periods(period, p_start, p_last, p_idx)"
 
 
@@ -316,8 +285,8 @@ def fast_aggregate_sql(src: Sources, profile: Profile, periods: Sequence[Period]
     codes = {p.code for p in periods}
     pairs = []
     for m in months:
-        year, month = divmod(m, 100)
-        for code in (f"{year}-{month:02d}", f"{year}-Q{(month - 1) // 3 + 1}", str(year)):
+        first_day = date(*divmod(m, 100), 1)
+        for code in (containing(first_day, kind).code for kind in KINDS):
             if code in codes:
                 pairs.append(f"({m}, '{code}')")
     month_map = f"(VALUES {', '.join(pairs)}) AS mp(thang, period)"
@@ -556,14 +525,14 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
         periods = periods_between(first, last)
     if not periods:
         return RESULT_SCHEMA.empty_table()
-    cal_last = max(last_data, max(p.end.date() for p in periods))
-    cal_first = min(first, min(p.start.date() for p in periods))
+    cal_last = max(last_data, max(p.end for p in periods))
+    cal_first = min(first, min(p.start for p in periods))
     started = time.perf_counter()
     day_index = write_calendar(warehouse, calendar, cal_first, cal_last)
     timings["calendar"] = time.perf_counter() - started
     started = time.perf_counter()
     sql, names, _ = fast_aggregate_sql(src, profile, periods, _periods_sql(periods, day_index),
-                                       min(p.start for p in periods), max(p.end for p in periods))
+                                       _instant(min(p.start for p in periods)), _instant(max(p.end for p in periods)))
     counts = warehouse.query(sql).to_pylist()
     timings["dossier_sql"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -585,7 +554,7 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
         for agency in proc_counts:
             if agency is not None and (p.code, "agency", agency) not in by_unit:
                 by_unit[(p.code, "agency", agency)] = {}
-    kinds = {p.code: p.kind for p in periods}
+    kinds: dict[str, str] = {p.code: p.kind for p in periods}
     out = build_rows(profile, by_unit, proc_counts, kinds, computed_at)
     timings["scoring"] = time.perf_counter() - started
     return out
@@ -890,10 +859,10 @@ def list_dossiers(session: Session, warehouse: Warehouse, *, principal: Principa
     if own_only:
         where.append("ma_co_quan = ?")
         params.append(principal.agency_code or "")
-    idx = warehouse.query(f"SELECT chi_so FROM {CALENDAR} WHERE ngay = ?", [p.last.date()]).column(0).to_pylist()
+    idx = warehouse.query(f"SELECT chi_so FROM {CALENDAR} WHERE ngay = ?", [p.last_day]).column(0).to_pylist()
     if not idx:
         return empty
-    periods_sql = _periods_sql([p], {p.last.date(): int(idx[0])})
+    periods_sql = _periods_sql([p], {p.last_day: int(idx[0])})
     in_num = _when(num) if num else "CAST(NULL AS INTEGER)"
     ctes = dossier_ctes(src, profile, periods_sql, where=" AND ".join(where))
     base = f"{ctes}, z AS (SELECT x.*, {in_num} AS in_numerator FROM x WHERE {den})"

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.formatting import LOCAL_TZ, format_number
+from dieuhanh.core.periods import kind_of
 from dieuhanh.core.security import Principal, allowed
 from dieuhanh.publicservices import board
-from dieuhanh.publicservices.compute import parse_period
 from dieuhanh.web.deps import DB, LoggedIn
 from dieuhanh.web.templating import render
 
@@ -41,10 +41,6 @@ def _home(session: Session, principal: Principal, province_code: str) -> tuple[s
     return "province", province_code
 
 
-def _kind_of(period: str) -> str:
-    return parse_period(period).kind
-
-
 def _choose(request: Request, db: Session, principal: Principal, period: str, kind: str, scope: str,
             unit: str) -> tuple[str, str, str, str]:
     province_code = request.app.state.settings.province_code
@@ -55,7 +51,7 @@ def _choose(request: Request, db: Session, principal: Principal, period: str, ki
     if scope == "province":
         unit = province_code
     board.check_scope(principal, scope, unit, db)
-    kind = kind if kind in board.PERIOD_KINDS else (_kind_of(period) if period else "month")
+    kind = kind if kind in board.PERIOD_KINDS else (kind_of(period) if period else "month")
     if not period:
         period = board.default_period(warehouse, kind) or ""
     return period, kind, scope, unit

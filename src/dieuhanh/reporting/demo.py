@@ -13,6 +13,7 @@ import random
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from dieuhanh.core.periods import parse as parse_period
 from dieuhanh.orgs.models import Agency
 from dieuhanh.reporting import periods, service
 from dieuhanh.reporting.schemas import ReportTypeIn
@@ -126,7 +127,7 @@ def run(ctx: Any) -> dict[str, int]:
         plan, revenue, tasks = MONTHLY_AGENCIES[code]
         cumulative = 0.0
         for period in months:
-            year, month = periods.end_month(period)
+            month = parse_period(period).last_month
             if month == 1:
                 cumulative = 0.0
             # Disbursement is back-loaded (Vietnamese public investment): small early, large in Q4.
@@ -152,17 +153,18 @@ def run(ctx: Any) -> dict[str, int]:
     count = service.import_history(session, ctx.warehouse, principal=ctx.principal, code=monthly.code,
                                    entries=entries, channel="demo", **kw)
     entries = []
+    first_quarter_end = parse_period(quarters[0]).last_day
     for code in agencies_q:
         names = PROJECTS[code][:QUARTER_AGENCIES[code]]
         for i, period in enumerate(quarters):
-            _, month = periods.end_month(period)
+            month = parse_period(period).last_month
             rows = []
             for j, name in enumerate(names):
                 plan = round(rng.uniform(40, 900), 1)
                 rows.append({"ma_du_an": f"DA-{code}-{j + 1:02d}", "ten_du_an": name, "ke_hoach_von": plan,
                              "giai_ngan_luy_ke": round(plan * min(0.97, month / 12 * rng.uniform(0.5, 1.1)), 1),
                              "khoi_luong_hoan_thanh": round(min(100.0, 20 + 15 * i + rng.uniform(0, 25)), 1),
-                             "ngay_khoi_cong": periods.end_date(quarters[0]) - timedelta(days=rng.randint(200, 900))})
+                             "ngay_khoi_cong": first_quarter_end - timedelta(days=rng.randint(200, 900))})
             due = periods.due_date(period, quarterly.due_day)
             entries.append(service.HistoricEntry(agency=code, period=period, rows=rows,
                                                  submitted_at=_when(rng, due, late=rng.random() < .2),

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from dieuhanh.alerts.models import Notification
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
+from dieuhanh.core.formatting import period_label
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.orgs.models import Agency
-from dieuhanh.reporting import periods
 from dieuhanh.reporting.models import ReportReminder
 from dieuhanh.reporting.service import obligations, today_local
 
@@ -70,10 +70,10 @@ def send_reminders(session: Session, *, settings: Any, today: date | None = None
         rt = ob.report_type
         due = f"{ob.due_date:%d/%m/%Y}"
         if kind == "before":
-            title = (f"Nhắc nộp báo cáo «{rt.title}» {periods.label(ob.period).lower()}: hạn nộp {due} "
+            title = (f"Nhắc nộp báo cáo «{rt.title}» {period_label(ob.period).lower()}: hạn nộp {due} "
                      f"(còn {(ob.due_date - today).days} ngày).")
         else:
-            title = (f"Quá hạn nộp báo cáo «{rt.title}» {periods.label(ob.period).lower()}: hạn {due}, đã trễ "
+            title = (f"Quá hạn nộp báo cáo «{rt.title}» {period_label(ob.period).lower()}: hạn {due}, đã trễ "
                      f"{(today - ob.due_date).days} ngày. Đề nghị {ob.agency_name} nộp ngay.")
         payload = {"status": "firing", "title": title, "kind": "report_reminder", "reminder": kind,
                    "report_type": rt.code, "period": ob.period, "due_date": ob.due_date.isoformat(),

@@ -28,6 +28,8 @@ from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 from dieuhanh.core.formatting import LOCAL_TZ, to_local
+from dieuhanh.core.periods import between, containing
+from dieuhanh.core.periods import parse as parse_period
 from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.orgs.models import Agency
@@ -137,8 +139,7 @@ def assign(session: Session, *, principal: Principal, code: str, data: Assignmen
     rt = get_type(session, code)
     if session.get(Agency, data.agency_code) is None:
         raise NotFound(f"Không có cơ quan «{data.agency_code}».")
-    start = periods.check(data.from_period, rt.periodicity) if data.from_period else periods.previous(
-        periods.of_date(today_local(), rt.periodicity))
+    start = periods.chosen(data.from_period, rt.periodicity, today_local())
     existing = next((a for a in rt.assignments if a.agency_code == data.agency_code), None)
     before = None
     if existing is None:
@@ -189,8 +190,7 @@ def template(session: Session, *, principal: Principal, code: str, agency_code: 
     agency = session.get(Agency, agency_code)
     if agency is None:
         raise NotFound(f"Không có cơ quan «{agency_code}».")
-    period = periods.check(period, rt.periodicity) if period else periods.previous(
-        periods.of_date(today_local(), rt.periodicity))
+    period = periods.chosen(period, rt.periodicity, today_local())
     data = xlsx.build_template(rt, agency_code=agency.code, agency_name=agency.name, period=period)
     return data, f"{rt.code}_{agency.code}_{period}.xlsx"
 
@@ -288,7 +288,7 @@ def _finish(session: Session, warehouse: Warehouse, rt: ReportType, *, principal
         errors.insert(0, CellError(None, f"Cơ quan «{agency}» không được giao báo cáo «{rt.title}».", "agency"))
     due: date | None = None
     try:
-        period = periods.check(period, rt.periodicity)
+        period = parse_period(period, rt.periodicity).code
         due = due_for(rt, assignment, period)
     except InvalidInput as exc:
         if period or not errors:  # an unreadable file has no period: its own errors say enough
@@ -360,7 +360,7 @@ def import_history(session: Session, warehouse: Warehouse, *, principal: Princip
                          max_bytes=max(max_bytes, 64 << 20))
     for e in entries:
         assignment = assignment_for(rt, e.agency)
-        due = due_for(rt, assignment, periods.check(e.period, rt.periodicity))
+        due = due_for(rt, assignment, parse_period(e.period, rt.periodicity).code)
         days = max(0, (to_local(e.submitted_at).date() - due).days)
         session.add(ReportSubmission(report_type=rt, agency_code=e.agency, period=e.period, submitted_at=e.submitted_at,
                                      submitted_by=principal.actor, channel=channel, status="accepted",
@@ -457,17 +457,13 @@ STATE_LABELS = {"on_time": "Đúng hạn", "late": "Nộp muộn", "missing": "C
 def _periods_for(rt: ReportType, month_or_period: str) -> list[str]:
     """Periods of a report type that a requested period covers: a month covers the monthly report of that month,
     the quarterly report of the quarter ending in it and the yearly report when it is December."""
-    kind = periods.kind_of(month_or_period)
-    if kind == rt.periodicity:
+    asked = parse_period(month_or_period)
+    if asked.kind == rt.periodicity:
         return [month_or_period]
-    if kind != "month":
+    if asked.kind != "month":
         return []
-    year, month = periods.end_month(month_or_period)
-    if rt.periodicity == "quarter" and month % 3 == 0:
-        return [f"{year:04d}-Q{month // 3}"]
-    if rt.periodicity == "year" and month == 12:
-        return [f"{year:04d}"]
-    return []
+    covering = containing(asked.start, rt.periodicity)
+    return [covering.code] if covering.end == asked.end else []
 
 
 def obligations(session: Session, *, period: str | None = None, until: date | None = None,
@@ -475,7 +471,7 @@ def obligations(session: Session, *, period: str | None = None, until: date | No
     """What is owed: for one period (``period``), or every period from each assignment's start whose due date is
     on or before ``until`` (plus later ones already submitted)."""
     if period:
-        periods.kind_of(period)
+        parse_period(period)
     types = types if types is not None else list(session.scalars(
         select(ReportType).options(selectinload(ReportType.assignments)).where(ReportType.active.is_(True))
         .order_by(ReportType.code)))
@@ -493,10 +489,10 @@ def obligations(session: Session, *, period: str | None = None, until: date | No
                 continue
             if period:
                 wanted = [p for p in _periods_for(rt, period)
-                          if periods.end_date(p) >= periods.end_date(a.from_period)]
+                          if parse_period(p).end >= parse_period(a.from_period).end]
             else:
-                last = periods.of_date(until or today_local(), rt.periodicity)
-                wanted = [p for p in periods.between(a.from_period, last)
+                last = containing(until or today_local(), rt.periodicity)
+                wanted = [p for p in (q.code for q in between(parse_period(a.from_period), last))
                           if due_for(rt, a, p) <= (until or today_local())
                           or (rt.id, a.agency_code, p) in subs]
             for p in wanted:
@@ -559,7 +555,9 @@ def refresh_timeliness(session: Session, warehouse: Warehouse, *, province_code:
         state = ob.state(today)
         if state == "pending":
             continue
-        records.append({"thang": periods.month_key(ob.period), "ky_bao_cao": ob.period, "co_quan": ob.agency_code,
+        # Counted in the period's last month (2025-Q2 → 2025-06), the indicators' monthly period.
+        month = containing(parse_period(ob.period).last_day, "month").code
+        records.append({"thang": month, "ky_bao_cao": ob.period, "co_quan": ob.agency_code,
                         "loai_bao_cao": ob.report_type.code, "han_nop": ob.due_date.isoformat(),
                         "ngay_nop": ob.submitted_on.isoformat() if ob.submitted_on else None,
                         "dung_han": 1 if state == "on_time" else 0, "so_ngay_tre": ob.days_late(today)})

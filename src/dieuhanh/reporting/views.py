@@ -14,6 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from dieuhanh.core.errors import DomainError, InvalidInput
+from dieuhanh.core.formatting import period_label
+from dieuhanh.core.periods import KIND_LABELS
+from dieuhanh.core.periods import parse as parse_period
 from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.orgs import service as orgs_service
 from dieuhanh.reporting import periods, service
@@ -28,7 +31,7 @@ STATE_COLOURS = {"on_time": "#e8f5e9", "late": "#fff3e0", "missing": "#fdecea", 
 
 
 def _default_month(today: date) -> str:
-    return periods.previous(periods.of_date(today, "month"))
+    return periods.latest_ended("month", today)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -50,14 +53,14 @@ def _agency_items(db: Any, principal: Principal, today: date) -> list[dict[str, 
                                   until=today + timedelta(days=62))
     for rt in types:
         own = sorted([o for o in all_obs if o.report_type.id == rt.id  # periods already begun
-                      and periods.end_date(periods.previous(o.period)) < today],
+                      and parse_period(o.period).start <= today],
                      key=lambda o: o.due_date, reverse=True)
         # Everything still owed (the latest 12) and the three latest submitted, newest first.
         open_ = [o for o in own if o.first is None][:12]
         done = [o for o in own if o.first is not None][:3]
         obs = sorted(open_ + done, key=lambda o: o.due_date, reverse=True)
         out.append({"type": rt, "obligations": obs,
-                    "periods": [o.period for o in obs] or [periods.previous(periods.of_date(today, rt.periodicity))]})
+                    "periods": [o.period for o in obs] or [periods.latest_ended(rt.periodicity, today)]})
     return out
 
 
@@ -67,16 +70,16 @@ def _page(request: Request, db: Any, principal: Principal, *, status_code: int =
     today = service.today_local()
     period = request.query_params.get("period") or _default_month(today)
     try:
-        periods.kind_of(period)
+        parse_period(period)
     except InvalidInput:
         period = _default_month(today)
     can_all = allowed(principal, "report.read_all")
     can_manage = allowed(principal, "report.manage")
     ctx: dict[str, Any] = {
-        "period": period, "period_label": periods.label(period), "today": today,
+        "period": period, "period_label": period_label(period), "today": today,
         "can_all": can_all, "can_manage": can_manage, "STATE_CLASSES": STATE_CLASSES,
         "STATE_COLOURS": STATE_COLOURS, "STATE_LABELS": service.STATE_LABELS, "FIELD_TYPES": FIELD_TYPES,
-        "PERIODICITY_LABELS": periods.PERIODICITY_LABELS, "STATUS_LABELS": service.STATUS_LABELS,
+        "PERIODICITY_LABELS": KIND_LABELS, "STATUS_LABELS": service.STATUS_LABELS,
         "mine": _agency_items(db, principal, today),
         "submissions": service.list_submissions(db, principal=principal, limit=30),
         "late": [{**r, "due": date.fromisoformat(r["due_date"])}
@@ -127,7 +130,7 @@ async def upload(code: str, request: Request, db: DB, principal: LoggedIn) -> Re
 
 def _form_ctx(db: Any, principal: Principal, rt: ReportType, agency: str | None, period: str) -> dict[str, Any]:
     return {"rt": rt, "agency": agency or principal.agency_code or "", "period": period,
-            "period_label": periods.label(period), "values": {}, "errors": {}, "general_errors": [],
+            "period_label": period_label(period), "values": {}, "errors": {}, "general_errors": [],
             "agencies": orgs_service.list_agencies(db, page_size=10_000)[0] if principal.has_role("admin") else [],
             "due_date": service.due_for(rt, service.assignment_for(rt, agency or principal.agency_code or ""),
                                         period)}
@@ -141,8 +144,7 @@ def web_form(code: str, request: Request, db: DB, principal: LoggedIn, period: s
     authorize(principal, "report.submit", target)
     if rt.layout != "form":
         raise InvalidInput("Báo cáo dạng bảng chỉ nộp bằng tệp Excel theo mẫu.")
-    period = periods.check(period, rt.periodicity) if period else periods.previous(
-        periods.of_date(service.today_local(), rt.periodicity))
+    period = periods.chosen(period, rt.periodicity, service.today_local())
     return render(request, "reporting/form.html", _form_ctx(db, principal, rt, target, period))
 
 
@@ -160,10 +162,10 @@ async def web_form_submit(code: str, request: Request, db: DB, principal: Logged
     if result.accepted:
         return RedirectResponse(f"/reports?submitted={result.submission.id}", status_code=303)
     try:
-        ctx = _form_ctx(db, principal, rt, agency, periods.check(period, rt.periodicity))
+        chosen = periods.chosen(period, rt.periodicity, service.today_local())
     except InvalidInput:
-        ctx = _form_ctx(db, principal, rt, agency, periods.previous(periods.of_date(service.today_local(),
-                                                                                      rt.periodicity)))
+        chosen = periods.latest_ended(rt.periodicity, service.today_local())
+    ctx = _form_ctx(db, principal, rt, agency, chosen)
     ctx["values"] = form
     ctx["errors"] = {e.field: e.message for e in result.errors if e.field}
     ctx["general_errors"] = [e.message for e in result.errors if not e.field or e.field in ("agency", "period")]

@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from dieuhanh.core.formatting import period_label
 from dieuhanh.ingest import values
 from dieuhanh.reporting import periods
 from dieuhanh.reporting.models import ReportType
@@ -107,7 +108,7 @@ def build_template(rt: ReportType, *, agency_code: str, agency_name: str, period
     ws.merge_cells("A1:F1")
     ws.merge_cells("A2:F2")
     for row, (key, value, text) in enumerate((("Cơ quan báo cáo", agency_code, agency_name),
-                                              ("Kỳ báo cáo", period, periods.label(period)),
+                                              ("Kỳ báo cáo", period, period_label(period)),
                                               ("Mã mẫu", version_tag(rt), "")), start=3):
         ws.cell(row=row, column=2, value=key).font = Font(bold=True)
         ws.cell(row=row, column=3, value=value).fill = HEAD_FILL
