@@ -20,9 +20,11 @@ from dieuhanh.core.audit import AuditEntry
 from dieuhanh.core.errors import Conflict, InvalidInput, PermissionDenied
 from dieuhanh.core.security import SYSTEM, Principal
 from dieuhanh.ingest import pull
+from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.ingest.models import PullRun, PullSource
 
 API_KEY = "khoa-bi-mat-cua-so-tu-phap-2025"
+GUARD = PullGuard.of(secret_key="test-secret")  # the conftest settings' key: what the app uses too
 COMMUNES = ["13285", "13291", "13435"]
 MAX_BYTES = 10 * 1024 * 1024
 FIELD_MAP = {"id": "ma_ho_so", "commune.code": "ma_xa", "field": "linh_vuc", "received": "ngay_nhan",
@@ -146,12 +148,13 @@ def make_source(db, api: FakeDepartmentApi, **overrides: Any) -> int:  # type: i
         **overrides,
     }
     with db.session() as session:
-        return pull.create_source(session, principal=SYSTEM, source_in=pull.PullSourceIn.model_validate(body)).id
+        return pull.create_source(session, principal=SYSTEM, source_in=pull.PullSourceIn.model_validate(body),
+                                  guard=GUARD).id
 
 
 def run(db, warehouse, source_id: int, principal: Principal = SYSTEM) -> PullRun:  # type: ignore[no-untyped-def]
     return pull.run_source(db, warehouse, principal=principal, source_id=source_id, province_code="37",
-                           max_bytes=MAX_BYTES)
+                           max_bytes=MAX_BYTES, guard=GUARD)
 
 
 def count(warehouse, dataset: str = "ho_so_tthc") -> int:  # type: ignore[no-untyped-def]
@@ -312,7 +315,7 @@ def test_officers_manage_only_their_own_agencys_sources(db, warehouse, api, doss
     owner = Principal(kind="user", id=51, name="o-stp", role="officer", agency_code="STP")
     with db.session() as session, pytest.raises(PermissionDenied):
         pull.create_source(session, principal=other, source_in=pull.PullSourceIn(
-            name="thu", dataset="ho_so_tthc", url=api.url))
+            name="thu", dataset="ho_so_tthc", url=api.url), guard=GUARD)
     source_id = make_source(db, api)
     with pytest.raises(PermissionDenied):
         run(db, warehouse, source_id, principal=other)
@@ -324,12 +327,14 @@ def test_officers_manage_only_their_own_agencys_sources(db, warehouse, api, doss
 
 def test_scheduled_runs_act_for_the_owner_agency_and_raise_on_failure(db, warehouse, api, dossiers):
     source_id = make_source(db, api)
-    assert pull.run_scheduled(db, warehouse, source_id=source_id, province_code="37", max_bytes=MAX_BYTES) == 25
+    assert pull.run_scheduled(db, warehouse, source_id=source_id, province_code="37", max_bytes=MAX_BYTES,
+                              guard=GUARD) == 25
     api.always_fail[("/page", "1")] = 502
     with db.session() as session:
         session.get(PullSource, source_id).retries = 0  # type: ignore[union-attr]
     with pytest.raises(pull.PullFailed, match="HTTP 502"):
-        pull.run_scheduled(db, warehouse, source_id=source_id, province_code="37", max_bytes=MAX_BYTES)
+        pull.run_scheduled(db, warehouse, source_id=source_id, province_code="37", max_bytes=MAX_BYTES,
+                           guard=GUARD)
     with db.session() as session:
         runs = session.scalars(select(PullRun).order_by(PullRun.id)).all()
         assert [(r.trigger, r.outcome) for r in runs] == [("schedule", "success"), ("schedule", "failed")]
@@ -341,14 +346,14 @@ def test_the_scheduler_follows_the_sources_crons(db, warehouse, api, dossiers, s
     from dieuhanh.ingest.jobs import PullSchedules, pull_job_id
 
     scheduler = Scheduler(db, warehouse=warehouse, settings=settings)
-    sync = PullSchedules(scheduler, province_code="37", max_bytes=MAX_BYTES)
+    sync = PullSchedules(scheduler, province_code="37", max_bytes=MAX_BYTES, guard=GUARD)
     source_id = make_source(db, api)
     assert sync() == 1 and scheduler.job_ids() == [pull_job_id(source_id)]
     run_record = scheduler.run(pull_job_id(source_id))
     assert run_record is not None and run_record.outcome == "success" and run_record.rows == 25
     with db.session() as session:
         pull.update_source(session, principal=SYSTEM, source_id=source_id,
-                           changes=pull.PullSourceUpdate(enabled=False))
+                           changes=pull.PullSourceUpdate(enabled=False), guard=GUARD)
     assert sync() == 0 and scheduler.job_ids() == []
 
 

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from dieuhanh.ingest import mqtt, pull
+from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.ingest.models import DeadLetter, MqttSubscription, PullRun, PullSource
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["nạp dữ liệu tự động"])
 
 
-def source_out(source: PullSource, last_run: PullRun | None = None) -> dict[str, Any]:
-    """A source as shown to callers: the authentication value never leaves the server."""
+def pull_guard(request: Request) -> PullGuard:
+    """The secret box and host policy of the running application's settings."""
+    return PullGuard.from_settings(request.app.state.settings)
+
+
+Guard = Annotated[PullGuard, Depends(pull_guard)]
+
+
+def source_out(source: PullSource, guard: PullGuard, last_run: PullRun | None = None) -> dict[str, Any]:
+    """A source as shown to callers: the authentication value never leaves the server (``auth_value`` is a
+    mask; ``auth_error`` says when the stored secret cannot be decrypted and must be entered again)."""
+    secret = pull.secret_state(source, guard)
     return {
         "id": source.id, "name": source.name, "dataset": source.dataset.name, "owner_agency": source.owner_agency,
         "url": source.url, "params": source.params, "auth_header": source.auth_header,
-        "auth_value": pull.mask_secret(source.auth_value), "pagination": source.pagination,
+        "auth_value": secret.mask, "auth_error": secret.problem, "pagination": source.pagination,
         "page_param": source.page_param, "size_param": source.size_param, "page_size": source.page_size,
         "page_start": source.page_start, "cursor_path": source.cursor_path, "records_path": source.records_path,
         "field_map": source.field_map, "incremental_field": source.incremental_field,
@@ -52,32 +63,37 @@ def dead_letter_out(letter: DeadLetter) -> dict[str, Any]:
 
 
 @router.post("/sources", status_code=201)
-def create_source(body: pull.PullSourceIn, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
-    """Define a scheduled pull from a department REST JSON API. ``auth_value`` is write-only."""
-    return source_out(pull.create_source(db, principal=principal, source_in=body))
+def create_source(body: pull.PullSourceIn, db: DB, principal: CurrentPrincipal, guard: Guard) -> dict[str, Any]:
+    """Define a scheduled pull from a department REST JSON API. ``auth_value`` is write-only (stored encrypted);
+    the URL's host must be allowed (``DIEUHANH_PULL_ALLOWED_HOSTS``), else 422 with an error on ``url``."""
+    return source_out(pull.create_source(db, principal=principal, source_in=body, guard=guard), guard)
 
 
 @router.get("/sources")
-def list_sources(db: DB, principal: LoggedIn) -> list[dict[str, Any]]:
+def list_sources(db: DB, principal: LoggedIn, guard: Guard) -> list[dict[str, Any]]:
     sources = pull.list_sources(db, principal=principal)
     last = pull.last_runs(db, [s.id for s in sources])
-    return [source_out(s, last.get(s.id)) for s in sources]
+    return [source_out(s, guard, last.get(s.id)) for s in sources]
 
 
 @router.get("/sources/{source_id}")
-def get_source(source_id: int, db: DB, principal: LoggedIn) -> dict[str, Any]:
+def get_source(source_id: int, db: DB, principal: LoggedIn, guard: Guard) -> dict[str, Any]:
     source = pull.readable_source(db, principal=principal, source_id=source_id)
-    return source_out(source, pull.last_runs(db, [source.id]).get(source.id))
+    return source_out(source, guard, pull.last_runs(db, [source.id]).get(source.id))
 
 
 @router.patch("/sources/{source_id}")
-def update_source(source_id: int, body: pull.PullSourceUpdate, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
-    """Change a source (fields left out stay; ``auth_value: ""`` removes the secret)."""
-    return source_out(pull.update_source(db, principal=principal, source_id=source_id, changes=body))
+def update_source(source_id: int, body: pull.PullSourceUpdate, db: DB, principal: CurrentPrincipal,
+                  guard: Guard) -> dict[str, Any]:
+    """Change a source (fields left out stay; ``auth_value: ""`` removes the secret; a URL on another server
+    needs ``auth_value`` again)."""
+    return source_out(pull.update_source(db, principal=principal, source_id=source_id, changes=body, guard=guard),
+                      guard)
 
 
 @router.post("/sources/{source_id}/run")
-async def run_source(source_id: int, request: Request, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
+async def run_source(source_id: int, request: Request, db: DB, principal: CurrentPrincipal,
+                     guard: Guard) -> dict[str, Any]:
     """Run the pull now and answer with its recorded run (``outcome`` success or failed)."""
     # The run writes in its own short transactions; end this request's (it may hold a token's last-used
     # time) so that, on SQLite, it cannot hold the write lock while the run waits for it.
@@ -85,7 +101,8 @@ async def run_source(source_id: int, request: Request, db: DB, principal: Curren
     settings = request.app.state.settings
     run = await run_in_threadpool(
         pull.run_source, request.app.state.db, request.app.state.warehouse, principal=principal,
-        source_id=source_id, province_code=settings.province_code, max_bytes=settings.max_upload_mb * 1024 * 1024)
+        source_id=source_id, province_code=settings.province_code, max_bytes=settings.max_upload_mb * 1024 * 1024,
+        guard=guard)
     return run_out(run)
 
 

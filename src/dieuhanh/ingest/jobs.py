@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from dieuhanh.core.errors import DomainError
 from dieuhanh.core.jobs import Scheduler
+from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.ingest.models import PullSource
 from dieuhanh.ingest.mqtt import subscriber_from_url
-from dieuhanh.ingest.pull import run_scheduled
+from dieuhanh.ingest.pull import run_scheduled, seal_legacy_secrets
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,9 @@ class PullSchedules:
     disabled on a page or through the API is picked up within ``SYNC_SECONDS`` (services never talk to the
     scheduler directly)."""
 
-    def __init__(self, scheduler: Scheduler, *, province_code: str, max_bytes: int) -> None:
+    def __init__(self, scheduler: Scheduler, *, province_code: str, max_bytes: int, guard: PullGuard) -> None:
         self.scheduler = scheduler
-        self.province_code, self.max_bytes = province_code, max_bytes
+        self.province_code, self.max_bytes, self.guard = province_code, max_bytes, guard
         self.registered: dict[int, str] = {}  # source id -> cron
 
     def __call__(self) -> int:
@@ -44,7 +45,7 @@ class PullSchedules:
             if self.registered.get(source_id) == cron:
                 continue
             job = partial(run_scheduled, self.scheduler.database, self.scheduler.warehouse, source_id=source_id,
-                          province_code=self.province_code, max_bytes=self.max_bytes)
+                          province_code=self.province_code, max_bytes=self.max_bytes, guard=self.guard)
             try:
                 self.scheduler.add(pull_job_id(source_id), job, cron=cron, name=f"Kéo dữ liệu «{name}»")
             except DomainError as exc:
@@ -64,11 +65,19 @@ def _mqtt_url(settings: Any) -> str:
 def register(scheduler: Scheduler) -> None:
     settings = scheduler.settings
     max_bytes = settings.max_upload_mb * 1024 * 1024
-    sync = PullSchedules(scheduler, province_code=settings.province_code, max_bytes=max_bytes)
+    scheduler.add_service(subscriber_from_url(scheduler.database, scheduler.warehouse, _mqtt_url(settings),
+                                              province_code=settings.province_code, max_bytes=max_bytes))
     try:
+        guard = PullGuard.from_settings(settings)
+    except DomainError as exc:  # a mistyped DIEUHANH_PULL_ALLOWED_HOSTS: no pull runs until it is fixed
+        log.error("scheduled pulls are off: %s", exc.message)
+        return
+    sync = PullSchedules(scheduler, province_code=settings.province_code, max_bytes=max_bytes, guard=guard)
+    try:
+        sealed = seal_legacy_secrets(scheduler.database, guard)
+        if sealed:
+            log.info("sealed %s pull source secret(s) stored in plain text", sealed)
         sync()
     except Exception:  # noqa: BLE001  (a database hiccup at start-up: the periodic sync catches up)
         log.exception("could not read the pull sources at start-up")
     scheduler.add("ingest.sync_pull_schedules", sync, seconds=SYNC_SECONDS, record=False)
-    scheduler.add_service(subscriber_from_url(scheduler.database, scheduler.warehouse, _mqtt_url(settings),
-                                              province_code=settings.province_code, max_bytes=max_bytes))

@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,6 +42,7 @@ from dieuhanh.core.jobs import describe_error, parse_cron
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.ingest import service as ingest
+from dieuhanh.ingest.guard import HostRefused, PullGuard, UndecryptableSecret, guarded_transport
 from dieuhanh.ingest.models import PAGINATION_KINDS, PullRun, PullSource
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_BACKOFF_SECONDS = 60.0
 MAX_PAGES = 10_000
 MAX_RUN_ERRORS = 50
+MAX_REDIRECTS = 5
 # A run still "running" after this long is taken to have died with its process (and no longer blocks new runs).
 STALE_RUN = timedelta(hours=2)
 HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,119}$")
@@ -212,10 +215,59 @@ def validation_message(exc: ValidationError) -> str:
 
 
 def mask_secret(value: str | None) -> str | None:
-    """What pages and the API show of a stored secret: that it is set, and at most its last 4 characters."""
+    """What pages and the API show of a secret: that it is set, and at most its last 4 characters."""
     if not value:
         return None
     return "••••" + value[-4:] if len(value) >= 16 else "••••"
+
+
+def undecryptable_message(name: str) -> str:
+    return (f"Không giải mã được bí mật của nguồn «{name}» — SECRET_KEY đã thay đổi? Hãy nhập lại bí mật "
+            "(giá trị xác thực) của nguồn.")
+
+
+@dataclass(frozen=True)
+class SecretState:
+    """What pages and the API show of a source's stored secret: its mask, or why it cannot be used."""
+
+    mask: str | None = None
+    problem: str | None = None
+
+
+def secret_state(source: PullSource, guard: PullGuard) -> SecretState:
+    if not source.auth_value:
+        return SecretState()
+    try:
+        return SecretState(mask=mask_secret(guard.secrets.open(source.auth_value)))
+    except UndecryptableSecret:
+        return SecretState(mask="••••", problem=undecryptable_message(source.name))
+
+
+def check_url(url: str, guard: PullGuard) -> None:
+    """A source's URL against the allow-list and the blocked addresses: a 422 naming the host."""
+    try:
+        guard.hosts.check_url(url)
+    except HostRefused as exc:
+        raise InvalidInput(exc.message, errors=[FieldError(message=exc.message, field="url")]) from None
+
+
+def same_server(configured: str | httpx.URL, target: str | httpx.URL) -> bool:
+    """Whether ``target`` may receive the secret configured for ``configured``: the same host, and not moved from
+    https to plain http (a port change or an upgrade to https on the same host keeps it)."""
+    a = httpx.URL(configured) if isinstance(configured, str) else configured
+    b = httpx.URL(target) if isinstance(target, str) else target
+    return a.raw_host.lower() == b.raw_host.lower() and not (a.scheme == "https" and b.scheme != "https")
+
+
+def seal_legacy_secrets(database: Database, guard: PullGuard) -> int:
+    """Seal the secrets still stored in plain text (before migration 0012); run when the scheduler starts, and
+    a run or a save seals its own source's. Returns how many were sealed."""
+    with database.session() as session:
+        sources = [s for s in session.scalars(select(PullSource).where(PullSource.auth_value.is_not(None)))
+                   if guard.secrets.needs_sealing(s.auth_value)]
+        for source in sources:
+            source.auth_value = guard.secrets.seal(guard.secrets.open(source.auth_value or ""))
+        return len(sources)
 
 
 # ------------------------------------------------------------------------------------------------ sources
@@ -250,15 +302,20 @@ def owner_for(ds: Dataset, owner_agency: str | None) -> str:
     return ds.owner_agency
 
 
-def create_source(session: Session, *, principal: Principal, source_in: PullSourceIn) -> PullSource:
+def create_source(session: Session, *, principal: Principal, source_in: PullSourceIn,
+                  guard: PullGuard) -> PullSource:
+    """Add a pull source; its secret is stored sealed (see ``guard``), its URL must pass the host policy."""
     ds = catalog.get_dataset(session, source_in.dataset)
     owner = owner_for(ds, source_in.owner_agency)
     authorize(principal, "source.manage", owner)
+    check_url(source_in.url, guard)
     parse_cron(source_in.cron)
     check_columns(ds, list(source_in.field_map.values()))
     if session.scalar(select(PullSource.id).where(PullSource.name == source_in.name)):
         raise Conflict(f"Đã có nguồn tên '{source_in.name}'. Hãy chọn tên khác.")
     data = source_in.model_dump(exclude={"dataset", "owner_agency"})
+    if data["auth_value"]:
+        data["auth_value"] = guard.secrets.seal(data["auth_value"])
     source = PullSource(dataset_id=ds.id, owner_agency=owner, created_by=principal.actor, **data)
     source.dataset = ds
     session.add(source)
@@ -268,25 +325,44 @@ def create_source(session: Session, *, principal: Principal, source_in: PullSour
     return source
 
 
-def update_source(session: Session, *, principal: Principal, source_id: int,
-                  changes: PullSourceUpdate) -> PullSource:
+KEPT_SECRET = "\u2022" * 4  # stands for the stored secret while an update is validated
+
+
+def update_source(session: Session, *, principal: Principal, source_id: int, changes: PullSourceUpdate,
+                  guard: PullGuard) -> PullSource:
+    """Change a source. A kept secret stays sealed as it is (even one this key cannot open: re-enter it); a
+    secret still in plain text is sealed now; moving the URL to another server needs the secret typed again,
+    so that whoever edits a source cannot send its stored secret to a server of their choosing."""
     source = get_source(session, source_id)
     authorize(principal, "source.manage", source)
     before = _snapshot(source)
     given = changes.model_dump(exclude_unset=True, exclude={"reset_high_water_mark"})
     current = {name: getattr(source, name) for name in PullSourceIn.model_fields
                if name not in ("dataset", "owner_agency")}
+    current["auth_value"] = KEPT_SECRET if source.auth_value else None
     merged = {**current, **given, "dataset": source.dataset.name, "owner_agency": source.owner_agency}
+    new_secret = "auth_value" in given and given["auth_value"] is not None
     if given.get("auth_value") == "":
         merged["auth_header"] = merged["auth_value"] = None
     try:
         checked = PullSourceIn.model_validate(merged)
     except ValidationError as exc:
         raise InvalidInput(validation_message(exc)) from exc
+    check_url(checked.url, guard)
+    if source.auth_value and not new_secret and not same_server(source.url, checked.url):
+        message = (f"URL mới trỏ tới máy chủ khác ({httpx.URL(checked.url).host}): hãy nhập lại giá trị xác thực "
+                   "cùng lúc đổi URL (bí mật đã lưu không được gửi sang máy chủ mới).")
+        raise InvalidInput(message, errors=[FieldError(message=message, field="auth_value")])
     parse_cron(checked.cron)
     check_columns(source.dataset, list(checked.field_map.values()))
-    for name, value in checked.model_dump(exclude={"dataset", "owner_agency"}).items():
+    for name, value in checked.model_dump(exclude={"dataset", "owner_agency", "auth_value"}).items():
         setattr(source, name, value)
+    if new_secret:
+        source.auth_value = guard.secrets.seal(checked.auth_value) if checked.auth_value else None
+    elif checked.auth_value is None:
+        source.auth_value = None
+    elif guard.secrets.needs_sealing(source.auth_value):
+        source.auth_value = guard.secrets.seal(guard.secrets.open(source.auth_value or ""))
     if changes.reset_high_water_mark:
         source.high_water_mark = None
     session.flush()
@@ -368,9 +444,10 @@ class FetchConfig:
     backoff_seconds: float = 2.0
 
     @classmethod
-    def of(cls, source: PullSource) -> FetchConfig:
+    def of(cls, source: PullSource, *, secret: str | None) -> FetchConfig:
+        """The run's view of a source, with its secret already opened (``secret``)."""
         return cls(url=source.url, params=dict(source.params or {}), auth_header=source.auth_header,
-                   auth_value=source.auth_value, pagination=source.pagination, page_param=source.page_param,
+                   auth_value=secret, pagination=source.pagination, page_param=source.page_param,
                    size_param=source.size_param, page_size=source.page_size, page_start=source.page_start,
                    cursor_path=source.cursor_path, records_path=source.records_path,
                    incremental_param=source.incremental_param if source.incremental_field else None,
@@ -477,6 +554,13 @@ def _get_json(client: httpx.Client, cfg: FetchConfig, params: dict[str, Any], wh
                 else:
                     raise FetchError(f"{where}: máy chủ từ chối yêu cầu ({reason}). Kiểm tra URL, tham số và "
                                      "thông tin xác thực.")
+        except HostRefused as exc:
+            moved = exc.host != httpx.URL(cfg.url).host
+            raise FetchError(f"{where}: " + ("máy chủ chuyển hướng sang máy chủ không được phép, không đi theo — "
+                                             if moved else "") + exc.message) from None
+        except httpx.TooManyRedirects:
+            raise FetchError(f"{where}: máy chủ chuyển hướng quá {MAX_REDIRECTS} lần. Hãy sửa URL của nguồn cho "
+                             "đúng địa chỉ mới.") from None
         except httpx.TimeoutException:
             reason = "hết thời gian chờ phản hồi"
         except httpx.TransportError as exc:
@@ -600,8 +684,8 @@ def load_and_commit(database: Database, warehouse: Warehouse, *,
     return result
 
 
-def _start_run(database: Database, *, principal: Principal, source_id: int,
-               trigger: str) -> tuple[int, FetchConfig, dict[str, Any]]:
+def _start_run(database: Database, *, principal: Principal, source_id: int, trigger: str,
+               guard: PullGuard) -> tuple[int, FetchConfig, dict[str, Any]]:
     with database.session() as session:
         source = session.scalar(select(PullSource).where(PullSource.id == source_id).with_for_update(of=PullSource))
         if source is None:
@@ -619,8 +703,18 @@ def _start_run(database: Database, *, principal: Principal, source_id: int,
         session.flush()
         info = {"name": source.name, "dataset": source.dataset.name, "mode": source.mode,
                 "field_map": dict(source.field_map or {}), "incremental_field": source.incremental_field,
-                "high_water_mark": source.high_water_mark}
-        return run.id, FetchConfig.of(source), info
+                "high_water_mark": source.high_water_mark, "secret_problem": None}
+        secret = None
+        if source.auth_value:
+            try:
+                secret = guard.secrets.open(source.auth_value)
+            except UndecryptableSecret:
+                info["secret_problem"] = undecryptable_message(source.name)
+                log.warning("pull source %s: its secret does not decrypt with the current SECRET_KEY", source_id)
+            else:
+                if guard.secrets.needs_sealing(source.auth_value):
+                    source.auth_value = guard.secrets.seal(secret)
+        return run.id, FetchConfig.of(source, secret=secret), info
 
 
 def _finish_failed(database: Database, *, principal: Principal, run_id: int, message: str,
@@ -637,8 +731,20 @@ def _finish_failed(database: Database, *, principal: Principal, run_id: int, mes
         return run
 
 
+def _request_check(cfg: FetchConfig, guard: PullGuard) -> Callable[[httpx.Request], None]:
+    """Every request of a run, redirect hops included: the host must pass the policy, and the secret goes
+    only to the configured server (a redirect elsewhere is followed without it)."""
+
+    def check(request: httpx.Request) -> None:
+        guard.hosts.check_url(request.url)
+        if cfg.auth_header and not same_server(cfg.url, request.url):
+            request.headers.pop(cfg.auth_header, None)
+
+    return check
+
+
 def run_source(database: Database, warehouse: Warehouse, *, principal: Principal, source_id: int,
-               province_code: str, max_bytes: int, trigger: str = "manual",
+               province_code: str, max_bytes: int, guard: PullGuard, trigger: str = "manual",
                transport: httpx.BaseTransport | None = None,
                sleep: Callable[[float], None] = time.sleep) -> PullRun:
     """Run a pull source now and return its recorded run (``outcome`` success or failed).
@@ -646,10 +752,19 @@ def run_source(database: Database, warehouse: Warehouse, *, principal: Principal
     Takes the ``Database`` rather than a session: the run is three short transactions (record the start; load
     and record success; or record the failure) so that no transaction — and, on SQLite, no write lock — stays
     open while the department's API answers, and so a failed run is still recorded.
+
+    Without ``transport`` (tests may give one) and without an HTTP proxy in the environment, connections go
+    through ``guard.guarded_transport``: the addresses a host name resolves to are checked too.
     """
-    run_id, cfg, info = _start_run(database, principal=principal, source_id=source_id, trigger=trigger)
+    run_id, cfg, info = _start_run(database, principal=principal, source_id=source_id, trigger=trigger,
+                                   guard=guard)
+    if info["secret_problem"]:
+        return _finish_failed(database, principal=principal, run_id=run_id, message=info["secret_problem"])
+    if transport is None and not urllib.request.getproxies():
+        transport = guarded_transport(guard.hosts)
     try:
-        with httpx.Client(timeout=TIMEOUT, follow_redirects=False, transport=transport,
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=True, max_redirects=MAX_REDIRECTS, transport=transport,
+                          event_hooks={"request": [_request_check(cfg, guard)]},
                           headers={"User-Agent": f"dieuhanh/{__version__}", "Accept": "application/json"}) as client:
             fetched = fetch_all(cfg, client=client, max_bytes=max_bytes, sleep=sleep)
     except FetchError as exc:
@@ -701,7 +816,7 @@ def run_source(database: Database, warehouse: Warehouse, *, principal: Principal
 
 
 def run_scheduled(database: Database, warehouse: Warehouse, *, source_id: int, province_code: str,
-                  max_bytes: int) -> int:
+                  max_bytes: int, guard: PullGuard) -> int:
     """The scheduler's job for one source: run as the system for the owner agency; a failed run raises so
     the job run is recorded as failed too."""
     with database.session() as session:
@@ -710,7 +825,7 @@ def run_scheduled(database: Database, warehouse: Warehouse, *, source_id: int, p
             return 0
         principal = system_principal(source)
     run = run_source(database, warehouse, principal=principal, source_id=source_id, province_code=province_code,
-                     max_bytes=max_bytes, trigger="schedule")
+                     max_bytes=max_bytes, guard=guard, trigger="schedule")
     if run.outcome != "success":
         raise PullFailed(f"Lần chạy số {run.id} thất bại: {run.error}")
     return run.rows

@@ -14,6 +14,8 @@ from dieuhanh.catalog.models import Dataset
 from dieuhanh.core.errors import DomainError, InvalidInput
 from dieuhanh.core.security import Principal, allowed
 from dieuhanh.ingest import mqtt, pull
+from dieuhanh.ingest.api import Guard
+from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.ingest.models import PAGINATION_KINDS
 from dieuhanh.web.deps import DB, LoggedIn
 from dieuhanh.web.templating import render
@@ -48,7 +50,7 @@ def _manageable_datasets(db: DB, principal: Principal) -> list[Dataset]:
     return [d for d in datasets if allowed(principal, "source.manage", d)]
 
 
-def _context(request: Request, db: DB, principal: Principal, selected: int | None = None,
+def _context(request: Request, db: DB, principal: Principal, guard: PullGuard, selected: int | None = None,
              **extra: Any) -> dict[str, Any]:
     sources = pull.list_sources(db, principal=principal)
     datasets = _manageable_datasets(db, principal)
@@ -62,7 +64,7 @@ def _context(request: Request, db: DB, principal: Principal, selected: int | Non
         "datasets": datasets,
         "can_manage": bool(datasets),
         "can_run": {s.id: allowed(principal, "source.manage", s) for s in sources},
-        "mask": pull.mask_secret,
+        "secrets": {s.id: pull.secret_state(s, guard) for s in sources},
         "PAGINATION_KINDS": PAGINATION_KINDS,
         "PAGINATION_LABELS": PAGINATION_LABELS,
         "OUTCOME_LABELS": OUTCOME_LABELS,
@@ -72,9 +74,10 @@ def _context(request: Request, db: DB, principal: Principal, selected: int | Non
 
 
 @router.get("/ingest/sources", response_class=HTMLResponse)
-def sources_page(request: Request, db: DB, principal: LoggedIn, source: int | None = None) -> HTMLResponse:
+def sources_page(request: Request, db: DB, principal: LoggedIn, guard: Guard,
+                 source: int | None = None) -> HTMLResponse:
     ran = request.query_params.get("ran")
-    context = _context(request, db, principal, selected=source)
+    context = _context(request, db, principal, guard, selected=source)
     if ran and ran.isdigit():
         context["ran"] = next((r for r in context["runs"] if r.id == int(ran)), None) or next(
             (r for r in pull.list_runs(db, principal=principal, source_id=None, limit=200) if r.id == int(ran)), None)
@@ -89,7 +92,7 @@ def _error_message(exc: ValidationError | DomainError) -> str:
 
 @router.post("/ingest/sources", response_class=HTMLResponse)
 def create_source(
-    request: Request, db: DB, principal: LoggedIn,
+    request: Request, db: DB, principal: LoggedIn, guard: Guard,
     name: Annotated[str, Form()], dataset: Annotated[str, Form()], url: Annotated[str, Form()],
     cron: Annotated[str, Form()] = "0 2 * * *", mode: Annotated[str, Form()] = "append",
     pagination: Annotated[str, Form()] = "none", page_param: Annotated[str, Form()] = "",
@@ -110,44 +113,62 @@ def create_source(
             **form, "field_map": parse_pairs(field_map, "ánh xạ trường"), "params": parse_pairs(params, "tham số"),
             "auth_value": auth_value or None, "auth_header": auth_header or None,
         })
-        created = pull.create_source(db, principal=principal, source_in=source_in)
+        created = pull.create_source(db, principal=principal, source_in=source_in, guard=guard)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and exc.status_code in (401, 403):
             raise
         db.rollback()
         return render(request, "ingest/sources.html",
-                      _context(request, db, principal, form=form, error=_error_message(exc)), status_code=422)
+                      _context(request, db, principal, guard, form=form, error=_error_message(exc)), status_code=422)
     return RedirectResponse(f"/ingest/sources?source={created.id}&created=1", status_code=303)
 
 
 @router.post("/ingest/sources/{source_id}/run", response_class=HTMLResponse)
-def run_source(request: Request, source_id: int, db: DB, principal: LoggedIn) -> Response:
+def run_source(request: Request, source_id: int, db: DB, principal: LoggedIn, guard: Guard) -> Response:
     """«Chạy ngay»: run the pull in this request, then show its outcome."""
     db.commit()  # the run writes in its own transactions (see api.run_source)
     settings = request.app.state.settings
     try:
         run = pull.run_source(request.app.state.db, request.app.state.warehouse, principal=principal,
                               source_id=source_id, province_code=settings.province_code,
-                              max_bytes=settings.max_upload_mb * 1024 * 1024)
+                              max_bytes=settings.max_upload_mb * 1024 * 1024, guard=guard)
     except DomainError as exc:
         if exc.status_code in (401, 403, 404):
             raise
         return render(request, "ingest/sources.html",
-                      _context(request, db, principal, selected=source_id, error=exc.message),
+                      _context(request, db, principal, guard, selected=source_id, error=exc.message),
                       status_code=exc.status_code)
     return RedirectResponse(f"/ingest/sources?source={source_id}&ran={run.id}", status_code=303)
 
 
 @router.post("/ingest/sources/{source_id}/enabled")
-def set_source_enabled(source_id: int, db: DB, principal: LoggedIn, enabled: Annotated[str, Form()]) -> Response:
+def set_source_enabled(source_id: int, db: DB, principal: LoggedIn, guard: Guard,
+                       enabled: Annotated[str, Form()]) -> Response:
     pull.update_source(db, principal=principal, source_id=source_id,
-                       changes=pull.PullSourceUpdate(enabled=enabled == "1"))
+                       changes=pull.PullSourceUpdate(enabled=enabled == "1"), guard=guard)
     return RedirectResponse(f"/ingest/sources?source={source_id}", status_code=303)
+
+
+@router.post("/ingest/sources/{source_id}/secret", response_class=HTMLResponse)
+def set_source_secret(request: Request, source_id: int, db: DB, principal: LoggedIn, guard: Guard,
+                      auth_header: Annotated[str, Form()] = "", auth_value: Annotated[str, Form()] = "") -> Response:
+    """«Nhập lại bí mật»: a new authentication value (e.g. after SECRET_KEY changed); empty removes it."""
+    changes = pull.PullSourceUpdate(auth_header=auth_header or None, auth_value=auth_value)
+    try:
+        pull.update_source(db, principal=principal, source_id=source_id, changes=changes, guard=guard)
+    except DomainError as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        db.rollback()
+        return render(request, "ingest/sources.html",
+                      _context(request, db, principal, guard, selected=source_id, secret_error=exc.message),
+                      status_code=422)
+    return RedirectResponse(f"/ingest/sources?source={source_id}&secret=1", status_code=303)
 
 
 @router.post("/ingest/subscriptions", response_class=HTMLResponse)
 def create_subscription(
-    request: Request, db: DB, principal: LoggedIn,
+    request: Request, db: DB, principal: LoggedIn, guard: Guard,
     name: Annotated[str, Form()], topic: Annotated[str, Form()], dataset: Annotated[str, Form()],
     field_map: Annotated[str, Form()] = "", batch_size: Annotated[int, Form()] = 100,
     max_wait_seconds: Annotated[float, Form()] = 5.0,
@@ -162,7 +183,7 @@ def create_subscription(
             raise
         db.rollback()
         return render(request, "ingest/sources.html",
-                      _context(request, db, principal, sub_form=sub_form, sub_error=_error_message(exc)),
+                      _context(request, db, principal, guard, sub_form=sub_form, sub_error=_error_message(exc)),
                       status_code=422)
     return RedirectResponse("/ingest/sources?subscribed=1#mqtt", status_code=303)
 
