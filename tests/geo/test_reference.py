@@ -479,3 +479,13 @@ def test_resolution_shape() -> None:
     )
     assert res.resolved and not res.ambiguous
     assert "Lý Thường Kiệt" in res.message and "13438" in res.message
+
+
+def test_legacy_commune_and_its_successors() -> None:
+    old = reference.legacy_commune("13438")  # Xã Thanh Sơn (Kim Bảng, Hà Nam) → Phường Lý Thường Kiệt
+    assert old is not None and (old.name, old.province_code) == ("Xã Thanh Sơn", "35")
+    assert [u.code for u in old.successors_in(NB)] == ["13435"]
+    assert old.successors_in("01") == []  # nothing of it went to Hà Nội
+    split = reference.legacy_commune("14503")  # Xã Gia Tân was split
+    assert split is not None and [u.code for u in split.successors_in(NB)] == ["14488", "14533"]
+    assert reference.legacy_commune("99998") is None and reference.get_commune("13438") is None

@@ -207,6 +207,13 @@ def test_ambiguous_legacy_commune_is_an_error_not_a_guess(db, warehouse) -> None
     push_procedures(db, warehouse, [procedure("1.000001")])
     errors = errors_of(db, warehouse, [dossier("HS-1", MaDonViHanhChinh="Phường Quang Trung, thành phố Phủ Lý")])
     assert [(e["index"], e["field"]) for e in errors] == [(0, "MaDonViHanhChinh")]
+    # The same by code: Xã Gia Tân (14503, before 2025) went to Gia Vân and Tây Hoa Lư; both are named.
+    errors = errors_of(db, warehouse, [dossier("HS-1", MaDonViHanhChinh="14503"),
+                                       dossier("HS-2", MaDonViHanhChinh="99998")])
+    assert [(e["index"], e["field"]) for e in errors] == [(0, "MaDonViHanhChinh"), (1, "MaDonViHanhChinh")]
+    assert "Xã Gia Tân (mã cũ 14503) nay thuộc nhiều xã, phường" in errors[0]["message"]
+    assert "Xã Gia Vân (14488)" in errors[0]["message"] and "(14533)" in errors[0]["message"]
+    assert "mang mã 99998" in errors[1]["message"]
 
 
 def test_more_than_the_limit_is_refused(db, warehouse) -> None:

@@ -9,6 +9,7 @@ Main entry points:
 
 * :func:`get_province`, :func:`all_provinces`, :func:`communes_of`, :func:`get_commune` — the reference list;
 * :func:`normalize` and :func:`search_units` — search with or without Vietnamese diacritics;
+* :func:`legacy_commune` — a pre-2025 commune code and the current communes it became (official conversion);
 * :func:`resolve_address` — map a free-text address (current or pre-2025 names, abbreviations, village or
   street prefixes) to the official code of a current commune of one province. It never guesses: when an old
   unit was split, or a name is shared and nothing disambiguates it, it returns the candidates and no code.
@@ -29,6 +30,7 @@ from typing import Any, Literal
 
 __all__ = [
     "DATA_PATH",
+    "LegacyCommune",
     "Level",
     "Resolution",
     "Unit",
@@ -37,6 +39,7 @@ __all__ = [
     "effective_date",
     "get_commune",
     "get_province",
+    "legacy_commune",
     "normalize",
     "resolve_address",
     "search_units",
@@ -76,6 +79,27 @@ class Unit:
             object.__setattr__(self, "full_name", self.name)
         if not self.short_name:
             object.__setattr__(self, "short_name", _strip_type_prefix(self.name))
+
+
+@dataclass(frozen=True)
+class LegacyCommune:
+    """A commune-level unit (xã, phường, thị trấn) as it was before 1 July 2025, from :func:`legacy_commune`.
+
+    ``name`` is its official name with the type prefix ("Xã Thanh Sơn"), ``province_code`` its pre-2025
+    province; ``successors`` the codes of the current communes it became under the official conversion table
+    (more than one when it was split; empty when the table has no entry for it).
+    """
+
+    code: str
+    name: str
+    province_code: str
+    successors: tuple[str, ...]
+
+    def successors_in(self, province_code: str) -> list[Unit]:
+        """The current communes it became that belong to the province ``province_code``, sorted by code."""
+        units = (get_commune(c) for c in self.successors)
+        return sorted((u for u in units if u is not None and u.parent_code == _province_code(province_code)),
+                      key=lambda u: u.code)
 
 
 @dataclass(frozen=True)
@@ -374,10 +398,25 @@ def communes_of(province_code: str) -> list[Unit]:
 
 def get_commune(code: str) -> Unit | None:
     """The current commune with this 5-digit code, or ``None``."""
+    return _data().communes.get(_commune_code(code))
+
+
+def legacy_commune(code: str) -> LegacyCommune | None:
+    """The pre-2025 commune with this 5-digit code (any province), or ``None``.
+
+    Old and current codes share one numbering: a code that is still a current commune's is also listed here
+    when it existed before 1 July 2025, so try :func:`get_commune` first when a code may be either."""
+    data = _data()
+    ward = data.legacy_wards.get(_commune_code(code))
+    if ward is None:
+        return None
+    return LegacyCommune(code=ward.code, name=ward.name, province_code=ward.province_code,
+                         successors=data.ward_conversion.get(ward.code, ((), False))[0])
+
+
+def _commune_code(code: str) -> str:
     s = str(code).strip()
-    if s.isdigit() and len(s) < 5:
-        s = s.zfill(5)
-    return _data().communes.get(s)
+    return s.zfill(5) if s.isdigit() and len(s) < 5 else s
 
 
 def search_units(province_code: str, q: str, level: Level | None = None) -> list[Unit]:

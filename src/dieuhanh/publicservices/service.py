@@ -398,17 +398,15 @@ def _legacy_code(province_code: str, code: str) -> str:
     """A pre-2025 commune code → the current commune of the province it became (official conversion)."""
     from dieuhanh.geo import reference
 
-    data = reference._data()
-    ward = data.legacy_wards.get(code)
-    if ward is None:
+    old = reference.legacy_commune(code)
+    if old is None:
         raise ValueError(f"Không có xã, phường nào (hiện nay hoặc trước 01/07/2025) mang mã {code}.")
-    label = f"{ward.name} (mã cũ {code})"
-    new_codes = data.ward_conversion.get(code, ((), False))[0]
-    here = [c for c in new_codes if (u := reference.get_commune(c)) is not None and u.parent_code == province_code]
+    label = f"{old.name} (mã cũ {code})"
+    here = old.successors_in(province_code)
     if len(here) == 1:
-        return here[0]
+        return here[0].code
     if len(here) > 1:
-        names = ", ".join(f"{u.name} ({u.code})" for c in here if (u := reference.get_commune(c)) is not None)
+        names = ", ".join(f"{u.name} ({u.code})" for u in here)
         raise ValueError(f"{label} nay thuộc nhiều xã, phường: {names}. Hãy ghi mã xã hiện nay.")
     raise ValueError(f"{label} không thuộc tỉnh, thành phố đang vận hành (mã {province_code}).")
 
