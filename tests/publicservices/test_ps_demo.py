@@ -6,8 +6,14 @@ import random
 import time
 from collections import Counter
 
+from sqlalchemy import select
+
 from conftest import login
+from dieuhanh.alerts.models import AlertInstance, AlertRule
+from dieuhanh.alerts.service import evaluate
 from dieuhanh.demo.service import DemoContext
+from dieuhanh.indicators import service as indicators
+from dieuhanh.orgs.catalogue import commune_agency_code
 from dieuhanh.publicservices import demo
 from dieuhanh.publicservices.models import Dossier, Procedure
 
@@ -82,6 +88,20 @@ def test_demo_reproduces_the_seed_through_the_engine(db, warehouse, settings, cl
         "AND indicator_code = '2.1' AND ratio IS NOT NULL AND unit_code NOT LIKE 'UBND%'").to_pylist()}
     assert len(agencies) >= 12
     assert agencies["SXD"]["ratio"] in sorted(r["ratio"] for r in agencies.values())[:3]
+
+    # The demo's alert rule on the score share: the clearly weak communes' People's Committees are alerting, every
+    # alerting agency is below the indicator's warning threshold and most agencies are not.
+    with db.session() as session:
+        assert indicators.compute(session, warehouse, province_code="37", codes=[demo.SCORE_INDICATOR]).errors == {}
+        evaluate(session)
+        rule = session.scalar(select(AlertRule).where(AlertRule.name == demo.ALERT_RULE_NAME))
+        assert rule is not None and (rule.level, rule.kind, rule.params) == ("agency", "threshold",
+                                                                              {"op": "<", "value": 80.0})
+        instances = list(session.scalars(select(AlertInstance).where(AlertInstance.rule_id == rule.id)))
+        alerting = {i.unit_code: i.last_value for i in instances if i.state == "Alerting"}
+    assert {commune_agency_code(c) for c in summary["weak_communes"]} <= set(alerting)
+    assert all(value is not None and value < 80 for value in alerting.values())
+    assert len(instances) - len(alerting) > 5 * len(alerting)
 
     # The board says the data is simulated and shows the seed's 2022 figure.
     _, leader, _ = factory.user("leader")

@@ -58,6 +58,8 @@ PROCEDURE_UPDATED = datetime(2021, 12, 20, 8, 0)
 CHUNK = 20_000
 DEMO_SOURCE = "demo"
 HOURS = (7, 8, 8, 9, 9, 10, 10, 11, 13, 14, 14, 15, 15, 16)  # receipt hours: busy mornings
+SCORE_INDICATOR = "dvc_766_ty_le_diem"
+ALERT_RULE_NAME = "Cơ quan có tỷ lệ điểm phục vụ người dân, doanh nghiệp (QĐ 766) dưới ngưỡng cảnh báo"
 
 
 @dataclass(frozen=True)
@@ -666,6 +668,7 @@ def run(ctx: DemoContext) -> None:
     loaded = time.perf_counter()
     result = compute.recompute(ctx.session, ctx.warehouse, province_code=province, settings=ctx.settings,
                                principal=ctx.principal, trigger="demo", indicators=False)
+    _score_alert_rule(ctx)
     set_meta(ctx.session, DEMO_META_KEY, f"hồ sơ tiếp nhận {FIRST_DAY:%d/%m/%Y}–{LAST_DAY:%d/%m/%Y}, mỗi hồ sơ "
              f"mẫu thay cho {SCALE} hồ sơ thực; tỷ lệ năm 2022 theo số liệu Hà Nam")
     ctx.summary["publicservices"] = {
@@ -674,3 +677,30 @@ def run(ctx: DemoContext) -> None:
         "seconds": {"generate": round(generated - started, 2), "load": round(loaded - generated, 2),
                     "compute": round(result.seconds, 2), "total": round(time.perf_counter() - started, 2)},
     }
+
+
+def _score_alert_rule(ctx: DemoContext) -> None:
+    """This module's indicator definitions and the demo's alert rule on the Decision 766 score: an agency (a
+    department or a commune People's Committee) whose latest month's share of points falls below the
+    indicator's warning threshold gets a warning, once a day until it recovers. The indicator set computes it
+    later in the demo (the alerts are evaluated after that compute)."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from dieuhanh.alerts import service as alerts
+    from dieuhanh.alerts.models import AlertRule
+    from dieuhanh.alerts.schemas import RuleIn
+    from dieuhanh.indicators import service as indicators
+    from dieuhanh.indicators.models import IndicatorDefinition
+
+    session = ctx.session
+    indicators.load_library(session, paths=[Path(__file__).parent / "indicators.yaml"], principal=ctx.principal)
+    if session.scalar(select(AlertRule.id).where(AlertRule.name == ALERT_RULE_NAME)) is not None:
+        return
+    definition = session.get(IndicatorDefinition, SCORE_INDICATOR)
+    assert definition is not None
+    alerts.create_rule(session, principal=ctx.principal, rule_in=RuleIn(
+        name=ALERT_RULE_NAME, indicator_code=SCORE_INDICATOR, level="agency", kind="threshold",
+        params={"op": "<", "value": float(definition.thresholds["warning"])}, severity="warning",
+        channels=[{"type": "inapp"}], group_by=["rule"], repeat_interval_minutes=24 * 60))
