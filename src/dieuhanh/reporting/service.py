@@ -36,6 +36,7 @@ from dieuhanh.orgs.models import Agency
 from dieuhanh.reporting import periods, xlsx
 from dieuhanh.reporting.models import ReportAssignment, ReportSubmission, ReportType
 from dieuhanh.reporting.schemas import COLUMN_TYPE, FIRST_FIELD_ROW, AssignmentIn, ReportTypeIn
+from dieuhanh.reporting.warehouse_tx import TransactionalWarehouse
 from dieuhanh.reporting.xlsx import CellError
 
 TIMELINESS_DATASET = "bao_cao_dinh_ky_nop"
@@ -302,8 +303,10 @@ def _finish(session: Session, warehouse: Warehouse, rt: ReportType, *, principal
     if not errors:
         records = [{"ky": period, "co_quan": agency, **{k: (v.isoformat() if isinstance(v, date) else v)
                                                          for k, v in r.items()}} for r in rows]
+        # New rows in now (removed again if this transaction fails), the replaced ones out only after the commit.
+        bound = TransactionalWarehouse(session, warehouse)
         try:
-            result = ingest.load(session, warehouse, principal=LOADER, dataset_name=rt.dataset, source=records,
+            result = ingest.load(session, bound, principal=LOADER, dataset_name=rt.dataset, source=records,
                                  filename=f"{rt.code}-{agency}-{period}.json", source_kind="report",
                                  province_code=province_code, max_bytes=max(max_bytes, 1 << 20))
         except InvalidInput as exc:
@@ -315,7 +318,7 @@ def _finish(session: Session, warehouse: Warehouse, rt: ReportType, *, principal
             for old in previous:
                 old.status = "replaced"
                 if old.batch_id:
-                    _drop_rows_of(session, warehouse, rt, old, province_code=province_code, max_bytes=max_bytes)
+                    _drop_rows_of(session, bound, rt, old, province_code=province_code, max_bytes=max_bytes)
             submission.status, submission.batch_id, submission.rows = "accepted", result.batch_id, result.rows
     submission.errors = [e.as_dict() for e in errors]
     session.add(submission)
@@ -373,10 +376,11 @@ def import_history(session: Session, warehouse: Warehouse, *, principal: Princip
     return len(entries)
 
 
-def _drop_rows_of(session: Session, warehouse: Warehouse, rt: ReportType, old: ReportSubmission, *,
+def _drop_rows_of(session: Session, warehouse: TransactionalWarehouse, rt: ReportType, old: ReportSubmission, *,
                   province_code: str, max_bytes: int) -> None:
-    """Remove a replaced submission's rows: roll its batch back in the catalog. A batch shared with other
-    submissions (the demo loads a year in one batch) is first reloaded without this agency and period."""
+    """Remove a replaced submission's rows: roll its batch back in the catalog (the rows go once the transaction
+    commits). A batch shared with other submissions (the demo loads a year in one batch) is first reloaded
+    without this agency and period."""
     from dieuhanh.core.warehouse import BATCH_COLUMN, _quote
     from dieuhanh.ingest import service as ingest
 
