@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from dieuhanh.alerts.models import AlertInstance, AlertRule, AlertStateChange, Notification, Silence
 from dieuhanh.alerts.schemas import RuleIn, RulePatch, SilenceIn
 from dieuhanh.core import audit
+from dieuhanh.core import periods as period_codes
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import InvalidInput, NotFound
 from dieuhanh.core.formatting import LOCAL_TZ, format_number, period_label, to_local
@@ -43,39 +44,19 @@ STATE_FILTERS = {"alerting": "Alerting", "pending": "Pending", "normal": "Normal
 # ------------------------------------------------------------------------------------------------ periods
 
 
-def parse_period(period: str) -> tuple[str, int, int]:
-    """'2025-06' -> ('month', 2025, 6); '2025-Q2' -> ('quarter', 2025, 2); '2025' -> ('year', 2025, 0)."""
-    if len(period) == 4:
-        return "year", int(period), 0
-    year, _, rest = period.partition("-")
-    if rest.upper().startswith("Q"):
-        return "quarter", int(year), int(rest[1:])
-    return "month", int(year), int(rest)
-
-
 def same_period_last_year(period: str) -> str:
-    kind, year, n = parse_period(period)
-    if kind == "year":
-        return str(year - 1)
-    return f"{year - 1}-Q{n}" if kind == "quarter" else f"{year - 1}-{n:02d}"
+    p = period_codes.parse(period)
+    return period_codes.Period(p.kind, p.year - 1, p.index).code
 
 
 def year_fraction(period: str) -> float:
     """Share of the year elapsed at the end of the period (cumulative plans: 6/12 of the yearly plan by June)."""
-    kind, _, n = parse_period(period)
-    return n / 12 if kind == "month" else n / 4 if kind == "quarter" else 1.0
+    return period_codes.parse(period).last_month / 12
 
 
 def expected_period(periodicity: str, now: datetime, lag: int = 1) -> str:
     """The period that should have data by ``now`` (local time): the one that ended ``lag`` periods ago."""
-    local = to_local(now)
-    if periodicity == "year":
-        return str(local.year - lag)
-    if periodicity == "quarter":
-        index = local.year * 4 + (local.month - 1) // 3 - lag
-        return f"{index // 4}-Q{index % 4 + 1}"
-    index = local.year * 12 + local.month - 1 - lag
-    return f"{index // 12}-{index % 12 + 1:02d}"
+    return period_codes.containing(to_local(now).date(), periodicity).shift(-lag).code
 
 
 # ------------------------------------------------------------------------------------------------ conditions
@@ -118,7 +99,7 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
     p = rule.params or {}
     periods = sorted(rows)
     if rule.kind == "missing_data":
-        periodicity = definition.periodicity or (parse_period(periods[-1])[0] if periods else "month")
+        periodicity = definition.periodicity or (period_codes.kind_of(periods[-1]) if periods else "month")
         expected = expected_period(periodicity, now, int(p.get("lag", 1)))
         row = rows.get(expected)
         reasons = []
@@ -172,7 +153,7 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
                        f"({_fmt(base)} → {_fmt(value)}).", value, latest)
 
     if rule.kind == "behind_target":
-        year = str(parse_period(latest)[1])
+        year = str(period_codes.parse(latest).year)
         target = rows[latest].target
         if target is None:
             raw = (definition.targets or {}).get(year)
