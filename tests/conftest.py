@@ -17,9 +17,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import make_url
 
 from dieuhanh.core.bootstrap import bootstrap
 from dieuhanh.core.db import Base, Database
@@ -64,6 +67,11 @@ def _pg_admin():  # type: ignore[no-untyped-def]
     return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
 
 
+def pg_url(name: str) -> str:
+    """The SQLAlchemy URL of database ``name`` on the test server."""
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+
+
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, dropped at the end."""
@@ -73,9 +81,8 @@ def pg_database() -> Iterator[str]:
         missing(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
     name = f"dieuhanh_test_{uuid.uuid4().hex[:10]}"
     conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
-        yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+        yield pg_url(name)
     finally:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.close()
@@ -99,22 +106,31 @@ def store_urls(request: pytest.FixtureRequest, store_kind: str, session_dir: Pat
     return url, url
 
 
-@pytest.fixture(scope="session")
-def database(store_urls: tuple[str, str]) -> Iterator[Database]:
-    db = Database(store_urls[0])
+def new_database(url: str) -> Database:
+    """A migrated database with the province's reference data, as `dieuhanh up` leaves a new installation."""
+    db = Database(url)
     upgrade(db.engine)
     with db.session() as session:
         bootstrap(session, province_code="37")
+    return db
+
+
+@pytest.fixture(scope="session")
+def database(store_urls: tuple[str, str]) -> Iterator[Database]:
+    db = new_database(store_urls[0])
     yield db
     db.dispose()
 
 
-@pytest.fixture(scope="session")
-def warehouse_store(store_urls: tuple[str, str]) -> Warehouse:
-    url = store_urls[1]
+def warehouse_at(url: str) -> Warehouse:
     if url.startswith("duckdb:///"):
         return DuckDBWarehouse(url[len("duckdb:///"):])
     return PostgresWarehouse(url)
+
+
+@pytest.fixture(scope="session")
+def warehouse_store(store_urls: tuple[str, str]) -> Warehouse:
+    return warehouse_at(store_urls[1])
 
 
 def _clean(db: Database, wh: Warehouse) -> None:
@@ -145,12 +161,16 @@ def warehouse(db: Database, warehouse_store: Warehouse) -> Warehouse:
     return warehouse_store
 
 
-@pytest.fixture
-def settings(tmp_path: Path, store_urls: tuple[str, str]) -> Settings:
+def make_settings(data_dir: Path, database_url: str, warehouse_url: str) -> Settings:
     return Settings(
-        data_dir=tmp_path / "var", database_url=store_urls[0], warehouse_url=store_urls[1], secret_key="test-secret",
+        data_dir=data_dir, database_url=database_url, warehouse_url=warehouse_url, secret_key="test-secret",
         province_code="37", scheduler_enabled=False,
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_urls: tuple[str, str]) -> Settings:
+    return make_settings(tmp_path / "var", *store_urls)
 
 
 @pytest.fixture
@@ -293,3 +313,103 @@ def population(client, agency_token):  # type: ignore[no-untyped-def]
     response = client.post("/api/v1/datasets", json=dataset_body(), headers=agency_token)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+# ------------------------------------------------------------------------------------------------ demo province
+
+# The files of a SQLite + DuckDB installation (the write-ahead logs only exist while something writes).
+STORE_FILES = ("dieuhanh.db", "dieuhanh.db-wal", "warehouse.duckdb", "warehouse.duckdb.wal")
+
+
+def sqlite_stores(root: Path) -> tuple[str, str]:
+    return f"sqlite:///{root / 'dieuhanh.db'}", f"duckdb:///{root / 'warehouse.duckdb'}"
+
+
+@dataclass
+class DemoProvince:
+    """The demo province as `run_demo` loaded it: its stores, settings and what the run reported."""
+
+    db: Database
+    warehouse: Warehouse
+    settings: Settings
+    summary: dict[str, Any]
+    credentials: list[tuple[str, str, str]]
+
+
+@dataclass
+class DemoTemplate:
+    kind: str
+    source: str  # SQLite: the folder of the template's files; PostgreSQL: the template database
+    summary: dict[str, Any]
+    credentials: list[tuple[str, str, str]]
+
+
+@pytest.fixture(scope="session")
+def demo_template(request: pytest.FixtureRequest, store_kind: str,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
+    """`run_demo` once per store kind, on brand-new stores (migrated and bootstrapped, nothing else) that no test
+    opens: each test that needs the demo gets its own copy (`demo_province`). Loading takes 20-30 s on an idle
+    2-core machine (52,000 dossiers, 2,000 citizen reports, every indicator); copying takes about a second."""
+    from dieuhanh.demo.service import run_demo
+
+    root = tmp_path_factory.mktemp(f"demo-template-{store_kind}")
+    if store_kind == "sqlite":
+        source = str(root)
+        db_url, warehouse_url = sqlite_stores(root)
+    else:
+        source = make_url(request.getfixturevalue("pg_database")).database + "_demo"
+        with _pg_admin() as admin:
+            admin.execute(f'CREATE DATABASE "{source}"')
+        db_url = warehouse_url = pg_url(source)
+    db = new_database(db_url)
+    try:
+        ctx = run_demo(db, warehouse_at(warehouse_url), make_settings(root, db_url, warehouse_url))
+    finally:
+        db.dispose()
+    if store_kind == "postgresql":
+        # Nobody may be connected to a template while it is copied; autovacuum skips databases that refuse
+        # connections.
+        with _pg_admin() as admin:
+            admin.execute(f'ALTER DATABASE "{source}" WITH ALLOW_CONNECTIONS false')
+    yield DemoTemplate(store_kind, source, ctx.summary, ctx.credentials)
+    if store_kind == "postgresql":
+        with _pg_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{source}" WITH (FORCE)')
+
+
+@pytest.fixture
+def demo_province(demo_template: DemoTemplate, tmp_path: Path) -> Iterator[DemoProvince]:
+    """A private copy of the demo province (see `demo_template`): the test may read and change it freely."""
+    if demo_template.kind == "sqlite":
+        root = tmp_path / "demo"
+        root.mkdir()
+        for name in STORE_FILES:
+            if (Path(demo_template.source) / name).exists():
+                shutil.copyfile(Path(demo_template.source) / name, root / name)
+        db_url, warehouse_url = sqlite_stores(root)
+    else:
+        import psycopg
+
+        name = f"{demo_template.source}_{uuid.uuid4().hex[:6]}"
+        with _pg_admin() as admin:
+            for attempt in range(20):
+                try:
+                    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{demo_template.source}"')
+                    break
+                except psycopg.errors.ObjectInUse:  # an autovacuum worker finishing on the template
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.5)
+        db_url = warehouse_url = pg_url(name)
+    db = Database(db_url)
+    try:
+        yield DemoProvince(db=db, warehouse=warehouse_at(warehouse_url),
+                           settings=make_settings(tmp_path / "var", db_url, warehouse_url),
+                           summary=demo_template.summary, credentials=demo_template.credentials)
+    finally:
+        db.dispose()
+        if demo_template.kind == "sqlite":
+            shutil.rmtree(tmp_path / "demo", ignore_errors=True)  # 100 MB a copy
+        else:
+            with _pg_admin() as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

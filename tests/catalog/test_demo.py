@@ -9,16 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from conftest import make_settings, new_database, sqlite_stores
 from dieuhanh.catalog import service as catalog
 from dieuhanh.catalog.demo import LATE_DATASET
 from dieuhanh.catalog.models import Dataset, LoadBatch
-from dieuhanh.core.bootstrap import bootstrap
-from dieuhanh.core.db import Database
-from dieuhanh.core.migrate import upgrade
 from dieuhanh.core.warehouse import DuckDBWarehouse, Warehouse
 from dieuhanh.demo.service import run_demo
 from dieuhanh.geo.reference import communes_of
-from dieuhanh.settings import Settings
 
 MERGED_POPULATION = 3_818_700
 POPULATION_SQL = "SELECT ma_xa, nam, dan_so, dan_so_nam, dan_so_nu FROM dan_so_xa ORDER BY nam, ma_xa"
@@ -30,19 +27,16 @@ def _checksum(warehouse: Warehouse) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fresh_run_checksum(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The population rows of a second demo run, same seed, on brand-new SQLite + DuckDB stores."""
+    """The population rows of another demo run, same seed, on brand-new SQLite + DuckDB stores (once per test run:
+    the test on each store kind compares its own run with this one)."""
     root: Path = tmp_path_factory.mktemp("demo-again")
-    db = Database(f"sqlite:///{root / 'dieuhanh.db'}")
-    upgrade(db.engine)
-    with db.session() as session:
-        bootstrap(session, province_code="37")
+    db_url, warehouse_url = sqlite_stores(root)
+    db = new_database(db_url)
     warehouse = DuckDBWarehouse(root / "warehouse.duckdb")
-    settings = Settings(data_dir=root, database_url=db.url, warehouse_url=f"duckdb:///{root / 'warehouse.duckdb'}",
-                        secret_key="test-secret", province_code="37", scheduler_enabled=False)
     try:
-        run_demo(db, warehouse, settings)
+        run_demo(db, warehouse, make_settings(root, db_url, warehouse_url))
         return _checksum(warehouse)
     finally:
         db.dispose()
@@ -52,9 +46,10 @@ def _count(warehouse: Warehouse, sql: str) -> int:
     return int(warehouse.query(sql).column(0)[0].as_py())
 
 
-def test_demo_loads_calibrated_datasets_of_many_agencies(db, warehouse, settings, fresh_run_checksum):
-    ctx = run_demo(db, warehouse, settings)
-    assert ctx.summary["catalog"]["late"] == LATE_DATASET
+def test_demo_loads_calibrated_datasets_of_many_agencies(demo_province, fresh_run_checksum):
+    # `run_demo` on brand-new stores of this kind, loaded once per test run (conftest.demo_template).
+    db, warehouse = demo_province.db, demo_province.warehouse
+    assert demo_province.summary["catalog"]["late"] == LATE_DATASET
 
     with db.session() as session:
         datasets = list(session.scalars(select(Dataset).options(selectinload(Dataset.columns))))

@@ -134,10 +134,9 @@ def result_problems(item: dict[str, Any], rows: list[dict[str, Any]], columns: l
     return problems
 
 
-def test_every_indicator_computes_from_the_demo(db, warehouse, settings) -> None:  # type: ignore[no-untyped-def]
-    from dieuhanh.demo.service import run_demo
-
-    run_demo(db, warehouse, settings)
+def test_every_indicator_computes_from_the_demo(demo_province) -> None:  # type: ignore[no-untyped-def]
+    # A private copy of the demo province, loaded once per store kind by `run_demo` (conftest.demo_template).
+    db, warehouse = demo_province.db, demo_province.warehouse
     communes = {u.code for u in communes_of("37")}
     assert len(communes) == 129
     with db.session() as session:
