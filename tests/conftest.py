@@ -243,6 +243,12 @@ def csrf_from(client) -> str:  # type: ignore[no-untyped-def]
 
 # ------------------------------------------------------------------------------------------------ browser
 
+# Browser checks of layout and page behaviour (screen sizes, scrollbars, console errors, scripts, clicks and
+# navigation) run on SQLite + DuckDB only: what the pages show comes from the same services and routes whose
+# behaviour on each store the API and page tests check on both. A browser test that itself exercises a store
+# (uploads into it, downloads from it) leaves this out and runs on both.
+ONE_STORE = pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+
 
 def free_port() -> int:
     with socket.socket() as s:

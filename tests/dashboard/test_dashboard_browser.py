@@ -8,8 +8,12 @@ import re
 import pytest
 from dash_helpers import COMMUNES, MONTHS, add_definition, add_series, add_value
 
+from conftest import ONE_STORE
 from dieuhanh.geo import reference
 
+# Drawing, scrollbars and map clicks: on one store (conftest.ONE_STORE); the same pages' content on both stores is
+# tests/dashboard/test_dashboard_pages.py's.
+pytestmark = ONE_STORE
 NAMES = {u.code: u.name for u in reference.communes_of("37")}
 
 

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 from test_wall_api import load_wall_data
 
-from conftest import free_port
+from conftest import ONE_STORE, free_port
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.dashboard import service as dashboard
 
 SIZES = [(1920, 1080), (3840, 2160)]
 VIEW_API = "**/api/v1/boards/*/view*"
+# Layout and the wall's own scripts (playlist, outage banner, reloads): on one store (conftest.ONE_STORE); the wall's
+# data on both stores is tests/dashboard/test_wall_api.py's.
+pytestmark = ONE_STORE
 
 
 def open_wall(page, base: str, username: str, query: str, password: str = "mat-khau-thu-nghiem") -> None:

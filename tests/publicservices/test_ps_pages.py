@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from conftest import login
+from conftest import ONE_STORE, login
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.publicservices import compute, service
 
@@ -182,6 +182,7 @@ def _pdf_unicode(parts: list[bytes]) -> str:
 
 
 @pytest.mark.browser
+@ONE_STORE  # sorting, clicks and drawing; the board's numbers on both stores are the tests above
 def test_board_in_a_browser_at_full_hd(page, live_server, db, warehouse, factory):
     _load(db, warehouse)
     _, leader, _ = factory.user("leader")

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import ONE_STORE
+
+# Menus, forms, CSRF and HTMX in a browser: on one store (conftest.ONE_STORE); the same routes on both stores are
+# tested in tests/orgs and tests/geo.
+pytestmark = ONE_STORE
+
 BASE = {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị", "Cổng dữ liệu mở", "Bộ chỉ số", "Cảnh báo", "Chỉ đạo",
         "Bảng điều hành", "Bản đồ", "Báo cáo định kỳ", "Dịch vụ công", "Xử lý phản ánh", "Gửi phản ánh",
         "Bản đồ phản ánh"}
