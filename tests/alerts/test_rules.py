@@ -311,7 +311,8 @@ def receiver() -> Iterator[tuple[_Receiver, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serving loop's next poll: 0.5 s by default, at the end of every test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield state, f"http://127.0.0.1:{server.server_address[1]}/hook"
     server.shutdown()

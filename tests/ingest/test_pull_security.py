@@ -90,7 +90,8 @@ class DepartmentServer:
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.other_url = f"http://localhost:{self.port}"  # the same server under another host name
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the serving loop's next poll: 0.5 s by default, at the end of every test.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def hosts(self) -> list[str]:
         return [host.split(":")[0] for host, _, _ in self.requests]
