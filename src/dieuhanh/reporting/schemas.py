@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FIELD_TYPES = {"number": "Số", "int": "Số nguyên", "text": "Văn bản", "date": "Ngày (dd/mm/yyyy)"}
-COLUMN_TYPE = {"number": "number", "int": "integer", "text": "string", "date": "date"}
+FIELD_TYPES = {"number": "Số", "int": "Số nguyên", "text": "Văn bản", "date": "Ngày (dd/mm/yyyy)",
+               "unit": "Mã xã, phường"}
+# A "unit" field holds an official commune (or province) code: names and pre-2025 names are mapped on entry.
+COLUMN_TYPE = {"number": "number", "int": "integer", "text": "string", "date": "date", "unit": "unit_code"}
 RESERVED_COLUMNS = {"ky", "co_quan"}
 CELL = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,5})$")
 # Cells of the template's header block (title, instructions, agency, period, template version).
@@ -21,7 +23,7 @@ class FieldDef(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", description="cột của bộ dữ liệu đích")
     label: str = Field(min_length=1, max_length=255)
-    type: Literal["number", "int", "text", "date"] = "number"
+    type: Literal["number", "int", "text", "date", "unit"] = "number"
     required: bool = False
     min: float | None = None
     max: float | None = None

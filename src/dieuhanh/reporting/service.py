@@ -232,7 +232,7 @@ def submit_file(session: Session, warehouse: Warehouse, *, principal: Principal,
     """An uploaded, filled template. Refused whole (recorded with its errors) or loaded as one batch."""
     rt = get_type(session, code)
     filename = (filename or "bao-cao.xlsx")[:255]
-    parsed = xlsx.parse(rt, data, filename=filename, max_bytes=max_bytes)
+    parsed = xlsx.parse(rt, data, filename=filename, max_bytes=max_bytes, units=_units(rt, province_code))
     agency = _resolve_agency(principal, agency_code, parsed.agency)
     if not agency:
         raise InvalidInput("Chọn cơ quan báo cáo (trường agency).",
@@ -253,27 +253,84 @@ def submit_file(session: Session, warehouse: Warehouse, *, principal: Principal,
                    max_bytes=max_bytes, now=now, refresh=refresh)
 
 
+def _units(rt: ReportType, province_code: str) -> xlsx.Units | None:
+    """The resolver of unit-code fields (codes, current and pre-2025 names -> current codes), if the type has any."""
+    from dieuhanh.ingest.service import unit_resolver
+
+    return unit_resolver(province_code) if any(f.get("type") == "unit" for f in rt.fields) else None
+
+
+def grid_place(row: int, f: dict[str, Any]) -> tuple[str | None, str]:
+    """Where a web-form grid error is: no template cell, the grid's row and the column's label."""
+    return None, f"Dòng {row}, cột «{f['label']}»: "
+
+
 def submit_values(session: Session, warehouse: Warehouse, *, principal: Principal, code: str,
-                  values: dict[str, Any], agency_code: str | None, period: str, province_code: str,
-                  max_bytes: int, channel: str = "form", now: datetime | None = None,
-                  refresh: bool = True) -> SubmitResult:
-    """The web form (form-layout report types): the same checks, errors by field (and template cell)."""
+                  values: dict[str, Any] | None = None, rows: list[dict[str, Any]] | None = None,
+                  agency_code: str | None, period: str, province_code: str, max_bytes: int, channel: str = "form",
+                  now: datetime | None = None, refresh: bool = True) -> SubmitResult:
+    """The web form, checked like an uploaded template (the same conversion of every value, the same agency,
+    period, assignment and replacement rules): a form-layout type's ``values`` (errors by field, with the
+    template cell), or a table-layout type's grid ``rows`` (raw text by field name, in the grid's order; blank
+    rows are skipped; errors name the grid row and the column: "Dòng 3, cột «Số ca mắc»: ...")."""
     rt = get_type(session, code)
     agency = _resolve_agency(principal, agency_code, None)
     if not agency:
         raise InvalidInput("Chọn cơ quan báo cáo.", errors=[FieldError(message="Thiếu cơ quan", field="agency")])
     authorize(principal, "report.submit", agency)
-    if rt.layout != "form":
-        raise InvalidInput("Báo cáo dạng bảng chỉ nộp bằng tệp Excel theo mẫu.")
     errors: list[CellError] = []
-    # Errors name the field (shown next to it); the template cell is kept for API callers.
-    record = {f["name"]: xlsx.convert(f, values.get(f["name"]), None, errors) for f in rt.fields}
-    cells = {f["name"]: f.get("cell") for f in rt.fields}
-    for e in errors:
-        e.cell = cells.get(e.field or "")
-    return _finish(session, warehouse, rt, principal=principal, agency=agency, period=period, rows=[record],
+    units = _units(rt, province_code)
+    if rt.layout == "form":
+        values = values or {}
+        # Errors name the field (shown next to it); the template cell is kept for API callers.
+        records = [{f["name"]: xlsx.convert(f, values.get(f["name"]), None, errors, units=units) for f in rt.fields}]
+        cells = {f["name"]: f.get("cell") for f in rt.fields}
+        for e in errors:
+            e.cell = cells.get(e.field or "")
+    else:
+        filled = [(i, r) for i, r in enumerate(rows or [], start=1) if not xlsx.is_blank(r)]
+        if len(filled) > xlsx.MAX_TABLE_ROWS:
+            errors.append(CellError(None, f"Bảng có {len(filled)} dòng, quá giới hạn {xlsx.MAX_TABLE_ROWS} dòng."))
+            filled = []
+        records = xlsx.read_rows(rt.fields, filled, errors, locate=grid_place, units=units)
+        if not records and not errors:
+            errors.append(CellError(None, "Bảng chưa có dòng số liệu nào: nhập ít nhất một dòng rồi nộp."))
+    return _finish(session, warehouse, rt, principal=principal, agency=agency, period=period, rows=records,
                    errors=errors, filename=None, channel=channel, province_code=province_code, max_bytes=max_bytes,
                    now=now, refresh=refresh)
+
+
+def submitted_entries(session: Session, warehouse: Warehouse, *, principal: Principal, code: str,
+                      agency_code: str, period: str) -> tuple[ReportSubmission | None, list[dict[str, str]]]:
+    """The accepted submission of an agency for a period and its rows as typed in the web form (1.234,5,
+    dd/mm/yyyy), to prefill the form for a correction; (None, []) when nothing was accepted yet."""
+    from dieuhanh.core.warehouse import BATCH_COLUMN, _quote
+
+    authorize(principal, "report.submit", agency_code)
+    rt = get_type(session, code)
+    latest = session.scalars(select(ReportSubmission).where(
+        ReportSubmission.report_type_id == rt.id, ReportSubmission.agency_code == agency_code,
+        ReportSubmission.period == period, ReportSubmission.status == "accepted")
+        .order_by(ReportSubmission.submitted_at.desc(), ReportSubmission.id.desc())).first()
+    if latest is None or latest.batch_id is None or not warehouse.table_exists(rt.dataset):
+        return latest, []
+    present = {c.name for c in catalog.get_dataset(session, rt.dataset).columns}
+    fields = [f for f in rt.fields if f["name"] in present]
+    if not fields:
+        return latest, []
+    # The batch's rows in the order they were loaded (a batch of the demo holds many agencies and periods).
+    found = warehouse.query(
+        f"SELECT {', '.join(_quote(f['name']) for f in fields)} FROM {_quote(rt.dataset)} "
+        f"WHERE {BATCH_COLUMN} = ? AND {_quote('ky')} = ? AND {_quote('co_quan')} = ?",
+        [latest.batch_id, period, agency_code], max_rows=xlsx.MAX_TABLE_ROWS).to_pylist()
+    return latest, [{f["name"]: xlsx.as_text(f, r.get(f["name"])) for f in fields} for r in found]
+
+
+def unit_choices(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of the province's communes and wards, for the web form's unit fields."""
+    from dieuhanh.geo import service as geo
+
+    return [(u.code, u.name) for u in geo.communes(session)]
 
 
 def _finish(session: Session, warehouse: Warehouse, rt: ReportType, *, principal: Principal, agency: str,

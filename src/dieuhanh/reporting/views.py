@@ -128,12 +128,34 @@ async def upload(code: str, request: Request, db: DB, principal: LoggedIn) -> Re
     return RedirectResponse(f"/reports?submitted={result.submission.id}", status_code=303)
 
 
+GRID_ROWS = 10  # empty rows of a new table-layout web form (enough without JavaScript)
+GRID_ADD = 5  # rows added by «Thêm dòng» without JavaScript
+GRID_MAX = 500  # longer tables go by Excel file
+
+
 def _form_ctx(db: Any, principal: Principal, rt: ReportType, agency: str | None, period: str) -> dict[str, Any]:
+    units = service.unit_choices(db) if any(f.get("type") == "unit" for f in rt.fields) else []
     return {"rt": rt, "agency": agency or principal.agency_code or "", "period": period,
             "period_label": period_label(period), "values": {}, "errors": {}, "general_errors": [],
+            "rows": [], "grid_errors": {}, "previous": None, "FIELD_TYPES": FIELD_TYPES, "grid_max": GRID_MAX,
+            "units": units, "unit_codes": {code for code, _ in units},
             "agencies": orgs_service.list_agencies(db, page_size=10_000)[0] if principal.has_role("admin") else [],
             "due_date": service.due_for(rt, service.assignment_for(rt, agency or principal.agency_code or ""),
                                         period)}
+
+
+def _grid(rows: list[dict[str, str]], at_least: int = GRID_ROWS) -> list[dict[str, str]]:
+    """The rows as entered up to the last filled one, then empty rows up to ``at_least``."""
+    while rows and all(not v.strip() for v in rows[-1].values()):
+        rows = rows[:-1]
+    return rows + [{} for _ in range(max(0, min(at_least, GRID_MAX) - len(rows)))]
+
+
+def _grid_rows(rt: ReportType, form: Any) -> list[dict[str, str]]:
+    """The grid's inputs (``c.<field>`` once per row, in order) as one dict per row."""
+    columns = {f["name"]: [str(v) for v in form.getlist(f"c.{f['name']}")] for f in rt.fields}
+    count = min(max((len(v) for v in columns.values()), default=0), GRID_MAX)
+    return [{name: (values[i] if i < len(values) else "") for name, values in columns.items()} for i in range(count)]
 
 
 @router.get("/reports/{code}/form", response_class=HTMLResponse)
@@ -142,33 +164,55 @@ def web_form(code: str, request: Request, db: DB, principal: LoggedIn, period: s
     rt = service.get_type(db, code)
     target = agency or principal.agency_code
     authorize(principal, "report.submit", target)
-    if rt.layout != "form":
-        raise InvalidInput("Báo cáo dạng bảng chỉ nộp bằng tệp Excel theo mẫu.")
     period = periods.chosen(period, rt.periodicity, service.today_local())
-    return render(request, "reporting/form.html", _form_ctx(db, principal, rt, target, period))
+    ctx = _form_ctx(db, principal, rt, target, period)
+    entries: list[dict[str, str]] = []
+    if target:  # prefilled with the figures already accepted for the period, to correct and resubmit
+        ctx["previous"], entries = service.submitted_entries(db, request.app.state.warehouse, principal=principal,
+                                                             code=code, agency_code=target, period=period)
+    if rt.layout == "form":
+        ctx["values"] = entries[0] if entries else {}
+    else:
+        ctx["rows"] = _grid(entries, at_least=max(GRID_ROWS, len(entries) + 1))
+    return render(request, "reporting/form.html", ctx)
 
 
 @router.post("/reports/{code}/form", response_model=None)
 async def web_form_submit(code: str, request: Request, db: DB, principal: LoggedIn) -> Response:
     settings = request.app.state.settings
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    raw = await request.form()
+    form = {k: str(v) for k, v in raw.items()}
     rt = service.get_type(db, code)
     agency = form.get("agency") or None
     period = form.get("period", "")
-    result = await run_in_threadpool(
-        service.submit_values, db, request.app.state.warehouse, principal=principal, code=code, values=form,
-        agency_code=agency, period=period, province_code=settings.province_code,
-        max_bytes=settings.max_upload_mb * 1024 * 1024)
-    if result.accepted:
-        return RedirectResponse(f"/reports?submitted={result.submission.id}", status_code=303)
+    rows = _grid_rows(rt, raw) if rt.layout == "table" else None
     try:
         chosen = periods.chosen(period, rt.periodicity, service.today_local())
     except InvalidInput:
         chosen = periods.latest_ended(rt.periodicity, service.today_local())
+    if rows is not None and form.get("action") == "add_rows":  # «Thêm dòng» without JavaScript
+        authorize(principal, "report.submit", agency or principal.agency_code)
+        ctx = _form_ctx(db, principal, rt, agency, chosen)
+        ctx["rows"] = _grid(rows)
+        ctx["rows"] += [{} for _ in range(min(GRID_ADD, GRID_MAX - len(ctx["rows"])))]
+        return render(request, "reporting/form.html", ctx)
+    result = await run_in_threadpool(
+        service.submit_values, db, request.app.state.warehouse, principal=principal, code=code,
+        values=form if rows is None else None, rows=rows, agency_code=agency, period=period,
+        province_code=settings.province_code, max_bytes=settings.max_upload_mb * 1024 * 1024)
+    if result.accepted:
+        return RedirectResponse(f"/reports?submitted={result.submission.id}", status_code=303)
     ctx = _form_ctx(db, principal, rt, agency, chosen)
-    ctx["values"] = form
-    ctx["errors"] = {e.field: e.message for e in result.errors if e.field}
-    ctx["general_errors"] = [e.message for e in result.errors if not e.field or e.field in ("agency", "period")]
+    if rows is None:
+        ctx["values"] = form
+        ctx["errors"] = {e.field: e.message for e in result.errors if e.field}
+        ctx["general_errors"] = [e.message for e in result.errors if not e.field or e.field in ("agency", "period")]
+    else:  # each cell's error under it (and all of them listed above the grid, in order)
+        ctx["rows"] = _grid(rows, at_least=len(rows))
+        for e in result.errors:
+            if e.row is not None and e.field:
+                ctx["grid_errors"].setdefault(e.row, {}).setdefault(e.field, e.message)
+        ctx["general_errors"] = [e.message for e in result.errors]
     return render(request, "reporting/form.html", ctx, status_code=422)
 
 

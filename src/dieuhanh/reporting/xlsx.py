@@ -7,6 +7,10 @@ Layout of every template (sheet «Báo cáo»):
 - form layout: one field per fixed cell (e.g. C7), its label in the cell on the left, unit on the right;
 - table layout: column headers on row 6, one record per row from row 7 until the first empty row.
 
+The conversion of a cell (``convert``) and of a table's rows (``read_rows``) is shared with the web form: its
+fields and grid rows go through the same functions, only the place named in an error differs (a cell here, a
+field or a grid row and column there).
+
 Labels and header cells are protected (sheet protection without password: it prevents slips, not fraud);
 input cells are unlocked and carry Excel data validation (number, whole number, date, min/max).
 """
@@ -15,8 +19,10 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -45,14 +51,23 @@ def version_tag(rt: ReportType) -> str:
     return f"{rt.code}/v{rt.version}"
 
 
+Units = Callable[[str], str]  # a unit's code or name -> the current official code; ValueError when unknown
+# (row number, field) -> (cell reference or None, prefix of the message naming the place)
+Locate = Callable[[int, dict[str, Any]], tuple[str | None, str | None]]
+
+
 @dataclass
 class CellError:
     cell: str | None
     message: str
     field: str | None = None
+    row: int | None = None  # table layout: the row (Excel row of an upload, grid row of the web form)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"cell": self.cell, "field": self.field, "message": self.message}
+        out: dict[str, Any] = {"cell": self.cell, "field": self.field, "message": self.message}
+        if self.row is not None:
+            out["row"] = self.row
+        return out
 
 
 @dataclass
@@ -146,6 +161,8 @@ def build_template(rt: ReportType, *, agency_code: str, agency_name: str, period
             head.alignment = Alignment(wrap_text=True)
             if f.get("unit"):
                 head.comment = Comment(f"Đơn vị: {f['unit']}", "dieuhanh")
+            elif f.get("type") == "unit":
+                head.comment = Comment("Mã xã, phường (5 chữ số) hoặc tên xã, phường hiện nay", "dieuhanh")
             letter = get_column_letter(i)
             ws.column_dimensions[letter].width = 28 if f.get("type") == "text" else 18
             for r in range(FIRST_FIELD_ROW, FIRST_FIELD_ROW + TABLE_ROWS):
@@ -181,17 +198,34 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def convert(f: dict[str, Any], raw: Any, ref: str | None, errors: list[CellError]) -> Any:
-    """One cell's value in the field's type, or None with an error naming the cell."""
-    where = f"Ô {ref}: " if ref else f"«{f['label']}»: "
+def convert(f: dict[str, Any], raw: Any, ref: str | None, errors: list[CellError], *, row: int | None = None,
+            where: str | None = None, units: Units | None = None) -> Any:
+    """One cell's value in the field's type, or None with an error naming the cell (``ref``), or the place
+    ``where`` says ("Dòng 3, cột «Số ca mắc»: "). Unit codes are resolved with ``units`` when given."""
+    named = where is not None  # the place already names the column
+    where = where if where is not None else f"Ô {ref}: " if ref else f"«{f['label']}»: "
+
+    def fail(message: str) -> None:
+        errors.append(CellError(ref, where + message, f["name"], row))
+
     if isinstance(raw, str):
         raw = raw.strip()
     if raw is None or raw == "":
         if f.get("required"):
-            errors.append(CellError(ref, f"{where}thiếu giá trị bắt buộc «{f['label']}».", f["name"]))
+            fail("thiếu giá trị bắt buộc." if named else f"thiếu giá trị bắt buộc «{f['label']}».")
         return None
     kind = f.get("type", "number")
     value: Any
+    if kind == "unit":
+        # A code typed as a number in Excel (14380, or 4 for 00004) is read back as a float.
+        text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
+        if units is None:
+            return text
+        try:
+            return units(text)
+        except ValueError as exc:
+            fail(f"{str(exc).rstrip('.')}.")
+            return None
     try:
         if kind in ("number", "int"):
             if isinstance(raw, bool) or isinstance(raw, datetime | date):
@@ -209,7 +243,7 @@ def convert(f: dict[str, Any], raw: Any, ref: str | None, errors: list[CellError
             number = parsed
             if kind == "int":
                 if float(number) != int(float(number)):
-                    errors.append(CellError(ref, f"{where}«{_show(raw)}» không phải là số nguyên.", f["name"]))
+                    fail(f"«{_show(raw)}» không phải là số nguyên.")
                     return None
                 value = int(float(number))
             else:
@@ -223,20 +257,55 @@ def convert(f: dict[str, Any], raw: Any, ref: str | None, errors: list[CellError
             return value
     except ValueError:
         what = {"number": "số", "int": "số nguyên", "date": "ngày (dd/mm/yyyy)"}[kind]
-        errors.append(CellError(ref, f"{where}«{_show(raw)}» không phải là {what}.", f["name"]))
+        fail(f"«{_show(raw)}» không phải là {what}.")
         return None
     if kind in ("number", "int"):
         lo, hi = f.get("min"), f.get("max")
         if lo is not None and value < lo:
-            errors.append(CellError(ref, f"{where}{_show(raw)} nhỏ hơn giá trị tối thiểu {lo:g}.", f["name"]))
+            fail(f"{_show(raw)} nhỏ hơn giá trị tối thiểu {lo:g}.")
             return None
         if hi is not None and value > hi:
-            errors.append(CellError(ref, f"{where}{_show(raw)} lớn hơn giá trị tối đa {hi:g}.", f["name"]))
+            fail(f"{_show(raw)} lớn hơn giá trị tối đa {hi:g}.")
             return None
     return value
 
 
-def parse(rt: ReportType, data: bytes, *, filename: str, max_bytes: int) -> Parsed:
+def is_blank(raw: dict[str, Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in raw.values())
+
+
+def read_rows(fields: list[dict[str, Any]], raw_rows: Iterable[tuple[int, dict[str, Any]]], errors: list[CellError],
+              *, locate: Locate, units: Units | None = None) -> list[dict[str, Any]]:
+    """The records of a table layout: ``(row number, {field name: raw value})`` -> typed records, every problem
+    a CellError placed by ``locate(row number, field)``. The XLSX reader and the web form's grid both use it."""
+    out = []
+    for number, raw in raw_rows:
+        record = {}
+        for f in fields:
+            ref, where = locate(number, f)
+            record[f["name"]] = convert(f, raw.get(f["name"]), ref, errors, row=number, where=where, units=units)
+        out.append(record)
+    return out
+
+
+def as_text(f: dict[str, Any], value: Any) -> str:
+    """A stored value as an officer types it (1.234,5 — 15/06/2025), read back unchanged by ``convert``:
+    numbers keep every digit (no rounding), so a prefilled form resubmits the same figures."""
+    if value is None:
+        return ""
+    kind = f.get("type", "number")
+    if kind in ("number", "int") and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        text = format(Decimal(repr(value)) if isinstance(value, float) else Decimal(value), "f")
+        sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+        whole, _, fraction = text.partition(".")
+        fraction = fraction.rstrip("0")
+        return sign + f"{int(whole):,}".replace(",", ".") + ("," + fraction if fraction else "")
+    if kind == "date" and isinstance(value, date | datetime):
+        return f"{value:%d/%m/%Y}"
+    return str(value)
+
+
+def parse(rt: ReportType, data: bytes, *, filename: str, max_bytes: int, units: Units | None = None) -> Parsed:
     """Read a filled template. Never raises for content problems: every problem is a CellError."""
     from dieuhanh.ingest.readers import ReadError, check_zip
 
@@ -276,7 +345,7 @@ def parse(rt: ReportType, data: bytes, *, filename: str, max_bytes: int) -> Pars
     if rt.layout == "form":
         record: dict[str, Any] = {}
         for f in fields:
-            record[f["name"]] = convert(f, ws[f["cell"]].value, f["cell"], out.errors)
+            record[f["name"]] = convert(f, ws[f["cell"]].value, f["cell"], out.errors, units=units)
         out.rows.append(record)
         return out
     headers = {}
@@ -294,15 +363,16 @@ def parse(rt: ReportType, data: bytes, *, filename: str, max_bytes: int) -> Pars
             columns[f["name"]] = found
     if out.errors:
         return out
-    for r in range(FIRST_FIELD_ROW, min(ws.max_row, FIRST_FIELD_ROW + MAX_TABLE_ROWS) + 1):
-        raw = {f["name"]: ws.cell(row=r, column=columns[f["name"]]).value for f in fields}
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw.values()):
-            break
-        record = {}
-        for f in fields:
-            ref = f"{get_column_letter(columns[f['name']])}{r}"
-            record[f["name"]] = convert(f, raw[f["name"]], ref, out.errors)
-        out.rows.append(record)
+
+    def body() -> Iterator[tuple[int, dict[str, Any]]]:
+        for r in range(FIRST_FIELD_ROW, min(ws.max_row, FIRST_FIELD_ROW + MAX_TABLE_ROWS) + 1):
+            raw = {f["name"]: ws.cell(row=r, column=columns[f["name"]]).value for f in fields}
+            if is_blank(raw):
+                return
+            yield r, raw
+
+    out.rows = read_rows(fields, body(), out.errors, units=units,
+                         locate=lambda r, f: (f"{get_column_letter(columns[f['name']])}{r}", None))
     if not out.rows:
         out.errors.append(CellError(f"A{FIRST_FIELD_ROW}", f"Ô A{FIRST_FIELD_ROW}: bảng không có dòng dữ liệu nào."))
     return out
