@@ -24,6 +24,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import BATCH_COLUMN, Warehouse, _quote
+from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.orgs import service as orgs_service
 
 # ------------------------------------------------------------------------------------------------ datasets
@@ -262,7 +263,8 @@ def rollback_batch(session: Session, warehouse: Warehouse, *, principal: Princip
         raise NotFound(f"Không có lô nạp '{batch_id}' trong bộ dữ liệu '{name}'.")
     if batch.status != "loaded":
         raise Conflict(f"Lô nạp này đã ở trạng thái '{batch.status}', không thể hoàn tác.")
-    removed = warehouse.drop_batch(ds.name, batch_id)
+    # The rows go only once this transaction commits: a failed commit leaves the batch and its rows as they were.
+    removed = TransactionalWarehouse(session, warehouse).drop_batch(ds.name, batch_id)
     batch.status, batch.rolled_back_at, batch.rolled_back_by = "rolled_back", utcnow(), principal.actor
     session.execute(update(Dataset).where(Dataset.id == ds.id).values(row_count=Dataset.row_count - removed))
     session.expire(ds, ["row_count"])

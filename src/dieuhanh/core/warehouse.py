@@ -57,7 +57,9 @@ class Warehouse(Protocol):
     kind: str
 
     def append(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int: ...
-    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int: ...
+    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None,
+                keep_as: str | None = None) -> int: ...
+    def restore(self, dataset: str, batch_id: str, kept: str) -> None: ...
     def drop_batch(self, dataset: str, batch_id: str) -> int: ...
     def drop_dataset(self, dataset: str) -> None: ...
     def table_exists(self, dataset: str) -> bool: ...
@@ -184,13 +186,16 @@ class DuckDBWarehouse:
         finally:
             conn.unregister("_incoming")
 
-    def _load(self, dataset: str, data: Incoming, batch_id: str, check: Check | None, replace: bool) -> int:
+    def _load(self, dataset: str, data: Incoming, batch_id: str, check: Check | None, replace: bool,
+              keep_as: str | None = None) -> int:
         check_name(dataset)
         with self._connect() as conn:
             _run(conn, "BEGIN TRANSACTION")
             try:
                 self._prepare(conn, dataset, data.schema)
                 if replace:
+                    if keep_as is not None:
+                        _run(conn, f"CREATE TABLE {_quote(check_name(keep_as))} AS SELECT * FROM {_quote(dataset)}")
                     _run(conn, f"DELETE FROM {_quote(dataset)}")
                 n = self._insert(conn, dataset, data, batch_id)
                 if check is not None:
@@ -204,8 +209,29 @@ class DuckDBWarehouse:
     def append(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int:
         return self._load(dataset, data, batch_id, check, replace=False)
 
-    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int:
-        return self._load(dataset, data, batch_id, check, replace=True)
+    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None,
+                keep_as: str | None = None) -> int:
+        """Only ``batch_id``'s rows remain. With ``keep_as``, the previous rows are moved (same transaction)
+        into that new table, for ``restore`` or ``drop_dataset``."""
+        return self._load(dataset, data, batch_id, check, replace=True, keep_as=keep_as)
+
+    def restore(self, dataset: str, batch_id: str, kept: str) -> None:
+        """Undo ``replace(..., batch_id, keep_as=kept)``: the batch's rows out, the kept rows back, one transaction.
+        Rows other loads appended since stay."""
+        check_name(dataset)
+        check_name(kept)
+        with self._connect() as conn:
+            _run(conn, "BEGIN TRANSACTION")
+            try:
+                if self._exists(conn, dataset):
+                    _run(conn, f"DELETE FROM {_quote(dataset)} WHERE {BATCH_COLUMN} = ?", [batch_id])
+                    if self._exists(conn, kept):
+                        _run(conn, f"INSERT INTO {_quote(dataset)} BY NAME SELECT * FROM {_quote(kept)}")
+                _run(conn, f"DROP TABLE IF EXISTS {_quote(kept)}")
+                _run(conn, "COMMIT")
+            except BaseException:
+                _run(conn, "ROLLBACK")
+                raise
 
     def drop_batch(self, dataset: str, batch_id: str) -> int:
         check_name(dataset)
@@ -320,7 +346,8 @@ class PostgresWarehouse:
                 n += batch.num_rows
         return n
 
-    def _load(self, dataset: str, data: Incoming, batch_id: str, check: Check | None, replace: bool) -> int:
+    def _load(self, dataset: str, data: Incoming, batch_id: str, check: Check | None, replace: bool,
+              keep_as: str | None = None) -> int:
         check_name(dataset)
         # Create or extend the table in a short transaction of its own, serialised per dataset by an advisory
         # lock: two first loads running side by side would otherwise both try CREATE TABLE and one would fail.
@@ -331,6 +358,8 @@ class PostgresWarehouse:
         with self._connect() as conn, conn.transaction():
             conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
             if replace:
+                if keep_as is not None:
+                    conn.execute(f"CREATE TABLE {self._t(check_name(keep_as))} AS SELECT * FROM {self._t(dataset)}")
                 conn.execute(f"DELETE FROM {self._t(dataset)}")
             n = self._insert(conn, dataset, data, batch_id)
             if check is not None:
@@ -340,8 +369,22 @@ class PostgresWarehouse:
     def append(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int:
         return self._load(dataset, data, batch_id, check, replace=False)
 
-    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None) -> int:
-        return self._load(dataset, data, batch_id, check, replace=True)
+    def replace(self, dataset: str, data: Incoming, batch_id: str, *, check: Check | None = None,
+                keep_as: str | None = None) -> int:
+        return self._load(dataset, data, batch_id, check, replace=True, keep_as=keep_as)
+
+    def restore(self, dataset: str, batch_id: str, kept: str) -> None:
+        check_name(dataset)
+        check_name(kept)
+        with self._connect() as conn, conn.transaction():
+            if self._exists(conn, dataset):
+                conn.execute(f"DELETE FROM {self._t(dataset)} WHERE {BATCH_COLUMN} = %s", [batch_id])
+                if self._exists(conn, kept):
+                    cols = ", ".join(_quote(r[0]) for r in conn.execute(
+                        "SELECT column_name FROM information_schema.columns WHERE table_schema=%s AND table_name=%s "
+                        "ORDER BY ordinal_position", [self.schema, kept]).fetchall())
+                    conn.execute(f"INSERT INTO {self._t(dataset)} ({cols}) SELECT {cols} FROM {self._t(kept)}")
+            conn.execute(f"DROP TABLE IF EXISTS {self._t(kept)}")
 
     def drop_batch(self, dataset: str, batch_id: str) -> int:
         check_name(dataset)

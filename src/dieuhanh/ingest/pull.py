@@ -666,21 +666,12 @@ def load_and_commit(database: Database, warehouse: Warehouse, *,
                     after: Callable[[Session, ingest.LoadResult], object] | None = None,
                     **load_args: Any) -> ingest.LoadResult:
     """``ingest.service.load`` in its own transaction; if anything after the warehouse write fails (the
-    bookkeeping, or the commit itself), the batch's rows are dropped again so the two stores agree."""
-    result: ingest.LoadResult | None = None
-    try:
-        with database.session() as session:
-            result = ingest.load(session, warehouse, **load_args)
-            if after is not None:
-                after(session, result)
-    except BaseException:
-        if result is not None and not result.replayed:
-            try:
-                warehouse.drop_batch(load_args["dataset_name"], result.batch_id)
-            except Exception:  # noqa: BLE001
-                log.exception("could not drop batch %s after a failed commit", result.batch_id)
-        raise
-    assert result is not None
+    bookkeeping, or the commit itself), the batch's rows are removed again by the load's transactional
+    warehouse (``core/warehouse_tx.py``), so the two stores agree."""
+    with database.session() as session:
+        result = ingest.load(session, warehouse, **load_args)
+        if after is not None:
+            after(session, result)
     return result
 
 

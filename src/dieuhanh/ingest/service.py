@@ -28,6 +28,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import FieldError, InvalidInput, TooLarge
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse, _quote
+from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.geo import reference
 from dieuhanh.ingest import values
 from dieuhanh.ingest.convert import ARROW_TYPES, convert
@@ -248,7 +249,10 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
          filename: str | None = None, mode: str = "append", idempotency_key: str | None = None,
          source_kind: str = "upload", province_code: str, max_bytes: int) -> LoadResult:
     """Validate everything, then load all rows as one batch, or nothing. Raises InvalidInput with the
-    errors by row and column when any cell is wrong."""
+    errors by row and column when any cell is wrong.
+
+    The rows follow ``session``'s transaction (``core/warehouse_tx.py``): they are in the warehouse on return,
+    and removed again — a replace's previous rows put back — if that transaction ends without a commit."""
     if mode not in ("append", "replace"):
         raise InvalidInput("mode phải là 'append' hoặc 'replace'.")
     ds = catalog.get_dataset(session, dataset_name)
@@ -267,6 +271,7 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
         raise InvalidInput(f"Không đọc được tệp: {exc.message}",
                            errors=[FieldError(message=exc.message, row=exc.row, column=exc.column)]) from exc
     batch_id = str(uuid.uuid4())
+    bound = TransactionalWarehouse(session, warehouse)
     try:
         validator = _Validator(ds, reader, province_code, errors)
         unique_cols = [c.name for c in ds.columns if c.unique]
@@ -299,7 +304,7 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
 
         stream = pa.RecordBatchReader.from_batches(validator.schema, guarded())
         try:
-            loader = warehouse.replace if mode == "replace" else warehouse.append
+            loader = bound.replace if mode == "replace" else bound.append
             rows = loader(ds.name, stream, batch_id, check=check)
         except ReadError as exc:
             raise InvalidInput(f"Không đọc được tệp: {exc.message}",
@@ -315,7 +320,7 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
         session.flush()
     except IntegrityError:
         # Another request with the same Idempotency-Key won the race: undo ours, answer with theirs.
-        warehouse.drop_batch(ds.name, batch_id)
+        bound.undo(ds.name, batch_id)
         session.rollback()
         previous = session.scalar(select(LoadBatch).where(LoadBatch.idempotency_key == idempotency_key))
         if previous is None:
@@ -323,7 +328,7 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
         return LoadResult(batch_id=previous.id, rows=previous.rows, status=previous.status, dataset=ds.name,
                           replayed=True)
     except BaseException:
-        warehouse.drop_batch(ds.name, batch_id)
+        bound.undo(ds.name, batch_id)  # now: the caller might go on with the session
         raise
     return LoadResult(batch_id=batch_id, rows=rows, status="loaded", dataset=ds.name, encoding=encoding,
                       pii_suggestions=suggestions)

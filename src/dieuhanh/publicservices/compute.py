@@ -43,6 +43,7 @@ from dieuhanh.core.periods import KINDS, Period, containing
 from dieuhanh.core.periods import parse as parse_period
 from dieuhanh.core.security import SYSTEM, Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
+from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.publicservices.calendar import WorkingCalendar
 from dieuhanh.publicservices.rules import Profile, Rule, load_profile, round2
 
@@ -626,12 +627,14 @@ def ensure_result_dataset(session: Session) -> Any:
 
 
 def store(session: Session, warehouse: Warehouse, table: pa.Table, *, principal: Principal) -> str:
-    """Replace the result dataset with ``table`` as one batch, recorded in the catalog."""
+    """Replace the result dataset with ``table`` as one batch, recorded in the catalog. The replacement follows
+    the session's transaction (``core/warehouse_tx.py``): the previous results come back if it does not commit."""
     from dieuhanh.catalog.models import Dataset, LoadBatch
 
     ds = ensure_result_dataset(session)
     batch_id = str(uuid.uuid4())
-    rows = warehouse.replace(RESULTS, table, batch_id)
+    bound = TransactionalWarehouse(session, warehouse)
+    rows = bound.replace(RESULTS, table, batch_id)
     try:
         now = utcnow()
         for old in session.scalars(select(LoadBatch).where(LoadBatch.dataset_id == ds.id,
@@ -644,7 +647,7 @@ def store(session: Session, warehouse: Warehouse, table: pa.Table, *, principal:
                               created_at=now))
         session.flush()
     except BaseException:
-        warehouse.drop_batch(RESULTS, batch_id)
+        bound.undo(RESULTS, batch_id)
         raise
     return batch_id
 

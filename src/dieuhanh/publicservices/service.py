@@ -67,6 +67,7 @@ from dieuhanh.core.errors import FieldError, InvalidInput, NotFound, PermissionD
 from dieuhanh.core.formatting import LOCAL_TZ
 from dieuhanh.core.security import SYSTEM, Principal, allowed, authorize
 from dieuhanh.core.warehouse import Warehouse
+from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.orgs.models import Agency
 from dieuhanh.publicservices.models import Dossier, Procedure
 
@@ -844,7 +845,8 @@ def _replace_procedures(session: Session, warehouse: Warehouse, *, principal: Pr
     batch_id = str(uuid.uuid4())
     _record_batch(session, ds, principal=principal, batch_id=batch_id, rows=len(rows), mode="replace",
                   source=source, filename=filename)
-    warehouse.replace(PROCEDURES_DATASET, arrow, batch_id)
+    # Follows the transaction: if it does not commit, the previous procedures come back (core/warehouse_tx.py).
+    TransactionalWarehouse(session, warehouse).replace(PROCEDURES_DATASET, arrow, batch_id)
     return batch_id
 
 
@@ -1014,8 +1016,9 @@ def _extra_value(extra: dict[str, Any] | None, col: ExtraColumn) -> Any:
 
 def _append_dossiers(session: Session, warehouse: Warehouse, tables: list[pa.Table], *, principal: Principal,
                      source: str, filename: str | None) -> str:
-    """One load batch of accepted versions. The warehouse append commits last: if it fails the caller's
-    database transaction rolls back too, so both stores stay unchanged."""
+    """One load batch of accepted versions. The warehouse append comes last: if it fails the caller's
+    database transaction rolls back too; if that transaction does not commit, the appended rows are removed
+    again (``core/warehouse_tx.py``). Both stores stay unchanged either way."""
     session.flush()
     ds = catalog.get_dataset(session, DOSSIERS_DATASET)
     batch_id = str(uuid.uuid4())
@@ -1024,7 +1027,7 @@ def _append_dossiers(session: Session, warehouse: Warehouse, tables: list[pa.Tab
                   filename=filename)
     reader = pa.RecordBatchReader.from_batches(arrow_schema(DOSSIERS_DATASET),
                                                (b for t in tables for b in t.to_batches()))
-    warehouse.append(DOSSIERS_DATASET, reader, batch_id)
+    TransactionalWarehouse(session, warehouse).append(DOSSIERS_DATASET, reader, batch_id)
     return batch_id
 
 

@@ -32,11 +32,11 @@ from dieuhanh.core.periods import between, containing
 from dieuhanh.core.periods import parse as parse_period
 from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.core.warehouse import Warehouse
+from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.orgs.models import Agency
 from dieuhanh.reporting import periods, xlsx
 from dieuhanh.reporting.models import ReportAssignment, ReportSubmission, ReportType
 from dieuhanh.reporting.schemas import COLUMN_TYPE, FIRST_FIELD_ROW, AssignmentIn, ReportTypeIn
-from dieuhanh.reporting.warehouse_tx import TransactionalWarehouse
 from dieuhanh.reporting.xlsx import CellError
 
 TIMELINESS_DATASET = "bao_cao_dinh_ky_nop"
