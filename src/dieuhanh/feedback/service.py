@@ -977,6 +977,16 @@ def public_list(session: Session, filters: ReportFilters, page: Page) -> PageRes
     return _page(session, query, page, (Report.created_at.desc(), Report.id.desc()))
 
 
+def public_points(session: Session, filters: ReportFilters, limit: int) -> tuple[list[Any], int]:
+    """The newest ``limit`` reports of the public list as plain rows ``(code, status, category_code, lat, lon)``
+    — what the public map draws, without building report objects — and how many reports match."""
+    query = _apply_filters(select(Report.code, Report.status, Report.category_code, Report.lat, Report.lon),
+                           filters, utcnow())
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)).all()
+    return list(rows), int(total)
+
+
 def inbox(session: Session, principal: Principal, filters: ReportFilters, page: Page) -> PageResult:
     """An officer's reports (their agency's); admins, leaders and analysts see every agency."""
     if not principal.is_authenticated:

@@ -190,17 +190,17 @@ def public_map(request: Request, db: DB, principal: CurrentPrincipal, linh_vuc: 
     filters = ReportFilters(category=linh_vuc if linh_vuc in known else None, unit_code=xa or None,
                             status=trang_thai or None)
     result = service.public_list(db, filters, Page(number=max(1, page), size=PUBLIC_PAGE_SIZE))
-    points_page = service.public_list(db, filters, Page(number=1, size=MAP_POINTS))
+    rows, map_total = service.public_points(db, filters, MAP_POINTS)
     names = {c.service_code: c.name for c in categories}
-    points = [{"lat": r.lat, "lon": r.lon, "code": r.code, "open": r.status not in CLOSED_STATUSES,
-               "tip": f"{r.code} · {names.get(r.category_code, r.category_code)} · {r.status_label}"}
-              for r in points_page.items if r.lat is not None and r.lon is not None]
+    points = [{"lat": lat, "lon": lon, "code": code, "open": status not in CLOSED_STATUSES,
+               "tip": f"{code} · {names.get(category, category)} · {STATUS_LABELS.get(status, status)}"}
+              for code, status, category, lat, lon in rows if lat is not None and lon is not None]
     communes = _commune_names(request)
     return render(request, "feedback/public_map.html", {
         "result": result, "points": points, "categories": categories, "category_names": names,
         "communes": communes, "status_filters": PUBLIC_STATUS_FILTERS, "linh_vuc": linh_vuc, "xa": xa,
         "trang_thai": trang_thai, "query": _query(linh_vuc=linh_vuc, xa=xa, trang_thai=trang_thai),
-        "map_limited": points_page.total > MAP_POINTS, "map_total": points_page.total,
+        "map_limited": map_total > MAP_POINTS, "map_total": map_total,
     })
 
 
