@@ -98,3 +98,26 @@ def test_merge_through_the_api(db, settings, client, factory) -> None:  # type: 
     r = client.post(f"/api/v1/feedback/reports/{dup}/merge", json={"main": main}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200 and r.json()["duplicate_of"] == main
     assert client.get(f"/api/v1/feedback/reports/{main}").json()["duplicates"] == [dup]
+
+
+def test_open311_list_agrees_with_single_requests_through_merges_of_merges(db, settings, client) -> None:  # type: ignore[no-untyped-def]
+    """The Open311 list reads plain rows and a single request reads its Report: both must give the same answer,
+    also for a report merged into one that was merged in turn (b → a → c)."""
+    (unit, lat, lon), = communes_with_points(db, 1)
+    agency = commune_agency_code(unit)
+    a = submit(db, settings, lat=lat, lon=lon)
+    b = submit(db, settings, lat=offset(lat, lon, 10)[0], lon=lon)
+    c = submit(db, settings, lat=offset(lat, lon, 20)[0], lon=lon)
+    other = submit(db, settings, service_code="cay-xanh", lat=lat, lon=lon)
+    with db.session() as session:
+        service.merge(session, service.get_by_code(session, b), service.get_by_code(session, a), officer(agency))
+        service.merge(session, service.get_by_code(session, a), service.get_by_code(session, c), officer(agency))
+        service.transition(session, service.get_by_code(session, c), "resolve", note_public="Đã xử lý xong.",
+                           principal=officer(agency))
+    listed = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json").json()}
+    assert {a, b, c, other} <= set(listed)
+    for code in (a, b, c, other):
+        (single,) = client.get(f"/open311/v2/requests/{code}.json").json()
+        assert listed[code] == single, code
+    assert listed[b]["status"] == "closed" and listed[other]["status"] == "open"
+    assert c in listed[b]["status_notes"] and "Đã xử lý xong." in listed[b]["status_notes"]

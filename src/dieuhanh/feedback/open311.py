@@ -32,8 +32,8 @@ from dieuhanh.core.errors import DomainError, NotAuthenticated, NotFound, Permis
 from dieuhanh.core.formatting import to_local
 from dieuhanh.core.security import Principal
 from dieuhanh.feedback import links, ratelimit, service
-from dieuhanh.feedback.models import Category, Report
-from dieuhanh.feedback.schemas import Page, ReportFilters, ReportIn
+from dieuhanh.feedback.models import CLOSED_STATUSES, Category, Report
+from dieuhanh.feedback.schemas import ReportFilters, ReportIn
 from dieuhanh.feedback.writer import writer_for
 from dieuhanh.orgs import service as orgs_service
 from dieuhanh.orgs.models import Agency
@@ -178,7 +178,16 @@ def definition_json(c: Category) -> dict[str, Any]:
 def request_json(report: Report, *, base_url: str, agency_names: dict[str, str],
                  unit_names: dict[str, str]) -> dict[str, Any]:
     """A report as an Open311 service request (never any contact data; a merged one shows its main report)."""
-    shown = service.effective(report)
+    category = report.category
+    return _request_dict(report, service.effective(report), category.name if category else None,
+                         category.deadline_hours if category else None, base_url=base_url,
+                         agency_names=agency_names, unit_names=unit_names)
+
+
+def _request_dict(report: Any, shown: Any, category_name: str | None, deadline_hours: int | None, *,
+                  base_url: str, agency_names: dict[str, str], unit_names: dict[str, str]) -> dict[str, Any]:
+    """``report`` and ``shown`` (its main report when merged) are Report objects or plain rows with the same
+    column names: the list reads plain rows, a single request its Report."""
     status_notes = shown.public_reply
     if report.duplicate_of_id is not None:
         status_notes = (f"Trùng với phản ánh {shown.code}. " + (shown.public_reply or "")).strip()
@@ -193,13 +202,13 @@ def request_json(report: Report, *, base_url: str, agency_names: dict[str, str],
         address = unit_names.get(report.unit_code)
     return {
         "service_request_id": report.code,
-        "status": shown.open311_status,
+        "status": "closed" if shown.status in CLOSED_STATUSES else "open",
         "status_notes": status_notes,
-        "service_name": report.category.name if report.category else report.category_code,
+        "service_name": category_name or report.category_code,
         "service_code": report.category_code,
         "description": report.description,
         "agency_responsible": agency_names.get(shown.agency_code, shown.agency_code),
-        "service_notice": _notice(report),
+        "service_notice": _notice_text(report.code, deadline_hours) if deadline_hours is not None else None,
         "requested_datetime": _iso(report.created_at),
         "updated_datetime": _iso(max(report.updated_at, shown.updated_at)),
         "expected_datetime": _iso(shown.due_at),
@@ -212,22 +221,18 @@ def request_json(report: Report, *, base_url: str, agency_names: dict[str, str],
     }
 
 
-def _notice(report: Report) -> str | None:
-    category = report.category
-    if category is None:
-        return None
-    return _notice_text(report.code, category.deadline_hours)
-
-
 def _notice_text(code: str, deadline_hours: int) -> str:
     return f"Thời hạn xử lý {deadline_hours} giờ. Tra cứu tại /phan-anh/{code}."
 
 
 def _names(session: Session, reports: list[Report]) -> tuple[dict[str, str], dict[str, str]]:
+    return _names_of(session, {r.agency_code for r in reports} | {service.effective(r).agency_code for r in reports},
+                     {r.unit_code for r in reports if r.unit_code})
+
+
+def _names_of(session: Session, agencies: set[str], units: set[str]) -> tuple[dict[str, str], dict[str, str]]:
     from dieuhanh.geo.models import AdminUnit
 
-    agencies = {r.agency_code for r in reports} | {service.effective(r).agency_code for r in reports}
-    units = {r.unit_code for r in reports if r.unit_code}
     agency_names = {code: name for code, name in session.execute(
         select(Agency.code, Agency.name).where(Agency.code.in_(agencies)))} if agencies else {}
     unit_names = {code: name for code, name in session.execute(
@@ -342,11 +347,13 @@ def list_requests(fmt: str, request: Request, db: DB) -> Response:
                 filters.status = ",".join(sorted(set(statuses)))
             filters.start, filters.end = _window(_parse_dt("start_date", q.get("start_date")),
                                                  _parse_dt("end_date", q.get("end_date")))
-        result = service.public_list(db, filters, Page(number=1, size=MAX_RESULTS))
-        reports = result.items
-        agency_names, unit_names = _names(db, reports)
+        # Up to 1,000 reports per call: plain rows, not Report objects (several times less CPU).
+        rows, main_of = service.open311_rows(db, filters, MAX_RESULTS)
+        agency_names, unit_names = _names_of(db, {main_of[r.id].agency_code for r in rows},
+                                             {r.unit_code for r in rows if r.unit_code})
         base = links.base_url(request)
-        data = [request_json(r, base_url=base, agency_names=agency_names, unit_names=unit_names) for r in reports]
+        data = [_request_dict(r, main_of[r.id], r.category_name, r.deadline_hours, base_url=base,
+                              agency_names=agency_names, unit_names=unit_names) for r in rows]
         return _respond(fmt, data, "service_requests", "request")
 
     return _handle(fmt, db, run)

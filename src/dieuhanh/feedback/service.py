@@ -987,6 +987,36 @@ def public_points(session: Session, filters: ReportFilters, limit: int) -> tuple
     return list(rows), int(total)
 
 
+_SHOWN_COLUMNS = (Report.id, Report.code, Report.status, Report.public_reply, Report.duplicate_of_id,
+                  Report.agency_code, Report.updated_at, Report.due_at)
+
+
+def open311_rows(session: Session, filters: ReportFilters, limit: int) -> tuple[list[Any], dict[int, Any]]:
+    """The newest ``limit`` reports of the public list as plain rows for Open311 (report columns, the category's
+    ``category_name`` and ``deadline_hours``), and by report id the row whose status and answer are shown: the
+    report itself, or the main report it was merged into (following merges of merges, like :func:`effective`)."""
+    query = _apply_filters(select(
+        *_SHOWN_COLUMNS, Report.media, Report.address_string, Report.unit_code, Report.category_code,
+        Report.description, Report.created_at, Report.address_id, Report.lat, Report.lon,
+        Category.name.label("category_name"), Category.deadline_hours,
+    ).join(Category, Category.service_code == Report.category_code), filters, utcnow())
+    rows = session.execute(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)).all()
+    by_id: dict[int, Any] = {r.id: r for r in rows}
+    wanted = {r.duplicate_of_id for r in rows if r.duplicate_of_id is not None} - set(by_id)
+    while wanted:
+        found = session.execute(select(*_SHOWN_COLUMNS).where(Report.id.in_(wanted))).all()
+        by_id.update((r.id, r) for r in found)
+        wanted = {r.duplicate_of_id for r in found if r.duplicate_of_id is not None} - set(by_id)
+    main_of: dict[int, Any] = {}
+    for row in rows:
+        current, seen = row, {row.id}
+        while current.duplicate_of_id in by_id and current.duplicate_of_id not in seen:
+            current = by_id[current.duplicate_of_id]
+            seen.add(current.id)
+        main_of[row.id] = current
+    return list(rows), main_of
+
+
 def inbox(session: Session, principal: Principal, filters: ReportFilters, page: Page) -> PageResult:
     """An officer's reports (their agency's); admins, leaders and analysts see every agency."""
     if not principal.is_authenticated:
