@@ -18,8 +18,7 @@ from fastapi.responses import FileResponse
 
 from dieuhanh.core.formatting import to_local
 from dieuhanh.core.security import ANONYMOUS, Principal, allowed
-from dieuhanh.feedback import links, ratelimit, service
-from dieuhanh.feedback import photos as photo_lib
+from dieuhanh.feedback import links, ratelimit, service, views
 from dieuhanh.feedback.models import STATUS_LABELS, Category, Report, RoutingRule
 from dieuhanh.feedback.schemas import (
     ActionIn,
@@ -246,11 +245,4 @@ def reopen(code: str, body: ReopenIn, db: DB) -> dict[str, Any]:
 
 @router.get("/public/photos/{photo_id}")
 def photo(photo_id: int, request: Request, db: DB, thumb: bool = False) -> FileResponse:
-    item = service.get_photo(db, photo_id)
-    path = photo_lib.resolve_path(request.app.state.settings, item.thumb_path if thumb else item.path)
-    if not path.exists():
-        from dieuhanh.core.errors import NotFound
-
-        raise NotFound("Tệp ảnh không còn trên máy chủ.")
-    return FileResponse(path, media_type="image/jpeg" if thumb else item.content_type,
-                        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
+    return views.photo_response(request, db, photo_id, thumb=thumb)

@@ -209,19 +209,20 @@ def public_map(request: Request, db: DB, principal: CurrentPrincipal, linh_vuc: 
 
 @router.get("/phan-anh/anh/{photo_id}")
 def photo(request: Request, photo_id: int, db: DB) -> Response:
-    return _photo_response(request, db, photo_id, thumb=False)
+    return photo_response(request, db, photo_id, thumb=False)
 
 
 @router.get("/phan-anh/anh/{photo_id}/thu-nho")
 def photo_thumb(request: Request, photo_id: int, db: DB) -> Response:
-    return _photo_response(request, db, photo_id, thumb=True)
+    return photo_response(request, db, photo_id, thumb=True)
 
 
-def _photo_response(request: Request, db: Session, photo_id: int, *, thumb: bool) -> Response:
+def photo_response(request: Request, db: Session, photo_id: int, *, thumb: bool) -> FileResponse:
+    """A stored photo or its thumbnail (the pages and the public API serve photos alike)."""
     item = service.get_photo(db, photo_id)
     path = photo_lib.resolve_path(request.app.state.settings, item.thumb_path if thumb else item.path)
     if not path.is_file():
-        raise NotFound("Không có tệp ảnh này.")
+        raise NotFound("Tệp ảnh không còn trên máy chủ.")
     # Re-encoded without metadata when stored; served with a fixed type so nothing is sniffed.
     return FileResponse(path, media_type="image/jpeg" if thumb else item.content_type,
                         headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
