@@ -290,16 +290,30 @@ def browser_instance():  # type: ignore[no-untyped-def]
         browser.close()
 
 
-@pytest.fixture
-def page(browser_instance):  # type: ignore[no-untyped-def]
-    context = browser_instance.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+def watched_page(context):  # type: ignore[no-untyped-def]
+    """A new page of ``context`` that collects console errors and uncaught exceptions in ``page.console_errors``."""
     pg = context.new_page()
     errors: list[str] = []
     pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.console_errors = errors  # type: ignore[attr-defined]
-    yield pg
+    pg.console_errors = errors
+    return pg
+
+
+@pytest.fixture
+def page(browser_instance):  # type: ignore[no-untyped-def]
+    context = browser_instance.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    yield watched_page(context)
     context.close()
+
+
+def sign_in(page, base: str, username: str, password: str = "mat-khau-thu-nghiem") -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the real login form in the browser."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
 
 
 # ------------------------------------------------------------------------------------------------ catalog

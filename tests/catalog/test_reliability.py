@@ -141,7 +141,7 @@ def test_cli_ingest_loads_a_file_and_reports_errors_by_row(db, warehouse, settin
 
 @pytest.mark.browser
 def test_officer_uploads_previews_and_commits_a_file_in_the_browser(page, live_server, factory, db, tmp_path):
-    from web.test_browser import sign_in
+    from conftest import sign_in
 
     _define(db, "bao_cao_thang")
     _, username, _ = factory.user("officer", agency="TKT")

@@ -8,7 +8,7 @@ import re
 import pytest
 from dash_helpers import COMMUNES, MONTHS, add_definition, add_series, add_value
 
-from conftest import ONE_STORE
+from conftest import ONE_STORE, sign_in
 from dieuhanh.geo import reference
 
 # Drawing, scrollbars and map clicks: on one store (conftest.ONE_STORE); the same pages' content on both stores is
@@ -33,11 +33,7 @@ def _data(db) -> None:  # type: ignore[no-untyped-def]
 
 def _sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "mat-khau-thu-nghiem")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, username)
 
 
 def _no_horizontal_scrollbar(page) -> bool:  # type: ignore[no-untyped-def]

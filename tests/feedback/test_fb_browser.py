@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
+from conftest import sign_in, watched_page
+
 PHU_LY = (20.5308, 105.9308)  # well inside Phường Phủ Lý
 
 
@@ -25,25 +27,13 @@ def phone(browser_instance, live_server) -> Iterator:  # type: ignore[no-untyped
                                            is_mobile=True, has_touch=True, locale="vi-VN")
     context.grant_permissions(["geolocation"], origin=live_server)
     context.set_geolocation({"latitude": PHU_LY[0], "longitude": PHU_LY[1]})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.console_errors = errors  # type: ignore[attr-defined]
-    yield pg
+    yield watched_page(context)
     context.close()
 
 
 def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
-
-def sign_in(page, base: str, username: str, password: str = "mat-khau-thu-nghiem") -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.mark.browser

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reporting_helpers import FORM_TYPE, fill, make_type, rows_of  # noqa: E402
 
-from conftest import login  # noqa: E402
+from conftest import login, sign_in  # noqa: E402
 
 
 def test_web_form_errors_next_to_fields_then_accepted(client, db, warehouse, factory):
@@ -94,13 +94,6 @@ def test_overview_and_definitions_for_the_office(client, db, warehouse, factory)
     assert 'data-testid="overview"' in page.text and 'data-testid="type-form"' not in page.text
     assert client.post("/reports/types", data={"csrf_token": csrf, "code": "z_z"}).status_code == 403
 
-
-def sign_in(page, base: str, username: str, password: str = "mat-khau-thu-nghiem") -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.mark.browser

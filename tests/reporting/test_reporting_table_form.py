@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reporting_helpers import fill, make_type, rows_of  # noqa: E402
 
-from conftest import ONE_STORE, login  # noqa: E402
+from conftest import ONE_STORE, login, sign_in  # noqa: E402
 from dieuhanh.catalog.models import Dataset, LoadBatch  # noqa: E402
 from dieuhanh.core.audit import AuditEntry  # noqa: E402
 from dieuhanh.geo.reference import communes_of  # noqa: E402
@@ -239,7 +239,6 @@ def test_stored_values_typed_back_unchanged(kind, value, text):
 @pytest.mark.browser
 @ONE_STORE  # the clicks and the page script; the grid's storage on both stores is the tests above
 def test_officer_fills_the_grid_adds_a_row_and_submits(page, live_server, factory, db, warehouse):
-    from test_reporting_pages import sign_in
 
     make_type(db, CASES_TYPE, agencies=("SYT",))
     _, officer, _ = factory.user("officer", agency="SYT")

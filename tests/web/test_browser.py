@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ONE_STORE
+from conftest import ONE_STORE, sign_in
 
 # Menus, forms, CSRF and HTMX in a browser: on one store (conftest.ONE_STORE); the same routes on both stores are
 # tested in tests/orgs and tests/geo.
@@ -21,13 +21,6 @@ MENUS = {
     "officer": BASE | DATA,
 }
 
-
-def sign_in(page, base: str, username: str, password: str = "mat-khau-thu-nghiem") -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.mark.browser
