@@ -281,10 +281,6 @@ def clear_cache() -> None:
     cache.clear_all()
 
 
-def _state_key(session: Session) -> tuple[Any, ...]:
-    return indicators.data_state(session)
-
-
 def display_number(value: float | None) -> str:
     """Vietnamese number for a tile: 92,5 (no trailing zeros), 1.234,5, 12.345; None -> "–"."""
     text = format_number(value)
@@ -349,7 +345,7 @@ def board_view(session: Session, *, slug: str, unit_code: str | None, province_c
     """The tiles of a board for the province (``unit_code`` None) or one of its communes."""
     board = read_board(session, slug, principal)
     unit, unit_name, level = resolve_unit(unit_code, province_code)
-    key = ("board", board.id, board.updated_at, unit, _visibility(principal), *_state_key(session))
+    key = ("board", board.id, board.updated_at, unit, _visibility(principal), *indicators.data_state(session))
     cached = _CACHE.get(key)
     if cached is None:
         cached = _build_tiles(session, board, unit, level, principal)
@@ -429,7 +425,7 @@ def commune_values(session: Session, *, code: str, period: str | None, principal
                    province_code: str) -> CommuneValues:
     """The commune values of one indicator for one period (the latest by default), for the choropleth."""
     defn = indicators.get_definition(session, principal=principal, code=code)
-    key = ("communes", code, period, province_code, defn.updated_at, *_state_key(session))
+    key = ("communes", code, period, province_code, defn.updated_at, *indicators.data_state(session))
     cached = _CACHE.get(key)
     if cached is not None:
         return cast(CommuneValues, cached)

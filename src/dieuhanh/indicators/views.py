@@ -27,7 +27,6 @@ router = APIRouter(include_in_schema=False)
 STATUS_LABELS = {"good": "Đạt", "warning": "Cảnh báo", "critical": "Nghiêm trọng", "neutral": "Theo dõi",
                  "nodata": "Chưa có số liệu"}
 LEVEL_LABELS = {"province": "Tỉnh", "commune": "Xã, phường", "agency": "Cơ quan, đơn vị"}
-PAGE_SIZE = 50
 
 
 def _common() -> dict[str, Any]:
@@ -89,8 +88,8 @@ def detail(request: Request, code: str, db: DB, principal: CurrentPrincipal, per
     unit_code = unit.strip() if unit and unit.strip() != province_code else ""
     if unit_code and unit_code not in names:
         raise NotFound(f"Không có xã, phường mã «{unit_code}» trong tỉnh.")
-    key = (code, period, unit_code, page, province_code, *service.data_state(db))
-    part = _DETAILS.get_or_build(key, lambda: _detail_values(request, db, defn, period, unit_code, page))
+    key = (code, period, unit_code, province_code, *service.data_state(db))
+    part = _DETAILS.get_or_build(key, lambda: _detail_values(request, db, defn, period, unit_code))
     # Load batches, dataset titles and the owner are read live: a rolled-back batch shows at once.
     lineage = []
     if part.batch_ids:
@@ -107,8 +106,8 @@ def detail(request: Request, code: str, db: DB, principal: CurrentPrincipal, per
     })
 
 
-def _detail_values(request: Request, db: Session, defn: IndicatorDefinition, period: str, unit_code: str,
-                   page: int) -> _DetailValues:
+def _detail_values(request: Request, db: Session, defn: IndicatorDefinition, period: str,
+                   unit_code: str) -> _DetailValues:
     code = defn.code
     province_code = request.app.state.settings.province_code
     names = service.unit_names(province_code)
@@ -131,7 +130,7 @@ def _detail_values(request: Request, db: Session, defn: IndicatorDefinition, per
     ranked = sorted(communes, key=lambda v: (v.value is None, sign * (v.value or 0.0), names.get(v.unit_code, "")))
     html = render_fragment(request, "indicators/_detail_values.html", {
         **_common(), "d": defn, "series": series, "periods": periods, "period": shown, "communes": ranked,
-        "names": names, "total": len(communes), "page": page, "page_size": PAGE_SIZE,
+        "names": names,
         "chart_json": _json(chart), "map_json": _json(commune_map), "period_label": period_label,
         "unit_code": unit_code, "unit_name": names.get(unit_code or province_code, unit_code),
         "province_name": names.get(province_code, province_code),
