@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from dieuhanh import __version__
 from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.errors import DomainError, FieldError, InvalidInput, NotFound
-from dieuhanh.core.formatting import format_datetime
+from dieuhanh.core.formatting import format_datetime, period_label
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.dashboard import service
 from dieuhanh.web.deps import DB, CurrentPrincipal
@@ -77,15 +77,10 @@ def playlist(session: Session, principal: Principal, raw: str | None) -> list[An
 
 
 def period_text(period: str | None) -> str:
-    """2025-06 → 06/2025, 2025-Q2 → Quý 2/2025, 2025 → 2025."""
-    if not period:
-        return "–"
-    year, _, rest = period.partition("-")
-    if not rest:
+    """2025-06 → 06/2025, 2025-Q2 → Quý 2/2025, 2025 → 2025 (the tile says "Kỳ" before it)."""
+    if period and "-" not in period:
         return period
-    if rest.upper().startswith("Q"):
-        return f"Quý {rest[1:]}/{year}"
-    return f"{rest}/{year}"
+    return period_label(period, short=True)
 
 
 def _tile_out(t: service.Tile) -> dict[str, Any]:
