@@ -29,6 +29,22 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(units_app, name="units")
 app.add_typer(geo_app, name="geo")
+# Domain modules' command groups (each domain's cli.py imports its work inside the commands).
+from dieuhanh.documents.cli import app as _documents_app  # noqa: E402
+from dieuhanh.dti.cli import app as _dti_app  # noqa: E402
+from dieuhanh.dti.cli import governance_app as _governance_app  # noqa: E402
+from dieuhanh.environment.cli import app as _environment_app  # noqa: E402
+from dieuhanh.forecasting.cli import app as _forecast_app  # noqa: E402
+from dieuhanh.inspections.cli import app as _inspections_app  # noqa: E402
+from dieuhanh.operations.cli import app as _events_app  # noqa: E402
+
+app.add_typer(_documents_app, name="documents")
+app.add_typer(_dti_app, name="dti")
+app.add_typer(_governance_app, name="governance")
+app.add_typer(_environment_app, name="environment")
+app.add_typer(_forecast_app, name="forecast")
+app.add_typer(_inspections_app, name="inspections")
+app.add_typer(_events_app, name="events")
 
 console = Console()
 err = Console(stderr=True)
@@ -319,7 +335,8 @@ def users_create(
 def tokens_create(
     name: Annotated[str, typer.Option(help="Tên hệ thống hoặc ứng dụng")],
     agency: Annotated[str | None, typer.Option(help="Mã cơ quan sở hữu")] = None,
-    scope: Annotated[list[str] | None, typer.Option(help="Phạm vi: read, datasets, publicservices, open311")] = None,
+    scope: Annotated[list[str] | None, typer.Option(help="Phạm vi: read, datasets, publicservices, open311, reports, "
+                                                          "events, environment, documents, inspections")] = None,
 ) -> None:
     """Tạo mã truy cập; chỉ in mã ra stdout (lưu ngay, không hiển thị lại)."""
     from pydantic import ValidationError

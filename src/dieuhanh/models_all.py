@@ -2,7 +2,13 @@
 
 import dieuhanh.alerts.models  # noqa: F401
 import dieuhanh.dashboard.models  # noqa: F401
+import dieuhanh.documents.models  # noqa: F401
+import dieuhanh.dti.models  # noqa: F401
+import dieuhanh.environment.models  # noqa: F401
 import dieuhanh.feedback.models  # noqa: F401
+import dieuhanh.forecasting.models  # noqa: F401
+import dieuhanh.inspections.models  # noqa: F401
+import dieuhanh.operations.models  # noqa: F401
 import dieuhanh.publicservices.models  # noqa: F401
 import dieuhanh.reporting.models  # noqa: F401
 from dieuhanh.catalog.models import (  # noqa: F401

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from dieuhanh.alerts import directives as dsvc
 from dieuhanh.alerts import service
+from dieuhanh.alerts import sources as alert_sources
 from dieuhanh.alerts.models import AlertInstance
 from dieuhanh.alerts.schemas import (
     DirectiveCloseIn,
@@ -30,6 +31,11 @@ from dieuhanh.web.deps import DB, CurrentPrincipal
 router = APIRouter(prefix="/api/v1", tags=["cảnh báo, chỉ đạo"])
 
 
+def source_label(code: str) -> str | None:
+    source = alert_sources.get(code)
+    return source.label if source else None
+
+
 def instance_dicts(db: DB, instances: list[AlertInstance]) -> list[dict[str, Any]]:
     codes = {i.rule.indicator_code for i in instances}
     units = {i.unit_code for i in instances}
@@ -39,11 +45,15 @@ def instance_dicts(db: DB, instances: list[AlertInstance]) -> list[dict[str, Any
         select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(units)))}
     unit_names.update({str(code): str(name) for code, name in db.execute(  # agency-level alerts
         select(Agency.code, Agency.name).where(Agency.code.in_(units - set(unit_names))))})
+    for source in {i.rule.indicator_code for i in instances if i.rule.kind == "source"}:  # stations, cameras...
+        unit_names.update(alert_sources.key_names(db, source, {i.unit_code for i in instances
+                                                               if i.rule.indicator_code == source}))
     return [{
         "id": i.id, "state": i.state, "since": i.since.isoformat() + "Z", "value": i.last_value, "period": i.period,
         "message": i.message, "rule": {"id": i.rule.id, "name": i.rule.name, "kind": i.rule.kind,
                                        "severity": i.rule.severity},
-        "indicator": {"code": i.rule.indicator_code, "name": names.get(i.rule.indicator_code)},
+        "indicator": {"code": i.rule.indicator_code, "name": names.get(i.rule.indicator_code) or source_label(
+            i.rule.indicator_code)},
         "unit": {"code": i.unit_code, "name": unit_names.get(i.unit_code)},
         "last_evaluated_at": i.last_evaluated_at.isoformat() + "Z" if i.last_evaluated_at else None,
         "acknowledged_by": i.acknowledged_by,

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dieuhanh.core.db import Base, utcnow
 
-RULE_KINDS = ("threshold", "change", "behind_target", "missing_data", "anomaly")
+# source: a condition a domain module evaluates (alerts/sources.py); indicator_code holds the source's name.
+RULE_KINDS = ("threshold", "change", "behind_target", "missing_data", "anomaly", "source")
 STATES = ("Normal", "Pending", "Alerting", "NoData", "Error")
 SEVERITIES = ("info", "warning", "critical")
 

@@ -21,12 +21,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from dieuhanh.alerts import sources as alert_sources
 from dieuhanh.alerts.models import AlertInstance, AlertRule, AlertStateChange, Notification, Silence
 from dieuhanh.alerts.schemas import RuleIn, RulePatch, SilenceIn
 from dieuhanh.core import audit
 from dieuhanh.core import periods as period_codes
 from dieuhanh.core.db import utcnow
-from dieuhanh.core.errors import InvalidInput, NotFound
+from dieuhanh.core.errors import FieldError, InvalidInput, NotFound
 from dieuhanh.core.formatting import LOCAL_TZ, format_number, period_label, to_local
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
@@ -246,7 +247,58 @@ def _units(session: Session, rule: AlertRule, values: dict[str, dict[str, Indica
     return sorted(units)
 
 
+def _instance(session: Session, rule: AlertRule, existing: dict[str, AlertInstance], unit: str,
+              now: datetime) -> AlertInstance:
+    inst = existing.get(unit)
+    if inst is None:
+        inst = AlertInstance(rule_id=rule.id, unit_code=unit, state="Normal", since=now, pending_count=0, message="")
+        session.add(inst)
+        session.flush()
+        rule.instances.append(inst)
+        existing[unit] = inst
+    return inst
+
+
+def _notify_event(rule: AlertRule, inst: AlertInstance, event: str | None, now: datetime) -> str | None:
+    if event is None and inst.state == "Alerting" and inst.acknowledged_at is None and (
+            inst.last_notified_at is None
+            or now - inst.last_notified_at >= timedelta(minutes=rule.repeat_interval_minutes)):
+        return "firing"  # still firing: repeat after the interval (or first send after a silence ended)
+    return event
+
+
+def _evaluate_source_rule(session: Session, rule: AlertRule, now: datetime) -> list[tuple[AlertInstance, str]]:
+    """A rule of kind ``source``: the domain's conditions, one instance per key (alerts/sources.py)."""
+    source = alert_sources.get(rule.indicator_code)
+    existing = {i.unit_code: i for i in rule.instances}
+    outcomes: dict[str, Outcome] = {}
+    if source is None:
+        outcomes[rule.unit_code or WHOLE_LEVEL] = Outcome("error", f"Nguồn cảnh báo «{rule.indicator_code}» không có.")
+    else:
+        try:
+            for cond in source.evaluate(session, dict(rule.params or {}), now):
+                if rule.unit_code and cond.key != rule.unit_code:
+                    continue
+                outcomes[cond.key[:40]] = Outcome("firing" if cond.firing else "ok", cond.message, cond.value,
+                                                  cond.period)
+        except Exception as exc:  # noqa: BLE001  (a broken source is an Error instance, never a failed run)
+            log.warning("alert source %s failed for rule %s: %s", rule.indicator_code, rule.id, exc)
+            outcomes = {rule.unit_code or WHOLE_LEVEL: Outcome("error", f"Lỗi khi đánh giá: {type(exc).__name__}")}
+        for key, inst in existing.items():  # keys the source no longer reports are back to normal
+            if key not in outcomes and inst.state != "Normal":
+                outcomes[key] = Outcome("ok", "Đã trở lại bình thường.")
+    events: list[tuple[AlertInstance, str]] = []
+    for key in sorted(outcomes):
+        inst = _instance(session, rule, existing, key, now)
+        event = _notify_event(rule, inst, apply_outcome(session, rule, inst, outcomes[key], now), now)
+        if event:
+            events.append((inst, event))
+    return events
+
+
 def _evaluate_rule(session: Session, rule: AlertRule, now: datetime) -> list[tuple[AlertInstance, str]]:
+    if rule.kind == "source":
+        return _evaluate_source_rule(session, rule, now)
     definition = session.get(IndicatorDefinition, rule.indicator_code)
     query = select(IndicatorValue).where(IndicatorValue.code == rule.indicator_code,
                                          IndicatorValue.level == rule.level)
@@ -258,13 +310,7 @@ def _evaluate_rule(session: Session, rule: AlertRule, now: datetime) -> list[tup
     existing = {i.unit_code: i for i in rule.instances}
     events: list[tuple[AlertInstance, str]] = []
     for unit in _units(session, rule, values):
-        inst = existing.get(unit)
-        if inst is None:
-            inst = AlertInstance(rule_id=rule.id, unit_code=unit, state="Normal", since=now, pending_count=0,
-                                 message="")
-            session.add(inst)
-            session.flush()
-            rule.instances.append(inst)
+        inst = _instance(session, rule, existing, unit, now)
         if definition is None:
             outcome = Outcome("error", f"Chỉ số «{rule.indicator_code}» không tồn tại.")
         elif definition.state == "error":
@@ -275,11 +321,7 @@ def _evaluate_rule(session: Session, rule: AlertRule, now: datetime) -> list[tup
             except Exception as exc:  # noqa: BLE001  (a broken rule is an Error instance, never a failed run)
                 log.warning("alert rule %s failed for %s: %s", rule.id, unit, exc)
                 outcome = Outcome("error", f"Lỗi khi đánh giá: {type(exc).__name__}: {exc}")
-        event = apply_outcome(session, rule, inst, outcome, now)
-        if event is None and inst.state == "Alerting" and inst.acknowledged_at is None and (
-                inst.last_notified_at is None
-                or now - inst.last_notified_at >= timedelta(minutes=rule.repeat_interval_minutes)):
-            event = "firing"  # still firing: repeat after the interval (or first send after a silence ended)
+        event = _notify_event(rule, inst, apply_outcome(session, rule, inst, outcome, now), now)
         if event:
             events.append((inst, event))
     return events
@@ -331,10 +373,38 @@ def _rule_dict(rule: AlertRule) -> dict[str, Any]:
                                           "repeat_interval_minutes", "enabled")}
 
 
+def _check_target(session: Session, kind: str, code: str, params: dict[str, Any]) -> None:
+    """An indicator rule needs its indicator; a source rule its registered source and parameters it accepts."""
+    if kind != "source":
+        if session.get(IndicatorDefinition, code) is None:
+            raise InvalidInput(f"Không có chỉ số «{code}».")
+        return
+    source = alert_sources.get(code)
+    if source is None:
+        known = ", ".join(sorted(alert_sources.SOURCES)) or "chưa có"
+        message = f"Không có nguồn cảnh báo «{code}» (có: {known})."
+        raise InvalidInput(message, errors=[FieldError(message, field="indicator_code")])
+    if source.validate is not None:
+        try:
+            source.validate(params)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), errors=[FieldError(str(exc), field="params")]) from exc
+
+
+def evaluate_sources(session: Session, *, names: list[str], now: datetime | None = None,
+                     settings: Any = None) -> dict[str, int]:
+    """Evaluate now the enabled source rules of these sources (a domain calls it when its facts changed)."""
+    ids = list(session.scalars(select(AlertRule.id).where(AlertRule.kind == "source",
+                                                         AlertRule.indicator_code.in_(names),
+                                                         AlertRule.enabled.is_(True))))
+    if not ids:
+        return {"notifications": 0}
+    return evaluate(session, now=now, settings=settings, rule_ids=ids)
+
+
 def create_rule(session: Session, *, principal: Principal, rule_in: RuleIn) -> AlertRule:
     authorize(principal, "alert.manage")
-    if session.get(IndicatorDefinition, rule_in.indicator_code) is None:
-        raise InvalidInput(f"Không có chỉ số «{rule_in.indicator_code}».")
+    _check_target(session, rule_in.kind, rule_in.indicator_code, rule_in.params)
     rule = AlertRule(**rule_in.model_dump(), created_by=principal.actor)
     session.add(rule)
     session.flush()
@@ -348,6 +418,7 @@ def update_rule(session: Session, *, principal: Principal, rule_id: int, patch: 
     rule = get_rule(session, rule_id)
     before = _rule_dict(rule)
     merged = RuleIn.model_validate({**before, **patch.model_dump(exclude_unset=True)})
+    _check_target(session, merged.kind, merged.indicator_code, merged.params)
     for key, value in merged.model_dump().items():
         setattr(rule, key, value)
     session.flush()

@@ -33,6 +33,10 @@ SCOPES = {
     "publicservices": "Đồng bộ thủ tục, hồ sơ TTHC",
     "open311": "Gửi và đọc phản ánh qua Open311",
     "reports": "Nộp báo cáo định kỳ của cơ quan mình",
+    "events": "Gửi sự kiện (cảm biến, camera, công an, thời tiết) vào phòng điều hành",
+    "environment": "Khai báo trạm và gửi số liệu quan trắc môi trường",
+    "documents": "Đẩy văn bản đến từ hệ thống quản lý văn bản",
+    "inspections": "Gửi kế hoạch thanh tra, kiểm tra doanh nghiệp của cơ quan mình",
 }
 
 _hasher = PasswordHash((Argon2Hasher(),))

@@ -6,6 +6,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +43,8 @@ class DemoContext:
     principal: Principal = SYSTEM
     credentials: list[tuple[str, str, str]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    # The day the demo province lives in: generators date their data relative to it (never after it).
+    today: date = field(default_factory=date.today)
 
 
 _demo_cache: dict[str, bool] = {}
@@ -55,12 +58,14 @@ def demo_loaded(db: Database) -> bool:
     return _demo_cache[db.url]
 
 
-def run_demo(db: Database, warehouse: Warehouse, settings: Settings, *, seed: int = 2025) -> DemoContext:
+def run_demo(db: Database, warehouse: Warehouse, settings: Settings, *, seed: int = 2025,
+             today: date | None = None) -> DemoContext:
     """Loads the demo province in one transaction of the operational database."""
     from dieuhanh.modules import MODULES
 
     with db.session() as session:
-        ctx = DemoContext(session=session, warehouse=warehouse, settings=settings, rng=random.Random(seed))
+        ctx = DemoContext(session=session, warehouse=warehouse, settings=settings, rng=random.Random(seed),
+                          today=today or date.today())
         existing = set(session.scalars(select(User.username)))
         for username, role, agency, full_name in DEMO_USERS:
             if username in existing:

@@ -27,6 +27,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from dieuhanh.catalog.models import Dataset
+from dieuhanh.core.cells import neutralise, xlsx_cell
 from dieuhanh.core.errors import InvalidInput, NotFound
 from dieuhanh.opendata import service
 
@@ -35,7 +36,6 @@ router = APIRouter(include_in_schema=False)
 BATCH_ROWS = 20_000
 CHUNK = 1 << 16
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -44,13 +44,6 @@ MEDIA_TYPES = {
 }
 ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32(),
                "datetime": pa.timestamp("us")}
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell a spreadsheet would read as a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _csv_value(value: Any) -> Any:
@@ -169,7 +162,6 @@ def write_parquet(warehouse: Any, ds: Dataset, path: str) -> None:
 
 def write_xlsx(warehouse: Any, ds: Dataset, path: str) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     names = [c.name for c in service.public_columns(ds)]
     workbook = Workbook(write_only=True)
@@ -180,7 +172,7 @@ def write_xlsx(warehouse: Any, ds: Dataset, path: str) -> None:
             out = []
             for value in row:
                 if isinstance(value, str):
-                    value = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+                    value = xlsx_cell(value)
                 elif isinstance(value, float) and not math.isfinite(value):
                     value = None
                 elif isinstance(value, datetime) and value.tzinfo is not None:

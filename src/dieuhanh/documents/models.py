@@ -1,0 +1,5 @@
+"""Tables of the documents domain."""
+
+from __future__ import annotations
+
+from dieuhanh.core.db import Base  # noqa: F401

@@ -1,0 +1,1 @@
+"""Chỉ số chuyển đổi số và quản trị."""

@@ -1,0 +1,1 @@
+"""Quan trắc không khí."""

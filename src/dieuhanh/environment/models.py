@@ -1,0 +1,5 @@
+"""Tables of the environment domain."""
+
+from __future__ import annotations
+
+from dieuhanh.core.db import Base  # noqa: F401

@@ -1,0 +1,1 @@
+"""Thanh tra, kiểm tra không chồng chéo."""

@@ -1,0 +1,1 @@
+"""Sự kiện trực tiếp và xử lý sự cố."""
