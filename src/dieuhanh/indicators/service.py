@@ -298,11 +298,12 @@ def _run_sql(defn: IndicatorDefinition, warehouse: Warehouse, readable: dict[str
     # The instant as literals generated here (never user text): one row, local date and time.
     sql = (f"WITH {AS_OF_TABLE} AS (SELECT DATE '{local.date().isoformat()}' AS as_of_date, "
            f"TIMESTAMP '{local.isoformat(sep=' ')}' AS as_of_time) SELECT * FROM ({safe}) AS _indicator")
-    params = None
     if period is not None:
-        sql, params = f"{sql} WHERE CAST(period AS VARCHAR) = ?", [period]
+        # A literal, not a parameter: parse() admits only 2025-06, 2025-Q2 or 2025 (and with parameters the
+        # PostgreSQL translation would double the % of the query's own strftime formats).
+        sql = f"{sql} WHERE CAST(period AS VARCHAR) = '{period_codes.parse(period).code}'"
     try:
-        return warehouse.query(sql, params, timeout=timeout, max_rows=MAX_RESULT_ROWS)
+        return warehouse.query(sql, None, timeout=timeout, max_rows=MAX_RESULT_ROWS)
     except DomainError:
         raise
     except Exception as exc:  # engine errors: unknown column, type mismatch, missing table…
