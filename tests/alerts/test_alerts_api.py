@@ -191,4 +191,4 @@ def test_overview_names_the_agency_of_an_agency_level_alert(client, factory, db)
     login(client, leader)
     panel = client.get("/").text.split('data-testid="alerts-panel"', 1)[1].split("</section>", 1)[0]
     assert "Cơ quan vượt ngưỡng" in panel and "Trung tâm Phục vụ hành chính công tỉnh" in panel
-    assert "Kỳ 06/2025: 150 &gt; 100" in panel and "TTPVHCC ·" not in panel
+    assert "Kỳ 06/2025: 150 lớn hơn 100" in panel and "TTPVHCC ·" not in panel
