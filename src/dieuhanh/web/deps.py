@@ -51,6 +51,7 @@ def _principal(request: Request, db: DB) -> Principal:
             user = db.get(User, user_id)
             if user is not None and user.is_active and request.session.get("pw") == user.password_hash[-12:]:
                 principal = orgs_service.principal_for_user(user)
+                request.state.user = user  # the layout shows the user's full name and agency name
             else:
                 request.session.clear()
     request.state.principal = principal

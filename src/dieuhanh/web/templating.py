@@ -31,11 +31,22 @@ def make_templates(extra_dirs: list[Path]) -> Jinja2Templates:
 
 
 def nav_for(request: Request, principal: Principal) -> list[tuple[str, list[NavItem]]]:
+    """The menu of a role: the items it may open, less those its work does not use (a leader does not see the
+    ingestion plumbing; the pages stay reachable by address)."""
     sections: dict[str, list[NavItem]] = {}
+    hidden = HIDDEN_FOR_ROLE.get(principal.role or "", frozenset()) if principal.kind == "user" else frozenset()
     for item in request.app.state.nav:
-        if allowed(principal, item.permission):
+        if allowed(principal, item.permission) and item.url not in hidden:
             sections.setdefault(item.section, []).append(item)
     return list(sections.items())
+
+
+# Menu items a role does not use day to day (by URL).
+HIDDEN_FOR_ROLE: dict[str, frozenset[str]] = {
+    "leader": frozenset({"/ingest/sources", "/ingest/dead-letters", "/query", "/admin/tokens", "/units",
+                         "/phan-anh"}),
+    "officer": frozenset({"/ingest/dead-letters", "/query", "/units", "/phan-anh/ban-do"}),
+}
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
@@ -44,6 +55,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     principal: Principal = getattr(request.state, "principal", None) or _anonymous()
     ctx: dict[str, Any] = {
         "principal": principal,
+        "me": _me(request, principal),
         "nav": nav_for(request, principal),
         "csrf_token": csrf_token(request),
         "province": request.app.state.province,
@@ -58,6 +70,22 @@ def render_fragment(request: Request, name: str, context: dict[str, Any]) -> Mar
     """A partial template rendered from ``context`` alone (no signed-in user, CSRF token or request in it), so the
     HTML may be cached and shared between users; the page that embeds it is rendered by ``render``."""
     return Markup(request.app.state.templates.get_template(name).render(context))
+
+
+def _me(request: Request, principal: Principal) -> dict[str, str]:
+    """What the layout shows of the signed-in user: full name, role and agency by name (never codes)."""
+    user = getattr(request.state, "user", None)
+    name = (getattr(user, "full_name", "") or principal.name) if user is not None else principal.name
+    agency = ""
+    if principal.agency_code:
+        from sqlalchemy.orm import object_session
+
+        from dieuhanh.orgs.models import Agency
+
+        session = object_session(user) if user is not None else None
+        found = session.get(Agency, principal.agency_code) if session is not None else None
+        agency = found.name if found is not None else ""
+    return {"name": name, "role": ROLE_LABELS.get(principal.role or "", principal.role or ""), "agency": agency}
 
 
 def _anonymous() -> Principal:
