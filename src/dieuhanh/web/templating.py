@@ -74,18 +74,9 @@ def render_fragment(request: Request, name: str, context: dict[str, Any]) -> Mar
 
 def _me(request: Request, principal: Principal) -> dict[str, str]:
     """What the layout shows of the signed-in user: full name, role and agency by name (never codes)."""
-    user = getattr(request.state, "user", None)
-    name = (getattr(user, "full_name", "") or principal.name) if user is not None else principal.name
-    agency = ""
-    if principal.agency_code:
-        from sqlalchemy.orm import object_session
-
-        from dieuhanh.orgs.models import Agency
-
-        session = object_session(user) if user is not None else None
-        found = session.get(Agency, principal.agency_code) if session is not None else None
-        agency = found.name if found is not None else ""
-    return {"name": name, "role": ROLE_LABELS.get(principal.role or "", principal.role or ""), "agency": agency}
+    full_name, agency = getattr(request.state, "user_display", ("", ""))
+    return {"name": full_name or principal.name, "role": ROLE_LABELS.get(principal.role or "", principal.role or ""),
+            "agency": agency}
 
 
 def _anonymous() -> Principal:
