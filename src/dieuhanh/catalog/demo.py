@@ -399,6 +399,46 @@ class _Demo:
         self.load("chi_tieu_kt_xh_tinh_cu", records, "chi-tieu-tinh-cu.json")
         self.publish("chi_tieu_kt_xh_tinh_cu")
 
+    def grdp_quy(self) -> None:
+        """GRDP growth as the statistics office publishes it: each quarter's own growth and the 3-, 6-, 9- and
+        12-month cumulative growth, estimated around the 10th after the quarter and revised (sơ bộ) a quarter
+        later — every release is a row, the indicators read the latest."""
+        self.create(
+            "grdp_quy", "Tốc độ tăng tổng sản phẩm trên địa bàn (GRDP) theo quý và lũy kế, các lần công bố", "TKT",
+            "public", "quarterly",
+            "Tốc độ tăng GRDP (giá so sánh) của từng quý và lũy kế 3, 6, 9, 12 tháng so với cùng kỳ, mỗi lần công "
+            "bố một dòng (ước tính khi kết thúc quý, sơ bộ ở lần công bố quý sau). Bình quân theo tốc độ tăng của "
+            "ba tỉnh cũ 2022–2024 (Hà Nam, Nam Định, Ninh Bình, bộ chi_tieu_kt_xh_tinh_cu: khoảng 9–10 %/năm); số "
+            f"từng quý và các lần điều chỉnh là ước lượng mẫu. {ESTIMATE}",
+            [col("ky", "string", "Kỳ: quý (2026-Q2); với lũy kế, quý cuối của kỳ (2026-Q2 = 6 tháng)", required=True),
+             col("loai", "string", "Quý | Lũy kế từ đầu năm", required=True),
+             col("toc_do_tang", "number", "Tốc độ tăng so với cùng kỳ (%)", required=True),
+             col("lan_cong_bo", "string", "Ước tính | Sơ bộ"), col("ngay_cong_bo", "date", "Ngày công bố",
+                                                                      required=True)],
+            ["kinh tế", "GRDP", "thống kê"],
+        )
+        rng = self.rng("grdp")
+        shares = [0.22, 0.24, 0.25, 0.29]  # each quarter's share of the year's GRDP
+        profile = [-1.0, -0.2, 0.3, 0.8]  # quarters grow faster through the year
+        records: list[dict[str, Any]] = []
+        for year in range(self.cal.first_month.year - 1, self.cal.today.year + 1):
+            base = {2024: 9.6, 2025: 9.9}.get(year, 10.2) + rng.gauss(0, 0.3)
+            quarterly = [base + profile[q] + rng.gauss(0, 0.35) for q in range(4)]
+            for q in range(4):
+                code = f"{year}-Q{q + 1}"
+                end = date(year + 1, 1, 1) if q == 3 else date(year, 3 * q + 4, 1)
+                cumulative = sum(quarterly[i] * shares[i] for i in range(q + 1)) / sum(shares[: q + 1])
+                releases = [("Ước tính", end + timedelta(days=9), 0.0),
+                            ("Sơ bộ", end + timedelta(days=100), rng.gauss(0, 0.2))]
+                for label, day, revision in releases:
+                    if day > self.cal.today:
+                        continue
+                    for kind, value in (("Quý", quarterly[q]), ("Lũy kế từ đầu năm", cumulative)):
+                        records.append({"ky": code, "loai": kind, "toc_do_tang": round(value + revision, 2),
+                                        "lan_cong_bo": label, "ngay_cong_bo": day.isoformat()})
+        self.load("grdp_quy", records, "grdp-quy.json")
+        self.publish("grdp_quy")
+
     def chi_so_gia_tieu_dung(self) -> None:
         """CPI by group, from monthly index levels (so that year-on-year and month-on-month agree)."""
         self.create(
@@ -1502,7 +1542,8 @@ def vn_aqi(concentration: float, breaks: Sequence[tuple[float, float]]) -> int:
 
 # Generation order: the budget comes before the taxes that must match it.
 DATASETS = [
-    "dan_so_xa", "dien_tich_xa", "chi_tieu_kt_xh_tinh_cu", "chi_so_gia_tieu_dung", "chi_so_san_xuat_cong_nghiep",
+    "dan_so_xa", "dien_tich_xa", "chi_tieu_kt_xh_tinh_cu", "grdp_quy", "chi_so_gia_tieu_dung",
+    "chi_so_san_xuat_cong_nghiep",
     "thu_ngan_sach_thang", "thu_thue_thang", "doanh_nghiep_dang_ky_thang", "ban_le_hang_hoa_thang",
     "xuat_khau_thang", "khu_cong_nghiep", "truong_hoc", "tuyen_sinh_dau_cap", "co_so_y_te", "tiem_chung_thang",
     "doi_tuong_bao_tro_xa_hoi", "bao_hiem_y_te_xa", "tai_nan_giao_thong_thang", "an_ninh_trat_tu_quy",

@@ -51,8 +51,9 @@ DEFAULT_BOARDS: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 # The overview's key indicators, in order, when the indicator set has them; otherwise the first of each domain.
 OVERVIEW_CODES = (
-    "tang_truong_grdp_uoc_gop", "thu_ngan_sach_ty_le_du_toan", "cpi_so_cung_ky", "kim_ngach_xuat_khau_thang",
-    "ty_le_ho_so_dung_han", "ty_le_ho_so_truc_tuyen_toan_trinh", "ty_le_bao_phu_bhyt", "ty_le_tiem_chung_day_du",
+    "tang_truong_grdp_luy_ke", "thu_ngan_sach_ty_le_du_toan", "cpi_so_cung_ky", "kim_ngach_xuat_khau_thang",
+    # public services: the Decision 766 figures themselves (one number per concept; no second definition)
+    "dvc_ty_le_dung_han", "dvc_ty_le_truc_tuyen", "ty_le_bao_phu_bhyt", "ty_le_tiem_chung_day_du",
     "ty_le_tuyen_sinh_lop_10", "so_vu_tai_nan_giao_thong", "so_nguoi_chet_tngt", "ty_le_ngay_aqi_tot",
     "ty_le_don_thu_da_giai_quyet", "so_chi_dao_qua_han",
 )
@@ -378,8 +379,9 @@ def make_tile(defn: IndicatorDefinition, rows: Sequence[ValueRow], *, chart_kind
     if current is not None and not headline_partial:
         current_text = display_number(current.value)
         if current.value is not None and current.base_value is not None:
-            current_change = (f"{_format_change(round(current.value - current.base_value, 6))} so với cùng kỳ "
-                              f"{period_label(current.base_period, short=True)}")
+            points = " điểm %" if defn.unit.strip().startswith("%") else ""
+            current_change = (f"{_format_change(round(current.value - current.base_value, 6))}{points} so với "
+                              f"cùng kỳ {period_label(current.base_period, short=True)}")
     label = STATUS_LABELS.get(status, status)
     if headline_partial and status == "neutral":
         label = "Theo dõi (tạm tính)"
@@ -389,7 +391,8 @@ def make_tile(defn: IndicatorDefinition, rows: Sequence[ValueRow], *, chart_kind
         trend=[r.value for r in recent], trend_periods=[r.period for r in recent], change=change,
         chart_kind=chart_kind, href=href, span=span, domain=defn.domain, direction=defn.direction,
         periodicity=defn.periodicity, levels=list(defn.levels or []), target_text=display_number(target),
-        change_text=_format_change(change), status_label=label, trend_targets=[r.target for r in recent],
+        change_text=_format_change(change) + (" điểm %" if change and defn.unit.strip().startswith("%") else ""),
+        status_label=label, trend_targets=[r.target for r in recent],
         partial=headline_partial, as_of_text=as_of_text,
         current_period=current.period if current is not None and not headline_partial else None,
         current_text=current_text,
