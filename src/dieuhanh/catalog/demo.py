@@ -422,7 +422,7 @@ class _Demo:
         profile = [-1.0, -0.2, 0.3, 0.8]  # quarters grow faster through the year
         records: list[dict[str, Any]] = []
         for year in range(self.cal.first_month.year - 1, self.cal.today.year + 1):
-            base = {2024: 9.6, 2025: 9.9}.get(year, 10.2) + rng.gauss(0, 0.3)
+            base = {2024: 9.6, 2025: 9.9}.get(year, 10.6) + rng.gauss(0, 0.3)
             quarterly = [base + profile[q] + rng.gauss(0, 0.35) for q in range(4)]
             for q in range(4):
                 code = f"{year}-Q{q + 1}"
