@@ -151,7 +151,9 @@ def test_overview_has_open_alerts_and_overdue_directives(db):
         create_directive(session, principal=SYSTEM, agency_code="SYT", deadline=date(2999, 1, 1),
                          instruction="Việc chưa đến hạn")
         data = service.overview(session, unit_code=None, province_code=PROVINCE, principal=LEADER)
-        assert [a.unit_code for a in data.alerts] == [A]
+        # Alerting instances grouped by rule, counted like /alerts (the Normal one is not open).
+        assert [[r.unit_code for r in g.rows] for g in data.alerts] == [[A]] and data.alert_total == 1
+        assert data.alerts[0].title.startswith("Tiêm chủng thấp — ")
         assert [d.title for d in data.directives] == ["Báo cáo tiến độ tiêm chủng"]
         assert data.board.slug == "overview" and data.map_indicator == "tiem_chung"
         at_b = service.overview(session, unit_code=B, province_code=PROVINCE, principal=LEADER)
