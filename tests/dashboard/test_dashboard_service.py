@@ -70,7 +70,8 @@ def test_board_view_tiles_match_the_values(db):
     assert tile.value == 92.5 and tile.value_text == "92,5" and tile.unit == "%"
     assert tile.target == 95.0 and tile.status == "warning" and tile.status_label == "Gần đạt"
     assert tile.trend == values[-12:] and len(tile.trend) == 12 and tile.trend_periods == MONTHS[2:14]
-    assert tile.change == pytest.approx(1.5) and tile.change_trend == "better" and tile.change_text == "+1,5"
+    assert tile.change == pytest.approx(1.5) and tile.change_trend == "better"
+    assert tile.change_text == "+1,5 điểm %"  # a rate's change is in percentage points
     assert tile.href == "/indicators/tiem_chung"
     # an indicator without values is "nodata", never zero
     empty = next(t for t in view.tiles if t.code == "giuong_benh")

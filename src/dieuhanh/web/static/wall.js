@@ -210,13 +210,13 @@
       const arrow = t.change > 0 ? '▲' : t.change < 0 ? '▼' : '■';
       meta.append(el('span', cls, `${arrow} ${t.change_text}`));
     }
-    tile.append(meta);
     if (t.current_period_text && t.current_text) {
       // The period that has not ended: counted as of now, compared like for like (never scored at face value).
       const current = `Kỳ ${t.current_period_text} ${t.as_of_text}: ${t.current_text}`
         + (t.current_change_text ? ` (${t.current_change_text})` : '');
-      tile.append(el('div', 'tile-current', current));
+      meta.append(el('span', 'current', current));
     }
+    tile.append(meta);
     const points = (t.trend || []).filter((x) => x != null).length;
     tile.append(points >= 2 ? el('div', 'tile-spark') : el('div', 'tile-note', points ? 'Mới có số liệu một kỳ' : ''));
     return tile;
