@@ -7,7 +7,7 @@
     url: box.dataset.openapi || '/openapi.json',
     dom_id: '#swagger-ui',
     deepLinking: true,
-    docExpansion: 'none',
+    docExpansion: 'list',
     defaultModelsExpandDepth: 0,
     tryItOutEnabled: false,
     validatorUrl: null,  // the online validator badge would call an outside server
