@@ -22,7 +22,7 @@ AGENCIES = {"UBND", "VPUBND", "SNV", "STP", "STC", "SCT", "SNNMT", "SXD", "SKHCN
             "SDTTG", "TTT", "CAT", "THUE", "BHXH", "TKT", "BQLKCN", "TTPVHCC"}
 REQUIRED = {"code", "name", "domain", "unit", "periodicity", "levels", "direction", "owner_agency", "legal_basis",
             "source", "public", "description", "sql"}
-OPTIONAL = {"targets", "thresholds", "datasets"}
+OPTIONAL = {"targets", "thresholds", "datasets", "publication", "cumulative", "details_url"}
 PERIOD = {"month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "quarter": re.compile(r"^\d{4}-Q[1-4]$"),
           "year": re.compile(r"^\d{4}$")}
 
@@ -52,7 +52,7 @@ def definition_problems(item: Any) -> list[str]:
         problems.append(f"domain {item.get('domain')!r}")
     if item.get("periodicity") not in PERIOD:
         problems.append(f"periodicity {item.get('periodicity')!r}")
-    if item.get("levels") not in (["province"], ["province", "commune"]):
+    if item.get("levels") not in (["province"], ["province", "commune"], ["province", "agency"]):
         problems.append(f"levels {item.get('levels')!r}")
     if item.get("direction") not in {"higher_better", "lower_better", "neutral"}:
         problems.append(f"direction {item.get('direction')!r}")
