@@ -163,7 +163,7 @@ def test_pages_need_login_and_show_in_app_notifications(client, factory, db):
     page = client.get("/alerts")
     assert page.status_code == 200
     assert "Thu ngân sách vượt ngưỡng" in page.text and 'data-testid="notifications"' in page.text
-    assert "1 cảnh báo: Thu ngân sách vượt ngưỡng (37)" in page.text
+    assert "1 cảnh báo: Thu ngân sách vượt ngưỡng (toàn tỉnh)" in page.text
     assert 'href="/alerts"' in page.text and 'href="/directives"' in page.text
 
 
