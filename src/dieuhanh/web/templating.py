@@ -16,6 +16,12 @@ from dieuhanh.core.plugin import NavItem
 from dieuhanh.core.security import ROLE_LABELS, SCOPES, Principal, allowed
 
 WEB_DIR = Path(__file__).parent
+# Load batches as people read them (names, never the stored codes).
+BATCH_STATUS_LABELS = {"loaded": "Đã nạp", "rolled_back": "Đã hủy", "superseded": "Đã thay bằng lần nạp sau",
+                       "rejected": "Bị từ chối"}
+BATCH_SOURCE_LABELS = {"upload": "Tải tệp lên", "push": "Hệ thống gửi qua API", "api": "Hệ thống gửi qua API",
+                       "pull": "Kéo tự động", "mqtt": "Bản tin MQTT", "cli": "Dòng lệnh", "demo": "Dữ liệu mẫu",
+                       "system": "Hệ thống", "report": "Báo cáo định kỳ", "web": "Trang web"}
 
 
 def make_templates(extra_dirs: list[Path]) -> Jinja2Templates:
@@ -25,6 +31,8 @@ def make_templates(extra_dirs: list[Path]) -> Jinja2Templates:
     templates.env.filters["vndate"] = format_date
     templates.env.filters["vndatetime"] = format_datetime
     templates.env.filters["cell"] = format_cell
+    templates.env.filters["batch_status"] = lambda v: BATCH_STATUS_LABELS.get(v, v)
+    templates.env.filters["batch_source"] = lambda v: BATCH_SOURCE_LABELS.get(v, v)
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
     templates.env.globals["SCOPES"] = SCOPES
     return templates
