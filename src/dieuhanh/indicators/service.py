@@ -139,6 +139,7 @@ class LibraryResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # analyst-defined codes left alone
+    retired: list[str] = field(default_factory=list)  # codes their library file no longer defines (deleted)
 
 
 def load_library(session: Session, *, paths: Iterable[Path] | None = None,
@@ -184,6 +185,16 @@ def load_library(session: Session, *, paths: Iterable[Path] | None = None,
         result.updated.append(item.code)
         audit.record(session, actor=principal.actor, action="indicator.update", entity_type="indicator",
                      entity_id=item.code, before=before, after=values)
+    # A definition its library file no longer has (replaced, merged into another: one number per concept) is
+    # retired with its values, so no board, alert or API keeps showing it.
+    loaded_origins = {origin for _item, origin in items}
+    for code, current in existing.items():
+        if code not in seen and current.origin in loaded_origins and current.origin != ANALYST_ORIGIN:
+            session.execute(delete(IndicatorValue).where(IndicatorValue.code == code))
+            session.delete(current)
+            result.retired.append(code)
+            audit.record(session, actor=principal.actor, action="indicator.retire", entity_type="indicator",
+                         entity_id=code, before={"origin": current.origin, "name": current.name})
     session.flush()
     return result
 

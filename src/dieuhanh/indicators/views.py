@@ -37,8 +37,14 @@ def _common() -> dict[str, Any]:
 def catalogue(request: Request, db: DB, principal: CurrentPrincipal, q: str = "", domain: str = "") -> HTMLResponse:
     items = service.list_definitions(db, principal=principal, q=q or None, domain=domain or None)
     latest = service.latest_province_values(db, [d.code for d in items])
+    stale = {}
+    for d in items:
+        fresh = service.freshness(d, latest[d.code].period if d.code in latest else None)
+        if fresh.stale:
+            stale[d.code] = fresh.expected_period
     return render(request, "indicators/list.html", {
-        **_common(), "items": items, "latest": latest, "q": q, "domain": domain,
+        **_common(), "items": items, "latest": latest, "q": q, "domain": domain, "stale": stale,
+        "period_label": period_label, "partial_label": rules.partial_label,
         "can_compute": allowed(principal, "indicator.compute") and principal.kind != "system",
         "runs": service.recent_runs(db, 1),
     })
