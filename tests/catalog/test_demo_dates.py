@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from conftest import DEMO_TODAY
 from dieuhanh.catalog.demo import Calendar
 from dieuhanh.feedback.models import Report
+from dieuhanh.indicators import rules
 from dieuhanh.indicators.models import IndicatorValue
 from dieuhanh.reporting.models import ReportSubmission as Submission
 
@@ -44,14 +45,15 @@ def test_demo_dates_are_relative_to_today_and_never_in_the_future(demo_province)
     # The late dataset is three months behind: stale by its schedule.
     assert _max(wh, "SELECT max(thang) FROM chat_thai_ran_thang") == date(2026, 7, 1)
     with demo_province.db.session() as s:
-        assert s.scalar(select(func.max(Report.created_at))) <= DEMO_NOW
-        assert s.scalar(select(func.max(Report.created_at))) > DEMO_NOW - timedelta(days=2)  # up to today
-        assert s.scalar(select(func.max(Submission.submitted_at))) <= DEMO_NOW
+        # The demo's present: 17:00 of the pinned day, or the current time when that day is today.
+        present = s.scalar(select(func.max(IndicatorValue.as_of)))
+        assert rules.local_day(present) == DEMO_TODAY and present <= max(DEMO_NOW, datetime.utcnow())
+        assert s.scalar(select(func.max(Report.created_at))) <= present
+        assert s.scalar(select(func.max(Report.created_at))) > present - timedelta(days=2)  # up to today
+        assert s.scalar(select(func.max(Submission.submitted_at))) <= present
         # Indicator values: December 2026 is the partial month, counted as of the demo's present; nothing later.
         periods = set(s.scalars(select(IndicatorValue.period).where(IndicatorValue.partial.is_(True)).distinct()))
         assert periods and all(p.startswith("2026") for p in periods)
         assert "2026-12" in periods and "2026-11" not in periods
         assert not s.scalar(select(func.count()).select_from(IndicatorValue).where(
             IndicatorValue.period.in_(["2027", "2027-01", "2027-Q1"])))
-        as_of = s.scalar(select(func.max(IndicatorValue.as_of)))
-        assert as_of == DEMO_NOW
