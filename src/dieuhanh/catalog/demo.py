@@ -89,7 +89,8 @@ LATE_DATASET = "chat_thai_ran_thang"
 KCN_WORKERS = 205_000
 RICE_AREA_HA = 262_000  # rice sown in the year, both crops
 FISH_TONNES = {"36": 165_000, "37": 60_000, "35": 35_000}  # fisheries output by former province
-BTXH_PEOPLE = 48_000  # social-assistance beneficiaries (tens of thousands: ≈ 1,1 % of the people)
+BTXH_PEOPLE = 600  # people in the (fake) name list: an extract; the counts are in tro_giup_xa_hoi_thang
+BTXH_BENEFICIARIES = 48_000  # monthly social-assistance beneficiaries (tens of thousands: ≈ 1,1 % of the people)
 LATE_MONTHS = 3  # the late dataset's newest month is this many months older than the newest published one
 SAMPLE = "Dữ liệu mẫu (không phải số liệu chính thức)."
 ESTIMATE = "Giá trị là ước lượng mẫu."
@@ -975,8 +976,8 @@ class _Demo:
             "Danh sách đối tượng bảo trợ xã hội hưởng trợ cấp hằng tháng (mức chuẩn 500.000 đồng theo Nghị định "
             "76/2024/NĐ-CP nhân hệ số). CHỨA DỮ LIỆU CÁ NHÂN: họ tên, ngày sinh, số CCCD, điện thoại, địa chỉ. "
             "Toàn bộ là dữ liệu giả, sinh ngẫu nhiên: số CCCD có mã tỉnh nơi đăng ký khai sinh 035, 036, 037 "
-            "đúng cấu trúc nhưng không ứng với người thật; số lượng đối tượng (khoảng 1,1 % dân số; cả nước khoảng 3 "
-            "% dân số hưởng trợ cấp, trợ giúp xã hội hằng tháng) là ước lượng mẫu.",
+            "đúng cấu trúc nhưng không ứng với người thật. Đây là trích danh sách (600 đối tượng); số đối tượng "
+            "của toàn tỉnh ở bộ tro_giup_xa_hoi_thang.",
             [col("ma_doi_tuong", "string", "Mã đối tượng", required=True, unique=True),
              col("ho_ten", "string", "Họ và tên", required=True, pii=True),
              col("ngay_sinh", "date", "Ngày sinh", pii=True), col("gioi_tinh", "string", "Giới tính"),
@@ -1026,6 +1027,36 @@ class _Demo:
         header = ["ma_doi_tuong", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cccd", "so_dien_thoai", "dia_chi", "ma_xa",
                   "nhom_doi_tuong", "he_so", "muc_tro_cap", "ngay_huong"]
         self.load("doi_tuong_bao_tro_xa_hoi", _csv(header, rows), "doi-tuong-btxh.csv")
+
+    def tro_giup_xa_hoi_thang(self) -> None:
+        """The monthly aggregate report of social assistance per commune: the counts behind the indicators (the
+        name list above is restricted and only an extract)."""
+        self.create(
+            "tro_giup_xa_hoi_thang", "Đối tượng hưởng trợ cấp xã hội hằng tháng theo xã, phường (tổng hợp)", "SYT",
+            "internal", "monthly",
+            "Số đối tượng bảo trợ xã hội đang hưởng trợ cấp hằng tháng cuối tháng, số mới hưởng và thôi hưởng trong "
+            f"tháng, kinh phí chi trả, theo xã, phường. Khoảng {_vn_int(BTXH_BENEFICIARIES)} đối tượng (≈ 1,1 % dân "
+            "số; cả nước khoảng 3 % dân số hưởng trợ cấp, trợ giúp xã hội hằng tháng), mức chuẩn 500.000 đồng "
+            f"(Nghị định 76/2024/NĐ-CP). {ESTIMATE}",
+            [_thang(), _ma_xa(), col("dang_huong", "integer", "Đang hưởng cuối tháng", required=True),
+             col("moi_huong", "integer", "Mới hưởng trong tháng"), col("thoi_huong", "integer", "Thôi hưởng"),
+             col("kinh_phi", "number", "Kinh phí chi trả trong tháng (triệu đồng)")],
+            ["an sinh xã hội", "bảo trợ xã hội"],
+        )
+        rng = self.rng("tro_giup")
+        months = self.cal.months()
+        weights = [self.pop[c.code] * (1.0 if c.ward else 1.35) * _noise(rng, 0.15) for c in self.communes]
+        growth = 0.0015  # a month: a little more joining than leaving
+        start = _allocate(round(BTXH_BENEFICIARIES / (1 + growth) ** len(months)), weights)
+        rows = []
+        for c, stock in zip(self.communes, start, strict=True):
+            for m in months:
+                joined = _poisson(rng, stock * 0.0125)
+                left = min(stock, _poisson(rng, stock * (0.0125 - growth)))
+                stock = stock + joined - left
+                rows.append([_vn_date(m), c.code, stock, joined, left, _vn_num(stock * 0.5 * 1.35, 1)])
+        header = ["thang", "ma_xa", "dang_huong", "moi_huong", "thoi_huong", "kinh_phi"]
+        self.load("tro_giup_xa_hoi_thang", _csv(header, rows), "tro-giup-xa-hoi.csv")
 
     def bao_hiem_y_te_xa(self) -> None:
         self.create(
@@ -1546,7 +1577,8 @@ DATASETS = [
     "chi_so_san_xuat_cong_nghiep",
     "thu_ngan_sach_thang", "thu_thue_thang", "doanh_nghiep_dang_ky_thang", "ban_le_hang_hoa_thang",
     "xuat_khau_thang", "khu_cong_nghiep", "truong_hoc", "tuyen_sinh_dau_cap", "co_so_y_te", "tiem_chung_thang",
-    "doi_tuong_bao_tro_xa_hoi", "bao_hiem_y_te_xa", "tai_nan_giao_thong_thang", "an_ninh_trat_tu_quy",
+    "doi_tuong_bao_tro_xa_hoi", "tro_giup_xa_hoi_thang", "bao_hiem_y_te_xa", "tai_nan_giao_thong_thang",
+    "an_ninh_trat_tu_quy",
     "quan_trac_khong_khi_gio", "chat_thai_ran_thang", "san_luong_nong_nghiep", "cap_nuoc_sach_xa",
     "giay_phep_xay_dung_thang", "khach_du_lich_thang", "co_so_ton_giao", "luc_luong_lao_dong",
     "ha_tang_vien_thong_xa", "dang_ky_ho_tich_thang", "tiep_cong_dan_don_thu", "nhiem_vu_ubnd_giao",
