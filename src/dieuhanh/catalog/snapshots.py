@@ -100,7 +100,8 @@ def _schedules(session: Session) -> dict[str, list[Any]]:
 
 
 def dataset_freshness(session: Session, warehouse: Warehouse, ds: Dataset, today: date, *,
-                      readers: list[Any] | None = None, clip: bool = False) -> DatasetFreshness | None:
+                      readers: list[Any] | None = None, clip: bool = False,
+                      covered_cache: dict[str, str | None] | None = None) -> DatasetFreshness | None:
     """Whether a dataset is up to date on ``today``: for monthly, quarterly and yearly data, the latest period it
     covers against the newest period due by then under the publication schedule of the indicators that read it
     (the most lenient; the default schedule of its frequency otherwise) — not the load time, which says nothing
@@ -111,7 +112,12 @@ def dataset_freshness(session: Session, warehouse: Warehouse, ds: Dataset, today
 
     kind = FREQUENCY_KINDS.get(ds.update_frequency)
     if kind is not None:
-        covered = covered_period(warehouse, ds, kind)
+        if covered_cache is not None and ds.name in covered_cache:
+            covered = covered_cache[ds.name]
+        else:
+            covered = covered_period(warehouse, ds, kind)
+            if covered_cache is not None:
+                covered_cache[ds.name] = covered
         if covered is not None:
             schedules = [d.publication for d in (readers or []) if d.periodicity == kind]
             expected_codes = [rules.expected_period(kind, pub, today) for pub in (schedules or [None])]
@@ -133,9 +139,11 @@ def _days_since(ds: Dataset, today: date) -> int | None:
 
 
 def snapshot_freshness(session: Session, warehouse: Warehouse, *, province_code: str, max_bytes: int,
-                       today: date | None = None, clip: bool = False) -> int:
+                       today: date | None = None, clip: bool = False,
+                       covered_cache: dict[str, str | None] | None = None) -> int:
     """One row per dataset with an expected frequency: up to date that day or not (``dataset_freshness``), with
-    the period covered and the period expected. Once a day (Idempotency-Key)."""
+    the period covered and the period expected. Once a day (Idempotency-Key). ``covered_cache`` keeps the covered
+    periods between calls that see the same data (the demo's backfill of past month-ends)."""
     from dieuhanh.ingest import service as ingest
 
     today = today or datetime.now(LOCAL_TZ).date()
@@ -147,7 +155,8 @@ def snapshot_freshness(session: Session, warehouse: Warehouse, *, province_code:
     readers = _schedules(session)
     records = []
     for ds in session.scalars(select(Dataset).where(Dataset.name != FRESHNESS_DATASET).order_by(Dataset.name)):
-        fresh = dataset_freshness(session, warehouse, ds, today, readers=readers.get(ds.name), clip=clip)
+        fresh = dataset_freshness(session, warehouse, ds, today, readers=readers.get(ds.name), clip=clip,
+                                  covered_cache=covered_cache)
         if fresh is None:
             continue
         records.append({"ngay": today.isoformat(), "co_quan": ds.owner_agency, "bo_du_lieu": ds.name,
