@@ -5,14 +5,11 @@ offline with Vietnamese summaries."""
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
-from conftest import ONE_STORE, free_port, sign_in, watched_page
+from conftest import ONE_STORE, sign_in, watched_page
 from dieuhanh.geo import reference
 from dieuhanh.orgs.models import Agency
 
@@ -21,23 +18,16 @@ PAGES = ("/", "/alerts", "/boards/public_services", "/wall")
 
 
 @pytest.fixture
-def demo_server(demo_province) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    import uvicorn
-
+def app(demo_province):  # type: ignore[no-untyped-def]
+    """The application on the demo province (conftest's ``live_server`` serves it)."""
     from dieuhanh.app import create_app
 
-    app = create_app(demo_province.settings, database=demo_province.db, warehouse=demo_province.warehouse)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "test server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    return create_app(demo_province.settings, database=demo_province.db, warehouse=demo_province.warehouse)
+
+
+@pytest.fixture
+def demo_server(live_server: str) -> str:
+    return live_server
 
 
 def _password(demo_province, username: str) -> str:  # type: ignore[no-untyped-def]
