@@ -379,7 +379,7 @@ def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[
     agency_set = set(agencies) if "agency" in levels else set()
     table = _run_sql(defn, warehouse, readable, period, timeout, as_of)
     found, agency_found = _read_rows(defn, table, province_code=province_code, agency_set=agency_set)
-    partial = {p for p, _unit in found if rules.is_partial(p, as_of)}
+    partial = {p for p in {p for p, _unit in found} if rules.is_partial(p, as_of)}
     bases: dict[str, tuple[str | None, dict[str, float | None]]] = {}
     if partial and uses_as_of(defn.sql):
         for p in partial:
@@ -482,7 +482,10 @@ def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | No
             stmt = stmt.where(IndicatorValue.period == period)
         session.execute(stmt)
         if rows:
-            session.execute(insert(IndicatorValue), rows)
+            # Core insert of the table: every row has the same columns, so each definition's values are one
+            # executemany (the ORM's bulk insert splits rows by which columns happen to be NULL — thousands of
+            # statements — and builds an object-like record per row first).
+            session.execute(insert(IndicatorValue.__table__), rows)
         defn.state, defn.error = "ok", None
         summary.computed[defn.code] = len(rows)
     run = ComputeRun(started_at=started_at, finished_at=utcnow(), trigger=trigger,
