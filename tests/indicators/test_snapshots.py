@@ -56,7 +56,7 @@ def test_freshness_and_overdue_directives_are_computed_from_snapshots(db, wareho
     rows = warehouse.query("SELECT bo_du_lieu, ky_du_lieu, ky_can_co, cach_tinh FROM tinh_trang_cap_nhat_du_lieu "
                            "WHERE ngay = DATE '2026-11-25' ORDER BY bo_du_lieu").to_pylist()
     assert [(r["bo_du_lieu"], r["ky_du_lieu"], r["ky_can_co"], r["cach_tinh"]) for r in rows] == [
-        ("bao_cao_thang", "", "", "thời điểm nạp"), ("dan_so_xa", "2024", "2025", "kỳ dữ liệu")]
+        ("bao_cao_thang", None, None, "thời điểm nạp"), ("dan_so_xa", "2024", "2025", "kỳ dữ liệu")]
     with db.session() as session:  # per owner agency too
         agency = {v.unit_code: v.value for v in session.query(IndicatorValue).filter_by(
             code="ty_le_bo_du_lieu_cap_nhat_dung_han", level="agency", period="2026-03")}
