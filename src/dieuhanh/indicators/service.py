@@ -25,11 +25,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 import yaml
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Table, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 from sqlglot import exp
 
@@ -53,6 +53,7 @@ MAX_RESULT_ROWS = 2_000_000
 DEBOUNCE_SECONDS = 20.0
 LIBRARY_DIR = Path(__file__).parent / "library"
 ANALYST_ORIGIN = "analyst"
+VALUE_TABLE = cast(Table, IndicatorValue.__table__)  # Core inserts (one executemany per definition)
 # The table every indicator query may read (one row): the computation instant as the local date and time, the
 # end of a period that has not ended (rules.py, rule 1). Shadows any dataset of that name.
 AS_OF_TABLE = "as_of"
@@ -299,16 +300,21 @@ def uses_as_of(sql: str) -> bool:
     return any(t.name.lower() == AS_OF_TABLE and AS_OF_TABLE not in ctes for t in tree.find_all(exp.Table))
 
 
+def with_as_of(sql: str, as_of: datetime) -> str:
+    """The query as the engine runs it: its rows, with the table ``as_of`` (one row: the instant as local date
+    and time, literals generated here — never user text) in scope."""
+    local = rules.local_now(as_of).replace(microsecond=0)
+    return (f"WITH {AS_OF_TABLE} AS (SELECT DATE '{local.date().isoformat()}' AS as_of_date, "
+            f"TIMESTAMP '{local.isoformat(sep=' ')}' AS as_of_time) SELECT * FROM ({sql}) AS _indicator")
+
+
 def _run_sql(defn: IndicatorDefinition, warehouse: Warehouse, readable: dict[str, TableAccess],
              period: str | None, timeout: float, as_of: datetime) -> Any:
     missing = [n for n in (defn.datasets or referenced_tables(defn.sql)) if n not in readable]
     if missing:
         raise IndicatorError(f"Chưa có bộ dữ liệu {', '.join('«' + m + '»' for m in missing)} trong kho.")
     safe = check_query(defn.sql, {**readable, AS_OF_TABLE: TableAccess()})
-    local = rules.local_now(as_of).replace(microsecond=0)
-    # The instant as literals generated here (never user text): one row, local date and time.
-    sql = (f"WITH {AS_OF_TABLE} AS (SELECT DATE '{local.date().isoformat()}' AS as_of_date, "
-           f"TIMESTAMP '{local.isoformat(sep=' ')}' AS as_of_time) SELECT * FROM ({safe}) AS _indicator")
+    sql = with_as_of(safe, as_of)
     if period is not None:
         # A literal, not a parameter: parse() admits only 2025-06, 2025-Q2 or 2025 (and with parameters the
         # PostgreSQL translation would double the % of the query's own strftime formats).
@@ -485,7 +491,7 @@ def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | No
             # Core insert of the table: every row has the same columns, so each definition's values are one
             # executemany (the ORM's bulk insert splits rows by which columns happen to be NULL — thousands of
             # statements — and builds an object-like record per row first).
-            session.execute(insert(IndicatorValue.__table__), rows)
+            session.execute(insert(VALUE_TABLE), rows)
         defn.state, defn.error = "ok", None
         summary.computed[defn.code] = len(rows)
     run = ComputeRun(started_at=started_at, finished_at=utcnow(), trigger=trigger,
