@@ -8,6 +8,7 @@ after a date", which a document's deadline needs ("trong thời hạn 10 ngày l
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from dieuhanh.publicservices.calendar import WorkingCalendar
@@ -22,15 +23,23 @@ def add_working_days(calendar: WorkingCalendar, start: date, days: int) -> date:
     the period starts the day after). ``days`` ≤ 0 gives ``start``."""
     if days <= 0:
         return start
-    # A generous window: weekends and the longest holiday run (Tết, up to 9 days off) never triple a period.
-    off = calendar.holidays(start, start + timedelta(days=days * 3 + 30))
     day = start
     counted = 0
     while counted < days:
         day += timedelta(days=1)
-        if calendar.is_working(day, off):
+        if calendar.is_working(day, _year_holidays(calendar, day.year)):
             counted += 1
     return day
+
+
+def is_working(calendar: WorkingCalendar, day: date) -> bool:
+    return calendar.is_working(day, _year_holidays(calendar, day.year))
+
+
+@lru_cache(maxsize=64)
+def _year_holidays(calendar: WorkingCalendar, year: int) -> frozenset[date]:
+    """A year's days off (the holidays package builds its calendar in milliseconds: once per year, not per day)."""
+    return frozenset(calendar.holidays(date(year, 1, 1), date(year, 12, 31)))
 
 
 def working_days_between(calendar: WorkingCalendar, start: date, end: date) -> int:

@@ -20,6 +20,7 @@ DOMAINS = {
     "digital_government": "Chính quyền số",
     "public_services": "Dịch vụ công",
     "citizen_reports": "Phản ánh của người dân",
+    "documents": "Văn bản, chỉ đạo điều hành",
     "data": "Dữ liệu",
 }
 PERIODICITIES = periods.KIND_LABELS
