@@ -527,8 +527,8 @@ def extract(text: str, *, arrival: date | None = None, gazetteer: Gazetteer | No
             break
     out.subject = _subject(lines, number_at, title_at)
     issued_d = date.fromisoformat(out.issued_date) if out.issued_date else None
-    body_from = max(i for i in (number_at, title_at, 0) if i is not None)
-    body = "\n".join(lines[body_from + 1:])
+    marks = [i for i in (number_at, title_at) if i is not None]
+    body = "\n".join(lines[max(marks) + 1:]) if marks else text
     out.deadlines = find_deadlines(body, issued=issued_d, arrival=arrival, add_working_days=add_working_days)
     own = out.code
     refs: list[str] = []
