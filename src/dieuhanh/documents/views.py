@@ -8,7 +8,7 @@ department and month). Routes parse the form, call one service function and redi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -183,7 +183,16 @@ def _detail_context(request: Request, db: Any, principal: Any, doc: Document) ->
         "doc_types": DOC_TYPES, "priorities": PRIORITIES, "role_labels": ROLE_LABELS, "field_labels": FIELD_LABELS,
         "event_labels": EVENT_LABELS, "input_kinds": INPUT_KINDS, "source_labels": SOURCE_LABELS,
         "status_labels": STATUS_LABELS, "errors": {}, "today": today,
+        "deadlines": [d | {"due": _iso_date(d.get("due_date"))} for d in doc.deadlines or []],
+        "entity_dates": [x for x in (_iso_date(v) for v in (doc.entities or {}).get("dates", [])) if x],
     }
+
+
+def _iso_date(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        return None
 
 
 @router.get("/van-ban/thong-ke")
