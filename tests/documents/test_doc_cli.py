@@ -1,0 +1,67 @@
+"""`dieuhanh documents train` and `dieuhanh documents evaluate FILE.jsonl`, run as a user runs them (a child process
+on a data directory). The commands call the same service functions the API tests check on both stores, so they run
+on SQLite only."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from conftest import ONE_STORE
+from dieuhanh.core.bootstrap import bootstrap
+from dieuhanh.core.db import Database
+from dieuhanh.core.migrate import upgrade
+from dieuhanh.core.security import SYSTEM
+from dieuhanh.documents import service
+from dieuhanh.documents.schemas import DocumentIn
+from doc_helpers import FINANCE_TEXT, doc_text
+from test_cli import cli_env, run  # noqa: F401 (fixture)
+
+SUBJECTS = {"SYT": ["phòng chống dịch sốt xuất huyết", "tiêm chủng vắc xin sởi", "khám chữa bệnh bảo hiểm y tế"],
+            "STC": ["dự toán ngân sách nhà nước", "quyết toán kinh phí chương trình", "tài sản công là nhà đất"],
+            "SGDDT": ["tuyển sinh lớp 10", "thi tốt nghiệp trung học phổ thông", "an toàn trường học"]}
+
+
+@ONE_STORE
+def test_train_then_evaluate_a_labelled_file(cli_env, tmp_path: Path):  # noqa: F811
+    data = Path(cli_env["DIEUHANH_DATA_DIR"])
+    data.mkdir(parents=True)
+    db = Database(f"sqlite:///{data / 'dieuhanh.db'}")
+    upgrade(db.engine)
+    with db.session() as s:
+        bootstrap(s, province_code="37")
+    with db.session() as s:
+        day = date(2026, 1, 5)
+        for r in range(4):
+            for lead, subjects in SUBJECTS.items():
+                for subject in subjects:
+                    doc = service.register(s, principal=SYSTEM, data=DocumentIn(
+                        Subject=f"{subject} lần {r}", ArrivalDate=day)).document
+                    service.assign(s, principal=SYSTEM, document=doc, lead=lead, cooperating=[],
+                                   due_date=day + timedelta(days=9), instruction=None)
+    db.dispose()
+    trained = run(["documents", "train"], cli_env)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    assert "Đã học gợi ý phân công từ 36 văn bản (3 cơ quan chủ trì)" in trained.stdout
+    labelled = tmp_path / "nhan.jsonl"
+    rows = [
+        {"text": doc_text(subject="phòng chống dịch sốt xuất huyết mùa mưa"), "lead": "SYT",
+         "expected": {"code_number": "45", "code_notation": "SYT-NVY", "doc_type": "CV", "organ_name": "Sở Y tế",
+                      "deadlines": ["2026-04-20"]}},
+        {"subject": "Dự toán ngân sách nhà nước năm 2027", "lead": "STC"},
+        {"subject": "Tuyển sinh lớp 10 năm học mới", "lead": "SGDDT"},
+        {"text": FINANCE_TEXT, "arrival_date": "2026-03-06", "lead": "SGDDT",
+         "expected": {"code_number": "1234", "priority": "hoa_toc", "issued_date": "2026-03-05", "doc_type": "QĐ"}},
+    ]
+    labelled.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    result = run(["documents", "evaluate", str(labelled)], cli_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "accuracy@1 = 0.750" in out and "accuracy@3 = 1.000" in out and "macro-F1" in out
+    assert "code_number    1.000  (2/2)" in out
+    assert "doc_type       0.500  (1/2)" in out  # the second row's expectation is wrong on purpose
+    broken = tmp_path / "hong.jsonl"
+    broken.write_text('{"text": "x", "lead": "SYT"}\n{oops\n', encoding="utf-8")  # refused before opening stores
+    bad = run(["documents", "evaluate", str(broken)], cli_env)
+    assert bad.returncode == 1 and "Dòng 2" in bad.stdout + bad.stderr
