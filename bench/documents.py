@@ -68,9 +68,9 @@ def main() -> None:
     started = time.perf_counter()
     found = [extract(d.text, arrival=d.arrival_date, gazetteer=gazetteer, add_working_days=adder) for d in test_docs]
     seconds = time.perf_counter() - started
-    accuracy = evaluation.field_accuracy((d.expected(), evaluation.field_values(f)) for d, f in zip(test_docs, found))
-    communes_found = sum(1 for d, f in zip(test_docs, found) if set(d.commune_codes) <= {c["code"] for c in
-                                                                                          f.entities["communes"]})
+    pairs = list(zip(test_docs, found, strict=True))
+    accuracy = evaluation.field_accuracy((d.expected(), evaluation.field_values(f)) for d, f in pairs)
+    communes_found = sum(1 for d, f in pairs if set(d.commune_codes) <= {c["code"] for c in f.entities["communes"]})
     print("\nTrích xuất (quy tắc) trên tập giữ lại — độ chính xác từng trường:")
     for name, row in accuracy.items():
         print(f"  {name:<14} {row['accuracy']:6.1%}  ({int(row['correct'])}/{int(row['n'])})")
@@ -114,12 +114,12 @@ def main() -> None:
         svm_line += f" ({exc})"
     coop_truth = [(set(e.cooperating) - {e.lead}) for e in test_ex]
     coop_pred = [{c for c, _ in p.cooperating} for p in predictions]
-    tp = sum(len(t & p) for t, p in zip(coop_truth, coop_pred))
+    tp = sum(len(t & p) for t, p in zip(coop_truth, coop_pred, strict=True))
     precision = tp / max(1, sum(len(p) for p in coop_pred))
     recall = tp / max(1, sum(len(t) for t in coop_truth))
     threshold = 0.6
     low = [p.confidence < threshold for p in predictions]
-    right_when_sure = [p.lead[0][0] == t for p, t, lw in zip(predictions, truth, low) if not lw]
+    right_when_sure = [p.lead[0][0] == t for p, t, lw in zip(predictions, truth, low, strict=True) if not lw]
     print(f"\nGợi ý cơ quan chủ trì trên tập giữ lại ({len(test_ex)} văn bản, {len(counts)} cơ quan):")
     print(f"  {'phương pháp':<34} {'acc@1':>6} {'acc@3':>7} {'macro-F1':>9}")
     for label, scores in (("mô hình (LR, underthesea_core)", model), ("đường cơ sở: lớp phổ biến nhất", majority),

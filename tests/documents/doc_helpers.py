@@ -15,7 +15,8 @@ HỎA TỐC
 Kính gửi: Ủy ban nhân dân tỉnh Ninh Bình.
 
 Thực hiện Nghị quyết số 15/2025/NQ-CP ngày 12/1/2025 của Chính phủ, Bộ Tài chính đề nghị Ủy ban nhân dân tỉnh chỉ đạo
-Sở Tài chính phối hợp với Thuế tỉnh báo cáo tình hình thu, chi ngân sách, gửi về Bộ Tài chính trước 16 giờ ngày 15/4/2026.
+Sở Tài chính phối hợp với Thuế tỉnh báo cáo tình hình thu, chi ngân sách, gửi về Bộ Tài chính
+trước 16 giờ ngày 15/4/2026.
 Tổng kinh phí hỗ trợ là 1.250 triệu đồng cho xã Gia Viễn và phường Phủ Lý.
 Các đơn vị hoàn thành việc rà soát trong thời hạn 10 ngày làm việc kể từ ngày nhận được văn bản này.
 Nơi nhận:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+from doc_helpers import FINANCE_TEXT, doc_text, docx_bytes, pdf_bytes, scanned_pdf_bytes
 from sqlalchemy import func, select
 
 from conftest import csrf_from, login
 from dieuhanh.core.audit import AuditEntry
 from dieuhanh.documents.models import Document, DocumentFile
-from doc_helpers import FINANCE_TEXT, doc_text, docx_bytes, pdf_bytes, scanned_pdf_bytes
 
 API = "/api/v1/documents"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from doc_helpers import FINANCE_TEXT
 
 from conftest import ONE_STORE, sign_in, watched_page
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.documents import service
 from dieuhanh.documents.schemas import DocumentIn
-from doc_helpers import FINANCE_TEXT
 
 
 def fits(page) -> bool:  # type: ignore[no-untyped-def]

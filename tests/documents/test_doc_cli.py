@@ -8,6 +8,8 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+from doc_helpers import FINANCE_TEXT, doc_text
+
 from conftest import ONE_STORE
 from dieuhanh.core.bootstrap import bootstrap
 from dieuhanh.core.db import Database
@@ -15,7 +17,6 @@ from dieuhanh.core.migrate import upgrade
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.documents import service
 from dieuhanh.documents.schemas import DocumentIn
-from doc_helpers import FINANCE_TEXT, doc_text
 from test_cli import cli_env, run  # noqa: F401 (fixture)
 
 SUBJECTS = {"SYT": ["phòng chống dịch sốt xuất huyết", "tiêm chủng vắc xin sởi", "khám chữa bệnh bảo hiểm y tế"],

@@ -7,11 +7,11 @@ from datetime import date
 from functools import partial
 
 import pytest
+from doc_helpers import DECISION_TEXT, FINANCE_TEXT, doc_text
 
 from dieuhanh.documents import extract as ex
 from dieuhanh.documents.calendar import add_working_days
 from dieuhanh.publicservices.calendar import WorkingCalendar
-from doc_helpers import DECISION_TEXT, FINANCE_TEXT, doc_text
 
 CALENDAR = WorkingCalendar()
 ADD = partial(add_working_days, CALENDAR)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
+from doc_helpers import doc_text, docx_bytes
 from sqlalchemy import func, select
 
 from conftest import login
 from dieuhanh.documents.models import Document
-from doc_helpers import docx_bytes, doc_text
 
 
 def _csrf(html: str) -> str:
@@ -32,7 +32,8 @@ def test_clerk_registers_a_file_and_the_leader_assigns_in_one_click(client, fact
     assert "Phê duyệt phân công" not in page.text  # a clerk does not give the bút phê
     doc_id = int(r.headers["location"].split("/")[2].split("?")[0])
     # a bad date on the form: the page says where, nothing is saved
-    bad = client.post("/van-ban/moi", data={"csrf_token": _csrf(form.text), "trich_yeu": "Thử", "ngay_den": "32/1/2026"})
+    bad = client.post("/van-ban/moi",
+                      data={"csrf_token": _csrf(form.text), "trich_yeu": "Thử", "ngay_den": "32/1/2026"})
     assert bad.status_code == 422 and 'data-testid="error-ArrivalDate"' in bad.text
     client.cookies.clear()
     login(client, leader)

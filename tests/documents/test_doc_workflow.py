@@ -121,12 +121,13 @@ def test_assign_track_complete_and_overdue_alert(client, factory, db):
     csrf = {"X-CSRF-Token": csrf_from(client)}
     assert client.get(f"{API}?status=open").json()["total"] == 1
     assert client.post(f"{API}/{old['id']}/progress", headers=csrf, json={"done": True}).status_code == 403
-    assert client.post(f"{API}/{old['id']}/progress", headers=csrf, json={"note": "Đã bố trí kinh phí."}).status_code == 200
+    url = f"{API}/{old['id']}/progress"
+    assert client.post(url, headers=csrf, json={"note": "Đã bố trí kinh phí."}).status_code == 200
     client.cookies.clear()
     login(client, syt_officer)
     csrf = {"X-CSRF-Token": csrf_from(client)}
-    assert client.post(f"{API}/{old['id']}/progress", headers=csrf, json={"progress": 60}).json()["status"] == "in_progress"
-    done = client.post(f"{API}/{old['id']}/progress", headers=csrf, json={"done": True, "note": "Đã báo cáo Bộ."}).json()
+    assert client.post(url, headers=csrf, json={"progress": 60}).json()["status"] == "in_progress"
+    done = client.post(url, headers=csrf, json={"done": True, "note": "Đã báo cáo Bộ."}).json()
     assert done["status"] == "done" and done["deadline_state"] == "done_late"
     assert [e["action"] for e in done["events"]] == ["registered", "assigned", "contribution", "progress", "completed"]
     assert client.post(f"{API}/{old['id']}/progress", headers=csrf, json={"progress": 70}).status_code == 409

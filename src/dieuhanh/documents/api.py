@@ -205,7 +205,8 @@ async def extract(request: Request, db: DB, principal: LoggedIn) -> dict[str, An
 @router.get("")
 def list_documents(
     db: DB, principal: LoggedIn, request: Request,
-    status: Annotated[str, Query(description="all | new | open | overdue | near_due | done | review | duplicate")] = "all",
+    status: Annotated[str, Query(max_length=12, description="all | new | open | overdue | near_due | done | review | "
+                                                            "duplicate")] = "all",
     agency: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     doc_type: Annotated[str | None, Query(max_length=8)] = None,

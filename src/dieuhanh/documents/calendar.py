@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from dieuhanh.publicservices.calendar import WorkingCalendar
 
@@ -27,13 +27,13 @@ def add_working_days(calendar: WorkingCalendar, start: date, days: int) -> date:
     counted = 0
     while counted < days:
         day += timedelta(days=1)
-        if calendar.is_working(day, _year_holidays(calendar, day.year)):
+        if calendar.is_working(day, cast("set[date]", _year_holidays(calendar, day.year))):
             counted += 1
     return day
 
 
 def is_working(calendar: WorkingCalendar, day: date) -> bool:
-    return calendar.is_working(day, _year_holidays(calendar, day.year))
+    return calendar.is_working(day, cast("set[date]", _year_holidays(calendar, day.year)))
 
 
 @lru_cache(maxsize=64)

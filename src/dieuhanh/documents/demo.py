@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 import random
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core import audit
@@ -133,12 +133,12 @@ def run(ctx: Any) -> None:
                      "needs_review": True})
         next_id += 1
         rows.append(copy)
-    session.execute(insert(Document.__table__), rows)
+    session.execute(insert(cast(Table, Document.__table__)), rows)
     assignments: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for row in rows:
-        events.append({"document_id": row["id"], "at": row["received_at"], "actor": "user:vanthu", "action": "registered",
-                       "agency_code": None, "progress": None,
+        events.append({"document_id": row["id"], "at": row["received_at"], "actor": "user:vanthu",
+                       "action": "registered", "agency_code": None, "progress": None,
                        "note": "Văn bản trùng số, ký hiệu, cơ quan ban hành" if row["duplicate_of_id"] else None})
     for plan in plans:
         row = plan["row"]
@@ -159,8 +159,8 @@ def run(ctx: Any) -> None:
                            "action": "completed", "agency_code": plan["lead"], "progress": 100,
                            "note": "Đã tham mưu, báo cáo UBND tỉnh."})
     if assignments:
-        session.execute(insert(DocumentAssignment.__table__), assignments)
-    session.execute(insert(DocumentEvent.__table__), events)
+        session.execute(insert(cast(Table, DocumentAssignment.__table__)), assignments)
+    session.execute(insert(cast(Table, DocumentEvent.__table__)), events)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         from sqlalchemy import text
 

@@ -331,7 +331,8 @@ def generate(rng: random.Random, today: date, *, count: int, communes: list[tupl
         ctx_sentence = _fill(rng.choice(topic.context), rng, arrival, lower_communes, picked)
         refs: list[str] = []
         if rng.random() < 0.35:
-            ref_num = f"{rng.randint(10, 3000)}/{rng.choice(['QĐ-TTg', 'CĐ-TTg', 'CT-TTg', 'NQ-CP', 'BTC-NSNN', 'UBND-VP'])}"
+            notation = rng.choice(["QĐ-TTg", "CĐ-TTg", "CT-TTg", "NQ-CP", "BTC-NSNN", "UBND-VP"])
+            ref_num = f"{rng.randint(10, 3000)}/{notation}"
             refs.append(ref_num)
             ctx_sentence = (f"Thực hiện văn bản số {ref_num} ngày {_vn(issued - timedelta(days=rng.randint(10, 90)))} "
                             f"về việc {subject},")
@@ -359,9 +360,9 @@ def generate(rng: random.Random, today: date, *, count: int, communes: list[tupl
                 body_parts.append(f"{request} nội dung nêu trên, gửi báo cáo về {organ_name} {text} để tổng hợp.")
             elif deadline_kind == "rel":
                 n = rng.choice((5, 7, 10, 15))
-                words = {5: "năm", 7: "bảy", 10: "mười", 15: "mười lăm"}[n]
-                count = f"{n:02d} ({words})" if rng.random() < 0.3 else f"{n:02d}"
-                text = f"trong thời hạn {count} ngày làm việc kể từ ngày nhận được văn bản này"
+                spelled = {5: "năm", 7: "bảy", 10: "mười", 15: "mười lăm"}[n]
+                days_text = f"{n:02d} ({spelled})" if rng.random() < 0.3 else f"{n:02d}"
+                text = f"trong thời hạn {days_text} ngày làm việc kể từ ngày nhận được văn bản này"
                 due = _add_working_days(arrival, n, is_working)
                 deadlines.append({"text": text, "due_date": due.isoformat(), "kind": "deadline"})
                 body_parts.append(f"{request}; kết quả gửi về {organ_name} {text}.")

@@ -63,7 +63,8 @@ _ANY_DATE = re.compile(
 _AMOUNT = re.compile(
     r"(?P<num>\d{1,3}(?:\.\d{3})+|\d+)(?:,(?P<dec>\d+))?\s*(?P<scale>nghìn\s+tỷ|tỷ|triệu|nghìn|ngàn)?\s*"
     r"(?:đồng|VNĐ|VND)\b")
-_COMMUNE = re.compile(rf"\b(?P<kind>[Xx]ã|[Pp]hường|[Đđ]ặc\s+khu)\s+(?P<name>[{_UPPER}]{_WORD}*(?:\s+[{_UPPER}]{_WORD}*){{0,3}})")
+_COMMUNE = re.compile(rf"\b(?P<kind>[Xx]ã|[Pp]hường|[Đđ]ặc\s+khu)\s+"
+                      rf"(?P<name>[{_UPPER}]{_WORD}*(?:\s+[{_UPPER}]{_WORD}*){{0,3}})")
 _PRIORITY_MARKS = (("hoa_toc", re.compile(r"\bHỎA\s*TỐC\b|\bHOẢ\s*TỐC\b|\bHoả\s+tốc\b|\bHỏa\s+tốc\b")),
                    ("thuong_khan", re.compile(r"\bTHƯỢNG\s*KHẨN\b|\bThượng\s+khẩn\b")),
                    ("khan", re.compile(r"(?<!THƯỢNG )(?<!Thượng )\bKHẨN\b|Độ\s+khẩn\s*:\s*Khẩn")))
@@ -101,7 +102,7 @@ class Extraction:
     priority: str = "thuong"
     deadlines: list[Deadline] = field(default_factory=list)
     references: list[str] = field(default_factory=list)  # "1234/BTC-NSNN", "15/2024/QĐ-UBND"
-    entities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    entities: dict[str, list[Any]] = field(default_factory=dict)
     summary: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -392,7 +393,7 @@ def _amount_value(m: re.Match[str]) -> float:
     return value * factor
 
 
-def find_entities(text: str, gazetteer: Gazetteer) -> dict[str, list[dict[str, Any]]]:
+def find_entities(text: str, gazetteer: Gazetteer) -> dict[str, list[Any]]:
     flat = _squash(text.replace("\n", " "))
     low = flat.lower()
     agencies: list[dict[str, Any]] = []

@@ -86,7 +86,8 @@ def gazetteer(session: Session, settings: Any) -> Gazetteer:
     from dieuhanh.geo import reference
 
     province = str(_settings_value(settings, "province_code", "37"))
-    names = [(name, code) for code, name in session.execute(select(Agency.code, Agency.name)).all()]
+    names: list[tuple[str, str | None]] = [
+        (name, code) for code, name in session.execute(select(Agency.code, Agency.name)).all()]
     names.append(("UBND tỉnh", "UBND"))
     names.append(("Văn phòng UBND tỉnh", "VPUBND"))
 
@@ -164,7 +165,8 @@ def _require_metadata(kind: str, merged: dict[str, Any]) -> None:
     if not merged.get("subject"):
         missing.append(FieldError("Cần trích yếu (Subject): không đọc được từ tệp, hãy nhập.", field="Subject"))
     if kind == "scan":
-        for name, label in (("code_notation", "ký hiệu (CodeNotation)"), ("organ_name", "cơ quan ban hành (OrganName)")):
+        for name, label in (("code_notation", "ký hiệu (CodeNotation)"),
+                            ("organ_name", "cơ quan ban hành (OrganName)")):
             if not merged.get(name):
                 missing.append(FieldError(f"Tệp PDF là bản quét (không có lớp chữ): hãy nhập {label}.",
                                           field={"code_notation": "CodeNotation", "organ_name": "OrganName"}[name]))
@@ -433,7 +435,8 @@ def assign(session: Session, *, principal: Principal, document: Document, lead: 
     document.updated_at = now
     names = ", ".join(known[c] for c in coop)
     note = f"Chủ trì: {known[lead]}" + (f"; phối hợp: {names}" if coop else "") + f"; hạn {due_date:%d/%m/%Y}"
-    document.events.append(DocumentEvent(at=now, actor=principal.actor, action="reassigned" if reassigned else "assigned",
+    document.events.append(DocumentEvent(at=now, actor=principal.actor,
+                                         action="reassigned" if reassigned else "assigned",
                                          agency_code=lead, note=note + (f". Bút phê: {instruction}" if instruction
                                                                         else "")))
     _notify(session, document, lead, "assigned", now)
@@ -716,7 +719,8 @@ def overdue_by_agency(session: Session, *, today: date | None = None) -> list[tu
         .where(Document.status.in_(OPEN_STATUSES), Document.handling_due < today,
                Document.lead_agency_code.is_not(None))
         .group_by(Document.lead_agency_code)).all()
-    return sorted(((str(code), int(n), (today - oldest).days) for code, n, oldest in rows), key=lambda t: -t[1])
+    return sorted(((str(code), int(n), (today - oldest).days if oldest else 0) for code, n, oldest in rows),
+                  key=lambda t: -t[1])
 
 
 def leader_watch(session: Session, *, principal: Principal, settings: Any = None, today: date | None = None,
@@ -754,6 +758,8 @@ def department_stats(session: Session, *, principal: Principal, month: str, sett
                         Document.handling_due, Document.status), principal)
         .where(Document.lead_agency_code.is_not(None), Document.arrival_date < end)).all()
     for code, arrival, completed_at, due, _status in docs:
+        if arrival is None:
+            continue
         r = row(code)
         finished = to_local(completed_at).date() if completed_at else None
         if first <= arrival < end:

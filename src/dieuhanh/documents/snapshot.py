@@ -65,7 +65,8 @@ def records(session: Session, *, now: datetime | None = None) -> list[dict[str, 
         out.append({
             "so_den": f"{arrival.year}-{number:04d}", "ngay_den": arrival.isoformat(), "co_quan": lead,
             "loai_van_ban": doc_type, "do_khan": priority, "trang_thai": status,
-            "han_xu_ly": due.isoformat() if due else None, "ngay_hoan_thanh": finished.isoformat() if finished else None,
+            "han_xu_ly": due.isoformat() if due else None,
+            "ngay_hoan_thanh": finished.isoformat() if finished else None,
             "dung_han": None if finished is None or due is None else ("có" if finished <= due else "không"),
             "so_ngay_xu_ly": (finished - arrival).days if finished else None, "nguon": source,
             "ngay_chup": today.isoformat()})

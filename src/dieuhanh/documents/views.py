@@ -143,8 +143,8 @@ async def register_submit(request: Request, db: DB, principal: LoggedIn) -> Resp
         doc_id = await run_in_threadpool(run)
     except DomainError as exc:
         db.rollback()
-        for err in exc.errors:
-            errors[err.field or "form"] = err.message
+        for problem in exc.errors:
+            errors[problem.field or "form"] = problem.message
         return render(request, "documents/register.html", context | {"errors": errors, "error": exc.message},
                       status_code=exc.status_code)
     return RedirectResponse(f"/van-ban/{doc_id}?da_dang_ky=1", status_code=303)
@@ -169,8 +169,8 @@ def _detail_context(request: Request, db: Any, principal: Any, doc: Document) ->
                          key=lambda t: t[1])
     communes = sorted(((c, n) for c, n in names.items() if c.startswith("UBND") and c != "UBND"), key=lambda t: t[1])
     return {
-        "doc": doc, "names": names, "state": service.deadline_state(doc, today=today,
-                                                                     near_limit=service.near_due_limit(today, settings)),
+        "doc": doc, "names": names,
+        "state": service.deadline_state(doc, today=today, near_limit=service.near_due_limit(today, settings)),
         "routing": routing, "lead_pick": lead_pick, "coop_pick": coop_pick, "default_due": default_due,
         "departments": departments, "commune_agencies": communes,
         "related": service.related(db, doc, principal=principal),
