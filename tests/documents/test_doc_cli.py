@@ -8,15 +8,17 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from doc_helpers import FINANCE_TEXT, doc_text
+from sqlalchemy import insert
 
 from conftest import ONE_STORE
 from dieuhanh.core.bootstrap import bootstrap
 from dieuhanh.core.db import Database
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.migrate import upgrade
-from dieuhanh.core.security import SYSTEM
-from dieuhanh.documents import service
-from dieuhanh.documents.schemas import DocumentIn
+from dieuhanh.documents import evaluation
+from dieuhanh.documents.models import Document, DocumentAssignment
 from test_cli import cli_env, run  # noqa: F401 (fixture)
 
 SUBJECTS = {"SYT": ["phòng chống dịch sốt xuất huyết", "tiêm chủng vắc xin sởi", "khám chữa bệnh bảo hiểm y tế"],
@@ -32,15 +34,20 @@ def test_train_then_evaluate_a_labelled_file(cli_env, tmp_path: Path):  # noqa: 
     upgrade(db.engine)
     with db.session() as s:
         bootstrap(s, province_code="37")
+    # 36 confirmed routings written directly (the API tests cover registering and assigning one by one)
+    day = date(2026, 1, 5)
+    docs, assignments = [], []
+    for r in range(4):
+        for lead, subjects in SUBJECTS.items():
+            for subject in subjects:
+                doc_id = len(docs) + 1
+                docs.append({"id": doc_id, "arrival_number": doc_id, "arrival_date": day, "status": "assigned",
+                             "subject": f"{subject} lần {r}", "lead_agency_code": lead,
+                             "handling_due": day + timedelta(days=9)})
+                assignments.append({"document_id": doc_id, "agency_code": lead, "role": "chu_tri"})
     with db.session() as s:
-        day = date(2026, 1, 5)
-        for r in range(4):
-            for lead, subjects in SUBJECTS.items():
-                for subject in subjects:
-                    doc = service.register(s, principal=SYSTEM, data=DocumentIn(
-                        Subject=f"{subject} lần {r}", ArrivalDate=day)).document
-                    service.assign(s, principal=SYSTEM, document=doc, lead=lead, cooperating=[],
-                                   due_date=day + timedelta(days=9), instruction=None)
+        s.execute(insert(Document), docs)
+        s.execute(insert(DocumentAssignment), assignments)
     db.dispose()
     trained = run(["documents", "train"], cli_env)
     assert trained.returncode == 0, trained.stdout + trained.stderr
@@ -62,7 +69,13 @@ def test_train_then_evaluate_a_labelled_file(cli_env, tmp_path: Path):  # noqa: 
     assert "accuracy@1 = 0.750" in out and "accuracy@3 = 1.000" in out and "macro-F1" in out
     assert "code_number    1.000  (2/2)" in out
     assert "doc_type       0.500  (1/2)" in out  # the second row's expectation is wrong on purpose
+
+
+def test_a_broken_labelled_file_names_its_line(tmp_path: Path):
     broken = tmp_path / "hong.jsonl"
-    broken.write_text('{"text": "x", "lead": "SYT"}\n{oops\n', encoding="utf-8")  # refused before opening stores
-    bad = run(["documents", "evaluate", str(broken)], cli_env)
-    assert bad.returncode == 1 and "Dòng 2" in bad.stdout + bad.stderr
+    broken.write_text('{"text": "x", "lead": "SYT"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(InvalidInput, match="Dòng 2 của hong.jsonl: JSON không hợp lệ"):
+        evaluation.read_jsonl(broken)
+    broken.write_text('{"lead": "SYT"}\n', encoding="utf-8")
+    with pytest.raises(InvalidInput, match="Dòng 1 .* cần «text» hoặc «subject»"):
+        evaluation.read_jsonl(broken)

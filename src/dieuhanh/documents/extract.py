@@ -442,9 +442,28 @@ def find_entities(text: str, gazetteer: Gazetteer) -> dict[str, list[Any]]:
 # ------------------------------------------------------------------------------------------------ summary
 
 
+_NEW_BLOCK = re.compile(r"^\s*(?:[-–•+*]|\d{1,2}[.)]|[a-zđ][.)]|[IVX]{1,4}\.|Điều\s+\d|Nơi\s+nhận|Kính\s+gửi)")
+
+
+def unwrap(body: str) -> str:
+    """Lines of a PDF text layer (or a narrow DOCX column) wrap inside sentences: join a line to the previous
+    one unless the previous ended a sentence or the line starts a list item, an article or a new block."""
+    out: list[str] = []
+    for line in body.split("\n"):
+        s = line.strip()
+        if not s:
+            out.append("")
+        elif out and out[-1] and not re.search(r"[.;:!?]$", out[-1]) and not _NEW_BLOCK.match(s) \
+                and not _is_upper(out[-1]):
+            out[-1] = f"{out[-1]} {s}"
+        else:
+            out.append(s)
+    return "\n".join(out)
+
+
 def sentences(body: str) -> list[str]:
     out = []
-    for part in _SENTENCE_SPLIT.split(body):
+    for part in _SENTENCE_SPLIT.split(unwrap(body)):
         s = _squash(part)
         if len(s) >= 25:
             out.append(s)
