@@ -138,3 +138,24 @@ def test_list_filters_are_bounded_and_checked(client, factory):
     assert client.get(f"{API}?month=2026-13", headers=bearer(secret)).status_code == 422
     assert client.get(f"{API}/999999999999", headers=bearer(secret)).status_code == 422
     assert client.get(f"{API}/123", headers=bearer(secret)).status_code == 404
+
+
+def test_a_department_token_acts_only_for_its_department(client, factory, db):
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.documents import service
+    from dieuhanh.documents.schemas import DocumentIn
+
+    with db.session() as s:
+        mine = service.register(s, principal=SYSTEM, data=DocumentIn(Subject="Kế hoạch tiêm chủng")).document
+        service.assign(s, principal=SYSTEM, document=mine, lead="SYT", cooperating=[], due_date=None,
+                       instruction=None)
+        service.register(s, principal=SYSTEM, data=DocumentIn(Subject="Dự toán ngân sách"))
+        mine_id = mine.id
+    _, secret = factory.token(["documents"], agency="SYT", name="qlvb-so-y-te")
+    headers = bearer(secret)
+    assert client.post(API, json={"Subject": "Thử"}, headers=headers).status_code == 403
+    assert [d["id"] for d in client.get(API, headers=headers).json()["items"]] == [mine_id]
+    r = client.post(f"{API}/{mine_id}/progress", json={"done": True, "note": "Xong"}, headers=headers)
+    assert r.status_code == 200 and r.json()["status"] == "done"
+    assert client.post(API, json={"Subject": "Thử", "ArrivalDate": "01/01/0001"},
+                       headers=bearer(factory.token(["documents"], agency="VPUBND")[1])).status_code == 422

@@ -23,16 +23,22 @@ def _agencies_of(target: Any) -> set[str]:
     return codes
 
 
+def office_system(p: Principal) -> bool:
+    """The province's e-office system: a token of scope ``documents`` of the office (or of no agency). A
+    department's own token with that scope acts only for that department (progress of its documents)."""
+    return p.has_scope("documents") and p.agency_code in (None, OFFICE)
+
+
 def sees_all(p: Principal) -> bool:
     """Leaders, analysts, admins, read tokens, the office's staff and the e-office system see every document."""
-    return (p.can_read_all() or p.kind == "system" or p.has_scope("documents")
+    return (p.can_read_all() or p.kind == "system" or office_system(p)
             or (p.has_role("officer") and p.agency_code == OFFICE))
 
 
 @rule("documents.register")
 def _register(p: Principal, _t: Any) -> bool:
     """Register an incoming document: the office's clerks, leaders, admins, or the e-office system's token."""
-    return (p.has_role("admin", "leader") or p.has_scope("documents")
+    return (p.has_role("admin", "leader") or office_system(p)
             or (p.has_role("officer") and p.agency_code == OFFICE))
 
 
@@ -42,7 +48,7 @@ def _read(p: Principal, target: Any) -> bool:
     has a part in it (the list then shows only those)."""
     if sees_all(p):
         return True
-    if not p.has_role("officer") or p.agency_code is None:
+    if not (p.has_role("officer") or p.has_scope("documents")) or p.agency_code is None:
         return False
     return target is None or p.agency_code in _agencies_of(target)
 

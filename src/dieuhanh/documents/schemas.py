@@ -14,7 +14,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def parse_date(value: Any) -> Any:
-    """ISO (2026-03-05) or Vietnamese (05/03/2026, 5/3/2026); datetimes keep their date."""
+    """ISO (2026-03-05) or Vietnamese (05/03/2026, 5/3/2026); datetimes keep their date; years 1945–2100."""
+    parsed = _parse_date(value)
+    if isinstance(parsed, date) and not 1945 <= parsed.year <= 2100:
+        raise ValueError(f"Năm {parsed.year} nằm ngoài khoảng 1945–2100")
+    return parsed
+
+
+def _parse_date(value: Any) -> Any:
     if value is None or isinstance(value, date):
         return value
     if isinstance(value, str):

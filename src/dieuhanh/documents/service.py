@@ -582,7 +582,7 @@ class PageResult:
 def _visible(query: Any, principal: Principal) -> Any:
     if permissions.sees_all(principal):
         return query
-    if not principal.has_role("officer") or principal.agency_code is None:
+    if not (principal.has_role("officer") or principal.has_scope("documents")) or principal.agency_code is None:
         return query.where(Document.id == -1)
     return query.where(exists().where(DocumentAssignment.document_id == Document.id,
                                       DocumentAssignment.agency_code == principal.agency_code))
