@@ -1,35 +1,44 @@
-"""`dieuhanh documents train` and `dieuhanh documents evaluate FILE.jsonl`, run as a user runs them (a child process
-on a data directory). The commands call the same service functions the API tests check on both stores, so they run
-on SQLite only."""
+"""`dieuhanh documents train` and `dieuhanh documents evaluate FILE.jsonl` on a data directory, through the real
+command line (Typer's runner in this process: a child process would spend most of its time importing). The commands
+call the same service functions the API tests check on both stores, so they run once, on SQLite."""
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from doc_helpers import FINANCE_TEXT, doc_text
 from sqlalchemy import insert
+from typer.testing import CliRunner
 
-from conftest import ONE_STORE
 from dieuhanh.core.bootstrap import bootstrap
 from dieuhanh.core.db import Database
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.migrate import upgrade
 from dieuhanh.documents import evaluation
 from dieuhanh.documents.models import Document, DocumentAssignment
-from test_cli import cli_env, run  # noqa: F401 (fixture)
+
+
+def run(args: list[str]):  # type: ignore[no-untyped-def]
+    from dieuhanh.cli import app
+
+    return CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+
 
 SUBJECTS = {"SYT": ["phòng chống dịch sốt xuất huyết", "tiêm chủng vắc xin sởi", "khám chữa bệnh bảo hiểm y tế"],
             "STC": ["dự toán ngân sách nhà nước", "quyết toán kinh phí chương trình", "tài sản công là nhà đất"],
             "SGDDT": ["tuyển sinh lớp 10", "thi tốt nghiệp trung học phổ thông", "an toàn trường học"]}
 
 
-@ONE_STORE
-def test_train_then_evaluate_a_labelled_file(cli_env, tmp_path: Path):  # noqa: F811
-    data = Path(cli_env["DIEUHANH_DATA_DIR"])
-    data.mkdir(parents=True)
+def test_train_then_evaluate_a_labelled_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    data = tmp_path / "var"
+    data.mkdir()
+    for key in [k for k in os.environ if k.startswith("DIEUHANH_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("DIEUHANH_DATA_DIR", str(data))
     db = Database(f"sqlite:///{data / 'dieuhanh.db'}")
     upgrade(db.engine)
     with db.session() as s:
@@ -49,9 +58,9 @@ def test_train_then_evaluate_a_labelled_file(cli_env, tmp_path: Path):  # noqa: 
         s.execute(insert(Document), docs)
         s.execute(insert(DocumentAssignment), assignments)
     db.dispose()
-    trained = run(["documents", "train"], cli_env)
-    assert trained.returncode == 0, trained.stdout + trained.stderr
-    assert "Đã học gợi ý phân công từ 36 văn bản (3 cơ quan chủ trì)" in trained.stdout
+    trained = run(["documents", "train"])
+    assert trained.exit_code == 0, trained.output
+    assert "Đã học gợi ý phân công từ 36 văn bản (3 cơ quan chủ trì)" in trained.output
     labelled = tmp_path / "nhan.jsonl"
     rows = [
         {"text": doc_text(subject="phòng chống dịch sốt xuất huyết mùa mưa"), "lead": "SYT",
@@ -63,9 +72,9 @@ def test_train_then_evaluate_a_labelled_file(cli_env, tmp_path: Path):  # noqa: 
          "expected": {"code_number": "1234", "priority": "hoa_toc", "issued_date": "2026-03-05", "doc_type": "QĐ"}},
     ]
     labelled.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    result = run(["documents", "evaluate", str(labelled)], cli_env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    out = result.stdout
+    result = run(["documents", "evaluate", str(labelled)])
+    assert result.exit_code == 0, result.output
+    out = result.output
     assert "accuracy@1 = 0.750" in out and "accuracy@3 = 1.000" in out and "macro-F1" in out
     assert "code_number    1.000  (2/2)" in out
     assert "doc_type       0.500  (1/2)" in out  # the second row's expectation is wrong on purpose

@@ -109,6 +109,8 @@ def test_demo_year_of_documents(demo_province):
         detail = client.get(f"/van-ban/{waiting[0].id}")
         assert detail.status_code == 200 and 'data-testid="suggestion-chu_tri-' in detail.text
         assert "Học từ" in detail.text  # the first routing request trained the model from the demo's history
+        board = client.get("/boards/documents")
+        assert board.status_code == 200 and "Tỷ lệ văn bản hoàn thành đúng hạn" in board.text
         alerts = client.get("/api/v1/alerts?state=alerting").json()
         items = alerts["items"] if isinstance(alerts, dict) else alerts
         assert any(i["indicator"]["name"] == "Văn bản quá hạn xử lý" for i in items)
