@@ -97,3 +97,13 @@ def test_text_without_a_header_gives_what_it_can():
     found = ex.extract("Đề nghị các đơn vị báo cáo trước ngày 10/5/2026.", arrival=date(2026, 5, 4))
     assert found.code_number is None and found.organ_name is None and found.subject is None
     assert [d.due_date for d in found.deadlines] == ["2026-05-10"]
+
+
+def test_text_layer_variants_columns_on_separate_lines_upper_case_number_wrapped_subject():
+    text = ("CÔNG TY TNHH MAY XUẤT KHẨU TAM ĐIỆP\nCỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+            "SỐ: 414 /KTĐ-KD\nNinh Bình, ngày 29 tháng 10 năm 2026\nV/v: đề nghị giao đất, cho thuê đất\n"
+            "thực hiện dự án tại phường Duy Hà\n\nKính gửi: Ủy ban nhân dân tỉnh Ninh Bình.\n")
+    found = ex.extract(text)
+    assert (found.code_number, found.code_notation, found.doc_type) == ("414", "KTĐ-KD", "CV")
+    assert found.organ_name == "Công ty TNHH May Xuất Khẩu Tam Điệp"  # an unknown enterprise: its words capitalised
+    assert found.subject == "Đề nghị giao đất, cho thuê đất thực hiện dự án tại phường Duy Hà"

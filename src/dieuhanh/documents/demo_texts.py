@@ -331,8 +331,8 @@ def generate(rng: random.Random, today: date, *, count: int, communes: list[tupl
         ctx_sentence = _fill(rng.choice(topic.context), rng, arrival, lower_communes, picked)
         refs: list[str] = []
         if rng.random() < 0.35:
-            notation = rng.choice(["QĐ-TTg", "CĐ-TTg", "CT-TTg", "NQ-CP", "BTC-NSNN", "UBND-VP"])
-            ref_num = f"{rng.randint(10, 3000)}/{notation}"
+            ref_notation = rng.choice(["QĐ-TTg", "CĐ-TTg", "CT-TTg", "NQ-CP", "BTC-NSNN", "UBND-VP"])
+            ref_num = f"{rng.randint(10, 3000)}/{ref_notation}"
             refs.append(ref_num)
             ctx_sentence = (f"Thực hiện văn bản số {ref_num} ngày {_vn(issued - timedelta(days=rng.randint(10, 90)))} "
                             f"về việc {subject},")

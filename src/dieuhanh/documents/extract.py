@@ -31,7 +31,7 @@ _WORD = r"[\wÀ-ỹ]"
 _NOTATION = r"[A-Za-zĐđÀ-ỹ0-9.&]+(?:\s?[-–]\s?[A-Za-zĐđÀ-ỹ0-9.&]+)*"
 # "Số: 123/QĐ-UBND", "Số 45/UBND-VX", "Số: 15/2024/QĐ-UBND", "Số: 1234 /BTC-NSNN"
 _NUMBER_LINE = re.compile(
-    rf"\bSố\s*[:.]?\s*(?P<num>\d{{1,6}}[a-zA-Z]?)\s*/\s*(?:(?P<year>(?:19|20)\d\d)\s*/\s*)?(?P<notation>{_NOTATION})")
+    rf"\b(?:Số|SỐ)\s*[:.]?\s*(?P<num>\d{{1,6}}[a-zA-Z]?)\s*/\s*(?:(?P<year>(?:19|20)\d\d)\s*/\s*)?(?P<notation>{_NOTATION})")
 _REFERENCE = re.compile(
     rf"\bsố\s+(?P<num>\d{{1,6}}[a-zA-Z]?)\s*/\s*(?:(?P<year>(?:19|20)\d\d)\s*/\s*)?(?P<notation>{_NOTATION})",
     re.IGNORECASE)
@@ -72,8 +72,9 @@ _MOTTO = re.compile(r"CỘNG\s+H(?:ÒA|OÀ|OA)\s+XÃ\s+HỘI\s+CHỦ\s+NGHĨA\s+
                     r"\s*Hạnh\s+phúc|^[\s_\-–=*.]+$", re.IGNORECASE)
 _SUBJECT_STOP = re.compile(
     r"^(Kính\s+gửi|Căn\s+cứ|Thực\s+hiện|Theo\s+đề\s+nghị|Xét\s+đề\s+nghị|Trên\s+cơ\s+sở|Thời\s+gian|Địa\s+điểm|Điều\s+\d"
-    r"|ỦY\s+BAN|CHỦ\s+TỊCH|BỘ\s+TRƯỞNG|GIÁM\s+ĐỐC|I\.|1\.|Nơi\s+nhận|Để|Ngày|Vừa\s+qua|Hiện\s+nay|Năm\s+\d)",
-    re.IGNORECASE)
+    r"|ỦY\s+BAN|CHỦ\s+TỊCH|BỘ\s+TRƯỞNG|GIÁM\s+ĐỐC|I\.|1\.|Nơi\s+nhận|Để|Ngày|Vừa\s+qua|Hiện\s+nay|Năm\s+\d)")
+# Case-sensitive: a new paragraph starts with a capital ("Thực hiện …"); a wrapped trích yếu goes on in lower case
+# ("… thực hiện dự án tại …", "năm 2027 và …").
 _REQUEST_WORDS = ("đề nghị", "yêu cầu", "giao ", "chỉ đạo", "đề xuất", "kính mời", "trân trọng kính mời",
                   "tham mưu", "triển khai", "chủ trì", "phối hợp", "báo cáo", "khẩn trương", "tổ chức thực hiện")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.;!?])\s+(?=[\"“(]?[" + _UPPER + r"0-9-])|\n+")
