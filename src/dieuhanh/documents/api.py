@@ -29,7 +29,14 @@ from dieuhanh.documents import service
 from dieuhanh.documents.files import Upload
 from dieuhanh.documents.models import ROLE_LABELS, Document
 from dieuhanh.documents.reference import DOC_TYPES, EOFFICE_FIELDS, PRIORITIES
-from dieuhanh.documents.schemas import FILTER_STATUSES, AssignIn, DocumentIn, ExtractIn, ProgressIn
+from dieuhanh.documents.schemas import (
+    FILTER_STATUSES,
+    AssignIn,
+    DocumentIn,
+    ExtractIn,
+    ProgressIn,
+    vietnamese_error,
+)
 from dieuhanh.web.deps import DB, LoggedIn, read_body_limited
 
 router = APIRouter(prefix="/api/v1/documents", tags=["văn bản đến"])
@@ -52,8 +59,7 @@ def _validation(exc: ValidationError, prefix: str = "") -> InvalidInput:
     errors = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err.get("loc", ()))
-        errors.append(FieldError(str(err.get("msg", "không hợp lệ")).removeprefix("Value error, "),
-                                 field=f"{prefix}{loc}" if loc else prefix or None))
+        errors.append(FieldError(vietnamese_error(err), field=f"{prefix}{loc}" if loc else prefix or None))
     return InvalidInput("Dữ liệu văn bản không hợp lệ: " + "; ".join(
         f"{e.field}: {e.message}" if e.field else e.message for e in errors), errors=errors)
 

@@ -144,3 +144,21 @@ class ProgressIn(BaseModel):
 
 
 FILTER_STATUSES = ("all", "new", "open", "overdue", "near_due", "done", "review", "duplicate")
+
+
+def vietnamese_error(err: Any) -> str:
+    """A pydantic error in Vietnamese (our own validators already speak it)."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    messages = {
+        "string_type": "phải là chuỗi ký tự", "int_type": "phải là số nguyên", "int_parsing": "phải là số nguyên",
+        "bool_type": "phải là true hoặc false", "bool_parsing": "phải là true hoặc false",
+        "list_type": "phải là danh sách", "dict_type": "phải là đối tượng", "missing": "bắt buộc",
+        "extra_forbidden": "trường này không được nhận (xem tên trường theo NĐ 30 Phụ lục VI)",
+        "greater_than_equal": f"phải lớn hơn hoặc bằng {ctx.get('ge')}",
+        "less_than_equal": f"phải nhỏ hơn hoặc bằng {ctx.get('le')}",
+        "string_too_short": "không được để trống", "string_too_long": f"tối đa {ctx.get('max_length')} ký tự",
+        "too_long": f"tối đa {ctx.get('max_length')} mục", "json_invalid": "JSON không hợp lệ",
+    }
+    if kind in messages:
+        return messages[kind]
+    return str(err.get("msg", "không hợp lệ")).removeprefix("Value error, ")

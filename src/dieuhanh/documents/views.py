@@ -24,7 +24,7 @@ from dieuhanh.documents import service
 from dieuhanh.documents.files import Upload
 from dieuhanh.documents.models import INPUT_KINDS, ROLE_LABELS, SOURCE_LABELS, STATUS_LABELS, Document
 from dieuhanh.documents.reference import DOC_TYPES, PRIORITIES
-from dieuhanh.documents.schemas import FILTER_STATUSES, DocumentIn, parse_date
+from dieuhanh.documents.schemas import FILTER_STATUSES, DocumentIn, parse_date, vietnamese_error
 from dieuhanh.web.deps import DB, LoggedIn, read_body_limited
 from dieuhanh.web.templating import render
 
@@ -126,8 +126,7 @@ async def register_submit(request: Request, db: DB, principal: LoggedIn) -> Resp
         data = DocumentIn.model_validate(meta)
     except ValidationError as exc:
         for err in exc.errors():
-            errors[str(err["loc"][0]) if err.get("loc") else "form"] = str(err.get("msg", "")).removeprefix(
-                "Value error, ")
+            errors[str(err["loc"][0]) if err.get("loc") else "form"] = vietnamese_error(err)
         return render(request, "documents/register.html", context | {"errors": errors,
                       "error": "Thông tin chưa hợp lệ, xem các ô được đánh dấu."}, status_code=422)
     if upload is None and not data.text and not data.subject:
