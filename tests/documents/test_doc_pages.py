@@ -99,6 +99,13 @@ def test_demo_year_of_documents(demo_province):
         assert waiting
         overdue = service.overdue_by_agency(s)
         assert overdue  # some departments hold overdue documents: the alert has something to say
+        from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
+
+        states = dict(s.execute(select(IndicatorDefinition.code, IndicatorDefinition.state)
+                                .where(IndicatorDefinition.domain == "documents")).all())
+        assert len(states) == 5 and set(states.values()) == {"ok"}
+        assert s.scalar(select(func.count(IndicatorValue.id)).where(
+            IndicatorValue.code == "van_ban_den_tiep_nhan", IndicatorValue.level == "agency")) > 100
     app = create_app(demo_province.settings, database=demo_province.db, warehouse=demo_province.warehouse)
     leader = next(u for u, role, _ in demo_province.credentials if role == "leader")
     password = next(p for u, _, p in demo_province.credentials if u == leader)
