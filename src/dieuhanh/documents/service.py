@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Text, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from dieuhanh.core import audit
@@ -655,7 +655,7 @@ def related(session: Session, doc: Document, *, principal: Principal, limit: int
     if doc.code:
         for other in session.scalars(select(Document).where(Document.references.is_not(None))
                                      .where(Document.id != doc.id)
-                                     .where(func.cast(Document.references, _text_type())
+                                     .where(func.cast(Document.references, Text)
                                             .like(f"%{json.dumps(doc.code)}%"))
                                      .limit(5)):
             add(other, "Viện dẫn văn bản này")
@@ -672,12 +672,6 @@ def related(session: Session, doc: Document, *, principal: Principal, limit: int
         if score >= 0.35:
             add(session.get(Document, other_id), f"Cùng nội dung (độ tương đồng {score:.0%})".replace(".", ","))
     return out[: limit + 4]
-
-
-def _text_type() -> Any:
-    from sqlalchemy import Text
-
-    return Text
 
 
 def _terms(text: str) -> list[str]:

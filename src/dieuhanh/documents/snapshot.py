@@ -8,7 +8,7 @@ The snapshot holds no text and no trích yếu: arrival, lead department, type, 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -147,11 +147,3 @@ def register_jobs(scheduler: Scheduler) -> None:
 
     scheduler.add(JOB_ID, run_snapshot, seconds=600, name="Ảnh chụp văn bản đến vào kho dữ liệu, cảnh báo quá hạn")
     scheduler.add(TRAIN_JOB_ID, run_training, seconds=3600, name="Học lại gợi ý phân công văn bản")
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def previous_month(day: date) -> date:
-    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
