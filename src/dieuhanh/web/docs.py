@@ -118,6 +118,16 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/indicators/compute"): "Tính lại chỉ số",
     ("GET", "/api/v1/indicators/{code}"): "Định nghĩa một chỉ số",
     ("GET", "/api/v1/indicators/{code}/values"): "Giá trị của chỉ số theo kỳ và đơn vị (kỳ tạm tính được đánh dấu)",
+    ("GET", "/api/v1/documents"): "Danh sách văn bản đến",
+    ("POST", "/api/v1/documents/extract"): "Trích xuất thông tin từ một văn bản (không lưu)",
+    ("GET", "/api/v1/documents/stats"): "Thống kê xử lý văn bản đến theo cơ quan",
+    ("POST", "/api/v1/documents/routing/train"): "Huấn luyện lại mô hình gợi ý cơ quan xử lý",
+    ("GET", "/api/v1/documents/{document_id}"): "Chi tiết một văn bản đến",
+    ("GET", "/api/v1/documents/{document_id}/file"): "Tải tệp của văn bản đến",
+    ("GET", "/api/v1/documents/{document_id}/routing"): "Gợi ý cơ quan chủ trì, phối hợp",
+    ("POST", "/api/v1/documents/{document_id}/progress"): "Báo cáo tiến độ xử lý văn bản",
+    ("POST", "/api/v1/documents/{document_id}/reopen"): "Mở lại văn bản đã xử lý xong",
+    ("GET", "/api/v1/documents/{document_id}/related"): "Các văn bản liên quan",
 }
 
 
