@@ -62,7 +62,7 @@ def test_stale_tiles_and_links_to_what_is_behind_the_number(db):
     with db.session() as session:
         add_definition(session, "cham", domain="health", name="Số liệu chậm")  # monthly, due the 20th
         add_definition(session, "dvc_dung_han", domain="public_services", name="Tỷ lệ hồ sơ đúng hạn",
-                       details_url="/publicservices/dossiers?period={period}&unit={unit}&indicator={code}")
+                       details_url="/publicservices/dossiers?period={period}&scope={scope}&unit={unit}&indicator=2.1")
         _rows(session, "cham", [("2026-08", 90, False, None), ("2026-09", 91, False, None)])
         _rows(session, "dvc_dung_han", [("2026-11", 98.5, False, None)])
         _rows(session, "dvc_dung_han", [("2026-11", 96.0, False, None)], unit=A)
@@ -81,8 +81,8 @@ def test_stale_tiles_and_links_to_what_is_behind_the_number(db):
     assert stale.stale and stale.expected_period == "2026-10"  # October was due on 20/11
     assert "Số liệu cũ (cần có kỳ 10/2026)" in service.tile_note(stale)
     assert not fresh.stale  # on 19/10 September is the newest period due
-    assert province.href == "/publicservices/dossiers?period=2026-11&unit=&indicator=dvc_dung_han"
-    assert commune.href == f"/publicservices/dossiers?period=2026-11&unit={A}&indicator=dvc_dung_han"
+    assert province.href == "/publicservices/dossiers?period=2026-11&scope=province&unit=&indicator=2.1"
+    assert commune.href == f"/publicservices/dossiers?period=2026-11&scope=commune&unit={A}&indicator=2.1"
 
 
 def _export_data(db) -> None:  # type: ignore[no-untyped-def]

@@ -348,7 +348,7 @@ def details_href(defn: IndicatorDefinition, period: str | None, unit_code: str, 
     from urllib.parse import quote
 
     unit = "" if level == "province" else unit_code
-    return defn.details_url.format(period=quote(period), unit=quote(unit), code=quote(defn.code))
+    return defn.details_url.format(period=quote(period), unit=quote(unit), code=quote(defn.code), scope=level)
 
 
 def make_tile(defn: IndicatorDefinition, rows: Sequence[ValueRow], *, chart_kind: str, span: int,

@@ -37,7 +37,7 @@ class IndicatorDefinition(Base):
     publication: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The value accumulates from the start of the year; a yearly target is pro-rated by the elapsed share
     cumulative: Mapped[bool] = mapped_column(Boolean, default=False)
-    # What is behind a value, e.g. "/publicservices/dossiers?period={period}&unit={unit}&indicator={code}"
+    # What is behind a value, e.g. "/publicservices/dossiers?period={period}&scope={scope}&unit={unit}&indicator=2.1"
     details_url: Mapped[str | None] = mapped_column(String(300))
     origin: Mapped[str] = mapped_column(String(120), default="")  # "publicservices/indicators.yaml" or "analyst"
     state: Mapped[str] = mapped_column(String(10), default="ok")  # ok | error

@@ -78,9 +78,9 @@ class IndicatorIn(BaseModel):
         if not value.startswith("/") or value.startswith("//"):
             raise ValueError("phải là đường dẫn trong hệ thống, bắt đầu bằng «/»")
         try:
-            value.format(period="", unit="", code="")
+            value.format(period="", unit="", code="", scope="")
         except (KeyError, IndexError, ValueError):
-            raise ValueError("chỉ dùng các chỗ thay {period}, {unit}, {code}") from None
+            raise ValueError("chỉ dùng các chỗ thay {period}, {unit}, {scope}, {code}") from None
         return value
 
     @field_validator("code")
