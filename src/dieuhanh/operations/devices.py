@@ -488,3 +488,35 @@ def _province(session: Session) -> str:
     from dieuhanh.geo.models import AdminUnit
 
     return session.scalar(select(AdminUnit.code).where(AdminUnit.level == "province")) or "37"
+
+
+SNAPSHOT_FETCH_SECONDS = 5.0
+
+
+def snapshot(camera: Camera, *, settings: Any) -> tuple[bytes, str]:
+    """The latest frame: stored from a heartbeat, else fetched from the camera's snapshot URL by the server
+    through the pull sources' host policy (``DIEUHANH_PULL_ALLOWED_HOSTS``; link-local and metadata addresses are
+    always refused), checked and re-encoded like an upload."""
+    if camera.snapshot_path:
+        try:
+            path = media.resolve(settings, camera.snapshot_path)
+            return path.read_bytes(), "image/jpeg" if path.suffix == ".jpg" else f"image/{path.suffix[1:]}"
+        except InvalidInput:
+            pass
+    if not camera.snapshot_url:
+        raise NotFound(f"Camera «{camera.name}» chưa có ảnh chụp.")
+    import httpx
+
+    from dieuhanh.feedback import photos as photo_lib
+    from dieuhanh.ingest.guard import PullGuard, guarded_transport
+
+    try:
+        guard = PullGuard.from_settings(settings)
+        with httpx.Client(transport=guarded_transport(guard.hosts), timeout=SNAPSHOT_FETCH_SECONDS,
+                          follow_redirects=False) as client:
+            response = client.get(camera.snapshot_url)
+            response.raise_for_status()
+            photo = photo_lib.process(response.content, max_mb=media.SNAPSHOT_MAX_MB)
+    except Exception as exc:  # noqa: BLE001  (any network or image problem: say so, do not fail the page)
+        raise NotFound(f"Không lấy được ảnh từ camera «{camera.name}»: {type(exc).__name__}.") from exc
+    return photo.content, photo.content_type

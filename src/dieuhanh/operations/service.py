@@ -235,8 +235,8 @@ def parse_items(raw: Any) -> list[EventIn]:
         except ValidationError as exc:
             for err in exc.errors():
                 loc = ".".join(str(x) for x in err.get("loc", ()))
-                errors.append(FieldError(f"{loc}: {_pydantic_message(dict(err))}" if loc else _pydantic_message(dict(err)),
-                                         field=loc or None, index=index))
+                text = _pydantic_message(dict(err))
+                errors.append(FieldError(f"{loc}: {text}" if loc else text, field=loc or None, index=index))
     if errors:
         raise InvalidInput(_summary(errors, len(items)), errors=errors)
     return out
@@ -461,6 +461,7 @@ class EventFilters:
     status: str | None = None
     after_id: int | None = None
     incident_id: int | None = None
+    camera_id: int | None = None
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -509,6 +510,8 @@ def _filtered(query: Any, filters: EventFilters) -> Any:
         query = query.where(Event.id > filters.after_id)
     if filters.incident_id is not None:
         query = query.where(Event.incident_id == filters.incident_id)
+    if filters.camera_id is not None:
+        query = query.where(Event.camera_id == filters.camera_id)
     return query
 
 
@@ -582,3 +585,15 @@ def stats_today(session: Session, *, now: datetime | None = None) -> dict[str, i
         func.count(Event.id), func.count(Event.id).filter(Event.severity == "critical")).where(
         Event.occurred_at >= midnight)).one()
     return {"today": int(total or 0), "critical_today": int(critical or 0)}
+
+
+def citizen_reports(session: Session, *, days: int = 7, limit: int = 500) -> list[dict[str, Any]]:
+    """Citizen field reports of the last days for the room's map layer (through the feedback service: codes,
+    category, status and place only — never contact data)."""
+    from dieuhanh.feedback import service as feedback
+    from dieuhanh.feedback.models import STATUS_LABELS
+    from dieuhanh.feedback.schemas import ReportFilters
+
+    rows, _total = feedback.public_points(session, ReportFilters(start=utcnow() - timedelta(days=days)), limit)
+    return [{"code": r.code, "status": r.status, "status_label": STATUS_LABELS.get(r.status, r.status),
+             "category": r.category_code, "lat": r.lat, "lon": r.lon} for r in rows if r.lat is not None]
