@@ -59,7 +59,7 @@ class WallPanel:
 
     slug: str
     title: str
-    script: str
+    scripts: tuple[str, ...]
     stylesheet: str | None = None
     permission: str = "officials.read"
 

@@ -96,12 +96,13 @@ async def push(request: Request, db: DB, principal: CurrentPrincipal) -> JSONRes
     All or nothing: 422 with ``errors[].index`` and ``field`` for each problem, and nothing stored. Idempotent on
     ``(source, source_event_id)``: an event already stored answers ``status: duplicate`` with its id."""
     authorize(principal, "events.push", principal.agency_code)
-    items = service.parse_items(await _json_body(request, MAX_BODY_BYTES))
+    items, errors = service.parse_items(await _json_body(request, MAX_BODY_BYTES))
     province = _province(request)
 
     def run() -> service.PushResult:
         with serialized_writes(db):
-            result = service.push_events(db, principal=principal, items=items, province_code=province)
+            result = service.push_events(db, principal=principal, items=items, province_code=province,
+                                         errors=errors)
             db.commit()
         return result
 

@@ -185,7 +185,8 @@ class Procedure(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     steps: Mapped[list[ProcedureStep]] = relationship(
-        back_populates="procedure", order_by="ProcedureStep.position", cascade="all, delete-orphan")
+        lambda: ProcedureStep, back_populates="procedure", order_by=lambda: ProcedureStep.position,
+        cascade="all, delete-orphan")
 
 
 class ProcedureStep(Base):
@@ -199,7 +200,7 @@ class ProcedureStep(Base):
     time_limit_minutes: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
 
-    procedure: Mapped[Procedure] = relationship(back_populates="steps")
+    procedure: Mapped[Procedure] = relationship(lambda: Procedure, back_populates="steps")
 
 
 class Incident(Base):
@@ -238,9 +239,10 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     steps: Mapped[list[IncidentStep]] = relationship(
-        back_populates="incident", order_by="IncidentStep.position", cascade="all, delete-orphan")
+        lambda: IncidentStep, back_populates="incident", order_by=lambda: IncidentStep.position,
+        cascade="all, delete-orphan")
     log: Mapped[list[IncidentLog]] = relationship(
-        back_populates="incident", order_by="IncidentLog.id", cascade="all, delete-orphan")
+        lambda: IncidentLog, back_populates="incident", order_by=lambda: IncidentLog.id, cascade="all, delete-orphan")
 
     @property
     def state_label(self) -> str:
@@ -270,7 +272,7 @@ class IncidentStep(Base):
     note: Mapped[str | None] = mapped_column(Text)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    incident: Mapped[Incident] = relationship(back_populates="steps")
+    incident: Mapped[Incident] = relationship(lambda: Incident, back_populates="steps")
 
 
 class IncidentLog(Base):
@@ -287,7 +289,7 @@ class IncidentLog(Base):
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    incident: Mapped[Incident] = relationship(back_populates="log")
+    incident: Mapped[Incident] = relationship(lambda: Incident, back_populates="log")
 
 
 class IncidentPhoto(Base):

@@ -55,17 +55,15 @@ LIST_LIMIT = 500
 
 # ------------------------------------------------------------------------------------------------ catalogue
 
-_ready: set[str] = set()
-_ready_lock = threading.Lock()
+_seed_lock = threading.Lock()
 
 
 def ensure_catalogue(session: Session) -> None:
-    """Event types, procedures and incident rules of a new installation (idempotent; once per database and
-    process after the first check)."""
-    url = str(session.get_bind().engine.url)
-    if url in _ready:
+    """Event types, procedures and incident rules of a new installation (idempotent: seeds only an empty
+    catalogue; one indexed look-up otherwise)."""
+    if session.scalar(select(EventType.code).limit(1)) is not None:
         return
-    with _ready_lock:
+    with _seed_lock:
         existing = set(session.scalars(select(EventType.code)))
         for order, (code, name, group, severity, incident_type, color) in enumerate(catalogue.EVENT_TYPES):
             if code not in existing:
@@ -89,12 +87,6 @@ def ensure_catalogue(session: Session) -> None:
                                          min_count=count, window_minutes=window, radius_m=radius,
                                          incident_type=incident_type))
         session.flush()
-        _ready.add(url)
-
-
-def forget_catalogue() -> None:
-    """Tests empty the tables between tests: check again next time."""
-    _ready.clear()
 
 
 def event_types(session: Session) -> dict[str, EventType]:
@@ -108,7 +100,7 @@ def commune_names(province_code: str) -> dict[str, str]:
 
 
 def agency_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Agency.code, Agency.name)).tuples().all())
+    return {code: name for code, name in session.execute(select(Agency.code, Agency.name))}
 
 
 def unit_name(province_code: str, code: str | None) -> str:
@@ -216,30 +208,31 @@ def _locate(session: Session, item: EventIn, index: int, province: str, devices:
     return None
 
 
-def parse_items(raw: Any) -> list[EventIn]:
-    """A JSON body (one object or a list) → validated items; every problem is one FieldError with its index."""
+def parse_items(raw: Any) -> tuple[list[EventIn | None], list[FieldError]]:
+    """A JSON body (one object or a list) → the items (None where invalid) and every shape problem as a FieldError
+    with its index; :func:`push_events` adds the catalogue and map checks and refuses the whole list if any."""
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise InvalidInput("Danh sách sự kiện rỗng.")
     if len(items) > MAX_EVENTS_PER_REQUEST:
         raise InvalidInput(f"Mỗi lần gửi tối đa {MAX_EVENTS_PER_REQUEST:,} sự kiện (đã gửi {len(items):,}).".replace(
             ",", "."), errors=[FieldError("Quá nhiều sự kiện.", field="events")])
-    out: list[EventIn] = []
+    out: list[EventIn | None] = []
     errors: list[FieldError] = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.append(FieldError("Mỗi sự kiện phải là một đối tượng JSON.", index=index))
+            out.append(None)
             continue
         try:
             out.append(EventIn.model_validate(item))
         except ValidationError as exc:
+            out.append(None)
             for err in exc.errors():
                 loc = ".".join(str(x) for x in err.get("loc", ()))
                 text = _pydantic_message(dict(err))
                 errors.append(FieldError(f"{loc}: {text}" if loc else text, field=loc or None, index=index))
-    if errors:
-        raise InvalidInput(_summary(errors, len(items)), errors=errors)
-    return out
+    return out, errors
 
 
 def _pydantic_message(err: dict[str, Any]) -> str:
@@ -269,19 +262,23 @@ def _same(row: Any, item: EventIn, occurred: datetime, type_code: str) -> bool:
     return row.type == type_code and abs((row.occurred_at - occurred).total_seconds()) < 1
 
 
-def push_events(session: Session, *, principal: Principal, items: Sequence[EventIn], province_code: str,
-                now: datetime | None = None, demo: bool = False, agency_code: str | None = None) -> PushResult:
+def push_events(session: Session, *, principal: Principal, items: Sequence[EventIn | None], province_code: str,
+                now: datetime | None = None, demo: bool = False, agency_code: str | None = None,
+                errors: list[FieldError] | None = None) -> PushResult:
     """Store events, all or none (see the module docstring). ``agency_code``: the reporting agency (default: the
-    principal's)."""
+    principal's). ``errors``/None items: problems :func:`parse_items` already found (reported with the rest)."""
     reporter = agency_code or principal.agency_code
     authorize(principal, "events.push", reporter)
     now = now or utcnow()
     types = event_types(session)
-    devices = _devices(session, items)
-    errors: list[FieldError] = []
+    valid = [i for i in items if i is not None]
+    devices = _devices(session, valid)
+    errors = list(errors or [])
     seen: dict[tuple[str, str], int] = {}
     rows: list[dict[str, Any]] = []
     for index, item in enumerate(items):
+        if item is None:
+            continue
         key = (item.source, item.source_event_id)
         if key in seen:
             errors.append(FieldError(
@@ -328,7 +325,7 @@ def push_events(session: Session, *, principal: Principal, items: Sequence[Event
         if found is None:
             fresh.append(row)
             continue
-        item = items[row["_index"]]
+        item = cast(EventIn, items[row["_index"]])
         if _same(found, item, row["occurred_at"], row["type"]):
             result.items.append({"index": row["_index"], "id": found.id, "status": "duplicate"})
             result.duplicates += 1
