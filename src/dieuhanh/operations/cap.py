@@ -257,7 +257,7 @@ def _events_of(session: Session, root: Element, r: _Reader, *, identifier: str, 
 
 
 def _source(sender: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "_.:-/" else "-" for ch in sender)
+    safe = "".join(ch if ch.isalnum() or ch in "_.:@-/" else "-" for ch in sender)
     return f"cap:{safe}"[:60]
 
 

@@ -99,12 +99,17 @@ def notify_events(session: Session, events: list[Event], *, now: datetime, provi
     return sent
 
 
+def _agencies_of(incident: Incident) -> set[str | None]:
+    """The agency in charge and every agency with a step of the incident's procedure: all of them act on it."""
+    return {incident.agency_code, *(s.agency_code for s in incident.steps)}
+
+
 def notify_incident(session: Session, incident: Incident, kind: str, *, now: datetime, province_code: str,
                     escalation: dict[str, Any] | None = None, reason: str | None = None) -> int:
     """News of an incident for the subscriptions of its agency (and, on escalation, of the level's agency or role)."""
     from dieuhanh.operations.service import unit_name
 
-    agencies: set[str | None] = {incident.agency_code}
+    agencies = _agencies_of(incident)
     if escalation and escalation.get("agency_code"):
         agencies.add(escalation["agency_code"])
     where = unit_name(province_code, incident.unit_code)
@@ -151,7 +156,7 @@ def repeat_unacknowledged(session: Session, *, province_code: str, now: datetime
             continue
         for rule in rules:
             if (now - last).total_seconds() >= int(rule.repeat_minutes or 0) * 60 and _matches(
-                    rule, "incident_repeat", incident.type, incident.severity, {incident.agency_code}):
+                    rule, "incident_repeat", incident.type, incident.severity, _agencies_of(incident)):
                 _deliver(session, rule, "incident_repeat", {
                     "status": "firing", "kind": "operations", "event": "incident_repeat",
                     "title": f"{KIND_TITLES['incident_repeat']} {incident.code}: {incident.title}",

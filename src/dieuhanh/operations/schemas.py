@@ -19,7 +19,7 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    source: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.:\-/]+$",
+    source: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.:@\-/]+$",
                         description="the sending system, e.g. camera-vendor, cong-an, pccc-kcn")
     source_event_id: str = Field(min_length=1, max_length=120, pattern=TEXT,
                                  description="the event's id in the sending system (idempotency key)")
