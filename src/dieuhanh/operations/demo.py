@@ -248,8 +248,8 @@ def run(ctx: Any) -> None:
     push(3.2, [{"source": "cong-an-tinh", "source_event_id": f"ANTT-{day.at(3.2):%Y%m%d}-007", "type": "public_order",
                 "severity": "major", "occurred_at": day.iso(3.2), "lat": 20.4298, "lon": 106.1780,
                 "address": "Chợ Rồng, phường Nam Định", "title": "Xô xát giữa hai nhóm tiểu thương tại chợ Rồng",
-                "description": "Công an phường Nam Định đã có mặt."},
-               {"source": "cong-an-tinh", "source_event_id": f"TNGT-{day.at(2.4):%Y%m%d}-015",
+                "description": "Công an phường Nam Định đã có mặt."}], police, "CAT")
+    push(2.4, [{"source": "cong-an-tinh", "source_event_id": f"TNGT-{day.at(2.4):%Y%m%d}-015",
                 "type": "traffic_accident", "severity": "minor", "occurred_at": day.iso(2.4), "lat": 20.4215,
                 "lon": 106.1720, "address": "Đường Trường Chinh, phường Nam Định",
                 "title": "Va chạm giữa hai xe máy, không có người bị thương nặng"}], police, "CAT")

@@ -41,7 +41,7 @@ class Message:
     keys: tuple[str, ...] = ()  # what the message carries (dedup between in-process publishing and the poller)
 
 
-@dataclass
+@dataclass(eq=False)
 class Subscriber:
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[Message | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))

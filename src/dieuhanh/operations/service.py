@@ -254,8 +254,9 @@ def _summary(errors: list[FieldError], total: int) -> str:
     first = errors[0]
     where = f"sự kiện thứ {first.index + 1}" if first.index is not None else "dữ liệu"
     more = f" (và {len(errors) - 1} lỗi khác)" if len(errors) > 1 else ""
-    return (f"Không sự kiện nào được lưu: {where}: {first.message}{more}. Sửa lỗi rồi gửi lại cả {total} sự kiện."
-            if total > 1 else f"Sự kiện không được lưu: {first.message}.")
+    message = first.message.rstrip(".")
+    return (f"Không sự kiện nào được lưu: {where}: {message}{more}. Sửa lỗi rồi gửi lại cả {total} sự kiện."
+            if total > 1 else f"Sự kiện không được lưu: {message}.")
 
 
 def _same(row: Any, item: EventIn, occurred: datetime, type_code: str) -> bool:

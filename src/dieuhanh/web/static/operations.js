@@ -84,8 +84,23 @@
     const data = await L.getJson('/api/v1/operations/layers');
     state.cameras = data.cameras; state.sensors = data.sensors; state.reports = data.reports;
     state.incidents = new Map(data.incidents.map((i) => [i.id, i]));
-    $('ops-count-incidents').textContent = String(state.incidents.size);
+    renderIncidents();
     draw();
+  }
+
+  function renderIncidents() {
+    const items = [...state.incidents.values()].filter((i) => i.state !== 'closed').sort((a, b) => b.id - a.id);
+    $('ops-count-incidents').textContent = String(items.length);
+    $('ops-incidents').replaceChildren(...items.slice(0, 12).map((i) => {
+      const li = el('li');
+      li.dataset.id = String(i.id);
+      const a = el('a', '', `${i.code} · ${i.title}`);
+      a.href = `/operations/incidents/${i.id}`;
+      const meta = `${i.state_label}${i.escalation_level ? ` · leo thang cấp ${i.escalation_level}` : ''}`
+        + (i.current_step ? ` · bước ${i.current_step.position}/${i.steps_total}` : '') + (i.overdue ? ' · quá hạn' : '');
+      li.append(a, el('div', i.escalation_level || i.overdue ? 'crit' : 'muted', meta));
+      return li;
+    }));
   }
 
   async function loadNotices() {
@@ -345,7 +360,7 @@
       onEvents: addEvents,
       onUpdate: updateEvents,
       onIncident: (i) => { state.incidents.set(i.id, i); if (i.state === 'closed') state.incidents.delete(i.id);
-                           $('ops-count-incidents').textContent = String(state.incidents.size); scheduleDraw(); loadNotices(); },
+                           renderIncidents(); scheduleDraw(); loadNotices(); },
       onState: (s) => { const live = $('ops-live'); live.dataset.state = s;
                         live.textContent = s === 'live' ? 'Trực tiếp' : s === 'lost' ? 'Mất kết nối' : 'Đang kết nối lại…'; },
     });
