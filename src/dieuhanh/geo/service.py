@@ -215,6 +215,29 @@ def locate(session: Session, lat: float, lon: float, *, near: bool = False) -> s
     return None
 
 
+def locate_many(session: Session, points: list[tuple[float, float]], *, near: bool = False) -> list[str | None]:
+    """:func:`locate` for many (lat, lon) points at once (one vectorised tree query)."""
+    import numpy as np
+    import shapely
+
+    shapes = commune_shapes(session)
+    if shapes is None or not points:
+        return [None] * len(points)
+    geoms = shapely.points(np.array([[lon, lat] for lat, lon in points], dtype=float))
+    found: list[str | None] = [None] * len(points)
+    pairs = shapes.tree.query(geoms, predicate="intersects")
+    for i, j in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+        if found[i] is None:
+            found[i] = shapes.codes[j]
+    if near:
+        for i, code in enumerate(found):
+            if code is None:
+                hit = shapes.tree.query_nearest(geoms[i], max_distance=NEAR_DEGREES)
+                if len(hit):
+                    found[i] = shapes.codes[int(hit[0])]
+    return found
+
+
 def commune_centroid(session: Session, unit_code: str) -> tuple[float, float] | None:
     """(lat, lon) of a point inside the commune, when its boundary is known."""
     shapes = commune_shapes(session)

@@ -284,7 +284,7 @@ def _referenced(session: Session, refs: list[tuple[str, str]]) -> list[Event]:
 
 
 def receive(session: Session, xml: bytes, *, principal: Principal, province_code: str,
-            now: datetime | None = None) -> CapResult:
+            now: datetime | None = None, demo: bool = False) -> CapResult:
     """One CAP message (see the module docstring). Any error refuses the whole message; nothing is stored."""
     from dieuhanh.operations.service import event_types, push_events, set_status, to_utc
 
@@ -308,7 +308,8 @@ def receive(session: Session, xml: bytes, *, principal: Principal, province_code
     if msg_type == "Alert":
         items = _events_of(session, root, r, identifier=identifier, sender=sender, exercise=status == "Exercise",
                            known=known)
-        pushed = push_events(session, principal=principal, items=items, province_code=province_code, now=now)
+        pushed = push_events(session, principal=principal, items=items, province_code=province_code, now=now,
+                             demo=demo)
         result.stored, result.created, result.duplicates = True, pushed.created, pushed.duplicates
         result.event_ids = [i["id"] for i in pushed.items]
         return result

@@ -202,7 +202,7 @@ def run(ctx: Any) -> None:
         severity="Severe", headline="Cảnh báo mưa lớn diện rộng, lũ trên sông Hoàng Long và sông Đáy",
         description="Từ đêm nay đến hết ngày mai mưa vừa, mưa to đến rất to, lượng mưa phổ biến 80-150 mm. Mực "
                     "nước sông Hoàng Long tại Bến Đế có khả năng lên mức báo động II.",
-        expires=day.iso(-12)).encode(), principal=SYSTEM, province_code=province, now=day.at(18))
+        expires=day.iso(-12)).encode(), principal=SYSTEM, province_code=province, now=day.at(18), demo=True)
     for hours, level in ((17, 2.6), (15, 2.85), (13, 3.05), (11, 3.3), (9.5, 3.58), (7, 3.7), (4, 3.78)):
         gauge(hours, "TV-BENDE", level)
     for hours, level in ((16, 2.3), (12, 2.6), (8, 2.95), (3, 3.02)):
@@ -266,7 +266,7 @@ def run(ctx: Any) -> None:
         headline="Lũ trên sông Hoàng Long tại Bến Đế vượt báo động II, có khả năng lên báo động III",
         description="Mực nước sông Hoàng Long tại Bến Đế 3,70 m, trên báo động II 0,20 m. Sông Đáy tại Phủ Lý lên "
                     "mức báo động I.", expires=day.iso(-18)).encode(), principal=SYSTEM, province_code=province,
-        now=day.at(6))
+        now=day.at(6), demo=True)
     flood = _latest(session, "flood")
     if flood is not None:
         incidents.acknowledge(session, flood, principal=Principal(kind="system", name="demo:snnmt", role="officer",

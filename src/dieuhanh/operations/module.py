@@ -32,7 +32,8 @@ def _register_hooks() -> None:
     from dieuhanh.operations import devices
 
     mqtt.register_handlers(devices.mqtt_handlers)
-    wall.register_panel(wall.WallPanel(slug="events", title="Sự kiện", scripts=("/static/operations-live.js", "/static/operations-wall.js"),
+    wall.register_panel(wall.WallPanel(slug="events", title="Sự kiện",
+                                       scripts=("/static/operations-live.js", "/static/operations-wall.js"),
                                        stylesheet="/static/operations-wall.css"))
 
 

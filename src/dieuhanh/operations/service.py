@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -29,7 +30,7 @@ from dieuhanh.core.errors import FieldError, InvalidInput, NotFound
 from dieuhanh.core.formatting import LOCAL_TZ, format_datetime, to_local
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.geo import reference
-from dieuhanh.geo.service import commune_centroid, commune_shapes, locate
+from dieuhanh.geo.service import commune_centroid, commune_shapes, locate_many
 from dieuhanh.operations import catalogue, live
 from dieuhanh.operations.models import (
     EVENT_STATUS_LABELS,
@@ -140,7 +141,11 @@ class PushResult:
     created: int = 0
     duplicates: int = 0
     items: list[dict[str, Any]] = field(default_factory=list)  # {index, id, status: created | duplicate}
-    events: list[Event] = field(default_factory=list)  # the new rows (flushed)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the new events' column values, with their ids
+
+    @property
+    def events_created(self) -> list[int]:
+        return [r["id"] for r in self.rows]
 
 
 @dataclass
@@ -158,7 +163,7 @@ def _devices(session: Session, items: Sequence[EventIn]) -> _Devices:
 
 
 def _locate(session: Session, item: EventIn, index: int, province: str, devices: _Devices,
-            errors: list[FieldError]) -> Located | None:
+            errors: list[FieldError], point_unit: str | None = None) -> Located | None:
     camera = devices.cameras.get(item.camera_code) if item.camera_code else None
     sensor = devices.sensors.get(item.sensor_code) if item.sensor_code else None
     if item.camera_code and camera is None:
@@ -177,7 +182,7 @@ def _locate(session: Session, item: EventIn, index: int, province: str, devices:
                                  index=index))
         return None
     if item.lat is not None and item.lon is not None:
-        unit = locate(session, item.lat, item.lon, near=True)
+        unit = point_unit
         if unit is None and commune_shapes(session) is not None:
             errors.append(FieldError(
                 f"Tọa độ ({item.lat}, {item.lon}) nằm ngoài địa giới tỉnh: sự kiện phải xảy ra trong tỉnh "
@@ -277,6 +282,10 @@ def push_events(session: Session, *, principal: Principal, items: Sequence[Event
     errors = list(errors or [])
     seen: dict[tuple[str, str], int] = {}
     rows: list[dict[str, Any]] = []
+    with_point = [i for i, it in enumerate(items) if it is not None and it.lat is not None and it.lon is not None]
+    units = dict(zip(with_point, locate_many(session, [(cast(EventIn, items[i]).lat or 0.0,
+                                                         cast(EventIn, items[i]).lon or 0.0) for i in with_point],
+                                             near=True), strict=True))
     for index, item in enumerate(items):
         if item is None:
             continue
@@ -302,12 +311,15 @@ def push_events(session: Session, *, principal: Principal, items: Sequence[Event
             errors.append(FieldError("Thời điểm xảy ra quá cũ (hơn 400 ngày): đây không phải sự kiện trực tiếp; "
                                      "dữ liệu lịch sử hãy nạp thành bộ dữ liệu.", field="occurred_at", index=index))
             continue
-        size = len(json.dumps(item.payload, ensure_ascii=False, default=str).encode())
+        # str() of a small dict is much cheaper than encoding it; only a long one is measured exactly as JSON bytes
+        # (a character is at most 3 bytes in UTF-8 here, so under a quarter of the limit in characters is safe).
+        size = 0 if len(str(item.payload)) < MAX_PAYLOAD_BYTES // 4 else len(
+            json.dumps(item.payload, ensure_ascii=False, default=str).encode())
         if size > MAX_PAYLOAD_BYTES:
             errors.append(FieldError(f"payload quá lớn ({size:,} byte; tối đa {MAX_PAYLOAD_BYTES:,}).".replace(
                 ",", "."), field="payload", index=index))
             continue
-        where = _locate(session, item, index, province_code, devices, errors)
+        where = _locate(session, item, index, province_code, devices, errors, units.get(index))
         if where is None:
             continue
         rows.append({
@@ -341,8 +353,8 @@ def push_events(session: Session, *, principal: Principal, items: Sequence[Event
     if fresh:
         _insert(session, fresh, result)
     result.items.sort(key=lambda i: i["index"])
-    if result.events:
-        _after_insert(session, result.events, principal=principal, now=now, province_code=province_code)
+    if result.rows:
+        _after_insert(session, result.rows, now=now, province_code=province_code)
     return result
 
 
@@ -386,29 +398,38 @@ def _insert(session: Session, rows: list[dict[str, Any]], result: PushResult) ->
         if key in ids:
             result.items.append({"index": row["_index"], "id": ids[key], "status": "created"})
     result.created = len(new_ids)
-    # The rows as ORM objects (one SELECT; identity map) for rules, notifications and the live feed.
-    if new_ids:
-        result.events = list(session.scalars(select(Event).where(Event.id.in_(new_ids)).order_by(Event.id)))
-    audit.record_many(session, [{"actor": r["actor"], "action": "event.create", "entity_type": "ops_event",
-                                 "entity_id": ids[(r["source"], r["source_event_id"])],
-                                 "after": {"source": r["source"], "source_event_id": r["source_event_id"],
-                                           "type": r["type"], "severity": r["severity"]}}
-                                for r in rows if (r["source"], r["source_event_id"]) in ids])
+    result.rows = [{**r, "id": ids[(r["source"], r["source_event_id"])], "incident_id": None}
+                   for r in rows if (r["source"], r["source_event_id"]) in ids]
+    if result.rows:
+        # One audit row per push (a list of up to 1.000 events is one change by one sender), naming every event.
+        first = result.rows[0]
+        audit.record_many(session, [{"actor": first["actor"], "action": "event.create", "entity_type": "ops_event",
+                                     "entity_id": first["id"] if len(result.rows) == 1 else
+                                     f"{first['id']}…{result.rows[-1]['id']}",
+                                     "after": {"count": len(result.rows), "ids": [r["id"] for r in result.rows],
+                                               "sources": sorted({r["source"] for r in result.rows}),
+                                               "types": sorted({r["type"] for r in result.rows})}}])
 
 
-def _after_insert(session: Session, events: list[Event], *, principal: Principal, now: datetime,
-                  province_code: str) -> None:
-    """Incident rules, notifications of critical events, and the live feed (sent after the commit)."""
+def _after_insert(session: Session, rows: list[dict[str, Any]], *, now: datetime, province_code: str) -> None:
+    """Incident rules, notifications of critical events, and the live feed (sent after the commit). Only the events
+    a rule or a notification needs are loaded as objects; the feed is built from the inserted values."""
     from dieuhanh.operations import incidents, notices
 
-    incidents.apply_rules(session, events, now=now, province_code=province_code)
-    critical = [e for e in events if e.severity == "critical"]
-    if critical:
-        notices.notify_events(session, critical, now=now, province_code=province_code)
-    publish_events(session, events, province_code=province_code)
+    ruled = set(session.scalars(select(IncidentRule.event_type).where(IncidentRule.enabled.is_(True))))
+    needed = [r["id"] for r in rows if r["type"] in ruled or r["severity"] == "critical"]
+    events = list(session.scalars(select(Event).where(Event.id.in_(needed)).order_by(Event.id))) if needed else []
+    if events:
+        incidents.apply_rules(session, [e for e in events if e.type in ruled], now=now, province_code=province_code)
+        critical = [e for e in events if e.severity == "critical"]
+        if critical:
+            notices.notify_events(session, critical, now=now, province_code=province_code)
+    linked = {e.id: e.incident_id for e in events if e.incident_id}
+    publish_events(session, [SimpleNamespace(**{**r, "incident_id": linked.get(r["id"])}) for r in rows],
+                   province_code=province_code)
 
 
-def publish_events(session: Session, events: Iterable[Event], *, province_code: str, kind: str = "events") -> None:
+def publish_events(session: Session, events: Iterable[Any], *, province_code: str, kind: str = "events") -> None:
     items = events_out(session, list(events), province_code=province_code)
     if items:
         live.queue(session, kind, {"items": items}, last_id=max(i["id"] for i in items),
@@ -419,14 +440,14 @@ def publish_events(session: Session, events: Iterable[Event], *, province_code: 
 # ------------------------------------------------------------------------------------------------ output
 
 
-def events_out(session: Session, events: list[Event], *, province_code: str) -> list[dict[str, Any]]:
+def events_out(session: Session, events: Sequence[Any], *, province_code: str) -> list[dict[str, Any]]:
     types = event_types(session)
     names = commune_names(province_code)
     agencies = agency_names(session) if any(e.agency_code for e in events) else {}
     return [event_out(e, types, names, agencies) for e in events]
 
 
-def event_out(e: Event, types: dict[str, EventType], names: dict[str, str], agencies: dict[str, str]
+def event_out(e: Any, types: dict[str, EventType], names: dict[str, str], agencies: dict[str, str]
               ) -> dict[str, Any]:
     t = types.get(e.type)
     return {
