@@ -213,7 +213,17 @@ async def measure(run: Run, args: argparse.Namespace, server_pid: int) -> dict[s
     await asyncio.gather(*producers, return_exceptions=True)
     elapsed = time.monotonic() - started
     cpu = cpu_seconds(server_pid) - cpu_before
-    await asyncio.sleep(3)  # the last deliveries
+    # The last deliveries: wait until every client has every batch, or nothing more arrives for 5 s (max 30 s).
+    last, quiet_since, give_up = -1, time.monotonic(), time.monotonic() + 30
+    while time.monotonic() < give_up:
+        have = sum(len(seen) for seen in run.seen)
+        if have >= len(run.sent) * len(run.seen):
+            break
+        if have != last:
+            last, quiet_since = have, time.monotonic()
+        elif time.monotonic() - quiet_since > 5:
+            break
+        await asyncio.sleep(0.2)
     for task in clients:
         task.cancel()
     await asyncio.gather(*clients, return_exceptions=True)

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from ops_helpers import GIAN_KHAU, event, events_token
 from sqlalchemy import func, select
 
+from conftest import csrf_from, login
 from dieuhanh.alerts.models import Notification
 from dieuhanh.core.audit import AuditEntry
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.operations import incidents, notices, procedures
 from dieuhanh.operations.models import Incident
 from dieuhanh.operations.schemas import NotifyRuleIn
-from conftest import csrf_from, login
 
 
 def test_incident_from_event_follows_the_procedure_and_escalates_when_a_step_runs_out(client, db, factory):

@@ -51,7 +51,8 @@ def test_pushed_event_and_escalation_appear_live(page, live_server, db, factory)
 @ONE_STORE
 def test_wall_events_board_and_critical_alarm(page, live_server, db, factory):
     headers = events_token(factory)
-    httpx.post(f"{live_server}/api/v1/events", headers=headers, timeout=10, json=event("w-1", title="Ùn tắc cầu Hồng Phú"))
+    httpx.post(f"{live_server}/api/v1/events", headers=headers, timeout=10,
+               json=event("w-1", title="Ùn tắc cầu Hồng Phú"))
     factory.user("leader", username="man-hinh")
     sign_in(page, live_server, "man-hinh")
     page.set_viewport_size({"width": 1920, "height": 1080})

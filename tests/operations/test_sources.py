@@ -17,10 +17,10 @@ from ops_helpers import HOA_LU, events_token
 from PIL import Image
 from sqlalchemy import select
 
+import dieuhanh.operations.module  # noqa: F401  (registers the permissions and the MQTT handler provider)
 from conftest import missing
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.security import SYSTEM
-import dieuhanh.operations.module  # noqa: F401  (registers the permissions and the MQTT handler provider)
 from dieuhanh.ingest import mqtt
 from dieuhanh.ingest.models import DeadLetter
 from dieuhanh.operations import devices
