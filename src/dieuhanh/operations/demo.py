@@ -16,9 +16,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from dieuhanh.core.formatting import LOCAL_TZ
 from dieuhanh.core.security import SYSTEM, Principal
 from dieuhanh.operations import cap, devices, incidents, procedures, service
+from dieuhanh.operations.models import Event, Incident
 from dieuhanh.operations.schemas import CameraIn, EventIn, FeedIn, NotifyRuleIn, SensorIn
 
 # code, name, lat, lon, kind, owner
@@ -284,14 +287,10 @@ def run(ctx: Any) -> None:
     snapshot.snapshot(session, ctx.warehouse, province_code=province,
                       max_bytes=ctx.settings.max_upload_mb * 1024 * 1024, now=day.end)
     ctx.summary["operations"] = {"cameras": len(CAMERAS), "sensors": len(SENSORS),
-                                 "events": session.scalar(service.select(service.func.count(service.Event.id)))}
+                                 "events": session.scalar(select(func.count(Event.id)))}
 
 
 def _latest(session: Any, incident_type: str) -> Any:
-    from sqlalchemy import select
-
-    from dieuhanh.operations.models import Incident
-
     return session.scalar(select(Incident).where(Incident.type == incident_type).order_by(Incident.id.desc()))
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from dieuhanh.core.errors import DomainError
 from dieuhanh.core.security import allowed, authorize
@@ -27,6 +28,8 @@ from dieuhanh.operations.models import (
     OUTCOMES,
     SEVERITIES,
     SEVERITY_LABELS,
+    Event,
+    IncidentPhoto,
 )
 from dieuhanh.operations.schemas import EventIn, ProcedureIn
 from dieuhanh.web.deps import DB, CurrentPrincipal, read_body_limited
@@ -84,11 +87,8 @@ def _incident_page(request: Request, db: Any, principal: Any, incident_id: int, 
     province = _province(request)
     data = incidents.incident_out(db, inc, province_code=province)
     events = service.events_out(db, list(db.scalars(
-        service.select(service.Event).where(service.Event.incident_id == inc.id).order_by(service.Event.id))),
-        province_code=province)
-    from dieuhanh.operations.models import IncidentPhoto
-
-    photos = list(db.scalars(service.select(IncidentPhoto).where(IncidentPhoto.incident_id == inc.id)
+        select(Event).where(Event.incident_id == inc.id).order_by(Event.id))), province_code=province)
+    photos = list(db.scalars(select(IncidentPhoto).where(IncidentPhoto.incident_id == inc.id)
                              .order_by(IncidentPhoto.id)))
     current = inc.current_step
     return render(request, "operations/incident.html", {
