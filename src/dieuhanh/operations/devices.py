@@ -121,8 +121,9 @@ def camera_out(c: Camera, names: dict[str, str] | None = None, agencies: dict[st
             "status_label": DEVICE_STATUS_LABELS.get(c.status, c.status),
             "last_heartbeat_at": c.last_heartbeat_at.isoformat() + "Z" if c.last_heartbeat_at else None,
             "last_heartbeat_text": format_datetime(c.last_heartbeat_at) if c.last_heartbeat_at else "–",
-            "has_stream": bool(c.stream_url), "has_snapshot": bool(c.snapshot_path or c.snapshot_url),
-            "snapshot_url": f"/api/v1/cameras/{c.id}/snapshot" if (c.snapshot_path or c.snapshot_url) else None,
+            "has_stream": bool(c.stream_url), "has_snapshot": bool(c.snapshot_path or c.snapshot_url or c.demo),
+            "snapshot_url": f"/api/v1/cameras/{c.id}/snapshot" if (c.snapshot_path or c.snapshot_url or c.demo)
+            else None,
             "offline_after_seconds": c.offline_after_seconds, "demo": c.demo}
 
 
@@ -504,6 +505,8 @@ def snapshot(camera: Camera, *, settings: Any) -> tuple[bytes, str]:
         except InvalidInput:
             pass
     if not camera.snapshot_url:
+        if camera.demo:
+            return demo_frame(camera), "image/jpeg"
         raise NotFound(f"Camera «{camera.name}» chưa có ảnh chụp.")
     import httpx
 
@@ -520,3 +523,32 @@ def snapshot(camera: Camera, *, settings: Any) -> tuple[bytes, str]:
     except Exception as exc:  # noqa: BLE001  (any network or image problem: say so, do not fail the page)
         raise NotFound(f"Không lấy được ảnh từ camera «{camera.name}»: {type(exc).__name__}.") from exc
     return photo.content, photo.content_type
+
+
+def demo_frame(camera: Camera) -> bytes:
+    """A demo camera's «frame»: a drawn placeholder marked ẢNH MẪU (dieuhanh processes no video; the demo has no
+    cameras), with the camera's name and the current time, in the bundled DejaVu Sans."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from dieuhanh.core.formatting import format_datetime
+    from dieuhanh.web.templating import WEB_DIR
+
+    img = Image.new("RGB", (640, 360), (24, 34, 52))
+    draw = ImageDraw.Draw(img)
+    for y in range(200, 360, 12):  # a road in perspective
+        draw.line([(320 - (y - 180) * 2, y), (320 + (y - 180) * 2, y)], fill=(46, 58, 78), width=1)
+    font_path = WEB_DIR / "static" / "fonts" / "DejaVuSans.ttf"
+    big: Any
+    small: Any
+    try:
+        big, small = ImageFont.truetype(str(font_path), 26), ImageFont.truetype(str(font_path), 18)
+    except OSError:
+        big = small = ImageFont.load_default()
+    draw.text((20, 18), camera.name[:48], fill=(238, 243, 250), font=big)
+    draw.text((20, 56), f"{camera.code} · {format_datetime(utcnow())}", fill=(159, 176, 199), font=small)
+    draw.text((20, 320), "ẢNH MẪU — camera của tỉnh mẫu, không phải hình thật", fill=(245, 180, 60), font=small)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=80)
+    return out.getvalue()
