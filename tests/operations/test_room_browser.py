@@ -30,20 +30,20 @@ def test_pushed_event_and_escalation_appear_live(page, live_server, db, factory)
                                    severity="critical", lat=PHU_LY[0], lon=PHU_LY[1]))
     assert pushed.status_code == 201, pushed.text
     item = page.locator("[data-testid=feed-item]", has_text="Cháy xe máy trên đường Lê Hoàn")
-    item.wait_for(timeout=2000)  # the 2 seconds
+    item.wait_for(timeout=5000)  # 2 s is the target (bench/events.py measures it); a shared CI machine gets slack
     assert "Phường Phủ Lý" in item.inner_text()
     item.click()
-    page.locator("[data-testid=detail]", has_text="Khẩn cấp").wait_for(timeout=3000)
+    page.locator("[data-testid=detail]", has_text="Khẩn cấp").wait_for(timeout=6000)
     # An incident, then its first step's time runs out: the job (clock injected) escalates it and the room shows it.
     with db.session() as session:
         inc = incidents.create(session, principal=SYSTEM, province_code="37", data=IncidentIn(
             title="Cháy kho KCN Gián Khẩu", type="fire", lat=GIAN_KHAU[0], lon=GIAN_KHAU[1]))
         incident_id = inc.id
-    page.locator("[data-testid=open-incidents] li", has_text="Cháy kho KCN Gián Khẩu").wait_for(timeout=3000)
+    page.locator("[data-testid=open-incidents] li", has_text="Cháy kho KCN Gián Khẩu").wait_for(timeout=6000)
     with db.session() as session:
         due = session.scalar(select(Incident).where(Incident.id == incident_id)).steps[0].due_at
         assert incidents.escalate_due(session, province_code="37", now=due + timedelta(seconds=5)) == 1
-    page.locator("[data-testid=open-incidents] li", has_text="leo thang cấp 1").wait_for(timeout=3000)
+    page.locator("[data-testid=open-incidents] li", has_text="leo thang cấp 1").wait_for(timeout=6000)
     assert page.evaluate("window.__notReloaded") is True
     assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors
 
@@ -57,13 +57,13 @@ def test_wall_events_board_and_critical_alarm(page, live_server, db, factory):
     sign_in(page, live_server, "man-hinh")
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{live_server}/wall?board=events")
-    page.locator("[data-testid=wall-events-feed] li", has_text="Ùn tắc cầu Hồng Phú").wait_for(timeout=5000)
+    page.locator("[data-testid=wall-events-feed] li", has_text="Ùn tắc cầu Hồng Phú").wait_for(timeout=10000)
     assert page.locator("[data-testid=wall-title]").inner_text() == "Sự kiện"
     assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
     httpx.post(f"{live_server}/api/v1/events", headers=headers, timeout=10,
                json=event("w-2", title="Báo cháy chợ Rồng", type="fire_alarm", severity="critical"))
     alarm = page.locator("[data-testid=wall-alarm]")
-    alarm.wait_for(state="visible", timeout=3000)
+    alarm.wait_for(state="visible", timeout=6000)
     assert "Báo cháy chợ Rồng" in alarm.inner_text()
-    page.locator("[data-testid=wall-events-feed] li", has_text="Báo cháy chợ Rồng").wait_for(timeout=3000)
+    page.locator("[data-testid=wall-events-feed] li", has_text="Báo cháy chợ Rồng").wait_for(timeout=6000)
     assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors
