@@ -295,10 +295,7 @@ async def stream(request: Request, principal: CurrentPrincipal,
                 if sub.overflowed or message is None:
                     yield {"event": "reload", "data": "{}"}
                     return
-                out: dict[str, Any] = {"event": message.kind, "data": message.data}
-                if message.last_id is not None:
-                    out["id"] = str(message.last_id)
-                yield out
+                yield message.frame
         finally:
             broadcaster.unsubscribe(sub)
 

@@ -39,6 +39,17 @@ class Message:
     data: str  # JSON, encoded once for every subscriber
     last_id: int | None = None  # highest event id in the message (SSE ``id:``, for Last-Event-ID)
     keys: tuple[str, ...] = ()  # what the message carries (dedup between in-process publishing and the poller)
+    _frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        """The SSE frame, encoded once for every stream (a list of 1.000 events is ~700 KB; 20 screens share it)."""
+        if self._frame is None:
+            from sse_starlette.event import ServerSentEvent
+
+            self._frame = ServerSentEvent(data=self.data, event=self.kind,
+                                          id=str(self.last_id) if self.last_id is not None else None).encode()
+        return self._frame
 
 
 @dataclass(eq=False)
