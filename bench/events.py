@@ -103,7 +103,8 @@ class Run:
     errors: list[str] = field(default_factory=list)
     request_ms: list[float] = field(default_factory=list)
     seen: list[dict[int, float]] = field(default_factory=list)
-    stop: bool = False
+    stop: bool = False  # producers
+    stop_clients: bool = False
 
 
 def make_batch(number: int, size: int, rng: random.Random) -> bytes:
@@ -154,7 +155,7 @@ async def sse_client(run: Run, index: int, ready: asyncio.Event, connected: list
     await reader.readuntil(b"\r\n\r\n")
     tail = b""
     announced = False
-    while not run.stop:
+    while not run.stop_clients:
         try:
             chunk = await asyncio.wait_for(reader.read(1 << 16), timeout=1.0)
         except TimeoutError:
@@ -224,6 +225,7 @@ async def measure(run: Run, args: argparse.Namespace, server_pid: int) -> dict[s
         elif time.monotonic() - quiet_since > 5:
             break
         await asyncio.sleep(0.2)
+    run.stop_clients = True
     for task in clients:
         task.cancel()
     await asyncio.gather(*clients, return_exceptions=True)
@@ -290,6 +292,9 @@ def main() -> None:
         print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
         if run.errors:
             print("first errors:", *run.errors[:3], sep="\n  ")
+        missing = sorted({n for n in run.sent for seen in run.seen if n not in seen})
+        if missing:
+            print(f"batches some client never saw: {missing[:20]}")
         ok = rate >= TARGET_RATE and pct(latencies, .95) <= TARGET_P95 and delivered == expected
         print("PASS" if ok else "FAIL")
     finally:
