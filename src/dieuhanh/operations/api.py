@@ -231,11 +231,11 @@ async def _poll(broadcaster: live.Broadcaster, database: Any, province: str) -> 
 
     def look(after_id: int, since: datetime) -> tuple[int, datetime]:
         with database.session() as s:
-            new = [e for e in service.events_after(s, after_id) if not broadcaster.seen(live.event_key(e.id))]
-            if new:
-                items = service.events_out(s, new, province_code=province)
-                broadcaster.publish(live.Message("events", live.dumps({"items": items}), max(e.id for e in new),
-                                                 tuple(live.event_key(e.id) for e in new)))
+            items = [i for i in service.events_out(s, service.events_after(s, after_id), province_code=province)
+                     if not broadcaster.seen(live.event_key(i["id"], i["updated"]))]
+            if items:
+                broadcaster.publish(live.Message("events", live.dumps({"items": items}), max(i["id"] for i in items),
+                                                 tuple(live.event_key(i["id"], i["updated"]) for i in items)))
             top = s.scalar(select(func.max(Event.id))) or after_id
             changed = list(s.scalars(select(Incident).where(Incident.updated_at > since).limit(100)))
             for inc in changed:

@@ -159,8 +159,9 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_INFO_KEY, None)
 
 
-def event_key(event_id: int) -> str:
-    return f"e{event_id}"
+def event_key(event_id: int, updated: str) -> str:
+    """An event's key: its id and last change (ids alone may come back after rows are deleted)."""
+    return f"e{event_id}@{updated}"
 
 
 def incident_key(incident_id: int, updated_at: datetime) -> str:

@@ -433,7 +433,7 @@ def publish_events(session: Session, events: Iterable[Any], *, province_code: st
     items = events_out(session, list(events), province_code=province_code)
     if items:
         live.queue(session, kind, {"items": items}, last_id=max(i["id"] for i in items),
-                   keys=tuple(live.event_key(i["id"]) + ("" if kind == "events" else f"@{i['updated']}")
+                   keys=tuple(("" if kind == "events" else "u") + live.event_key(i["id"], i["updated"])
                               for i in items))
 
 
