@@ -49,6 +49,7 @@ DEFAULT_BOARDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("environment", "Môi trường", ("environment",)),
     ("citizen_reports", "Phản ánh hiện trường", ("citizen_reports",)),
     ("public_safety", "An ninh, trật tự, an toàn", ("public_safety", "traffic")),
+    ("documents", "Văn bản đến", ("documents",)),
 ]
 # The overview's key indicators, in order, when the indicator set has them; otherwise the first of each domain.
 OVERVIEW_CODES = (
