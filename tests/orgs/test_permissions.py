@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 
-import dieuhanh.modules  # noqa: F401  (every domain module registers its own permissions at import)
 import dieuhanh.documents.permissions  # noqa: F401 (registers the documents rules, as documents/module.py does)
+import dieuhanh.modules  # noqa: F401  (every domain module registers its own permissions at import)
 from dieuhanh.core.errors import NotAuthenticated, PermissionDenied
 from dieuhanh.core.security import ANONYMOUS, RULES, Principal, allowed, authorize
 
