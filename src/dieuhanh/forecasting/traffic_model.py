@@ -19,7 +19,6 @@ RMSE, MAE, accuracy = 1 − ‖Y − Ŷ‖F / ‖Y‖F, r2 = 1 − Σ(Y−Ŷ)² 
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,9 +87,14 @@ class _Base:
     steps_per_day: int = 288
     input_steps: int = 12
     offset: int = 0
+    steps: tuple[int, ...] = ()  # steps ahead to predict (1 = the next row); default 1 … horizon
+
+    @property
+    def ahead(self) -> tuple[int, ...]:
+        return self.steps or tuple(range(1, self.horizon + 1))
 
     def _target_rows(self, first_rows: np.ndarray) -> np.ndarray:
-        return first_rows[:, None] + self.input_steps + np.arange(self.horizon)[None, :]
+        return first_rows[:, None] + self.input_steps - 1 + np.asarray(self.ahead)[None, :]
 
 
 @dataclass
@@ -104,7 +108,7 @@ class LastValue(_Base):
         self.offset = offset
 
     def predict(self, inputs: FloatArray, *, first_rows: np.ndarray, history: FloatArray) -> FloatArray:
-        return np.repeat(inputs[:, -1:, :], self.horizon, axis=1)
+        return np.repeat(inputs[:, -1:, :], len(self.ahead), axis=1)
 
 
 def slot_profile(train: FloatArray, *, steps_per_day: int, offset: int = 0) -> FloatArray:
@@ -151,7 +155,7 @@ class SeasonalNaive(_Base):
 
     def predict(self, inputs: FloatArray, *, first_rows: np.ndarray, history: FloatArray) -> FloatArray:
         rows = self._target_rows(first_rows) - self.steps_per_day
-        out = np.repeat(inputs[:, -1:, :], self.horizon, axis=1).astype(np.float64)
+        out = np.repeat(inputs[:, -1:, :], len(self.ahead), axis=1).astype(np.float64)
         ok = rows >= 0
         out[ok] = history[rows[ok]]
         return out
@@ -169,24 +173,18 @@ def _neighbour_matrix(adj: FloatArray | None, n_links: int) -> FloatArray | None
 
 
 @dataclass
-class GradientBoosting(_Base):
-    """One LightGBM model per forecast step, shared by every link (a global model), predicting the change
-    from the last observed value from: the last ``input_steps`` values (as differences from the last one),
-    short trends, the weighted mean of the neighbours' recent values (adjacency), the link's time-of-day
-    profile at the targets and now (learned on the training rows), the time of day and the link's level."""
+class _Learned(_Base):
+    """A direct multi-step model shared by every link (a global model): one regressor per step ahead,
+    predicting the change from the last observed value from the last ``input_steps`` values (as differences
+    from the last one), short trends, the weighted mean of the neighbours' recent values (adjacency), the
+    link's time-of-day profile at the targets and now (learned on the training rows), the time of day and the
+    link's level."""
 
-    name: str = "lightgbm"
-    label: str = "LightGBM (mô hình học máy)"
-    n_estimators: int = 300
-    learning_rate: float = 0.05
-    num_leaves: int = 63
-    min_child_samples: int = 50
-    threads: int = 0
-    seed: int = 7
-    link_feature: bool = True
+    link_feature: bool = False
     profile: FloatArray | None = None
     neighbours: FloatArray | None = None
     level: FloatArray | None = None
+    bounds: tuple[float, float] = (0.0, float("inf"))
     models: list[Any] = field(default_factory=list)
 
     def _features(self, inputs: FloatArray, first_rows: np.ndarray) -> FloatArray:
@@ -204,8 +202,8 @@ class GradientBoosting(_Base):
         prof_now = self.profile[slot_now]  # (w, links)
         cols.append(prof_now)
         cols.append(last - prof_now)
-        for h in range(self.horizon):
-            prof_h = self.profile[(slot_now + 1 + h) % self.steps_per_day]
+        for h in self.ahead:
+            prof_h = self.profile[(slot_now + h) % self.steps_per_day]
             cols.append(prof_h - prof_now)
         if self.neighbours is not None:
             nb = np.einsum("wtl,ml->wtm", inputs[:, -3:, :], self.neighbours)  # (w, 3, links)
@@ -223,36 +221,88 @@ class GradientBoosting(_Base):
         feats = np.stack(cols, axis=-1)  # (w, links, f)
         return feats.reshape(n_win * n_links, -1).astype(np.float32)
 
-    def fit(self, train: FloatArray, *, adj: FloatArray | None, offset: int) -> None:
-        import lightgbm as lgb
+    def _regressor(self, n_features: int) -> Any:
+        raise NotImplementedError
 
+    def _fit_one(self, model: Any, feats: FloatArray, target: FloatArray) -> None:
+        model.fit(feats, target)
+
+    def fit(self, train: FloatArray, *, adj: FloatArray | None, offset: int) -> None:
         self.offset = offset
         self.profile = slot_profile(train, steps_per_day=self.steps_per_day, offset=offset)
         self.neighbours = _neighbour_matrix(adj, train.shape[1])
         self.level = train.mean(axis=0)
-        x, y = make_windows(train, self.input_steps, self.horizon)
-        first_rows = window_starts(len(train), self.input_steps, self.horizon)
+        # Forecasts stay within the range ever observed (a linear model may extrapolate wildly on short series).
+        self.bounds = (float(train.min()), float(train.max()))
+        x, y = make_windows(train, self.input_steps, max(self.ahead))
+        if len(x) == 0:
+            raise ValueError("Chuỗi quá ngắn để huấn luyện mô hình.")
+        first_rows = window_starts(len(train), self.input_steps, max(self.ahead))
         feats = self._features(x, first_rows)
         last = x[:, -1, :].reshape(-1)
-        threads = self.threads or min(2, os.cpu_count() or 1)
         self.models = []
-        for h in range(self.horizon):
-            target = (y[:, h, :].reshape(-1) - last).astype(np.float32)
-            model = lgb.LGBMRegressor(
-                n_estimators=self.n_estimators, learning_rate=self.learning_rate, num_leaves=self.num_leaves,
-                min_child_samples=self.min_child_samples, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
-                reg_lambda=1.0, n_jobs=threads, random_state=self.seed, verbose=-1)
-            model.fit(feats, target, categorical_feature=[feats.shape[1] - 1] if self.link_feature else "auto")
+        for h in self.ahead:
+            target = (y[:, h - 1, :].reshape(-1) - last).astype(np.float32)
+            model = self._regressor(feats.shape[1])
+            self._fit_one(model, feats, target)
             self.models.append(model)
 
     def predict(self, inputs: FloatArray, *, first_rows: np.ndarray, history: FloatArray) -> FloatArray:
         n_win, _, n_links = inputs.shape
         feats = self._features(inputs, first_rows)
         last = inputs[:, -1, :]
-        out = np.empty((n_win, self.horizon, n_links))
+        out = np.empty((n_win, len(self.ahead), n_links))
         for h, model in enumerate(self.models):
-            out[:, h, :] = last + model.predict(feats).reshape(n_win, n_links)
-        return out
+            out[:, h, :] = last + np.asarray(model.predict(feats), dtype=np.float64).reshape(n_win, n_links)
+        return np.clip(out, *self.bounds)
+
+
+@dataclass
+class GradientBoosting(_Learned):
+    """LightGBM regressors (the link as a categorical feature, so each link may learn its own behaviour)."""
+
+    name: str = "lightgbm"
+    label: str = "LightGBM (cây tăng cường)"
+    n_estimators: int = 300
+    learning_rate: float = 0.05
+    num_leaves: int = 63
+    min_child_samples: int = 50
+    # One thread: on a shared 2-core machine LightGBM's OpenMP threads spin against other processes (measured
+    # 471 s with 2 threads against 33 s with 1 under a load of 5).
+    threads: int = 1
+    seed: int = 7
+    link_feature: bool = True
+
+    def _regressor(self, n_features: int) -> Any:
+        import lightgbm as lgb
+
+        return lgb.LGBMRegressor(
+            n_estimators=self.n_estimators, learning_rate=self.learning_rate, num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
+            reg_lambda=1.0, n_jobs=self.threads, random_state=self.seed, verbose=-1)
+
+    def _fit_one(self, model: Any, feats: FloatArray, target: FloatArray) -> None:
+        model.fit(feats, target, categorical_feature=[feats.shape[1] - 1] if self.link_feature else "auto")
+
+
+@dataclass
+class LinearRidge(_Learned):
+    """Ridge regression on the standardised features (scikit-learn): fast, the live default for small data."""
+
+    name: str = "ridge"
+    label: str = "Hồi quy tuyến tính Ridge"
+    alpha: float = 10.0
+
+    def _regressor(self, n_features: int) -> Any:
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(StandardScaler(), Ridge(alpha=self.alpha, solver="cholesky"))
+
+    def _fit_one(self, model: Any, feats: FloatArray, target: FloatArray) -> None:
+        # float64: scikit-learn's float32 path is ~20× slower here (measured).
+        model.fit(feats.astype(np.float64), target.astype(np.float64))
 
 
 BASELINES: dict[str, Callable[..., _Base]] = {
@@ -278,7 +328,7 @@ class EvalResult:
 
 def default_models(horizon: int, *, input_steps: int, steps_per_day: int) -> list[Any]:
     common = {"horizon": horizon, "input_steps": input_steps, "steps_per_day": steps_per_day}
-    return [*(cls(**common) for cls in BASELINES.values()), GradientBoosting(**common)]
+    return [*(cls(**common) for cls in BASELINES.values()), LinearRidge(**common), GradientBoosting(**common)]
 
 
 def evaluate(speed: FloatArray, adj: FloatArray | None, *, train_fraction: float = 0.8, input_steps: int = 12,
