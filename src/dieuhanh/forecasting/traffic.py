@@ -34,6 +34,7 @@ from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.forecasting import permissions as _permissions  # noqa: F401  (registers forecast.*)
 from dieuhanh.forecasting import traffic_model as tm
+from dieuhanh.forecasting.errors import on_field
 from dieuhanh.forecasting.models import TrafficForecast, TrafficForecastRun, TrafficJamNotice
 
 LINKS_DATASET = "doan_duong_giao_thong"
@@ -216,7 +217,8 @@ def _km(a: list[float], b: list[float]) -> float:
 def live_models(names: tuple[str, ...]) -> list[Any]:
     """Baselines (always) and the learned models named, predicting 3, 6 and 12 steps (15, 30, 60 minutes)."""
     steps = tuple(h // STEP_MINUTES for h in HORIZONS)
-    common = {"horizon": max(steps), "steps": steps, "input_steps": INPUT_STEPS, "steps_per_day": STEPS_PER_DAY}
+    common: dict[str, Any] = {"horizon": max(steps), "steps": steps, "input_steps": INPUT_STEPS,
+                              "steps_per_day": STEPS_PER_DAY}
     out: list[Any] = [tm.HistoricalAverage(**common), tm.LastValue(**common),
                       # Seasonal naive on live data: the same time one week earlier (weekday and weekend differ).
                       tm.SeasonalNaive(**{**common, "steps_per_day": 7 * STEPS_PER_DAY})]
@@ -403,7 +405,7 @@ def announce_jams(session: Session, *, links: list[Link], per_link: dict[str, li
 
 def forecasts(session: Session, *, link: str | None = None, horizon: int | None = None) -> list[TrafficForecast]:
     if horizon is not None and horizon not in HORIZONS:
-        raise InvalidInput("Tầm dự báo phải là 15, 30 hoặc 60 phút.", field="horizon")
+        raise on_field(InvalidInput, "Tầm dự báo phải là 15, 30 hoặc 60 phút.", "horizon")
     q = select(TrafficForecast).order_by(TrafficForecast.link_code, TrafficForecast.horizon_min)
     if link:
         q = q.where(TrafficForecast.link_code == link)

@@ -363,7 +363,7 @@ class EvalResult:
 
 
 def default_models(horizon: int, *, input_steps: int, steps_per_day: int) -> list[Any]:
-    common = {"horizon": horizon, "input_steps": input_steps, "steps_per_day": steps_per_day}
+    common: dict[str, Any] = {"horizon": horizon, "input_steps": input_steps, "steps_per_day": steps_per_day}
     return [*(cls(**common) for cls in BASELINES.values()), LinearRidge(**common), GradientBoosting(**common)]
 
 
