@@ -510,3 +510,41 @@ def anomalies(warehouse: Warehouse, *, ratio: float = 0.75, min_drop: float = 8.
                             "typical": round(typical, 1), "ratio": round(now / typical, 2)})
     out.sort(key=lambda a: a["ratio"])
     return out
+
+
+def run_out(run: TrafficForecastRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {"id": run.id, "outcome": run.outcome, "message": run.message, "links": run.links,
+            "started_at": iso_local(run.started_at), "finished_at": iso_local(run.finished_at)
+            if run.finished_at else None, "data_until": iso_local(run.data_until) if run.data_until else None,
+            "backtest": run.backtest, "jam_events": run.jam_events}
+
+
+def network_view(session: Session, warehouse: Warehouse, *, province_code: str) -> dict[str, Any]:
+    """What the `/giao-thong` map draws: each link with its forecasts per horizon."""
+    from dieuhanh.indicators.service import unit_names
+
+    names = unit_names(province_code)
+    by_link: dict[str, dict[str, Any]] = {}
+    for f in forecasts(session):
+        by_link.setdefault(f.link_code, {})[str(f.horizon_min)] = forecast_out(f)
+    links = []
+    for link in load_links(warehouse):
+        links.append({"code": link.code, "name": link.name, "road": link.road, "main": link.main,
+                      "commune": names.get(link.commune_code or "", ""), "free_flow": link.free_flow,
+                      "coords": link.coords, "forecasts": by_link.get(link.code, {})})
+    notices = session.scalars(select(TrafficJamNotice).order_by(TrafficJamNotice.created_at.desc()).limit(20))
+    return {"links": links, "run": run_out(latest_run(session)), "congestion": CONGESTION_LABELS,
+            "models": MODEL_LABELS, "horizons": list(HORIZONS),
+            "jams": [{"link": n.link_code, "expected_at": iso_local(n.expected_at), "speed": n.speed,
+                      "horizon": n.horizon_min, "message": n.message, "event": n.event_ref,
+                      "created_at": iso_local(n.created_at)} for n in notices]}
+
+
+def link_view(session: Session, warehouse: Warehouse, code: str) -> dict[str, Any]:
+    link = link_or_404(warehouse, code)
+    return {"code": link.code, "name": link.name, "road": link.road, "free_flow": link.free_flow,
+            "main": link.main, "recent": recent(warehouse, code),
+            "forecasts": [forecast_out(f) for f in forecasts(session, link=code)],
+            "profile": profile(warehouse, code), "models": MODEL_LABELS, "weekdays": list(WEEKDAYS)}

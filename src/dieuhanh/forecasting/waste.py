@@ -82,13 +82,13 @@ class WasteParams(BaseModel):
     """A scenario's parameters; None = the default (data-derived where the data exists)."""
 
     years: int = Field(default=10, ge=1, le=10)
-    population_growth: float | None = Field(default=None, ge=-5, le=10, description="%/năm; trống: theo dữ liệu từng xã")
+    population_growth: float | None = Field(default=None, ge=-5, le=10, description="%/năm; trống: theo từng xã")
     urbanisation_pace: float = Field(default=0.8, ge=0, le=5, description="điểm %/năm")
     collection_rate: float | None = Field(default=95.0, ge=0, le=100, description="% năm cuối")
     recycling_share: float = Field(default=15.0, ge=0, le=90, description="%")
     income_growth: float = Field(default=6.0, ge=-5, le=20, description="%/năm")
     income_elasticity: float = Field(default=0.35, ge=0, le=1.5)
-    urban_rate: float | None = Field(default=None, ge=0.1, le=5, description="kg/người/ngày; trống: mặc định đã hiệu chỉnh")
+    urban_rate: float | None = Field(default=None, ge=0.1, le=5, description="kg/người/ngày; trống: đã hiệu chỉnh")
     rural_rate: float | None = Field(default=None, ge=0.05, le=5)
 
 
@@ -256,6 +256,21 @@ def get_scenario(session: Session, ref: str | int) -> WasteScenario:
     if scenario is None:
         raise on_field(NotFound, f"Không có kịch bản «{text}».", "scenario")
     return scenario
+
+
+def resolve_params(session: Session, *, scenario: str | None, overrides: dict[str, Any]) -> WasteParams:
+    """A saved scenario's parameters (by id or name; none: the default scenario, else the defaults) with the
+    given overrides (None values ignored)."""
+    if scenario:
+        data = dict(get_scenario(session, scenario).params)
+    else:
+        default = session.scalars(select(WasteScenario).where(WasteScenario.is_default.is_(True))).first()
+        data = dict(default.params) if default is not None else {}
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return WasteParams(**data)
+    except ValueError as exc:
+        raise InvalidInput(f"Tham số kịch bản không hợp lệ: {exc}") from None
 
 
 def scenario_out(s: WasteScenario) -> dict[str, Any]:
