@@ -48,13 +48,14 @@ URBAN_POP_2019, RURAL_POP_2019 = 96_208_984 * 0.344, 96_208_984 * (1 - 0.344)
 URBAN_RATE = round(URBAN_TONNES_2019 * 1000 / URBAN_POP_2019, 3)  # ≈ 1,076 kg/người/ngày
 RURAL_RATE = round(RURAL_TONNES_2019 * 1000 / RURAL_POP_2019, 3)  # ≈ 0,450 kg/người/ngày
 WARD_URBAN_SHARE, COMMUNE_URBAN_SHARE = 0.95, 0.05
+_URBAN_TEXT, _RURAL_TEXT = f"{URBAN_RATE:.3f}".replace(".", ","), f"{RURAL_RATE:.3f}".replace(".", ",")
 
 SOURCES: dict[str, str] = {
     "urban_rate": "Báo cáo hiện trạng môi trường quốc gia năm 2019 (Bộ Tài nguyên và Môi trường): CTRSH đô thị "
                   "35.624 tấn/ngày; chia cho dân số thành thị của Tổng điều tra dân số 2019 (34,4 % của 96,21 triệu "
-                  f"người) → {URBAN_RATE:.3f} kg/người/ngày".replace(".", ","),
+                  f"người) → {_URBAN_TEXT} kg/người/ngày",
     "rural_rate": "Báo cáo hiện trạng môi trường quốc gia năm 2019: CTRSH nông thôn 28.394 tấn/ngày; chia cho dân "
-                  f"số nông thôn năm 2019 (65,6 %) → {RURAL_RATE:.3f} kg/người/ngày".replace(".", ","),
+                  f"số nông thôn năm 2019 (65,6 %) → {_RURAL_TEXT} kg/người/ngày",
     "calibration": "Hệ số hiệu chỉnh để tổng năm gốc bằng khối lượng phát sinh tỉnh báo cáo (bộ dữ liệu "
                    f"«{GENERATION_DATASET}», 12 tháng gần nhất); 1 nếu chưa có số liệu.",
     "income_elasticity": "Ngân hàng Thế giới, What a Waste 2.0 (Kaza và cộng sự, 2018): lượng chất thải bình quân "
