@@ -10,6 +10,7 @@ import pytest
 from fc_helpers import synthetic_network
 from sqlalchemy import select
 
+from conftest import csrf_from, login
 from dieuhanh.alerts import service as alerts
 from dieuhanh.alerts.models import AlertInstance
 from dieuhanh.alerts.schemas import RuleIn
@@ -21,7 +22,6 @@ from dieuhanh.forecasting import alerting, targets, traffic, waste
 from dieuhanh.forecasting.models import TrafficForecast, TrafficJamNotice
 from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
 from dieuhanh.ingest import service as ingest
-from conftest import csrf_from, login
 
 END = datetime(2026, 12, 7, 17, 30)  # local time of the latest observation
 

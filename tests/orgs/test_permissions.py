@@ -2,6 +2,7 @@
 
 import pytest
 
+import dieuhanh.modules  # noqa: F401  (domain modules register their own permissions at import)
 from dieuhanh.core.errors import NotAuthenticated, PermissionDenied
 from dieuhanh.core.security import ANONYMOUS, RULES, Principal, allowed, authorize
 
@@ -85,6 +86,9 @@ MATRIX = {
     ("feedback.read_internal", "SYT"): {"admin", "leader", "officer"},
     ("feedback.read_internal", "SGDDT"): {"admin", "leader"},
     ("feedback.open311", None): {"open311_token"},
+    # Forecasting (forecasting/)
+    ("forecast.refresh", None): {"admin", "analyst"},
+    ("forecast.scenario.manage", None): {"admin", "analyst"},
 }
 
 
