@@ -5,7 +5,7 @@ and volumes up to the demo's day.
 The traffic is generated from demand, not drawn as speeds: each link has a capacity and a demand profile
 (working-day morning and evening peaks, flatter weekends, Vietnamese public holidays like Sundays, more on
 urban streets), speed follows the BPR volume–delay curve ``v = v_free / (1 + a (q/c)^4)``, with AR(1)
-fluctuations and incidents (Poisson, about one per link a week, 30–90 minutes at 20–45 % of free flow, spilling
+fluctuations and incidents (Poisson, about one per link a week, 1–3 hours at 15–40 % of free flow, spilling
 partly onto the next link upstream). On the last afternoon an incident on QL1A at Phủ Lý is under way, so the
 forecast shows a jam on a main link. Vectorised with numpy: 160.000 observations in well under a second.
 """
@@ -228,24 +228,24 @@ def simulate(links: list[tuple[str, RoadSpec, str, list[list[float]]]], *, start
         noise[t] = 0.9 * noise[t - 1] + shocks[t]
     load = np.clip(base[:, None] * peak[None, :] * daily * (1 + noise), 0.02, None)
     speed = free[None, :] / (1 + 0.55 * load**4)
-    # Incidents: about one per link a week, 30–90 minutes at 20–45 % of free flow, the link before it slowed too.
+    # Incidents: about one per link a week, 1–3 hours at 15–40 % of free flow, the link before it slowed too.
     n_incidents = rng.poisson(n_links * n / STEPS_PER_DAY / 7)
     factor = np.ones((n, n_links))
     for _ in range(n_incidents):
         j = int(rng.integers(n_links))
         t0 = int(rng.integers(n))
-        length = int(rng.integers(6, 19))
-        depth = rng.uniform(0.2, 0.45)
+        length = int(rng.integers(12, 37))
+        depth = rng.uniform(0.15, 0.4)
         ramp = np.minimum(1.0, (np.arange(length) + 1) / 3)
         seg = 1 - (1 - depth) * ramp
         t1 = min(n, t0 + length)
         factor[t0:t1, j] = np.minimum(factor[t0:t1, j], seg[: t1 - t0])
         if j > 0 and links[j - 1][1] is links[j][1]:
             factor[t0:t1, j - 1] = np.minimum(factor[t0:t1, j - 1], 1 - (1 - seg[: t1 - t0]) * 0.5)
-    # The incident under way at the end: QL1A through Phủ Lý, 25 minutes ago, still blocking two lanes.
+    # The incident under way at the end: QL1A through Phủ Lý, 45 minutes ago, still blocking two lanes.
     j = next(i for i, (code, *_rest) in enumerate(links) if code == "QL1A-03")
-    factor[n - 6:, j] = np.minimum(factor[n - 6:, j], np.linspace(0.55, 0.2, 6))
-    factor[n - 4:, j - 1] = np.minimum(factor[n - 4:, j - 1], np.linspace(0.8, 0.45, 4))
+    factor[n - 10:, j] = np.minimum(factor[n - 10:, j], np.concatenate([np.linspace(0.5, 0.12, 4), np.full(6, 0.12)]))
+    factor[n - 6:, j - 1] = np.minimum(factor[n - 6:, j - 1], np.linspace(0.8, 0.4, 6))
     speed = np.clip(speed * factor + rng.normal(0, 1.2, (n, n_links)), 3.0, free[None, :] * 1.12)
     volume = np.clip(load * cap[None, :] * np.where(factor < 1, 0.5 + 0.5 * factor, 1.0)
                      + rng.normal(0, 4, (n, n_links)), 0, None).round().astype(int)

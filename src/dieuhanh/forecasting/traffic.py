@@ -223,7 +223,7 @@ def live_models(names: tuple[str, ...]) -> list[Any]:
                       # Seasonal naive on live data: the same time one week earlier (weekday and weekend differ).
                       tm.SeasonalNaive(**{**common, "steps_per_day": 7 * STEPS_PER_DAY})]
     if "ridge" in names:
-        out.append(tm.LinearRidge(**common, train_stride=2))
+        out.append(tm.LinearRidge(**common, train_stride=3))
     if "lightgbm" in names:
         out.append(tm.GradientBoosting(**common, n_estimators=80, num_leaves=31, learning_rate=0.1, train_stride=2))
     return out

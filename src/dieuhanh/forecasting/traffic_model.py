@@ -314,15 +314,18 @@ class _Ridge:
     intercept: float = 0.0
 
     def fit(self, x: FloatArray, y: FloatArray) -> None:
+        # One pass over the data: standardise the Gram matrix, not the rows (no scaled copy of x).
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
+        n = len(x)
         self.mean = x.mean(axis=0)
-        std = x.std(axis=0)
-        self.scale = np.where(std > 1e-9, std, 1.0)
-        z = (x - self.mean) / self.scale
         self.intercept = float(y.mean())
-        gram = z.T @ z + self.alpha * np.eye(z.shape[1])
-        self.coef = np.linalg.solve(gram, z.T @ (y - self.intercept))
+        cov = x.T @ x / n - np.outer(self.mean, self.mean)
+        std = np.sqrt(np.clip(np.diag(cov), 0, None))
+        self.scale = np.where(std > 1e-9, std, 1.0)
+        xty = (x.T @ y / n - self.mean * self.intercept) / self.scale
+        gram = cov / np.outer(self.scale, self.scale) + self.alpha / n * np.eye(x.shape[1])
+        self.coef = np.linalg.solve(gram, xty)
 
     def predict(self, x: FloatArray) -> FloatArray:
         assert self.mean is not None and self.scale is not None and self.coef is not None
