@@ -12,10 +12,10 @@ from dieuhanh.forecasting.models import TrafficForecast, TrafficJamNotice, Waste
 
 def test_demo_forecasts(demo_province):
     summary = demo_province.summary["forecasting"]
-    assert summary["links"] == 40 and summary["observations"] == 40 * 14 * 288
+    assert summary["links"] == 40 and summary["observations"] == 40 * 10 * 288
     assert summary["traffic_run"] == "ok" and summary["jam_events"] >= 1
-    # ≤ ~3 s on an idle 2-core machine (measured in the summary); generous here, the machine is shared.
-    assert summary["seconds"] < 30
+    # The time is in the summary (per part); generous bound here: the tests share a loaded machine.
+    assert summary["seconds"] < 90, summary["timings"]
     wh = demo_province.warehouse
     links = traffic.load_links(wh)
     roads = {link.road for link in links}

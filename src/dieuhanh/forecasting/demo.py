@@ -38,12 +38,17 @@ def run(ctx: DemoContext) -> None:
         return
     started = time.perf_counter()
     summary: dict[str, object] = dict(demo_traffic.generate(ctx))
+    timings = {"traffic_data": time.perf_counter() - started}
     # The first forecasts with the fast model; the scheduler's runs add LightGBM as data arrives.
     run_ = traffic.refresh(ctx.session, ctx.warehouse, principal=ctx.principal, force=True, models=("ridge",))
+    timings["traffic_forecast"] = time.perf_counter() - started - sum(timings.values())
     summary["traffic_run"] = run_.outcome
     summary["jam_events"] = run_.jam_events
     _waste(ctx)
+    timings["waste"] = time.perf_counter() - started - sum(timings.values())
     _alert_rule(ctx)
+    timings["targets_alert"] = time.perf_counter() - started - sum(timings.values())
+    summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
     summary["seconds"] = round(time.perf_counter() - started, 2)
     ctx.summary["forecasting"] = summary
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from dieuhanh.core import formatting
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.security import allowed, authorize
 from dieuhanh.forecasting import targets, traffic, waste
@@ -17,6 +18,10 @@ from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
 from dieuhanh.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+
+def period_label(period: str | None) -> str:
+    return formatting.period_label(period, short=True)
 
 
 def fmt(iso: str | None) -> str:
@@ -96,7 +101,8 @@ def targets_page(request: Request, db: DB, principal: LoggedIn,
             rows.append((defn, targets.forecast_indicator(db, defn, year=year)))
     rows.sort(key=lambda r: (not r[1].shown, r[1].probability_target_met if r[1].probability_target_met is not None
                              else 2.0))
-    return render(request, "forecasting/targets.html", {"rows": rows, "labels": targets.MODEL_LABELS})
+    return render(request, "forecasting/targets.html", {"rows": rows, "labels": targets.MODEL_LABELS,
+                                                        "period_label": period_label})
 
 
 @router.get("/du-bao/chi-tieu/{code}/tom-tat", response_class=HTMLResponse)
@@ -105,4 +111,5 @@ def target_fragment(request: Request, code: CodePath, db: DB, principal: Current
     """The year-end forecast box the indicator page includes (HTMX); empty when there is nothing to show."""
     defn = indicators.get_definition(db, principal=principal, code=code)
     fc = targets.forecast_indicator(db, defn, year=year) if targets.eligible(defn) else None
-    return render(request, "forecasting/_target_box.html", {"d": defn, "fc": fc, "labels": targets.MODEL_LABELS})
+    return render(request, "forecasting/_target_box.html", {"d": defn, "fc": fc, "labels": targets.MODEL_LABELS,
+                                                            "period_label": period_label})

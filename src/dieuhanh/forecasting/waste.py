@@ -239,6 +239,11 @@ def forecast(warehouse: Warehouse, *, province_code: str, params: WasteParams,
                      "vehicles": b.capacity.vehicles, "collection_points": b.capacity.points,
                      "facilities": b.capacity.facilities if whole else []},
         "defaults": {"urban_rate": URBAN_RATE, "rural_rate": RURAL_RATE}, "sources": SOURCES,
+        # A year-ahead backtest needs reported generation for at least two full years; the datasets hold
+        # monthly figures of the latest year at most, so the model is calibrated, not backtested — said so.
+        "backtest": None,
+        "backtest_note": "Chưa kiểm định lùi được: cần số liệu phát sinh đủ ít nhất hai năm liền; mô hình được "
+                         "hiệu chỉnh theo khối lượng năm gốc tỉnh báo cáo.",
     }
 
 
