@@ -12,6 +12,7 @@ from dieuhanh.forecasting.models import TrafficForecast, TrafficJamNotice, Waste
 
 def test_demo_forecasts(demo_province):
     summary = demo_province.summary["forecasting"]
+    print("forecasting demo:", summary["seconds"], "s", summary["timings"])
     assert summary["links"] == 40 and summary["observations"] == 40 * 10 * 288
     assert summary["traffic_run"] == "ok" and summary["jam_events"] >= 1
     # The time is in the summary (per part); generous bound here: the tests share a loaded machine.
