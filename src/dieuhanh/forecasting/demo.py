@@ -39,8 +39,10 @@ def run(ctx: DemoContext) -> None:
     started = time.perf_counter()
     summary: dict[str, object] = dict(demo_traffic.generate(ctx))
     timings = {"traffic_data": time.perf_counter() - started}
-    # The first forecasts with the fast model; the scheduler's runs add LightGBM as data arrives.
-    run_ = traffic.refresh(ctx.session, ctx.warehouse, principal=ctx.principal, force=True, models=("ridge",))
+    # The first forecasts with the fast model and one backtest day (demo budget); the scheduler's runs add
+    # LightGBM and a second backtest day as data arrives.
+    run_ = traffic.refresh(ctx.session, ctx.warehouse, principal=ctx.principal, force=True, models=("ridge",),
+                           backtest_days=1)
     timings["traffic_forecast"] = time.perf_counter() - started - sum(timings.values())
     summary["traffic_run"] = run_.outcome
     summary["jam_events"] = run_.jam_events

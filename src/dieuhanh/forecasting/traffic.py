@@ -311,7 +311,8 @@ def backtest_and_forecast(series: Series, adj: np.ndarray | None, *, models: tup
 
 
 def refresh(session: Session, warehouse: Warehouse, *, principal: Principal, force: bool = False,
-            models: tuple[str, ...] = ("ridge", "lightgbm"), now: datetime | None = None) -> TrafficForecastRun:
+            models: tuple[str, ...] = ("ridge", "lightgbm"), backtest_days: int = BACKTEST_DAYS,
+            now: datetime | None = None) -> TrafficForecastRun:
     """Recompute every link's forecasts when new observations arrived (or always with ``force``)."""
     authorize(principal, "forecast.refresh")
     links = load_links(warehouse)
@@ -335,7 +336,8 @@ def refresh(session: Session, warehouse: Warehouse, *, principal: Principal, for
         run.finished_at = utcnow()
         return run
     try:
-        per_link, summary = backtest_and_forecast(series, adjacency(links), models=models)
+        per_link, summary = backtest_and_forecast(series, adjacency(links), models=models,
+                                                  backtest_days=backtest_days)
     except (ValueError, np.linalg.LinAlgError) as exc:
         run.outcome, run.message, run.finished_at = "failed", f"Lỗi khi dự báo: {exc}", utcnow()
         return run
