@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from dieuhanh.catalog import service as catalog
 from dieuhanh.catalog.schemas import ColumnIn, DatasetIn
 from dieuhanh.forecasting import alerting, demo_traffic, traffic, waste
-from dieuhanh.ingest import service as ingest
 
 if TYPE_CHECKING:
     from dieuhanh.demo.service import DemoContext
@@ -123,6 +122,4 @@ def _alert_rule(ctx: DemoContext) -> None:
 
 
 def _load(ctx: DemoContext, name: str, text: str) -> None:
-    ingest.load(ctx.session, ctx.warehouse, principal=ctx.principal, dataset_name=name, source=text.encode(),
-                filename=f"{name}.csv", source_kind="demo", province_code=ctx.settings.province_code,
-                max_bytes=16 * 1024 * 1024)
+    demo_traffic.load(ctx, name, text, f"{name}.csv")

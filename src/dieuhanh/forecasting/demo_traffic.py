@@ -155,7 +155,7 @@ def generate(ctx: DemoContext) -> dict[str, int]:
         line = "; ".join(f"{lon:.5f} {lat:.5f}" for lon, lat in coords)
         rows.append(f"{code};{spec.road}: {name};{spec.road};{commune or ''};{spec.free_flow:.0f};"
                     f"{'có' if spec.main else 'không'};\"{line}\"")
-    _load(ctx, LINKS_DATASET, "\n".join(rows), "doan-duong.csv")
+    load(ctx, LINKS_DATASET, "\n".join(rows), "doan-duong.csv")
     catalog.set_published(ctx.session, principal=principal, name=LINKS_DATASET, published=True)
 
     catalog.create_dataset(ctx.session, principal=principal, dataset_in=DatasetIn(
@@ -186,12 +186,13 @@ def generate(ctx: DemoContext) -> dict[str, int]:
     })
     sink = io.BytesIO()
     pacsv.write_csv(table, sink, pacsv.WriteOptions(delimiter=";", quoting_style="none"))
-    _load(ctx, OBS_DATASET, sink.getvalue(), "toc-do-5-phut.csv")
+    load(ctx, OBS_DATASET, sink.getvalue(), "toc-do-5-phut.csv")
     catalog.set_published(ctx.session, principal=principal, name=OBS_DATASET, published=True)
     return {"links": len(links), "observations": int(n * len(links))}
 
 
-def _load(ctx: DemoContext, name: str, data: str | bytes, filename: str) -> None:
+def load(ctx: DemoContext, name: str, data: str | bytes, filename: str) -> None:
+    """One demo file through the one ingestion path."""
     source = data.encode() if isinstance(data, str) else data
     ingest.load(ctx.session, ctx.warehouse, principal=ctx.principal, dataset_name=name, source=source,
                 filename=filename, source_kind="demo", province_code=ctx.settings.province_code,
