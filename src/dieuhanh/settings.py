@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -65,6 +67,11 @@ class Settings(BaseSettings):
     # Photos: at most this many per report, each at most this many MB (JPEG, PNG, WebP).
     feedback_max_photos: int = 3
     feedback_max_photo_mb: int = 10
+    # --- incoming documents (documents/)
+    # Largest document file accepted (PDF, DOCX, text), in MB.
+    documents_max_upload_mb: int = 20
+    # Below this confidence of the proposed lead department a new document is marked "cần xem" (0–1).
+    documents_review_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6
 
     @cached_property
     def effective_database_url(self) -> str:

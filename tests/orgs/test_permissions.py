@@ -1,7 +1,10 @@
 """Role × action matrix: every named permission, every kind of principal."""
 
+from dataclasses import dataclass
+
 import pytest
 
+import dieuhanh.documents.permissions  # noqa: F401 (registers the documents rules, as documents/module.py does)
 import dieuhanh.modules  # noqa: F401  (domain modules register their own permissions at import)
 from dieuhanh.core.errors import NotAuthenticated, PermissionDenied
 from dieuhanh.core.security import ANONYMOUS, RULES, Principal, allowed, authorize
@@ -16,6 +19,17 @@ PS_TOKEN = Principal(kind="token", id=11, name="motcua", scopes=frozenset({"publ
 PS_TOKEN_SYT = Principal(kind="token", id=12, name="motcua-syt", agency_code="SYT",
                          scopes=frozenset({"publicservices"}))
 OPEN311_TOKEN = Principal(kind="token", id=13, name="app", scopes=frozenset({"open311"}))
+
+
+@dataclass(frozen=True)
+class _Document:
+    """A document's parts the documents rules read: its lead department (and cooperating ones)."""
+
+    lead_agency_code: str
+    assignments: tuple[object, ...] = ()
+
+
+DOC_SYT, DOC_SGDDT = _Document("SYT"), _Document("SGDDT")
 
 PRINCIPALS = {
     "admin": ADMIN, "leader": LEADER, "analyst": ANALYST, "officer": OFFICER_SYT, "anonymous": ANONYMOUS,
@@ -89,6 +103,18 @@ MATRIX = {
     # Forecasting (forecasting/)
     ("forecast.refresh", None): {"admin", "analyst"},
     ("forecast.scenario.manage", None): {"admin", "analyst"},
+    # Incoming documents (documents/): the office's clerks and the e-office token register (tested in
+    # tests/documents); a department sees and works only the documents it has a part in.
+    ("documents.register", None): {"admin", "leader"},
+    ("documents.read", None): {"admin", "leader", "analyst", "officer", "read_token"},
+    ("documents.read", DOC_SYT): {"admin", "leader", "analyst", "officer", "read_token"},
+    ("documents.read", DOC_SGDDT): {"admin", "leader", "analyst", "read_token"},
+    ("documents.assign", None): {"admin", "leader"},
+    ("documents.handle", DOC_SYT): {"admin", "officer"},
+    ("documents.handle", DOC_SGDDT): {"admin"},
+    ("documents.contribute", DOC_SYT): {"officer"},
+    ("documents.contribute", DOC_SGDDT): set(),
+    ("documents.train", None): {"admin", "analyst"},
 }
 
 

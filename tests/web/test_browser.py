@@ -12,7 +12,7 @@ pytestmark = ONE_STORE
 
 BASE = {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị", "Cổng dữ liệu mở", "Bộ chỉ số", "Cảnh báo", "Chỉ đạo",
         "Bảng điều hành", "Bản đồ", "Báo cáo định kỳ", "Dịch vụ công", "Xử lý phản ánh", "Gửi phản ánh",
-        "Bản đồ phản ánh"}
+        "Bản đồ phản ánh", "Văn bản đến"}
 DATA = {"Kho dữ liệu", "Chất lượng, cập nhật", "Nguồn dữ liệu tự động", "Bản tin không nạp được"}
 MENUS = {
     "admin": BASE | DATA | {"Truy vấn SQL", "Người dùng", "Mã truy cập API", "Nhật ký thay đổi"},

@@ -48,6 +48,7 @@ DEFAULT_BOARDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("traffic", "Giao thông", ("traffic",)),
     ("environment", "Môi trường", ("environment",)),
     ("citizen_reports", "Phản ánh hiện trường", ("citizen_reports",)),
+    ("documents", "Văn bản đến", ("documents",)),
 ]
 # The overview's key indicators, in order, when the indicator set has them; otherwise the first of each domain.
 OVERVIEW_CODES = (
