@@ -115,6 +115,9 @@ MATRIX = {
     ("incident.handle", "SGDDT"): {"admin"},
     ("incident.direct", "SYT"): {"admin", "leader", "officer"},
     ("incident.direct", "SGDDT"): {"admin", "leader"},
+    # Forecasting (forecasting/)
+    ("forecast.refresh", None): {"admin", "analyst"},
+    ("forecast.scenario.manage", None): {"admin", "analyst"},
     # Incoming documents (documents/): the office's clerks and the e-office token register (tested in
     # tests/documents); a department sees and works only the documents it has a part in.
     ("documents.register", None): {"admin", "leader"},

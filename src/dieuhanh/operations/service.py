@@ -32,6 +32,7 @@ from dieuhanh.core.security import Principal, authorize
 from dieuhanh.geo import reference
 from dieuhanh.geo.service import commune_centroid, commune_shapes, locate_many
 from dieuhanh.operations import catalogue, live
+from dieuhanh.operations import permissions as _permissions  # noqa: F401  (the rules this service checks)
 from dieuhanh.operations.models import (
     EVENT_STATUS_LABELS,
     SEVERITIES,
