@@ -14,6 +14,7 @@ from dieuhanh.feedback import service
 from dieuhanh.feedback.models import Report
 from dieuhanh.feedback.schemas import ReportIn
 from dieuhanh.geo.reference import communes_of
+from dieuhanh.geo.service import commune_centroid
 
 # The submitter's secret key given to every report made by ``submit`` below (test_fb_owner_key.py uses its own).
 OWNER_KEY = "khoa-bi-mat-cua-nguoi-gui-thu"
@@ -24,7 +25,7 @@ def communes_with_points(db: Any, count: int = 2) -> list[tuple[str, float, floa
     out = []
     with db.session() as session:
         for unit in communes_of("37"):
-            point = service.commune_centroid(session, unit.code)
+            point = commune_centroid(session, unit.code)
             if point is not None:
                 out.append((unit.code, point[0], point[1]))
             if len(out) == count:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 import dieuhanh.documents.permissions  # noqa: F401 (registers the documents rules, as documents/module.py does)
+import dieuhanh.modules  # noqa: F401  (every domain module registers its own permissions at import)
 from dieuhanh.core.errors import NotAuthenticated, PermissionDenied
 from dieuhanh.core.security import ANONYMOUS, RULES, Principal, allowed, authorize
 
@@ -18,6 +19,8 @@ PS_TOKEN = Principal(kind="token", id=11, name="motcua", scopes=frozenset({"publ
 PS_TOKEN_SYT = Principal(kind="token", id=12, name="motcua-syt", agency_code="SYT",
                          scopes=frozenset({"publicservices"}))
 OPEN311_TOKEN = Principal(kind="token", id=13, name="app", scopes=frozenset({"open311"}))
+EVENTS_TOKEN = Principal(kind="token", id=14, name="camera-vendor", scopes=frozenset({"events"}))
+EVENTS_TOKEN_SYT = Principal(kind="token", id=15, name="syt-sensors", agency_code="SYT", scopes=frozenset({"events"}))
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ DOC_SYT, DOC_SGDDT = _Document("SYT"), _Document("SGDDT")
 PRINCIPALS = {
     "admin": ADMIN, "leader": LEADER, "analyst": ANALYST, "officer": OFFICER_SYT, "anonymous": ANONYMOUS,
     "read_token": READ_TOKEN, "agency_token": AGENCY_TOKEN, "ps_token": PS_TOKEN, "ps_token_syt": PS_TOKEN_SYT,
-    "open311_token": OPEN311_TOKEN,
+    "open311_token": OPEN311_TOKEN, "events_token": EVENTS_TOKEN, "events_token_syt": EVENTS_TOKEN_SYT,
 }
 
 # (action, target) -> principals allowed; every other principal is refused.
@@ -99,6 +102,22 @@ MATRIX = {
     ("feedback.read_internal", "SYT"): {"admin", "leader", "officer"},
     ("feedback.read_internal", "SGDDT"): {"admin", "leader"},
     ("feedback.open311", None): {"open311_token"},
+    # Operations room (operations/)
+    ("events.push", None): {"admin", "officer", "events_token", "events_token_syt"},
+    ("events.push", "SYT"): {"admin", "officer", "events_token", "events_token_syt"},
+    ("events.push", "SGDDT"): {"admin", "officer", "events_token"},
+    ("events.read", None): {"admin", "leader", "analyst", "officer", "read_token", "events_token", "events_token_syt"},
+    ("events.manage", None): {"admin", "analyst"},
+    ("camera.manage", "SYT"): {"admin", "analyst", "events_token", "events_token_syt"},
+    ("camera.manage", "SGDDT"): {"admin", "analyst", "events_token"},
+    ("incident.create", None): {"admin", "leader", "officer"},
+    ("incident.handle", "SYT"): {"admin", "officer"},
+    ("incident.handle", "SGDDT"): {"admin"},
+    ("incident.direct", "SYT"): {"admin", "leader", "officer"},
+    ("incident.direct", "SGDDT"): {"admin", "leader"},
+    # Forecasting (forecasting/)
+    ("forecast.refresh", None): {"admin", "analyst"},
+    ("forecast.scenario.manage", None): {"admin", "analyst"},
     # Incoming documents (documents/): the office's clerks and the e-office token register (tested in
     # tests/documents); a department sees and works only the documents it has a part in.
     ("documents.register", None): {"admin", "leader"},

@@ -156,14 +156,6 @@ def _webhook(note: Notification, channel: dict[str, Any], payload: dict[str, Any
 
 
 def _email(note: Notification, recipients: str, payload: dict[str, Any], *, now: datetime, settings: Any) -> None:
-    host = getattr(settings, "smtp_host", None)
-    if not host:
-        note.status, note.error = "skipped", "Chưa cấu hình máy chủ thư (smtp_host): không gửi thư điện tử."
-        return
-    message = EmailMessage()
-    message["Subject"] = f"[Cảnh báo] {payload['title']}"[:250]
-    message["From"] = getattr(settings, "smtp_from", None) or "dieuhanh@localhost"
-    message["To"] = recipients
     lines = [payload["title"], ""]
     for a in payload["alerts"]:
         lines.append(f"- [{SEVERITY_LABELS.get(a['severity'], a['severity'])}] {a['rule']} — "
@@ -171,11 +163,24 @@ def _email(note: Notification, recipients: str, payload: dict[str, Any], *, now:
                      f"{a['message']} ({a['status']})")
     lines.append("")
     lines.append(f"Gửi lúc {format_datetime(now)}")
-    message.set_content("\n".join(lines))
+    note.status, note.error = send_mail(settings, recipients, f"[Cảnh báo] {payload['title']}", "\n".join(lines))
+    if note.status == "sent":
+        note.sent_at = now
+
+
+def send_mail(settings: Any, recipients: str, subject: str, body: str) -> tuple[str, str | None]:
+    """One plain-text message through the configured SMTP server: (sent | skipped | failed, error)."""
+    host = getattr(settings, "smtp_host", None)
+    if not host:
+        return "skipped", "Chưa cấu hình máy chủ thư (smtp_host): không gửi thư điện tử."
+    message = EmailMessage()
+    message["Subject"] = subject[:250]
+    message["From"] = getattr(settings, "smtp_from", None) or "dieuhanh@localhost"
+    message["To"] = recipients
+    message.set_content(body)
     try:
         with smtplib.SMTP(host, int(getattr(settings, "smtp_port", None) or 25), timeout=10) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        note.status, note.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        return
-    note.status, note.sent_at = "sent", now
+        return "failed", f"{type(exc).__name__}: {exc}"[:2000]
+    return "sent", None

@@ -48,6 +48,7 @@ DEFAULT_BOARDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("traffic", "Giao thông", ("traffic",)),
     ("environment", "Môi trường", ("environment",)),
     ("citizen_reports", "Phản ánh hiện trường", ("citizen_reports",)),
+    ("public_safety", "An ninh, trật tự, an toàn", ("public_safety", "traffic")),
     ("documents", "Văn bản đến", ("documents",)),
 ]
 # The overview's key indicators, in order, when the indicator set has them; otherwise the first of each domain.
@@ -182,6 +183,17 @@ def ensure_default_boards(session: Session) -> list[Board]:
                     session.add(Board(slug=slug, title=title, domain=None if slug == OVERVIEW else slug,
                                       position=position, public=False, customised=False, created_at=now,
                                       updated_at=now))
+        except IntegrityError:
+            pass
+        boards = list(session.scalars(select(Board).order_by(Board.position, Board.id)))
+    elif missing := [d for d in DEFAULT_BOARDS if d[0] not in {b.slug for b in boards}]:
+        # A default board added by a later release (e.g. «An ninh, trật tự, an toàn») joins existing installations.
+        now = utcnow()
+        try:
+            with session.begin_nested():
+                for slug, title, _domains in missing:
+                    session.add(Board(slug=slug, title=title, domain=slug, position=len(boards),
+                                      public=False, customised=False, created_at=now, updated_at=now))
         except IntegrityError:
             pass
         boards = list(session.scalars(select(Board).order_by(Board.position, Board.id)))

@@ -11,6 +11,7 @@ the page's URL (``?token=``): URLs end up in proxy logs, browser history and ``R
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from dieuhanh import __version__
 from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.errors import DomainError, FieldError, InvalidInput, NotFound
 from dieuhanh.core.formatting import format_datetime, period_label
-from dieuhanh.core.security import Principal, authorize
+from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.dashboard import service
 from dieuhanh.indicators import service as indicators
 from dieuhanh.web.deps import DB, CurrentPrincipal
@@ -51,6 +52,26 @@ def _build() -> str:
 BUILD = _build()
 
 
+@dataclass(frozen=True)
+class WallPanel:
+    """A live board another module draws on the wall itself (``?board=<slug>``), e.g. the operations room's
+    «Sự kiện». Its script (loaded on every wall page, before wall.js) registers ``window.wallPanels[slug] =
+    {show(container), hide()}``; wall.js shows it in the playlist like a board."""
+
+    slug: str
+    title: str
+    scripts: tuple[str, ...]
+    stylesheet: str | None = None
+    permission: str = "officials.read"
+
+
+WALL_PANELS: dict[str, WallPanel] = {}
+
+
+def register_panel(panel: WallPanel) -> None:
+    WALL_PANELS[panel.slug] = panel
+
+
 def parse_interval(raw: str | None) -> int:
     if raw is None or raw.strip() == "":
         return DEFAULT_INTERVAL
@@ -65,11 +86,13 @@ def parse_interval(raw: str | None) -> int:
 
 
 def playlist(session: Session, principal: Principal, raw: str | None) -> list[Any]:
-    """The boards to show: the listed slugs in the given order, or every board the principal may open."""
+    """The boards to show: the listed slugs in the given order (boards or modules' live panels), or every board
+    the principal may open."""
     visible = service.list_boards(session, principal)
     if not raw or not raw.strip():
         return visible[:MAX_BOARDS]
-    by_slug = {b.slug: b for b in visible}
+    by_slug: dict[str, Any] = {b.slug: b for b in visible}
+    by_slug.update({p.slug: p for p in WALL_PANELS.values() if allowed(principal, p.permission)})
     slugs = [s.strip() for s in raw.split(",") if s.strip()]
     unknown = [s for s in slugs if s not in by_slug]
     if unknown:
@@ -141,7 +164,7 @@ def wall(request: Request, db: DB, principal: CurrentPrincipal, board: str | Non
     province_code = request.app.state.settings.province_code
     unit_code, unit_name, level = service.resolve_unit(_unit_or_home(db, principal, unit), province_code)
     config = {
-        "boards": [{"slug": b.slug, "title": b.title} for b in boards],
+        "boards": [{"slug": b.slug, "title": b.title, "panel": isinstance(b, WallPanel)} for b in boards],
         "interval": seconds,
         "unit": unit_code if level == "commune" else None,
         "api": "/api/v1/boards/{slug}/view",
@@ -151,7 +174,7 @@ def wall(request: Request, db: DB, principal: CurrentPrincipal, board: str | Non
         "build": BUILD,
     }
     return render(request, "dashboard/wall.html", {"config": config, "boards": boards, "unit_name": unit_name,
-                                                   "build": BUILD})
+                                                   "build": BUILD, "panels": list(WALL_PANELS.values())})
 
 
 _VIEWS = LRUCache(256)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 import secrets
 import threading
@@ -75,7 +74,7 @@ from dieuhanh.feedback.schemas import (
     RoutingRuleIn,
 )
 from dieuhanh.geo import reference
-from dieuhanh.geo.models import AdminUnit
+from dieuhanh.geo.service import commune_shapes, locate
 from dieuhanh.orgs.catalogue import PROVINCE_COMMITTEE, commune_agency_code
 from dieuhanh.orgs.models import Agency
 
@@ -273,75 +272,6 @@ def route(session: Session, category_code: str, unit_code: str | None) -> str:
 # ------------------------------------------------------------------------------------------------ location
 
 
-@dataclass
-class _Shapes:
-    key: tuple[Any, ...]
-    tree: Any
-    geoms: list[Any]
-    codes: list[str]
-    checked: float = 0.0
-
-
-_shapes_lock = threading.Lock()
-_shapes_cache: dict[str, _Shapes] = {}
-SHAPES_RECHECK_SECONDS = 30.0  # boundaries change only by an import; look for one at most this often
-
-
-def _commune_shapes(session: Session) -> _Shapes | None:
-    from shapely import STRtree
-    from shapely.geometry import shape
-
-    cache_key = str(session.get_bind().engine.url)
-    now = time.monotonic()
-    cached = _shapes_cache.get(cache_key)
-    if cached is not None and now - cached.checked < SHAPES_RECHECK_SECONDS:
-        return cached if cached.codes else None
-    key = tuple(session.execute(
-        select(func.count(AdminUnit.boundary), func.max(AdminUnit.updated_at)).where(AdminUnit.level == "commune")
-    ).one())
-    with _shapes_lock:
-        cached = _shapes_cache.get(cache_key)
-        if cached is not None and cached.key == key:
-            cached.checked = now
-            return cached if cached.codes else None
-        if not key[0]:
-            _shapes_cache[cache_key] = _Shapes(key=key, tree=None, geoms=[], codes=[], checked=now)
-            return None
-        geoms, codes = [], []
-        for code, boundary in session.execute(select(AdminUnit.code, AdminUnit.boundary).where(
-                AdminUnit.level == "commune", AdminUnit.boundary.is_not(None))):
-            try:
-                geoms.append(shape(json.loads(boundary or "null")))
-                codes.append(code)
-            except Exception:  # noqa: BLE001 - a broken polygon only makes that commune unlocatable
-                continue
-        shapes = _Shapes(key=key, tree=STRtree(geoms), geoms=geoms, codes=codes, checked=now)
-        _shapes_cache[cache_key] = shapes
-        return shapes
-
-
-def locate(session: Session, lat: float, lon: float) -> str | None:
-    """The current commune containing the point (imported boundaries), or None."""
-    from shapely.geometry import Point
-
-    shapes = _commune_shapes(session)
-    if shapes is None:
-        return None
-    point = Point(lon, lat)
-    for idx in shapes.tree.query(point, predicate="intersects"):
-        return shapes.codes[int(idx)]
-    return None
-
-
-def commune_centroid(session: Session, unit_code: str) -> tuple[float, float] | None:
-    """(lat, lon) of a point inside the commune, when its boundary is known."""
-    shapes = _commune_shapes(session)
-    if shapes is None or unit_code not in shapes.codes:
-        return None
-    point = shapes.geoms[shapes.codes.index(unit_code)].representative_point()
-    return float(point.y), float(point.x)
-
-
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     r = 6_371_000.0
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -373,7 +303,7 @@ def _resolve_location(session: Session, data: ReportIn, settings: Any, hint: tup
         if unit is None and text_address(data):
             resolution = reference.resolve_address(province, text_address(data) or "")
             unit = resolution.code
-        if unit is None and _commune_shapes(session) is None:
+        if unit is None and commune_shapes(session) is None:
             return lat, lon, None, source  # no boundaries imported: the province's committee routes it
         if unit is None:
             raise InvalidInput("Vị trí đã chọn không thuộc xã, phường nào của tỉnh. Hãy chọn lại trên bản đồ "

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core import audit
@@ -138,3 +141,107 @@ def boundaries_geojson(session: Session) -> dict:
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+# ------------------------------------------------------------------------------------------------ point → commune
+
+
+@dataclass
+class _Shapes:
+    key: tuple[Any, ...]
+    tree: Any
+    geoms: list[Any]
+    codes: list[str]
+    checked: float = 0.0
+
+
+_shapes_lock = threading.Lock()
+_shapes_cache: dict[str, _Shapes] = {}
+SHAPES_RECHECK_SECONDS = 30.0  # boundaries change only by an import; look for one at most this often
+# A point this close to a commune (in degrees, ~300 m) but inside none — a river on the border, a polygon's
+# simplified edge — belongs to the nearest one; farther away it is outside the province.
+NEAR_DEGREES = 0.003
+
+
+def commune_shapes(session: Session) -> _Shapes | None:
+    """The communes' polygons in an STRtree, cached per database and rebuilt when the boundaries change."""
+    from shapely import STRtree
+    from shapely.geometry import shape
+
+    cache_key = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    cached = _shapes_cache.get(cache_key)
+    if cached is not None and now - cached.checked < SHAPES_RECHECK_SECONDS:
+        return cached if cached.codes else None
+    key = tuple(session.execute(
+        select(func.count(AdminUnit.boundary), func.max(AdminUnit.updated_at)).where(AdminUnit.level == "commune")
+    ).one())
+    with _shapes_lock:
+        cached = _shapes_cache.get(cache_key)
+        if cached is not None and cached.key == key:
+            cached.checked = now
+            return cached if cached.codes else None
+        if not key[0]:
+            _shapes_cache[cache_key] = _Shapes(key=key, tree=None, geoms=[], codes=[], checked=now)
+            return None
+        geoms, codes = [], []
+        for code, boundary in session.execute(select(AdminUnit.code, AdminUnit.boundary).where(
+                AdminUnit.level == "commune", AdminUnit.boundary.is_not(None))):
+            try:
+                geoms.append(shape(json.loads(boundary or "null")))
+                codes.append(code)
+            except Exception:  # noqa: BLE001 - a broken polygon only makes that commune unlocatable
+                continue
+        shapes = _Shapes(key=key, tree=STRtree(geoms), geoms=geoms, codes=codes, checked=now)
+        _shapes_cache[cache_key] = shapes
+        return shapes
+
+
+def locate(session: Session, lat: float, lon: float, *, near: bool = False) -> str | None:
+    """The current commune containing the point (imported boundaries), or None. With ``near``, a point just
+    outside every polygon (within ``NEAR_DEGREES``) gets the nearest commune."""
+    from shapely.geometry import Point
+
+    shapes = commune_shapes(session)
+    if shapes is None:
+        return None
+    point = Point(lon, lat)
+    for idx in shapes.tree.query(point, predicate="intersects"):
+        return shapes.codes[int(idx)]
+    if near:
+        found = shapes.tree.query_nearest(point, max_distance=NEAR_DEGREES)
+        if len(found):
+            return shapes.codes[int(found[0])]
+    return None
+
+
+def locate_many(session: Session, points: list[tuple[float, float]], *, near: bool = False) -> list[str | None]:
+    """:func:`locate` for many (lat, lon) points at once (one vectorised tree query)."""
+    import numpy as np
+    import shapely
+
+    shapes = commune_shapes(session)
+    if shapes is None or not points:
+        return [None] * len(points)
+    geoms = shapely.points(np.array([[lon, lat] for lat, lon in points], dtype=float))
+    found: list[str | None] = [None] * len(points)
+    pairs = shapes.tree.query(geoms, predicate="intersects")
+    for i, j in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+        if found[i] is None:
+            found[i] = shapes.codes[j]
+    if near:
+        for i, code in enumerate(found):
+            if code is None:
+                hit = shapes.tree.query_nearest(geoms[i], max_distance=NEAR_DEGREES)
+                if len(hit):
+                    found[i] = shapes.codes[int(hit[0])]
+    return found
+
+
+def commune_centroid(session: Session, unit_code: str) -> tuple[float, float] | None:
+    """(lat, lon) of a point inside the commune, when its boundary is known."""
+    shapes = commune_shapes(session)
+    if shapes is None or unit_code not in shapes.codes:
+        return None
+    point = shapes.geoms[shapes.codes.index(unit_code)].representative_point()
+    return float(point.y), float(point.x)

@@ -20,6 +20,7 @@ DOMAINS = {
     "digital_government": "Chính quyền số",
     "public_services": "Dịch vụ công",
     "citizen_reports": "Phản ánh của người dân",
+    "public_safety": "An ninh, trật tự, an toàn",
     "documents": "Văn bản, chỉ đạo điều hành",
     "data": "Dữ liệu",
 }
@@ -50,7 +51,8 @@ class IndicatorIn(BaseModel):
     code: str = Field(min_length=2, max_length=60)
     name: str = Field(min_length=2, max_length=255)
     domain: Literal["socio_economy", "population", "health", "education", "traffic", "environment",
-                    "digital_government", "public_services", "citizen_reports", "data", "documents"]
+                    "digital_government", "public_services", "citizen_reports", "public_safety", "data",
+                    "documents"]
     unit: str = Field(min_length=1, max_length=40)
     periodicity: Literal["month", "quarter", "year"]
     levels: list[Literal["province", "commune", "agency"]] = Field(default=["province"], min_length=1)

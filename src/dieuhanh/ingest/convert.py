@@ -34,6 +34,7 @@ _NUMBER_DOT = r"^-?\d+(\.\d+)?$"
 _INT_COMMA = r"^-?(\d{1,3}(\.\d{3})+|\d+)$"
 _DATE_VN = r"^\d{1,2}/\d{1,2}/\d{4}$"
 _DATE_ISO = r"^\d{4}-\d{2}-\d{2}$"
+_DATETIME_ISO = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$"
 
 
 def _empty_mask(arr: pa.Array) -> pa.Array:
@@ -95,13 +96,26 @@ def convert(arr: pa.Array, col_type: str, *, decimal: str = ",",
         none = pa.array([False] * len(arr))
         return _fallback(arr, none, pa.nulls(len(arr), pa.bool_()), values.parse_boolean, pa.bool_())
     if col_type == "datetime":
-        none = pa.array([False] * len(arr))
+        # Bulk path for local ISO date-times without offset ("2026-12-07 14:05[:00]", sensor feeds): read as they
+        # are (local time, like parse_datetime does with naive values); everything else cell by cell.
+        iso = pc.fill_null(pc.match_substring_regex(arr, _DATETIME_ISO), False)
+        text = pc.if_else(iso, pc.utf8_slice_codeunits(pc.replace_substring(arr, "T", " "), 0, 16),
+                          pa.scalar(None, pa.string()))
+        seconds = pc.utf8_slice_codeunits(arr, 17, 19)
+        seconds = pc.if_else(pc.fill_null(pc.equal(pc.utf8_length(seconds), 2), False), seconds, "00")
+        typed = pc.strptime(pc.binary_join_element_wise(text, seconds, ":"),
+                            format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
+        # strptime rolls 30/02 over to 02/03: keep only values whose day and month read back unchanged.
+        same = pc.and_(pc.equal(pc.day(typed), pc.cast(pc.utf8_slice_codeunits(text, 8, 10), pa.int64())),
+                       pc.equal(pc.month(typed), pc.cast(pc.utf8_slice_codeunits(text, 5, 7), pa.int64())))
+        typed = pc.if_else(pc.fill_null(same, False), typed, pa.scalar(None, pa.timestamp("us")))
+        none = pc.fill_null(pc.is_valid(typed), False)
 
         def parse_dt(v: str) -> datetime | None:
             dt = values.parse_datetime(v)
             return dt.astimezone(values.LOCAL_TZ).replace(tzinfo=None) if dt is not None else None
 
-        return _fallback(arr, none, pa.nulls(len(arr), pa.timestamp("us")), parse_dt, pa.timestamp("us"))
+        return _fallback(arr, none, typed, parse_dt, pa.timestamp("us"))
     raise ValueError(f"unknown column type {col_type}")
 
 

@@ -31,6 +31,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -220,6 +221,29 @@ class SubscriptionConfig:
                    max_wait_seconds=sub.max_wait_seconds)
 
 
+@dataclass(frozen=True)
+class MessageHandler:
+    """A subscription served by another module (the operations room's MQTT event feeds): this subscriber keeps
+    the broker connection, the topic matching, the micro-batching and the dead letters; ``handle`` gets the raw
+    messages ``(topic, payload, received_at)`` of one batch and returns the ones it refused as ``(index, error)``."""
+
+    key: str
+    name: str
+    filter: str
+    handle: Callable[[list[tuple[str, bytes, datetime]]], list[tuple[int, str]]]
+    batch_size: int = 100
+    max_wait_seconds: float = 1.0
+
+
+# Providers of handlers, registered at import by the modules that have some; called at every reload.
+HANDLER_PROVIDERS: list[Callable[[Database], list[MessageHandler]]] = []
+
+
+def register_handlers(provider: Callable[[Database], list[MessageHandler]]) -> None:
+    if provider not in HANDLER_PROVIDERS:
+        HANDLER_PROVIDERS.append(provider)
+
+
 def decode_message(sub: SubscriptionConfig, topic: str, payload: bytes) -> list[dict[str, Any]]:
     """A message → the records to load (mapped fields plus the values captured from the topic)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -299,6 +323,9 @@ class MqttSubscriber:
         self._buffers: dict[int, list[_Pending]] = {}
         self._first_at: dict[int, float] = {}
         self._next_reload = 0.0
+        self._handlers: dict[str, MessageHandler] = {}
+        self._handler_buffers: dict[str, list[tuple[str, bytes, datetime]]] = {}
+        self._handler_first_at: dict[str, float] = {}
 
     # ---------------------------------------------------------------------------------------- lifecycle
 
@@ -391,7 +418,16 @@ class MqttSubscriber:
         for gone in set(self._subs) - set(configs):
             self._flush(self._subs[gone])
         self._subs = configs
-        filters = frozenset(c.filter for c in configs.values())
+        handlers: dict[str, MessageHandler] = {}
+        for provider in HANDLER_PROVIDERS:
+            try:
+                handlers.update({h.key: h for h in provider(self.database)})
+            except Exception:  # noqa: BLE001  (a broken provider must not stop the dataset subscriptions)
+                log.exception("MQTT handler provider failed")
+        for gone_key in set(self._handlers) - set(handlers):
+            self._flush_handler(self._handlers[gone_key])
+        self._handlers = handlers
+        filters = frozenset([*(c.filter for c in configs.values()), *(h.filter for h in handlers.values())])
         added, removed = filters - self._filters, self._filters - filters
         self._filters = filters
         if not filters:
@@ -421,6 +457,8 @@ class MqttSubscriber:
                 self._drain()
                 for sub in list(self._subs.values()):
                     self._flush(sub)
+                for handler in list(self._handlers.values()):
+                    self._flush_handler(handler)
             except Exception:  # noqa: BLE001
                 log.exception("MQTT worker could not flush on stop")
             self._disconnect()
@@ -470,6 +508,15 @@ class MqttSubscriber:
             buffer.extend(_Pending(topic, payload, r, received_at) for r in records)
             if len(buffer) >= sub.batch_size:
                 self._flush(sub)
+        for handler in self._handlers.values():
+            if not topic_matches(handler.filter, topic):
+                continue
+            pending = self._handler_buffers.setdefault(handler.key, [])
+            if not pending:
+                self._handler_first_at[handler.key] = time.monotonic()
+            pending.append((topic, payload, received_at))
+            if len(pending) >= handler.batch_size:
+                self._flush_handler(handler)
 
     def _flush_due(self) -> None:
         now = time.monotonic()
@@ -477,6 +524,24 @@ class MqttSubscriber:
             sub = self._subs.get(sub_id)
             if sub is not None and now - first >= sub.max_wait_seconds:
                 self._flush(sub)
+        for handler_key, since in list(self._handler_first_at.items()):
+            handler = self._handlers.get(handler_key)
+            if handler is not None and now - since >= handler.max_wait_seconds:
+                self._flush_handler(handler)
+
+    def _flush_handler(self, handler: MessageHandler) -> None:
+        items = self._handler_buffers.pop(handler.key, [])
+        self._handler_first_at.pop(handler.key, None)
+        if not items:
+            return
+        try:
+            refused = handler.handle(items)
+        except Exception as exc:  # noqa: BLE001  (keep every message rather than lose them)
+            log.exception("MQTT handler %s failed", handler.key)
+            refused = [(i, f"Không xử lý được: {type(exc).__name__}: {exc}") for i in range(len(items))]
+        for index, error in refused:
+            topic, payload, received_at = items[index]
+            self._dead_letter(None, topic, payload, f"{handler.name}: {error}", received_at)
 
     def _flush(self, sub: SubscriptionConfig) -> None:
         items = self._buffers.pop(sub.id, [])
@@ -534,7 +599,7 @@ class MqttSubscriber:
                 seen.add(id(item.payload))
                 self._dead_letter(sub, item.topic, item.payload, error, item.received_at)
 
-    def _dead_letter(self, sub: SubscriptionConfig, topic: str, payload: bytes, error: str,
+    def _dead_letter(self, sub: SubscriptionConfig | None, topic: str, payload: bytes, error: str,
                      received_at: datetime) -> None:
         self.stats.dead_letters += 1
         text = payload.decode("utf-8", errors="replace")
@@ -542,7 +607,7 @@ class MqttSubscriber:
             text = text[:MAX_DEAD_PAYLOAD_CHARS] + f"… (cắt bớt, {len(payload)} byte)"
         try:
             with self.database.session() as session:
-                session.add(DeadLetter(subscription_id=sub.id, topic=topic[:255], payload=text,
+                session.add(DeadLetter(subscription_id=sub.id if sub else None, topic=topic[:255], payload=text,
                                        error=error[:MAX_ERROR_CHARS], received_at=received_at))
         except Exception:  # noqa: BLE001
             log.exception("could not store a dead letter for %s: %s", topic, error)

@@ -101,8 +101,48 @@
     timer = setTimeout(advance, ms);
   }
 
+  // Live panels of other modules (the operations room's «Sự kiện»): their own script draws them and keeps them
+  // live; the playlist only shows and hides them.
+  const panels = window.wallPanels || {};
+  let panelShown = null;
+
+  function showPanel(index) {
+    const entry = config.boards[index];
+    boardIndex = index;
+    pageIndex = 0;
+    view = null;
+    document.title = `${entry.title} — Màn hình điều hành`;
+    $('wall-title').textContent = entry.title;
+    $('wall-position').textContent = `Bảng ${index + 1}/${config.boards.length}`;
+    $('wall-dots').replaceChildren(...config.boards.map((b, i) => el('i', i === index ? 'on' : '')));
+    document.body.dataset.board = entry.slug;
+    if (panelShown === entry.slug) return;
+    hidePanel();
+    disposeCharts();
+    $('wall-main').hidden = true;
+    $('wall-panel').hidden = false;
+    panelShown = entry.slug;
+    if (panels[entry.slug]) panels[entry.slug].show($('wall-panel'));
+    else $('wall-panel').replaceChildren(el('div', 'wall-empty', 'Bảng này chưa sẵn sàng.'));
+  }
+
+  function hidePanel() {
+    if (panelShown === null) return;
+    if (panels[panelShown] && panels[panelShown].hide) panels[panelShown].hide();
+    panelShown = null;
+    $('wall-panel').hidden = true;
+    $('wall-main').hidden = false;
+  }
+
   async function advance() {
     if (!config.boards.length) return;
+    const upcoming = view && pageIndex + 1 < pageCount(view) ? null : (boardIndex + 1) % config.boards.length;
+    if (upcoming !== null && config.boards[upcoming].panel) {
+      if (Date.now() - loadedAt > RELOAD_AFTER_MS) { location.reload(); return; }
+      showPanel(upcoming);
+      schedule(config.interval * 1000);
+      return;
+    }
     if (view && pageIndex + 1 < pageCount(view)) {
       pageIndex += 1;
       render();
@@ -127,6 +167,7 @@
     boardIndex = next;
     pageIndex = 0;
     view = fresh;
+    hidePanel();
     render();
     schedule(config.interval * 1000);
   }
