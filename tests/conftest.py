@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -345,6 +346,10 @@ def sqlite_stores(root: Path) -> tuple[str, str]:
     return f"sqlite:///{root / 'dieuhanh.db'}", f"duckdb:///{root / 'warehouse.duckdb'}"
 
 
+# The day the test demo province lives in (`dieuhanh demo --today`): tests of the demo do not drift with the clock.
+DEMO_TODAY = date(2026, 12, 7)
+
+
 @dataclass
 class DemoProvince:
     """The demo province as `run_demo` loaded it: its stores, settings and what the run reported."""
@@ -383,7 +388,7 @@ def demo_template(request: pytest.FixtureRequest, store_kind: str,
         db_url = warehouse_url = pg_url(source)
     db = new_database(db_url)
     try:
-        ctx = run_demo(db, warehouse_at(warehouse_url), make_settings(root, db_url, warehouse_url))
+        ctx = run_demo(db, warehouse_at(warehouse_url), make_settings(root, db_url, warehouse_url), today=DEMO_TODAY)
     finally:
         db.dispose()
     if store_kind == "postgresql":

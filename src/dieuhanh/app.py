@@ -81,6 +81,8 @@ def create_app(
         version=__version__,
         description="API của Trung tâm điều hành thông minh và kho dữ liệu dùng chung.",
         dependencies=[Depends(csrf_protect)],
+        docs_url=None,  # /docs is served from the vendored Swagger UI (web/docs.py), never a CDN
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -112,7 +114,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
-    @app.get("/healthz", tags=["hệ thống"])
+    @app.get("/healthz", tags=["hệ thống"], summary="Kiểm tra hệ thống đang hoạt động")
     def healthz() -> dict[str, Any]:
         check_connection(db.engine)
         return {
@@ -126,6 +128,9 @@ def create_app(
     for module in MODULES:
         for router in module.routers:
             app.include_router(router)
+    from dieuhanh.web import docs
+
+    docs.install(app)
 
     _install_error_handlers(app)
     return app

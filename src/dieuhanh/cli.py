@@ -194,8 +194,21 @@ def migrate() -> None:
 def demo(
     seed: Annotated[int, typer.Option(help="Hạt giống ngẫu nhiên (cùng hạt giống → cùng dữ liệu)")] = 2025,
     reset: Annotated[bool, typer.Option("--reset", help="XÓA TOÀN BỘ dữ liệu rồi nạp lại tỉnh mẫu")] = False,
+    today: Annotated[str | None, typer.Option(
+        "--today", help="Ngày «hôm nay» của tỉnh mẫu, dạng YYYY-MM-DD (mặc định: hôm nay); số liệu mẫu tính "
+                        "đến ngày này, không có gì sau ngày này")] = None,
 ) -> None:
     """Nạp dữ liệu tỉnh mẫu (đánh dấu là DỮ LIỆU MẪU trên giao diện)."""
+    from datetime import date
+
+    pinned: date | None = None
+    if today is not None:
+        try:
+            pinned = date.fromisoformat(today.strip())
+        except ValueError:
+            fail(f"--today «{today}» không đúng dạng YYYY-MM-DD (ví dụ 2026-12-07).")
+        if pinned is not None and not date(2023, 1, 1) <= pinned <= date(2100, 12, 31):
+            fail("--today phải từ 2023-01-01 đến 2100-12-31 (số liệu mẫu hiệu chỉnh theo các năm 2019–2025).")
     from dieuhanh.core.bootstrap import bootstrap
     from dieuhanh.demo.service import demo_loaded, reset_all, run_demo
 
@@ -208,7 +221,7 @@ def demo(
                 bootstrap(session, province_code=settings.province_code)
         elif demo_loaded(db):
             fail("Dữ liệu mẫu đã được nạp. Dùng --reset để xóa toàn bộ và nạp lại.")
-        ctx = run_demo(db, wh, settings, seed=seed)
+        ctx = run_demo(db, wh, settings, seed=seed, today=pinned)
     _print_credentials(ctx.credentials, settings)
     console.print("[green]✓[/] Đã nạp tỉnh mẫu.")
 

@@ -163,7 +163,7 @@ def test_pages_need_login_and_show_in_app_notifications(client, factory, db):
     page = client.get("/alerts")
     assert page.status_code == 200
     assert "Thu ngân sách vượt ngưỡng" in page.text and 'data-testid="notifications"' in page.text
-    assert "1 cảnh báo: Thu ngân sách vượt ngưỡng (37)" in page.text
+    assert "1 cảnh báo: Thu ngân sách vượt ngưỡng (toàn tỉnh)" in page.text
     assert 'href="/alerts"' in page.text and 'href="/directives"' in page.text
 
 
@@ -191,4 +191,4 @@ def test_overview_names_the_agency_of_an_agency_level_alert(client, factory, db)
     login(client, leader)
     panel = client.get("/").text.split('data-testid="alerts-panel"', 1)[1].split("</section>", 1)[0]
     assert "Cơ quan vượt ngưỡng" in panel and "Trung tâm Phục vụ hành chính công tỉnh" in panel
-    assert "Kỳ 06/2025: 150 &gt; 100" in panel and "TTPVHCC ·" not in panel
+    assert "Kỳ 06/2025: 150 lớn hơn 100" in panel and "TTPVHCC ·" not in panel

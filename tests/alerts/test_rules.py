@@ -224,11 +224,14 @@ def test_missing_data_for_the_latest_expected_period(db):
         add_indicator(s)
         add_value(s, "2025-05", 100)
         rule = add_rule(s, "missing_data", unit_code="37", params={})
-        service.evaluate(s, now=T0)  # July 2025: June should be there
+        service.evaluate(s, now=T0)  # 10/07/2025: June's data is due by 20/07 (the default schedule)
+        assert state_of(s, rule) == "Normal"
+        service.evaluate(s, now=T0 + timedelta(days=11))  # 21/07/2025: June should be there
         inst = instances(s, rule)["37"]
-        assert inst.state == "Alerting" and "kỳ 06/2025 chưa có số liệu" in inst.message
+        assert inst.state == "Alerting"
+        assert "kỳ 06/2025 chưa có số liệu, hạn công bố 20/07/2025" in inst.message
         add_value(s, "2025-06", 101)
-        service.evaluate(s, now=T0 + timedelta(minutes=1))
+        service.evaluate(s, now=T0 + timedelta(days=11, minutes=1))
         assert state_of(s, rule) == "Normal"
 
 

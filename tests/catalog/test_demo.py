@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from conftest import make_settings, new_database, sqlite_stores
+from conftest import DEMO_TODAY, make_settings, new_database, sqlite_stores
 from dieuhanh.catalog import service as catalog
 from dieuhanh.catalog.demo import LATE_DATASET
 from dieuhanh.catalog.models import Dataset, LoadBatch
@@ -17,7 +17,7 @@ from dieuhanh.core.warehouse import DuckDBWarehouse, Warehouse
 from dieuhanh.demo.service import run_demo
 from dieuhanh.geo.reference import communes_of
 
-MERGED_POPULATION = 3_818_700
+MERGED_POPULATION = 4_412_464  # Nghị quyết 202/2025/QH15 basis
 POPULATION_SQL = "SELECT ma_xa, nam, dan_so, dan_so_nam, dan_so_nu FROM dan_so_xa ORDER BY nam, ma_xa"
 
 
@@ -36,7 +36,7 @@ def fresh_run_checksum(tmp_path_factory: pytest.TempPathFactory) -> str:
     db = new_database(db_url)
     warehouse = DuckDBWarehouse(root / "warehouse.duckdb")
     try:
-        run_demo(db, warehouse, make_settings(root, db_url, warehouse_url))
+        run_demo(db, warehouse, make_settings(root, db_url, warehouse_url), today=DEMO_TODAY)
         return _checksum(warehouse)
     finally:
         db.dispose()
@@ -94,7 +94,8 @@ def test_demo_loads_calibrated_datasets_of_many_agencies(demo_province, fresh_ru
         assert late[LATE_DATASET].days_since is not None and late[LATE_DATASET].days_since >= 60
         assert late[LATE_DATASET].open_update_requests == 1
 
-    # Population: all 129 communes every year; 2025 adds up to the merged province (3 818 700).
+    # Population: all 129 communes every year up to the last year published by the demo's day (2025 on
+    # 07/12/2026); 2025 adds up to the merged province on the NQ 202/2025/QH15 basis (4 412 464).
     communes = {u.code for u in communes_of("37")}
     assert len(communes) == 129
     rows = warehouse.query(POPULATION_SQL).to_pylist()
@@ -102,11 +103,15 @@ def test_demo_loads_calibrated_datasets_of_many_agencies(demo_province, fresh_ru
     for year in range(2019, 2026):
         assert {r["ma_xa"] for r in rows if r["nam"] == year} == communes
     total_2025 = sum(r["dan_so"] for r in rows if r["nam"] == 2025)
-    assert abs(total_2025 - MERGED_POPULATION) <= 0.01 * MERGED_POPULATION
+    assert total_2025 == MERGED_POPULATION
     assert all(r["dan_so_nam"] + r["dan_so_nu"] == r["dan_so"] for r in rows)
-    # 2019–2022 are the GSO totals of the three former provinces summed (Hà Nam + Nam Định + Ninh Bình).
-    total_2019 = sum(r["dan_so"] for r in rows if r["nam"] == 2019)
-    assert total_2019 == 854_500 + 1_780_900 + 984_500
+    # 2019–2022 follow GSO's year-on-year changes of the three former provinces (a different level: a basis).
+    totals = {y: sum(r["dan_so"] for r in rows if r["nam"] == y) for y in range(2019, 2023)}
+    gso = {y: sum(v[y] for v in ({2019: 854.5, 2022: 878.0}, {2019: 1780.9, 2022: 1876.85},
+                                 {2019: 984.5, 2022: 1010.7})) for y in (2019, 2022)}
+    assert abs(totals[2019] / totals[2022] - gso[2019] / gso[2022]) < 0.002
+    area = float(warehouse.query("SELECT sum(dien_tich_km2) FROM dien_tich_xa").column(0)[0].as_py())
+    assert abs(area - 3942.6) < 0.5  # the official natural area, not the polygons' sum
 
     # Other calibrations: schools and learners of the merged province, public schools at national standard.
     schools = warehouse.query(
@@ -118,7 +123,8 @@ def test_demo_loads_calibrated_datasets_of_many_agencies(demo_province, fresh_ru
     assert 1_550 <= schools["n"] <= 1_650 and schools["cong_lap"] == 1_570
     assert abs(int(schools["hs"]) - 954_000) <= 10_000 and int(schools["lop"]) == 28_579
     assert int(schools["chuan"]) / int(schools["truong_cl"]) >= 0.96
-    assert _count(warehouse, "SELECT sum(tiep_nhan) FROM ho_so_tthc_thang WHERE thang = DATE '2025-11-01'") == 210_059
+    # One dossier universe: dossiers come from the one-stop-shop system (public services), not a catalog table.
+    assert not warehouse.table_exists("ho_so_tthc_thang")
     assert _count(warehouse, "SELECT count(DISTINCT ma_tram) FROM quan_trac_khong_khi_gio") >= 3
 
     # Deterministic: a second run with the same seed on fresh stores gives identical population rows.

@@ -75,7 +75,7 @@ def test_overview_at_1920_and_drill_down_by_clicking_the_map(page, live_server, 
     _sign_in(page, live_server, username)
     page.wait_for_selector("[data-testid=tile]")
     assert "Tỷ lệ tiêm chủng đầy đủ" in page.inner_text("[data-testid=tiles]")
-    assert "Cảnh báo" in page.inner_text("[data-testid=tiles]")
+    assert "Gần đạt" in page.inner_text("[data-testid=tiles]")
     _map_drawn(page)
     page.wait_for_selector("[data-spark] svg")  # trend sparklines drawn
     page.wait_for_selector("[data-testid=map-legend]")

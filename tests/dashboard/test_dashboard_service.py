@@ -68,9 +68,10 @@ def test_board_view_tiles_match_the_values(db):
     tile = next(t for t in view.tiles if t.code == "tiem_chung" and t.chart_kind == "kpi")
     assert tile.period == MONTHS[len(values) - 1] == "2025-02"
     assert tile.value == 92.5 and tile.value_text == "92,5" and tile.unit == "%"
-    assert tile.target == 95.0 and tile.status == "warning" and tile.status_label == "Cảnh báo"
+    assert tile.target == 95.0 and tile.status == "warning" and tile.status_label == "Gần đạt"
     assert tile.trend == values[-12:] and len(tile.trend) == 12 and tile.trend_periods == MONTHS[2:14]
-    assert tile.change == pytest.approx(1.5) and tile.change_trend == "better" and tile.change_text == "+1,5"
+    assert tile.change == pytest.approx(1.5) and tile.change_trend == "better"
+    assert tile.change_text == "+1,5 điểm %"  # a rate's change is in percentage points
     assert tile.href == "/indicators/tiem_chung"
     # an indicator without values is "nodata", never zero
     empty = next(t for t in view.tiles if t.code == "giuong_benh")
@@ -151,7 +152,9 @@ def test_overview_has_open_alerts_and_overdue_directives(db):
         create_directive(session, principal=SYSTEM, agency_code="SYT", deadline=date(2999, 1, 1),
                          instruction="Việc chưa đến hạn")
         data = service.overview(session, unit_code=None, province_code=PROVINCE, principal=LEADER)
-        assert [a.unit_code for a in data.alerts] == [A]
+        # Alerting instances grouped by rule, counted like /alerts (the Normal one is not open).
+        assert [[r.unit_code for r in g.rows] for g in data.alerts] == [[A]] and data.alert_total == 1
+        assert data.alerts[0].title.startswith("Tiêm chủng thấp — ")
         assert [d.title for d in data.directives] == ["Báo cáo tiến độ tiêm chủng"]
         assert data.board.slug == "overview" and data.map_indicator == "tiem_chung"
         at_b = service.overview(session, unit_code=B, province_code=PROVINCE, principal=LEADER)

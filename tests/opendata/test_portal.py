@@ -160,6 +160,8 @@ def test_dataset_page_metadata_preview_chart_and_api_examples(catalog):
     assert 'data-testid="chart"' in html and "/static/vendor/echarts/echarts.min.js" in html
     chart = json.loads(re.search(r'id="od-chart-data">(.*?)</script>', html, re.S).group(1))
     assert chart["y"] == "dan_so" and chart["x"] == "ma_xa" and sorted(chart["values"]) == [21004, 38210, 45123]
+    # Communes by name, one period only (the latest), never the sum of different years.
+    assert "Phường Phủ Lý" in chart["labels"] and "13285" not in chart["labels"] and chart["period"] == "2024"
     assert "/api/3/action/datastore_search?resource_id=dan_so_xa-csv&amp;limit=5" in html
     assert "/api/3/action/package_show?id=dan_so_xa" in html
     assert 'RemoteCKAN("http://127.0.0.1")' in html and 'package_show(id="dan_so_xa")' in html

@@ -8,7 +8,7 @@ def test_agencies_are_created_from_the_unit_list(client):
     communes = [a for a in agencies if a["kind"] == "commune"]
     assert len(communes) == 129
     phu_ly = next(a for a in communes if a["commune"] == "13285")
-    assert phu_ly == {"code": "UBND13285", "name": "UBND Phường Phủ Lý", "kind": "commune", "commune": "13285"}
+    assert phu_ly == {"code": "UBND13285", "name": "UBND phường Phủ Lý", "kind": "commune", "commune": "13285"}
     assert any(a["code"] == "SYT" and a["name"] == "Sở Y tế" for a in agencies)
 
 

@@ -14,11 +14,13 @@ BASE = {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị", "Cổn
         "Bảng điều hành", "Bản đồ", "Báo cáo định kỳ", "Dịch vụ công", "Xử lý phản ánh", "Gửi phản ánh",
         "Bản đồ phản ánh", "Văn bản đến"}
 DATA = {"Kho dữ liệu", "Chất lượng, cập nhật", "Nguồn dữ liệu tự động", "Bản tin không nạp được"}
+# Each role's menu shows what the role uses (web/templating.py HIDDEN_FOR_ROLE): a leader does not see the
+# ingestion plumbing, SQL or the citizens' submission form; the pages stay reachable by address.
 MENUS = {
     "admin": BASE | DATA | {"Truy vấn SQL", "Người dùng", "Mã truy cập API", "Nhật ký thay đổi"},
-    "leader": BASE | DATA | {"Truy vấn SQL"},
+    "leader": (BASE - {"Gửi phản ánh", "Đơn vị hành chính"}) | {"Kho dữ liệu", "Chất lượng, cập nhật"},
     "analyst": BASE | DATA | {"Truy vấn SQL"},
-    "officer": BASE | DATA,
+    "officer": (BASE - {"Đơn vị hành chính", "Bản đồ phản ánh"}) | (DATA - {"Bản tin không nạp được"}),
 }
 
 

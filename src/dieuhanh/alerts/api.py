@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
 
 from dieuhanh.alerts import directives as dsvc
-from dieuhanh.alerts import service
+from dieuhanh.alerts import service, triage
 from dieuhanh.alerts import sources as alert_sources
 from dieuhanh.alerts.models import AlertInstance
 from dieuhanh.alerts.schemas import (
     DirectiveCloseIn,
+    DirectiveFromAlertIn,
     DirectiveIn,
     DirectiveUpdateIn,
     RuleIn,
@@ -22,9 +23,8 @@ from dieuhanh.alerts.schemas import (
     SilenceIn,
     SilenceOut,
 )
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.security import authorize
-from dieuhanh.geo.models import AdminUnit
-from dieuhanh.indicators.models import IndicatorDefinition
 from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB, CurrentPrincipal
 
@@ -36,35 +36,72 @@ def source_label(code: str) -> str | None:
     return source.label if source else None
 
 
-def instance_dicts(db: DB, instances: list[AlertInstance]) -> list[dict[str, Any]]:
-    codes = {i.rule.indicator_code for i in instances}
-    units = {i.unit_code for i in instances}
-    names: dict[str, str] = {str(code): str(name) for code, name in db.execute(
-        select(IndicatorDefinition.code, IndicatorDefinition.name).where(IndicatorDefinition.code.in_(codes)))}
-    unit_names: dict[str, str] = {str(code): str(name) for code, name in db.execute(
-        select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(units)))}
-    unit_names.update({str(code): str(name) for code, name in db.execute(  # agency-level alerts
-        select(Agency.code, Agency.name).where(Agency.code.in_(units - set(unit_names))))})
-    for source in {i.rule.indicator_code for i in instances if i.rule.kind == "source"}:  # stations, cameras...
-        unit_names.update(alert_sources.key_names(db, source, {i.unit_code for i in instances
-                                                               if i.rule.indicator_code == source}))
-    return [{
-        "id": i.id, "state": i.state, "since": i.since.isoformat() + "Z", "value": i.last_value, "period": i.period,
-        "message": i.message, "rule": {"id": i.rule.id, "name": i.rule.name, "kind": i.rule.kind,
-                                       "severity": i.rule.severity},
-        "indicator": {"code": i.rule.indicator_code, "name": names.get(i.rule.indicator_code) or source_label(
-            i.rule.indicator_code)},
-        "unit": {"code": i.unit_code, "name": unit_names.get(i.unit_code)},
-        "last_evaluated_at": i.last_evaluated_at.isoformat() + "Z" if i.last_evaluated_at else None,
+def _at(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def row_dict(row: triage.AlertRow, agency_names: dict[str, str]) -> dict[str, Any]:
+    i = row.instance
+    return {
+        "id": i.id, "state": i.state, "since": _at(i.since), "value": i.last_value, "period": i.period,
+        "message": i.message, "domain": row.domain,
+        "rule": {"id": row.rule.id, "name": row.rule.name, "kind": row.rule.kind, "severity": row.rule.severity},
+        "indicator": {"code": row.rule.indicator_code, "name": row.indicator_name},
+        "unit": {"code": row.unit_code, "name": row.unit_name, "kind": row.unit_kind},
+        "responsible_agency": ({"code": row.responsible, "name": agency_names.get(row.responsible)}
+                               if row.responsible else None),
+        "last_evaluated_at": _at(i.last_evaluated_at),
         "acknowledged_by": i.acknowledged_by,
-        "acknowledged_at": i.acknowledged_at.isoformat() + "Z" if i.acknowledged_at else None,
-    } for i in instances]
+        "acknowledged_at": _at(i.acknowledged_at),
+    }
 
 
-@router.get("/alerts")
-def list_alerts(db: DB, principal: CurrentPrincipal, state: str | None = None) -> dict[str, Any]:
-    items = service.list_instances(db, principal=principal, state=state)
-    return {"items": instance_dicts(db, items), "total": len(items)}
+def agency_names(db: DB) -> dict[str, str]:
+    return {str(c): str(n) for c, n in db.execute(select(Agency.code, Agency.name))}
+
+
+def instance_dicts(db: DB, instances: list[AlertInstance]) -> list[dict[str, Any]]:
+    names = agency_names(db)
+    return [row_dict(r, names) for r in triage.rows_for(db, instances)]
+
+
+def group_dict(group: triage.AlertGroup, agency_names: dict[str, str]) -> dict[str, Any]:
+    return {"rule_id": group.rule.id, "title": group.title, "rule_name": group.rule.name,
+            "severity": group.rule.severity, "kind": group.rule.kind, "domain": group.domain,
+            "indicator": {"code": group.rule.indicator_code, "name": group.indicator_name},
+            "count": group.count, "units_text": group.units_text,
+            "units": [{"code": r.unit_code, "name": r.unit_name} for r in group.rows],
+            "since": _at(group.since), "latest": _at(group.latest),
+            "items": [row_dict(r, agency_names) for r in group.rows]}
+
+
+@router.get("/alerts", summary="Danh sách cảnh báo (lọc, nhóm theo quy tắc, phân trang)")
+def list_alerts(db: DB, principal: CurrentPrincipal,
+                state: Annotated[str | None, Query(max_length=10, description="alerting | pending | normal | "
+                                                   "nodata | error")] = None,
+                group: Annotated[str | None, Query(pattern="^rule$", description="rule: nhóm theo quy tắc")] = None,
+                domain: Annotated[str | None, Query(max_length=40, description="Lĩnh vực của chỉ số")] = None,
+                severity: Annotated[str | None, Query(max_length=10, description="info | warning | critical")] = None,
+                agency: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00-\x1f]*$",
+                                                    description="Mã cơ quan chịu trách nhiệm")] = None,
+                unit: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00-\x1f]*$",
+                                                  description="Mã xã, phường")] = None,
+                page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                page_size: Annotated[int, Query(ge=1, le=triage.MAX_PAGE_SIZE)] = 50) -> dict[str, Any]:
+    """Cảnh báo theo trạng thái, lĩnh vực, mức độ, cơ quan, xã; ``group=rule`` trả về các nhóm
+    ``{rule_id, title, severity, count, units: [{code, name}], since}``. ``total`` là số cảnh báo khớp bộ lọc."""
+    filters = triage.Filters(state=state, domain=domain, severity=severity, agency=agency, unit=unit)
+    result = triage.triage(db, principal=principal, filters=filters, group=group == "rule", page=page,
+                           page_size=page_size)
+    names = agency_names(db)
+    out: dict[str, Any] = {"total": result.total, "page": result.page, "page_size": result.page_size,
+                           "counts": {k.lower(): v for k, v in result.counts.items()}}
+    if group == "rule":
+        out["groups"] = [group_dict(g, names) for g in result.groups]
+        out["total_groups"] = result.total_groups
+    else:
+        out["items"] = [row_dict(r, names) for r in result.rows]
+    return out
 
 
 @router.get("/alerts/{instance_id}")
@@ -83,9 +120,16 @@ def ack_alert(instance_id: int, db: DB, principal: CurrentPrincipal) -> dict[str
     return instance_dicts(db, [inst])[0]
 
 
-@router.post("/alerts/{instance_id}/directive", status_code=201)
-def directive_from_alert(instance_id: int, body: DirectiveIn, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
-    directive = dsvc.create_directive(db, principal=principal, agency_code=body.agency, deadline=body.deadline,
+@router.post("/alerts/{instance_id}/directive", status_code=201, summary="Giao chỉ đạo từ một cảnh báo")
+def directive_from_alert(instance_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: DirectiveFromAlertIn, db: DB,
+                         principal: CurrentPrincipal) -> dict[str, Any]:
+    """Không gửi ``agency``: giao cho cơ quan chịu trách nhiệm về đơn vị của cảnh báo (UBND xã, phường; cơ quan
+    của cảnh báo cấp cơ quan; hoặc cơ quan chủ trì chỉ số)."""
+    authorize(principal, "officials.read")
+    agency = body.agency or triage.responsible_agency(db, service.get_instance(db, instance_id))
+    if not agency:
+        raise InvalidInput("Cảnh báo này chưa xác định được cơ quan chịu trách nhiệm: hãy chọn cơ quan (agency).")
+    directive = dsvc.create_directive(db, principal=principal, agency_code=agency, deadline=body.deadline,
                                       instruction=body.instruction, title=body.title, source_alert_id=instance_id,
                                       source_ref=body.source_ref)
     return dsvc.directive_dict(directive)

@@ -44,7 +44,9 @@ def create_directive(session: Session, *, principal: Principal, agency_code: str
         inst = session.get(AlertInstance, source_alert_id)
         if inst is None:
             raise NotFound(f"Không có cảnh báo số {source_alert_id}.")
-        title = title or f"Xử lý cảnh báo «{inst.rule.name}» ({inst.unit_code})"
+        from dieuhanh.alerts.triage import rows_for
+
+        title = title or f"Xử lý cảnh báo «{inst.rule.name}» — {rows_for(session, [inst])[0].unit_name}"
         source_ref = source_ref or f"alert:{inst.id}"
     title = (title or instruction.splitlines()[0])[:255]
     directive = Directive(title=title, instruction=instruction, agency_code=agency.code, deadline=deadline,

@@ -35,7 +35,7 @@ def _demo(ctx: Any) -> None:
     from dieuhanh.alerts.snapshots import snapshot_directives
 
     snapshot_directives(ctx.session, ctx.warehouse, province_code=ctx.settings.province_code,
-                        max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)
+                        max_bytes=ctx.settings.max_upload_mb * 1024 * 1024, today=ctx.today)
 
 
 MODULE = Module(

@@ -46,10 +46,11 @@ def silenced(silences: list[Silence], rule: AlertRule, inst: AlertInstance) -> S
     return None
 
 
-def _alert_payload(inst: AlertInstance, status: str) -> dict[str, Any]:
+def _alert_payload(inst: AlertInstance, status: str, names: dict[int, str]) -> dict[str, Any]:
     rule = inst.rule
     return {"id": inst.id, "status": status, "state": inst.state, "rule_id": rule.id, "rule": rule.name,
-            "indicator": rule.indicator_code, "unit_code": inst.unit_code, "severity": rule.severity,
+            "indicator": rule.indicator_code, "unit_code": inst.unit_code,
+            "unit_name": names.get(inst.id, inst.unit_code), "severity": rule.severity,
             "period": inst.period, "value": inst.last_value, "since": inst.since.isoformat() + "Z",
             "message": inst.message}
 
@@ -87,23 +88,39 @@ def dispatch(session: Session, events: list[tuple[AlertInstance, str]], *, now: 
     return sent
 
 
-def _summary(items: list[tuple[AlertInstance, str]]) -> str:
+def _summary(session: Session, items: list[tuple[AlertInstance, str]]) -> tuple[str, dict[int, str]]:
+    """The notification's title, by name and grouped by rule ("Phản ánh quá hạn chưa trả lời — 44 xã, phường"),
+    and the unit name of each instance."""
+    from dieuhanh.alerts.triage import AlertGroup, rows_for
+
+    rows = {r.instance.id: r for r in rows_for(session, [i for i, _s in items])}
+    names = {i: r.unit_name for i, r in rows.items()}
+
+    def text(insts: list[AlertInstance]) -> str:
+        groups: dict[int, AlertGroup] = {}
+        for inst in insts:
+            row = rows[inst.id]
+            groups.setdefault(inst.rule.id, AlertGroup(rule=inst.rule, domain=row.domain,
+                                                       indicator_name=row.indicator_name, rows=[])).rows.append(row)
+        return "; ".join(g.rule.name + (f" ({g.units_text})" if g.count == 1 else f" — {g.units_text}")
+                         for g in groups.values())
+
     firing = [i for i, s in items if s == "firing"]
     resolved = [i for i, s in items if s == "resolved"]
     parts = []
     if firing:
-        parts.append(f"{len(firing)} cảnh báo: " + "; ".join(f"{i.rule.name} ({i.unit_code})" for i in firing))
+        parts.append(f"{len(firing)} cảnh báo: {text(firing)}")
     if resolved:
-        parts.append(f"{len(resolved)} đã trở lại bình thường: "
-                     + "; ".join(f"{i.rule.name} ({i.unit_code})" for i in resolved))
-    return " — ".join(parts)
+        parts.append(f"{len(resolved)} đã trở lại bình thường: {text(resolved)}")
+    return " — ".join(parts), names
 
 
 def _deliver(session: Session, channel: dict[str, Any], group: str, items: list[tuple[AlertInstance, str]], *,
              now: datetime, settings: Any) -> Notification:
     status = "firing" if any(s == "firing" for _, s in items) else "resolved"
-    payload = {"status": status, "group_key": group, "title": _summary(items), "sent_at": now.isoformat() + "Z",
-               "alerts": [_alert_payload(inst, s) for inst, s in items]}
+    title, names = _summary(session, items)
+    payload = {"status": status, "group_key": group, "title": title, "sent_at": now.isoformat() + "Z",
+               "alerts": [_alert_payload(inst, s, names) for inst, s in items]}
     kind = channel.get("type", "inapp")
     note = Notification(channel=kind, group_key=group[:255], payload=payload, created_at=now, status="pending",
                         agency_code=channel.get("agency"))
@@ -141,7 +158,8 @@ def _webhook(note: Notification, channel: dict[str, Any], payload: dict[str, Any
 def _email(note: Notification, recipients: str, payload: dict[str, Any], *, now: datetime, settings: Any) -> None:
     lines = [payload["title"], ""]
     for a in payload["alerts"]:
-        lines.append(f"- [{SEVERITY_LABELS.get(a['severity'], a['severity'])}] {a['rule']} — {a['unit_code']}: "
+        lines.append(f"- [{SEVERITY_LABELS.get(a['severity'], a['severity'])}] {a['rule']} — "
+                     f"{a.get('unit_name') or a['unit_code']}: "
                      f"{a['message']} ({a['status']})")
     lines.append("")
     lines.append(f"Gửi lúc {format_datetime(now)}")

@@ -56,6 +56,8 @@ class RuleIn(BaseModel):
             if kind == "email" and not ch.get("to"):
                 raise ValueError("Kênh thư điện tử cần danh sách người nhận «to».")
         p = self.params
+        if "partial" in p and not isinstance(p["partial"], bool):
+            raise ValueError("«partial» (đánh giá cả kỳ chưa kết thúc) phải là true hoặc false.")
         if self.kind in ("threshold", "change"):
             if p.get("op", ">") not in OPS:
                 raise ValueError(f"Phép so sánh phải là một trong {' '.join(OPS)}.")
@@ -132,6 +134,17 @@ class SilenceOut(BaseModel):
 
 class DirectiveIn(BaseModel):
     agency: str = Field(min_length=1, max_length=40)
+    deadline: date
+    instruction: str = Field(min_length=3, max_length=10_000)
+    title: str | None = Field(default=None, max_length=255)
+    source_ref: str | None = Field(default=None, max_length=255)
+
+
+class DirectiveFromAlertIn(BaseModel):
+    """A directive made from an alert: without ``agency`` it goes to the body responsible for the alert's unit
+    (the commune's People's Committee, the agency of an agency-level alert, or the indicator's owner agency)."""
+
+    agency: str | None = Field(default=None, min_length=1, max_length=40)
     deadline: date
     instruction: str = Field(min_length=3, max_length=10_000)
     title: str | None = Field(default=None, max_length=255)

@@ -30,6 +30,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import FieldError, InvalidInput, NotFound
 from dieuhanh.core.formatting import LOCAL_TZ, format_number, period_label, to_local
 from dieuhanh.core.security import Principal, authorize
+from dieuhanh.indicators import rules
 from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
 }
+OP_WORDS = {">": "lớn hơn", ">=": "từ", "<": "nhỏ hơn", "<=": "không quá", "==": "bằng", "!=": "khác"}
 WHOLE_LEVEL = "*"  # instance key when a rule for every unit has no unit to speak of yet
 STATE_FILTERS = {"alerting": "Alerting", "pending": "Pending", "normal": "Normal", "nodata": "NoData",
                  "error": "Error"}
@@ -50,13 +52,13 @@ def same_period_last_year(period: str) -> str:
     return period_codes.Period(p.kind, p.year - 1, p.index).code
 
 
-def year_fraction(period: str) -> float:
-    """Share of the year elapsed at the end of the period (cumulative plans: 6/12 of the yearly plan by June)."""
-    return period_codes.parse(period).last_month / 12
+def year_fraction(period: str, as_of: datetime | None = None) -> float:
+    """Share of the year elapsed at the end of the period, or at ``as_of`` for a partial one (rules.py)."""
+    return rules.year_fraction(period, as_of)
 
 
 def expected_period(periodicity: str, now: datetime, lag: int = 1) -> str:
-    """The period that should have data by ``now`` (local time): the one that ended ``lag`` periods ago."""
+    """The period ``lag`` periods before the one containing ``now`` (local time): rules with an explicit lag."""
     return period_codes.containing(to_local(now).date(), periodicity).shift(-lag).code
 
 
@@ -98,14 +100,28 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
               rows: dict[str, IndicatorValue], now: datetime) -> Outcome:
     """Whether the rule's condition holds for one unit, given that unit's values by period."""
     p = rule.params or {}
+    if not p.get("partial"):
+        # Rules evaluate complete periods unless they opt in (params.partial): a month 7 days in is not scored
+        # as if it had ended.
+        rows = {period: row for period, row in rows.items() if not row.partial}
     periods = sorted(rows)
     if rule.kind == "missing_data":
         periodicity = definition.periodicity or (period_codes.kind_of(periods[-1]) if periods else "month")
-        expected = expected_period(periodicity, now, int(p.get("lag", 1)))
+        if "lag" in p:
+            expected = expected_period(periodicity, now, int(p["lag"]))
+            due_text = ""
+        else:  # the definition's publication schedule says which period should exist by now
+            expected = rules.expected_period(periodicity, definition.publication, rules.local_day(now))
+            due = rules.schedule_of(periodicity, definition.publication).due(expected)
+            due_text = f", hạn công bố {due.strftime('%d/%m/%Y')}"
         row = rows.get(expected)
+        expected_end = period_codes.parse(expected).end
+        newer = [q for q in periods if rows[q].value is not None and period_codes.parse(q).end >= expected_end]
         reasons = []
-        if row is None or row.value is None:
-            reasons.append(f"kỳ {_period(expected)} chưa có số liệu")
+        if not newer:  # nothing for the expected period or a later one: stale
+            reasons.append(f"kỳ {_period(expected)} chưa có số liệu{due_text}")
+        elif row is None or row.value is None:
+            row = rows[newer[-1]]
         if p.get("datasets", True) and definition.datasets:
             late = _dataset_lateness(session, list(definition.datasets), now)
             if late:
@@ -122,11 +138,18 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
     if value is None:
         return Outcome("nodata", f"Kỳ {_period(latest)} chưa có số liệu.", None, latest)
 
+    latest_row = rows[latest]
+    partial_text = f" ({rules.partial_label(latest_row.as_of or now)})" if latest_row.partial else ""
+
     if rule.kind == "threshold":
         op, limit = p.get("op", ">"), float(p["value"])
+        if latest_row.partial and definition.unit.strip() != "%":
+            # An amount of a period that has not ended is compared with the threshold pro-rated by elapsed time.
+            limit = round(limit * rules.elapsed_fraction(latest, latest_row.as_of or now), 6)
         holds = OPERATORS[op](value, limit)
-        return Outcome("firing" if holds else "ok", f"Kỳ {_period(latest)}: {_fmt(value)} {op} {_fmt(limit)}"
-                       + ("" if holds else " không thỏa") + ".", value, latest)
+        return Outcome("firing" if holds else "ok",
+                       f"Kỳ {_period(latest)}{partial_text}: {_fmt(value)} {OP_WORDS.get(op, op)} {_fmt(limit)}"
+                       + ("" if holds else " — không thỏa") + ".", value, latest)
 
     if rule.kind == "change":
         compare = p.get("compare", "previous")
@@ -161,7 +184,7 @@ def condition(session: Session, rule: AlertRule, definition: IndicatorDefinition
             target = float(raw) if isinstance(raw, int | float) else None
         if target is None:
             return Outcome("nodata", f"Chỉ số chưa có chỉ tiêu năm {year}.", value, latest)
-        fraction = year_fraction(latest) if p.get("cumulative", True) else 1.0
+        fraction = year_fraction(latest, latest_row.as_of or now) if p.get("cumulative", True) else 1.0
         expected_value = target * fraction
         tolerance = float(p.get("tolerance", 0)) / 100
         if definition.direction == "lower_better":
@@ -335,8 +358,10 @@ def evaluate(session: Session, *, now: datetime | None = None, settings: Any = N
     notifications sent. The caller owns the transaction.
     """
     from dieuhanh.alerts.notify import dispatch
+    from dieuhanh.indicators.service import AS_OF_KEY
 
-    now = now or utcnow()
+    # After an indicator compute: the instant its values were computed as of (a demo pinned to a day).
+    now = now or session.info.get(AS_OF_KEY) or utcnow()
     query = select(AlertRule).where(AlertRule.enabled.is_(True)).options(selectinload(AlertRule.instances))
     if rule_ids is not None:
         query = query.where(AlertRule.id.in_(rule_ids))

@@ -34,8 +34,8 @@ def snapshot_directives(session: Session, warehouse: Warehouse, *, province_code
                        {"name": "qua_han", "type": "integer", "required": True},
                    ])
     overdue = overdue_by_agency(session, today=today)
-    open_counts = dict(session.execute(select(Directive.agency_code, func.count()).where(
-        Directive.status == "open").group_by(Directive.agency_code)).tuples().all())
+    open_counts = {str(code): int(n) for code, n in session.execute(select(Directive.agency_code, func.count()).where(
+        Directive.status == "open").group_by(Directive.agency_code))}
     agencies = session.scalars(select(Agency.code).where(Agency.kind != "commune").order_by(Agency.code)).all()
     codes = sorted(set(agencies) | set(open_counts) | set(overdue))
     records = [{"ngay": today.isoformat(), "co_quan": code, "dang_mo": int(open_counts.get(code, 0)),

@@ -44,6 +44,9 @@ class AlertSource:
     # validate(params) raises ValueError with a Vietnamese message for parameters the source cannot use
     validate: Callable[[dict[str, Any]], None] | None = None
     params_help: str = ""
+    # responsible(session, keys) -> {key: agency code} of the body each key's alert is for (a directive made from
+    # it is addressed there by default); None: keys that are commune or agency codes map themselves
+    responsible: Callable[[Session, set[str]], dict[str, str]] | None = None
 
 
 SOURCES: dict[str, AlertSource] = {}

@@ -2,54 +2,129 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from dieuhanh.alerts import directives as dsvc
-from dieuhanh.alerts import service
-from dieuhanh.alerts.api import instance_dicts
+from dieuhanh.alerts import service, triage
+from dieuhanh.alerts.api import source_label
+from dieuhanh.alerts.models import Directive
 from dieuhanh.alerts.schemas import RuleIn
 from dieuhanh.core.errors import DomainError
+from dieuhanh.core.formatting import period_label as _period_label
 from dieuhanh.core.security import allowed, authorize
+from dieuhanh.indicators import service as indicator_service
 from dieuhanh.indicators.models import IndicatorDefinition
+from dieuhanh.indicators.schemas import DOMAINS
 from dieuhanh.orgs import service as orgs_service
 from dieuhanh.web.deps import DB, LoggedIn
 from dieuhanh.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-STATE_ORDER = ("Alerting", "Pending", "Error", "NoData", "Normal")
+
+def period_label(period: str | None) -> str:
+    return _period_label(period, short=True)
+
+
+def people_names(db: DB, actors: list[str | None]) -> dict[str, str]:
+    """Audit-style actors ("user:lanhdao") to what people read (the user's full name)."""
+    from dieuhanh.orgs.people import actor_names
+
+    return actor_names(db, [a for a in actors if a])
+
+STATE_ORDER = triage.STATE_ORDER
 STATE_LABELS = {"Alerting": "Đang cảnh báo", "Pending": "Chờ xác nhận điều kiện", "Error": "Lỗi",
                 "NoData": "Không có số liệu", "Normal": "Bình thường"}
 STATE_COLOURS = {"Alerting": "#c62828", "Pending": "#ef6c00", "Error": "#6a1b9a", "NoData": "#616161",
                  "Normal": "#2e7d32"}
 KIND_LABELS = {"threshold": "Ngưỡng", "change": "Biến động", "behind_target": "Chậm so với kế hoạch",
-               "missing_data": "Thiếu dữ liệu", "anomaly": "Bất thường"}
-SEVERITY_LABELS = {"info": "Thông tin", "warning": "Cảnh báo", "critical": "Nghiêm trọng"}
+               "missing_data": "Thiếu dữ liệu", "anomaly": "Bất thường", "source": "Theo nguồn của lĩnh vực"}
+SEVERITY_LABELS = triage.SEVERITY_LABELS
+GROUPS_PER_PAGE = 20
+
+
+def _page_number(text: str) -> int:
+    try:
+        return max(1, min(100_000, int(text)))
+    except ValueError:
+        return 1
+
+
+def _state_key(text: str) -> str:
+    return text.lower() if text.lower() in triage.STATE_FILTERS else "alerting"
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def alerts_page(request: Request, db: DB, principal: LoggedIn, error: str = "") -> HTMLResponse:
-    instances = service.list_instances(db, principal=principal)
-    items = instance_dicts(db, instances)
-    by_state = {s: [i for i in items if i["state"] == s] for s in STATE_ORDER}
+def alerts_page(request: Request, db: DB, principal: LoggedIn, state: str = "alerting", domain: str = "",
+                severity: str = "", agency: str = "", unit: str = "", page: str = "1",
+                error: str = "") -> HTMLResponse:
+    """Triage: the alerts of one state grouped by rule (one row per rule, the units inside), filtered and paged;
+    an officer's own agency or commune first."""
+    state = _state_key(state)
+    filters = triage.Filters(state=state, domain=domain or None, severity=severity or None, agency=agency or None,
+                             unit=unit or None)
+    try:
+        result = triage.triage(db, principal=principal, filters=filters, group=True, page=_page_number(page),
+                               page_size=GROUPS_PER_PAGE)
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        filters = triage.Filters(state=state)
+        result = triage.triage(db, principal=principal, filters=filters, group=True, page_size=GROUPS_PER_PAGE)
+        error = error or exc.message
     agencies, _ = orgs_service.list_agencies(db, page_size=10_000)
+    others = {k: v for k, v in (("domain", domain), ("severity", severity), ("agency", agency), ("unit", unit)) if v}
+    query = urlencode({"state": state, **others})
+    tab_urls = {key: "/alerts?" + urlencode({"state": key, **others}) for key in triage.STATE_FILTERS}
+    province_code = request.app.state.settings.province_code
+    communes = sorted(((c, n) for c, n in indicator_service.unit_names(province_code).items() if c != province_code),
+                      key=lambda cn: cn[1])
+    rules = service.list_rules(db, principal=principal)
+    indicator_names = {str(c): str(n) for c, n in db.execute(select(IndicatorDefinition.code,
+                                                                    IndicatorDefinition.name))}
     return render(request, "alerts/alerts.html", {
-        "rules": service.list_rules(db, principal=principal), "by_state": by_state, "STATE_ORDER": STATE_ORDER,
+        "result": result, "state": state, "filters": filters, "query": query, "tab_urls": tab_urls,
+        "STATE_ORDER": STATE_ORDER,
+        "STATE_KEYS": {v: k for k, v in triage.STATE_FILTERS.items()}, "STATE_FILTERS": triage.STATE_FILTERS,
         "STATE_LABELS": STATE_LABELS, "STATE_COLOURS": STATE_COLOURS, "KIND_LABELS": KIND_LABELS,
-        "SEVERITY_LABELS": SEVERITY_LABELS,
-        "notifications": service.list_notifications(db, principal=principal),
+        "SEVERITY_LABELS": SEVERITY_LABELS, "DOMAINS": DOMAINS, "communes": communes,
+        "agency_names": {a.code: a.name for a in agencies}, "period_label": period_label,
+        "rules": rules, "indicator_names": indicator_names, "source_label": source_label,
+        "notifications": service.list_notifications(db, principal=principal, limit=20),
         "silences": service.list_silences(db, principal=principal, active_only=True),
         "can_ack": allowed(principal, "alert.ack"), "can_direct": allowed(principal, "directive.create"),
         "can_manage": allowed(principal, "alert.manage"),
         "indicators": db.scalars(select(IndicatorDefinition).order_by(IndicatorDefinition.name)).all(),
         "agencies": agencies, "error": error,
+    })
+
+
+@router.get("/alerts/{instance_id}", response_class=HTMLResponse)
+def alert_page(request: Request, instance_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: DB,
+               principal: LoggedIn, error: str = "") -> HTMLResponse:
+    """One alert: what it is about (names), its history in local time, acknowledgement, and a directive to the
+    body responsible for its unit (preselected)."""
+    authorize(principal, "officials.read")
+    inst = service.get_instance(db, instance_id)
+    row = triage.rows_for(db, [inst], principal=principal)[0]
+    agencies, _ = orgs_service.list_agencies(db, page_size=10_000)
+    names = {a.code: a.name for a in agencies}
+    return render(request, "alerts/alert.html", {
+        "row": row, "inst": inst, "history": service.history(db, inst.id), "agencies": agencies,
+        "agency_names": names, "STATE_LABELS": STATE_LABELS, "STATE_COLOURS": STATE_COLOURS,
+        "KIND_LABELS": KIND_LABELS, "SEVERITY_LABELS": SEVERITY_LABELS, "DOMAINS": DOMAINS,
+        "period_label": period_label, "people": people_names(db, [inst.acknowledged_by]),
+        "directives": db.scalars(select(Directive).where(Directive.source_alert_id == inst.id)
+                                 .order_by(Directive.id)).all(),
+        "can_ack": allowed(principal, "alert.ack"), "can_direct": allowed(principal, "directive.create"),
+        "default_deadline": dsvc.today_local() + timedelta(days=7), "error": error,
     })
 
 
@@ -79,6 +154,8 @@ def rule_from_form(form: dict[str, str]) -> RuleIn:
         params |= {"compare": form.get("compare") or "previous", "mode": "percent"}
     if kind == "behind_target":
         params = {"tolerance": _number(form.get("tolerance") or "0", "Dung sai")}
+    if form.get("partial"):
+        params["partial"] = True
     channels: list[dict[str, object]] = []
     if form.get("webhook"):
         channels.append({"type": "webhook", "url": form["webhook"].strip()})
@@ -107,15 +184,18 @@ async def create_rule(request: Request, db: DB, principal: LoggedIn) -> Response
 
 
 @router.post("/alerts/{instance_id}/ack")
-def ack(instance_id: int, db: DB, principal: LoggedIn) -> Response:
+def ack(instance_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: DB, principal: LoggedIn,
+        back: Annotated[str, Form()] = "") -> Response:
     service.acknowledge(db, principal=principal, instance_id=instance_id)
-    return RedirectResponse("/alerts?acked=1", status_code=303)
+    target = f"/alerts/{instance_id}?acked=1" if back == "alert" else "/alerts?acked=1"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/alerts/{instance_id}/directive", response_model=None)
-def directive_from_alert(request: Request, instance_id: int, db: DB, principal: LoggedIn,
-                         agency: Annotated[str, Form()], deadline: Annotated[date, Form()],
-                         instruction: Annotated[str, Form()]) -> Response:
+def directive_from_alert(request: Request, instance_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: DB,
+                         principal: LoggedIn, agency: Annotated[str, Form(max_length=40)],
+                         deadline: Annotated[date, Form()],
+                         instruction: Annotated[str, Form(max_length=10_000)]) -> Response:
     try:
         directive = dsvc.create_directive(db, principal=principal, agency_code=agency, deadline=deadline,
                                           instruction=instruction, source_alert_id=instance_id)
@@ -123,7 +203,7 @@ def directive_from_alert(request: Request, instance_id: int, db: DB, principal: 
         if exc.status_code in (401, 403, 404):
             raise
         db.rollback()
-        return alerts_page(request, db, principal, error=exc.message)
+        return alert_page(request, instance_id, db, principal, error=exc.message)
     return RedirectResponse(f"/directives?created={directive.id}", status_code=303)
 
 
@@ -138,13 +218,23 @@ def directives_page(request: Request, db: DB, principal: LoggedIn, status: str =
     items = dsvc.list_directives(db, principal=principal, status=status or None, agency=agency or None,
                                  deadline_to=until, today=today)
     agencies, _ = orgs_service.list_agencies(db, page_size=10_000)
+    actors = [d.created_by for d in items] + [d.closed_by for d in items] + [u.by for d in items for u in d.updates]
     return render(request, "alerts/directives.html", {
         "directives": items, "today": today, "status": status, "agency": agency, "deadline_to": deadline_to,
         "agencies": agencies, "is_overdue": dsvc.is_overdue, "error": error,
+        "agency_names": {a.code: a.name for a in agencies}, "people": people_names(db, actors),
         "can_update": {d.id: allowed(principal, "directive.update", d) for d in items},
         "can_create": allowed(principal, "directive.create"),
         "overdue_counts": dsvc.overdue_by_agency(db, today=today) if principal.can_read_all() else {},
     })
+
+
+@router.get("/directives/{directive_id}", response_model=None)
+def directive_page(directive_id: Annotated[int, Path(ge=1, le=2**31 - 1)], db: DB, principal: LoggedIn) -> Response:
+    """A directive in the list (links from the overview and alerts)."""
+    directive = dsvc.get_directive(db, principal=principal, directive_id=directive_id)
+    query = "status=done" if directive.status == "done" else ""
+    return RedirectResponse(f"/directives?{query}#chi-dao-{directive.id}", status_code=303)
 
 
 @router.post("/directives/new", response_model=None)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import random
@@ -55,7 +56,6 @@ from typing import TYPE_CHECKING, Any
 from dieuhanh.catalog import service as catalog
 from dieuhanh.catalog.models import LoadBatch
 from dieuhanh.catalog.schemas import ColumnIn, DatasetIn
-from dieuhanh.core.db import utcnow
 from dieuhanh.demo.service import allocate
 from dieuhanh.geo import reference
 from dieuhanh.geo.boundaries import packaged_boundaries_path
@@ -67,7 +67,12 @@ if TYPE_CHECKING:
 
 DATA_DIR = Path(__file__).parent / "demo_data"
 PROVINCE = "37"
-MERGED_POPULATION_2025 = 3_818_700  # merger dossier basis, as quoted by the press (merged_ninh_binh_2025.csv)
+# The merged province's population on the basis of the 2025 reorganisation (Nghị quyết 202/2025/QH15, as
+# recorded in merged_ninh_binh_2025.csv): a different basis from GSO's average population (≈ 3,8 million).
+MERGED_POPULATION_2025 = 4_412_464
+POPULATION_BASIS = "Nghị quyết 202/2025/QH15 (hồ sơ sắp xếp đơn vị hành chính)"
+POPULATION_GROWTH = 0.009  # a year, 2023 onwards (ước lượng mẫu)
+OFFICIAL_AREA_KM2 = 3_942.6  # diện tích tự nhiên của tỉnh sau hợp nhất (merged_ninh_binh_2025.csv)
 # GSO average population of the former provinces, thousand persons (population_area.csv).
 GSO_POPULATION = {
     "35": {2019: 854.5, 2020: 861.83, 2021: 875.22, 2022: 878.0},
@@ -75,15 +80,18 @@ GSO_POPULATION = {
     "37": {2019: 984.5, 2020: 993.92, 2021: 1007.57, 2022: 1010.7},
 }
 FORMER = {"35": "Hà Nam", "36": "Nam Định", "37": "Ninh Bình"}
-YEARS = list(range(2019, 2026))
+FIRST_YEAR = 2019
 WARD_DENSITY = 2.0  # wards (phường) are on average this many times denser than rural communes (ước lượng)
 # The centres of the three former provincial capitals (Phủ Lý, Nam Định, Ninh Bình/Hoa Lư) are denser still.
 CITY_CENTRES = {"13285", "13669", "13684", "13693", "13699", "14329"}
 CENTRE_DENSITY = 4.5
-# The latest real figure used is of November 2025: the monthly series run from January 2024 to November 2025.
-FIRST_MONTH, LAST_MONTH = date(2024, 1, 1), date(2025, 11, 1)
-REFERENCE_DATE = date(2025, 11, 30)
 LATE_DATASET = "chat_thai_ran_thang"
+KCN_WORKERS = 205_000
+RICE_AREA_HA = 262_000  # rice sown in the year, both crops
+FISH_TONNES = {"36": 165_000, "37": 60_000, "35": 35_000}  # fisheries output by former province
+BTXH_PEOPLE = 600  # people in the (fake) name list: an extract; the counts are in tro_giup_xa_hoi_thang
+BTXH_BENEFICIARIES = 48_000  # monthly social-assistance beneficiaries (tens of thousands: ≈ 1,1 % of the people)
+LATE_MONTHS = 3  # the late dataset's newest month is this many months older than the newest published one
 SAMPLE = "Dữ liệu mẫu (không phải số liệu chính thức)."
 ESTIMATE = "Giá trị là ước lượng mẫu."
 
@@ -91,7 +99,59 @@ ESTIMATE = "Giá trị là ước lượng mẫu."
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-def _months(first: date = FIRST_MONTH, last: date = LAST_MONTH) -> list[date]:
+@dataclass(frozen=True)
+class Calendar:
+    """The demo's present (``ctx.today``) and the newest periods whose data would be published by then, by the
+    default publication schedules of the indicator set (indicators/rules.py): monthly data by the 20th of the
+    next month, quarterly by the end of the next month, yearly by 31/3 of the next year."""
+
+    today: date
+    last_month: date  # first day of the newest published month
+    last_quarter: date  # first day of the newest published quarter
+    last_year: int
+
+    @classmethod
+    def of(cls, today: date) -> Calendar:
+        from dieuhanh.core import periods
+        from dieuhanh.indicators import rules
+
+        month = periods.parse(rules.expected_period("month", None, today))
+        quarter = periods.parse(rules.expected_period("quarter", None, today))
+        return cls(today=today, last_month=month.start, last_quarter=quarter.start,
+                   last_year=int(rules.expected_period("year", None, today)))
+
+    @property
+    def first_month(self) -> date:
+        """January of the year before the newest published month: 13 to 24 months of monthly series."""
+        return date(self.last_month.year - 1, 1, 1)
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(FIRST_YEAR, self.last_year + 1))
+
+    def months(self, first: date | None = None, last: date | None = None) -> list[date]:
+        return _months(first or self.first_month, last or self.last_month)
+
+    def quarters(self, count: int) -> list[date]:
+        """The first days of the ``count`` newest published quarters, oldest first."""
+        out, q = [], self.last_quarter
+        for _ in range(count):
+            out.append(q)
+            q = date(q.year - 1, 10, 1) if q.month == 1 else date(q.year, q.month - 3, 1)
+        return out[::-1]
+
+    @property
+    def school_year(self) -> int:
+        """The first year of the school year shown: the indicator set codes a school year by the year it starts,
+        so the newest *complete* such period is last year's (2025 = 2025–2026 on any day of 2026)."""
+        return self.today.year - 1
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
+
+
+def _months(first: date, last: date) -> list[date]:
     out, y, m = [], first.year, first.month
     while (y, m) <= (last.year, last.month):
         out.append(date(y, m, 1))
@@ -188,20 +248,28 @@ def load_communes() -> list[Commune]:
         f["properties"]["code"]: float(f["properties"]["area_km2"])
         for f in json.loads(packaged_boundaries_path().read_text(encoding="utf-8"))["features"]
     }
+    # The polygons add up to 3.821,4 km²; the province's official natural area is 3.942,6 km² (coastal waters,
+    # digitising): each commune's polygon area is scaled to the official total (ước lượng mẫu).
+    scale = OFFICIAL_AREA_KM2 / sum(areas.values())
     return [
-        Commune(code=u.code, name=u.name, kind=u.type, area=areas[u.code], former=former_province(u.code))
+        Commune(code=u.code, name=u.name, kind=u.type, area=round(areas[u.code] * scale, 2),
+                former=former_province(u.code))
         for u in sorted(reference.communes_of(PROVINCE), key=lambda u: u.code)
     ]
 
 
-def population_by_commune(communes: Sequence[Commune], rng: random.Random) -> dict[tuple[str, int], int]:
-    """(commune, year) -> average population on the 2025 boundaries.
+def population_by_commune(communes: Sequence[Commune], rng: random.Random,
+                          years: Sequence[int]) -> dict[tuple[str, int], int]:
+    """(commune, year) -> average population on the 2025 boundaries, on the basis of the 2025 reorganisation.
 
-    Per former province and year the totals are GSO's (2019–2022); 2025 is 3.818.700 split by the 2022 shares;
-    2023–2024 are interpolated. Inside a former province the people are spread by area^0.7 (large communes are
-    the hilly, forested or coastal ones, less densely settled) × density (wards
-    ``WARD_DENSITY`` times denser, the old city centres ``CENTRE_DENSITY`` times, log-normal noise) and wards
-    grow about 1 % a year faster.
+    2025 is the merged province's 4.412.464 people (``POPULATION_BASIS``), split among the former provinces by
+    their 2022 shares of GSO's average population. Earlier years go back along each former province's GSO series
+    (2019–2022, so the year-on-year changes are GSO's) and ``POPULATION_GROWTH`` a year for 2023–2024; later years
+    grow by it. The level is therefore not GSO's average population (≈ 3,8 million for 2022): a different basis,
+    said so on the dataset and the indicator. Inside a former province the people are spread by area^0.7 (large
+    communes are the hilly, forested or coastal ones, less densely settled) × density (wards ``WARD_DENSITY``
+    times denser, the old city centres ``CENTRE_DENSITY`` times, log-normal noise) and wards grow about 1 % a year
+    faster.
     """
     density = {c.code: CENTRE_DENSITY if c.code in CITY_CENTRES else WARD_DENSITY if c.ward else 1.0 for c in communes}
     weight = {c.code: c.area ** 0.7 * density[c.code] * _noise(rng, 0.2) for c in communes}
@@ -212,12 +280,15 @@ def population_by_commune(communes: Sequence[Commune], rng: random.Random) -> di
     out: dict[tuple[str, int], int] = {}
     for p in sorted(GSO_POPULATION):
         members = [c for c in communes if c.former == p]
-        p22, p25 = GSO_POPULATION[p][2022] * 1000, split_2025[p]
-        totals = {y: round(GSO_POPULATION[p][y] * 1000) for y in range(2019, 2023)}
-        totals[2023] = round(p22 + (p25 - p22) / 3)
-        totals[2024] = round(p22 + 2 * (p25 - p22) / 3)
-        totals[2025] = p25
-        for year in YEARS:
+        p25 = split_2025[p]
+        p22 = p25 / (1 + POPULATION_GROWTH) ** 3
+        totals: dict[int, int] = {}
+        for year in years:
+            if year <= 2022:
+                totals[year] = round(p22 * GSO_POPULATION[p][year] / GSO_POPULATION[p][2022])
+            else:
+                totals[year] = round(p25 * (1 + POPULATION_GROWTH) ** (year - 2025))
+        for year in years:
             shares = [weight[c.code] * (1 + growth[c.code]) ** (year - 2025) for c in members]
             for c, n in zip(members, _allocate(totals[year], shares), strict=True):
                 out[(c.code, year)] = n
@@ -232,10 +303,13 @@ class _Demo:
         self.ctx = ctx
         self.session = ctx.session
         self.seed = ctx.rng.getrandbits(64)
+        self.cal = Calendar.of(ctx.today)
+        # The late dataset stops LATE_MONTHS months before the newest published month.
+        self.late_last = self.cal.months(date(self.cal.last_month.year - 1, 1, 1))[-1 - LATE_MONTHS]
         self.communes = load_communes()
         self.by_code = {c.code: c for c in self.communes}
-        self.population = population_by_commune(self.communes, self.rng("dan_so"))
-        self.pop = {c.code: self.population[(c.code, 2025)] for c in self.communes}
+        self.population = population_by_commune(self.communes, self.rng("dan_so"), self.cal.years)
+        self.pop = {c.code: self.population[(c.code, self.cal.last_year)] for c in self.communes}
         self.rows: dict[str, int] = {}
         self.budget_domestic: dict[date, float] = {}
 
@@ -271,33 +345,35 @@ class _Demo:
 
     def dan_so_xa(self) -> None:
         self.create(
-            "dan_so_xa", "Dân số trung bình theo xã, phường, 2019–2025", "TKT", "public", "yearly",
-            "Dân số trung bình của 129 xã, phường tính theo địa giới hành chính từ 1/7/2025. Tổng từng tỉnh cũ "
-            "2019–2022 theo Tổng cục Thống kê (Diện tích, dân số và mật độ dân số phân theo địa phương); năm "
-            "2025 bằng quy mô dân số 3.818.700 người của đề án hợp nhất; 2023–2024 nội suy. Phân bổ về từng "
-            "xã, phường theo diện tích và mật độ (phường đông dân hơn) là ước lượng mẫu; tỷ số giới tính "
-            "96,07 nam/100 nữ theo Niên giám thống kê Nam Định 2023.",
+            "dan_so_xa", f"Dân số theo xã, phường, {FIRST_YEAR}–{self.cal.last_year}", "TKT", "public", "yearly",
+            "Dân số của 129 xã, phường tính theo địa giới hành chính từ 1/7/2025, trên cơ sở quy mô dân số "
+            f"{_vn_int(MERGED_POPULATION_2025)} người năm 2025 theo {POPULATION_BASIS}. Cơ sở này khác dân số "
+            "trung bình của Tổng cục Thống kê (khoảng 3,8 triệu người năm 2022): các năm 2019–2022 tính lùi theo "
+            "biến động dân số trung bình từng tỉnh cũ của Tổng cục Thống kê, từ 2023 tăng 0,9 %/năm (ước lượng "
+            "mẫu). Phân bổ về từng xã, phường theo diện tích và mật độ (phường đông dân hơn) là ước lượng mẫu; tỷ "
+            "số giới tính 96,07 nam/100 nữ theo Niên giám thống kê Nam Định 2023.",
             [_ma_xa(), col("nam", "integer", "Năm", required=True),
              col("dan_so", "integer", "Dân số trung bình (người)", required=True),
              col("dan_so_nam", "integer", "Nam (người)"), col("dan_so_nu", "integer", "Nữ (người)"),
              col("mat_do_dan_so", "number", "Mật độ dân số (người/km²)"),
-             col("co_so_so_lieu", "string", "Cơ sở của tổng tỉnh cũ")],
+             col("co_so_so_lieu", "string", "Cơ sở của số liệu")],
             ["dân số", "thống kê", "xã phường"],
         )
         rng = self.rng("dan_so_xa")
         male_share = 96.07 / 196.07
-        basis = {y: "TCTK, dân số trung bình tỉnh cũ" for y in range(2019, 2023)}
-        basis |= {2023: "Nội suy (ước lượng mẫu)", 2024: "Nội suy (ước lượng mẫu)",
-                  2025: "Quy mô dân số đề án hợp nhất"}
+        basis = {y: "Tính lùi từ quy mô năm 2025 theo biến động dân số TCTK (ước lượng mẫu)"
+                 for y in self.cal.years if y <= 2022}
+        basis |= {y: f"Quy mô dân số theo {POPULATION_BASIS}" if y == 2025 else "Ước lượng mẫu (0,9 %/năm)"
+                  for y in self.cal.years if y > 2022}
         rows = []
-        for year in YEARS:
+        for year in self.cal.years:
             for c in self.communes:
                 n = self.population[(c.code, year)]
                 male = round(n * male_share * (1 + rng.gauss(0, 0.004)))
                 rows.append([c.code, year, _vn_int(n), _vn_int(male), _vn_int(n - male), _vn_num(n / c.area),
                              basis[year]])
         header = ["ma_xa", "nam", "dan_so", "dan_so_nam", "dan_so_nu", "mat_do_dan_so", "co_so_so_lieu"]
-        self.load("dan_so_xa", _csv(header, rows, bom=True), "dan-so-xa-2019-2025.csv")
+        self.load("dan_so_xa", _csv(header, rows, bom=True), f"dan-so-xa-{FIRST_YEAR}-{self.cal.last_year}.csv")
         self.publish("dan_so_xa")
 
     def chi_tieu_kt_xh_tinh_cu(self) -> None:
@@ -324,18 +400,58 @@ class _Demo:
         self.load("chi_tieu_kt_xh_tinh_cu", records, "chi-tieu-tinh-cu.json")
         self.publish("chi_tieu_kt_xh_tinh_cu")
 
+    def grdp_quy(self) -> None:
+        """GRDP growth as the statistics office publishes it: each quarter's own growth and the 3-, 6-, 9- and
+        12-month cumulative growth, estimated around the 10th after the quarter and revised (sơ bộ) a quarter
+        later — every release is a row, the indicators read the latest."""
+        self.create(
+            "grdp_quy", "Tốc độ tăng tổng sản phẩm trên địa bàn (GRDP) theo quý và lũy kế, các lần công bố", "TKT",
+            "public", "quarterly",
+            "Tốc độ tăng GRDP (giá so sánh) của từng quý và lũy kế 3, 6, 9, 12 tháng so với cùng kỳ, mỗi lần công "
+            "bố một dòng (ước tính khi kết thúc quý, sơ bộ ở lần công bố quý sau). Bình quân theo tốc độ tăng của "
+            "ba tỉnh cũ 2022–2024 (Hà Nam, Nam Định, Ninh Bình, bộ chi_tieu_kt_xh_tinh_cu: khoảng 9–10 %/năm); số "
+            f"từng quý và các lần điều chỉnh là ước lượng mẫu. {ESTIMATE}",
+            [col("ky", "string", "Kỳ: quý (2026-Q2); với lũy kế, quý cuối của kỳ (2026-Q2 = 6 tháng)", required=True),
+             col("loai", "string", "Quý | Lũy kế từ đầu năm", required=True),
+             col("toc_do_tang", "number", "Tốc độ tăng so với cùng kỳ (%)", required=True),
+             col("lan_cong_bo", "string", "Ước tính | Sơ bộ"), col("ngay_cong_bo", "date", "Ngày công bố",
+                                                                      required=True)],
+            ["kinh tế", "GRDP", "thống kê"],
+        )
+        rng = self.rng("grdp")
+        shares = [0.22, 0.24, 0.25, 0.29]  # each quarter's share of the year's GRDP
+        profile = [-1.0, -0.2, 0.3, 0.8]  # quarters grow faster through the year
+        records: list[dict[str, Any]] = []
+        for year in range(self.cal.first_month.year - 1, self.cal.today.year + 1):
+            base = {2024: 9.6, 2025: 9.9}.get(year, 10.6) + rng.gauss(0, 0.3)
+            quarterly = [base + profile[q] + rng.gauss(0, 0.35) for q in range(4)]
+            for q in range(4):
+                code = f"{year}-Q{q + 1}"
+                end = date(year + 1, 1, 1) if q == 3 else date(year, 3 * q + 4, 1)
+                cumulative = sum(quarterly[i] * shares[i] for i in range(q + 1)) / sum(shares[: q + 1])
+                releases = [("Ước tính", end + timedelta(days=9), 0.0),
+                            ("Sơ bộ", end + timedelta(days=100), rng.gauss(0, 0.2))]
+                for label, day, revision in releases:
+                    if day > self.cal.today:
+                        continue
+                    for kind, value in (("Quý", quarterly[q]), ("Lũy kế từ đầu năm", cumulative)):
+                        records.append({"ky": code, "loai": kind, "toc_do_tang": round(value + revision, 2),
+                                        "lan_cong_bo": label, "ngay_cong_bo": day.isoformat()})
+        self.load("grdp_quy", records, "grdp-quy.json")
+        self.publish("grdp_quy")
+
     def chi_so_gia_tieu_dung(self) -> None:
         """CPI by group, from monthly index levels (so that year-on-year and month-on-month agree)."""
         self.create(
             "chi_so_gia_tieu_dung", "Chỉ số giá tiêu dùng (CPI) hằng tháng theo nhóm hàng", "TKT", "public",
             "monthly",
-            "Chỉ số giá tiêu dùng so với cùng kỳ năm trước và so với tháng trước, 11 nhóm hàng và chỉ số "
-            "chung. Không có CPI năm cấp tỉnh trong nguồn: mức tăng bình quân hiệu chỉnh theo CPI cả nước "
+            "Chỉ số giá tiêu dùng (kỳ gốc = 100) so với cùng kỳ năm trước và so với tháng trước, 11 nhóm hàng và "
+            "chỉ số chung. Không có CPI năm cấp tỉnh trong nguồn: mức tăng bình quân hiệu chỉnh theo CPI cả nước "
             "(+3,25 % năm 2023, +3,63 % năm 2024, Tổng cục Thống kê); chênh lệch giữa các nhóm và quyền số là "
             f"ước lượng mẫu. {ESTIMATE} Tệp gửi lên ở bảng mã TCVN3 (ABC) như phần mềm cũ của đơn vị.",
             [_thang(), col("nhom_hang", "string", "Nhóm hàng hóa, dịch vụ", required=True),
-             col("chi_so_so_cung_ky", "number", "So với cùng kỳ năm trước (%)"),
-             col("chi_so_so_thang_truoc", "number", "So với tháng trước (%)"),
+             col("chi_so_so_cung_ky", "number", "Chỉ số so với cùng kỳ năm trước (cùng kỳ = 100)"),
+             col("chi_so_so_thang_truoc", "number", "Chỉ số so với tháng trước (tháng trước = 100)"),
              col("quyen_so", "number", "Quyền số (‰, ước lượng mẫu)")],
             ["giá cả", "CPI", "thống kê"],
         )
@@ -347,10 +463,12 @@ class _Demo:
             ("Giao thông", 97, -1.0), ("Bưu chính, viễn thông", 31, -3.5), ("Giáo dục", 62, 2.5),
             ("Văn hoá, giải trí và du lịch", 46, -1.3), ("Hàng hóa và dịch vụ khác", 66, -0.2),
         ]
-        target = {2023: 3.25, 2024: 3.63, 2025: 3.3}  # 2023, 2024: national; 2025: ước lượng mẫu
+        # 2023, 2024: national; later years: ước lượng mẫu
+        known = {2023: 3.25, 2024: 3.63, 2025: 3.3}
+        target = {y: known.get(y, 3.4) for y in range(self.cal.first_month.year - 1, self.cal.last_month.year + 1)}
         total_w = sum(w for _n, w, _o in groups)
         mean_offset = sum(w * o for _n, w, o in groups) / total_w  # so that the general index meets the target
-        months = _months(date(2023, 1, 1), LAST_MONTH)
+        months = _months(date(self.cal.first_month.year - 1, 1, 1), self.cal.last_month)
         levels: dict[str, list[float]] = {}
         for name, _w, offset in groups:
             level, series = 100.0, []
@@ -366,7 +484,7 @@ class _Demo:
         weights = {n: w for n, w, _o in groups} | {"Chỉ số giá tiêu dùng chung": 1000}
         rows = []
         for i, m in enumerate(months):
-            if i < 12:
+            if m < self.cal.first_month:
                 continue
             for name in [*(g[0] for g in groups), "Chỉ số giá tiêu dùng chung"]:
                 s = levels[name]
@@ -382,9 +500,9 @@ class _Demo:
             "monthly",
             "IIP so với cùng kỳ năm trước theo ngành cấp I. Hiệu chỉnh theo số thực của các tỉnh cũ: Nam Định "
             "+14,3 % (2022), +14,5 % (ước 2024); Hà Nam +15,3 % (6 tháng đầu 2024). Giá trị từng tháng, từng "
-            f"ngành và năm 2025 là ước lượng mẫu. {ESTIMATE}",
+            f"ngành và các năm từ 2025 là ước lượng mẫu. {ESTIMATE}",
             [_thang(), col("nganh", "string", "Ngành công nghiệp cấp I", required=True),
-             col("chi_so_so_cung_ky", "number", "So với cùng kỳ năm trước (%)", required=True)],
+             col("chi_so_so_cung_ky", "number", "Chỉ số so với cùng kỳ năm trước (cùng kỳ = 100)", required=True)],
             ["công nghiệp", "IIP", "thống kê"],
         )
         rng = self.rng("iip")
@@ -392,12 +510,12 @@ class _Demo:
                       ("Công nghiệp chế biến, chế tạo", 0.6, 2.0),
                       ("Sản xuất và phân phối điện, khí đốt", -6.5, 4.0),
                       ("Cung cấp nước, quản lý và xử lý rác thải", -5.5, 2.5)]
-        mean = {2024: 114.8, 2025: 113.0}
+        mean = {2024: 114.8, 2025: 113.0}  # later years: 111,5 (ước lượng mẫu)
         rows = []
-        for m in _months():
+        for m in self.cal.months():
             tet = -4.0 if m.month == 2 else (3.0 if m.month == 1 else 0.0)
             for name, offset, sd in industries:
-                rows.append([_vn_date(m), name, _vn_num(mean[m.year] + offset + tet + rng.gauss(0, sd), 2)])
+                rows.append([_vn_date(m), name, _vn_num(mean.get(m.year, 111.5) + offset + tet + rng.gauss(0, sd), 2)])
         self.load("chi_so_san_xuat_cong_nghiep", _csv(["thang", "nganh", "chi_so_so_cung_ky"], rows, ","),
                   "iip-thang.csv")
         self.publish("chi_so_san_xuat_cong_nghiep")
@@ -410,7 +528,7 @@ class _Demo:
             "Thực hiện thu ngân sách từng tháng, lũy kế và tỷ lệ so với dự toán năm, theo khoản thu. Hiệu "
             "chỉnh: thu nội địa năm 2023 của ba tỉnh cũ cộng lại 36.609 tỷ đồng (Ninh Bình 13.990, Hà Nam "
             "12.904, Nam Định 9.715; số sơ bộ của Cục Thống kê trích dẫn trên báo); Nam Định năm 2022 thu đạt "
-            "117,4 % dự toán. Dự toán, tăng trưởng 2024–2025, cơ cấu khoản thu và phân bổ theo tháng là ước "
+            "117,4 % dự toán. Dự toán, tăng trưởng từ 2024, cơ cấu khoản thu và phân bổ theo tháng là ước "
             f"lượng mẫu. {ESTIMATE}",
             [_thang(), col("khoan_thu", "string", "Khoản thu", required=True),
              col("du_toan_nam", "number", "Dự toán năm (tỷ đồng)"),
@@ -430,15 +548,18 @@ class _Demo:
         ]
         season = [1.25, 0.75, 0.95, 1.0, 0.95, 1.0, 1.0, 0.95, 0.95, 1.0, 1.0, 1.2]
         rows = []
+        years = range(self.cal.first_month.year, self.cal.last_month.year + 1)
         for name, plan_2024, plan_2025, achieved in items:
-            for year, plan in ((2024, plan_2024), (2025, plan_2025)):
+            plans = [(y, plan_2024 / 1.07 ** (2024 - y) if y <= 2024 else plan_2025 * 1.07 ** (y - 2025))
+                     for y in years]
+            for year, plan in plans:
                 land = name.startswith("Thu tiền")
                 shares = [season[i] * (rng.uniform(0.3, 2.0) if land else _noise(rng, 0.08)) for i in range(12)]
                 yearly = plan * achieved * (_noise(rng, 0.03))
                 cumulative = 0.0
                 for i, share in enumerate(shares):
                     m = date(year, i + 1, 1)
-                    if m > LAST_MONTH:
+                    if m > self.cal.last_month:
                         break
                     value = yearly * share / sum(shares)
                     cumulative += value
@@ -494,7 +615,7 @@ class _Demo:
         weight_former = {p: sum(weight[c.code] for c in self.communes if c.former == p) for p in FORMER}
         season = [0.8, 0.55, 1.25, 1.1, 1.05, 1.0, 1.0, 1.0, 1.0, 1.05, 1.05, 1.15]
         rows = []
-        for m in _months():
+        for m in self.cal.months():
             for c in self.communes:
                 lam = per_month[c.former] * weight[c.code] / weight_former[c.former] * season[m.month - 1]
                 n = _poisson(rng, lam)
@@ -524,19 +645,19 @@ class _Demo:
         share_nd = GSO_POPULATION["36"][2022] / sum(GSO_POPULATION[p][2022] for p in GSO_POPULATION)
         nd_2023 = {"Bán lẻ hàng hóa": 61_179.772, "Dịch vụ lưu trú, ăn uống": 3_939.897,
                    "Du lịch lữ hành": 16.966, "Dịch vụ khác": 3_461.010}  # tỷ đồng
-        growth = {2024: 1.12, 2025: 1.11}
+        growth = {2024: 1.12, 2025: 1.11}  # later years: +10 % (ước lượng mẫu)
         season = [1.12, 1.06, 0.94, 0.95, 0.97, 0.97, 0.98, 0.99, 0.98, 1.0, 1.0, 1.04]
         rows = []
         for group, value_2023 in nd_2023.items():
             monthly_2023 = value_2023 / share_nd / 12
             previous = {m: monthly_2023 * season[m - 1] * _noise(rng, 0.02) for m in range(1, 13)}
-            for year in (2024, 2025):
+            for year in range(2024, self.cal.last_month.year + 1):
                 current = {}
                 for mo in range(1, 13):
                     m = date(year, mo, 1)
-                    value = previous[mo] * growth[year] * _noise(rng, 0.025)
+                    value = previous[mo] * growth.get(year, 1.10) * _noise(rng, 0.025)
                     current[mo] = value
-                    if m <= LAST_MONTH:
+                    if self.cal.first_month <= m <= self.cal.last_month:
                         rows.append([_vn_date(m), group, _vn_num(value, 1), _vn_num((value / previous[mo] - 1) * 100)])
                 previous = current
         self.load("ban_le_hang_hoa_thang", _csv(["thang", "nhom", "doanh_thu", "tang_so_cung_ky"], rows),
@@ -559,18 +680,20 @@ class _Demo:
         yearly = {2023: 3_000 * 1.10 / share_nd}  # million USD; 2023 = 2022 + 10 % (ước lượng mẫu)
         yearly[2024] = yearly[2023] * 1.308
         yearly[2025] = yearly[2024] * 1.12
+        for year in range(2026, self.cal.last_month.year + 1):
+            yearly[year] = yearly[year - 1] * 1.10  # ước lượng mẫu
         groups = [("Dệt may", 0.30), ("Giày dép, túi xách", 0.12), ("Điện tử, linh kiện", 0.28),
                   ("Máy móc, thiết bị, phụ tùng", 0.12), ("Nông, thủy sản", 0.05), ("Hàng hóa khác", 0.13)]
         season = [1.0, 0.7, 1.0, 1.0, 1.0, 1.0, 1.03, 1.05, 1.02, 1.03, 1.05, 1.07]
         records = []
         for name, share in groups:
             previous = {mo: yearly[2023] * share * season[mo - 1] / 12 * _noise(rng, 0.05) for mo in range(1, 13)}
-            for year in (2024, 2025):
+            for year in range(2024, self.cal.last_month.year + 1):
                 current = {}
                 for mo in range(1, 13):
                     value = yearly[year] * share * season[mo - 1] / 12 * _noise(rng, 0.06)
                     current[mo] = value
-                    if date(year, mo, 1) <= LAST_MONTH:
+                    if self.cal.first_month <= date(year, mo, 1) <= self.cal.last_month:
                         records.append({"thang": _vn_date(date(year, mo, 1)), "nhom_hang": name,
                                         "kim_ngach": round(value, 1),
                                         "tang_so_cung_ky": round((value / previous[mo] - 1) * 100, 1)})
@@ -618,9 +741,14 @@ class _Demo:
         wb = Workbook()
         ws = wb.active
         assert ws is not None
-        ws.title = "Báo cáo quý III-2025"
+        quarter = self.cal.last_quarter
+        number = (quarter.month - 1) // 3 + 1
+        report_day = (date(quarter.year + (quarter.month + 3 > 12), (quarter.month + 2) % 12 + 1, 1)
+                      - timedelta(days=1))
+        ws.title = f"Báo cáo quý {'I' * number if number < 4 else 'IV'}-{quarter.year}"
         ws.append(["Mã KCN", "Tên KCN", "Mã xã", "Diện tích (ha)", "Tỷ lệ lấp đầy (%)", "Số dự án FDI",
                    "Số dự án trong nước", "Số lao động", "Ngày báo cáo"])
+        drafts = []
         for i, (name, where) in enumerate(parks, start=1):
             address, _, fallback = where.partition("|")
             if not address.isdigit() and not reference.resolve_address(PROVINCE, address).code:
@@ -629,11 +757,17 @@ class _Demo:
             fill = round(min(100.0, rng.uniform(45, 100)), 1)
             fdi = _poisson(rng, area * fill / 100 / 6)
             domestic = _poisson(rng, area * fill / 100 / 9)
-            workers = int(fdi * rng.uniform(600, 1400) + domestic * rng.uniform(80, 250))
-            ws.append([f"KCN{i:02d}", name, address, area, fill, fdi, domestic, workers, datetime(2025, 9, 30)])
+            drafts.append((i, name, address, area, fill, fdi, domestic,
+                           fdi * rng.uniform(600, 1400) + domestic * rng.uniform(80, 250) + 50))
+        # About 205.000 workers in the parks of the three former provinces (order of magnitude of the provinces'
+        # reports: Hà Nam ≈ 100.000, Nam Định ≈ 50.000, Ninh Bình ≈ 55.000; ước lượng mẫu).
+        workers = _allocate(KCN_WORKERS, [d[7] for d in drafts])
+        for (i, name, address, area, fill, fdi, domestic, _w), n in zip(drafts, workers, strict=True):
+            ws.append([f"KCN{i:02d}", name, address, area, fill, fdi, domestic, n,
+                       datetime.combine(report_day, datetime.min.time())])
         buf = io.BytesIO()
         wb.save(buf)
-        self.load("khu_cong_nghiep", buf.getvalue(), "BC_KCN_quy3_2025.xlsx")
+        self.load("khu_cong_nghiep", buf.getvalue(), f"BC_KCN_quy{number}_{quarter.year}.xlsx")
         self.publish("khu_cong_nghiep")
 
     # -------------------------------------------------------------------------------------------- education
@@ -641,9 +775,11 @@ class _Demo:
     def truong_hoc(self) -> None:
         self.create(
             "truong_hoc", "Cơ sở giáo dục mầm non, phổ thông và GDNN-GDTX", "SGDDT", "public", "yearly",
-            "Một dòng cho mỗi cơ sở giáo dục, năm học 2024–2025. Hiệu chỉnh theo số thực của tỉnh sau hợp nhất: "
+            f"Một dòng cho mỗi cơ sở giáo dục, năm học {self.cal.school_year}–{self.cal.school_year + 1}. "
+            "Hiệu chỉnh theo số thực của tỉnh sau hợp nhất: "
             "1.607 cơ sở (1.570 công lập), 28.579 lớp, khoảng 954.000 người học, hơn 46.000 giáo viên, trên "
-            "96 % trường công lập đạt chuẩn quốc gia. Tên trường, cơ cấu theo cấp học, vị trí và quy mô từng "
+            "96 % trường công lập đạt chuẩn quốc gia (năm học 2024–2025). Tên trường, cơ cấu theo cấp học, vị trí "
+            "và quy mô từng "
             f"trường là ước lượng mẫu. {ESTIMATE}",
             [col("ma_truong", "string", "Mã cơ sở giáo dục", required=True, unique=True),
              col("ten_truong", "string", "Tên", required=True), col("cap_hoc", "string", "Cấp học", required=True),
@@ -711,19 +847,20 @@ class _Demo:
         for s, t in zip(schools, teachers, strict=True):
             rows.append([s["code"], s["name"], s["level_name"], "Công lập" if s["public"] else "Tư thục",
                          s["commune"].code, "có" if id(s) in standard else "không", s["classes"], _vn_int(s["pupils"]),
-                         max(1, t), "2024-2025"])
+                         max(1, t), f"{self.cal.school_year}-{self.cal.school_year + 1}"])
         header = ["ma_truong", "ten_truong", "cap_hoc", "loai_hinh", "ma_xa", "dat_chuan_quoc_gia", "so_lop",
                   "so_hoc_sinh", "so_giao_vien", "nam_hoc"]
-        self.load("truong_hoc", _csv(header, rows), "co-so-giao-duc-2024-2025.csv")
+        self.load("truong_hoc", _csv(header, rows), f"co-so-giao-duc-{self.cal.school_year}.csv")
         self.publish("truong_hoc")
 
     def tuyen_sinh_dau_cap(self) -> None:
         self.create(
             "tuyen_sinh_dau_cap", "Tuyển sinh đầu cấp theo xã, phường (lớp 1, lớp 6, lớp 10)", "SGDDT", "internal",
             "yearly",
-            "Số trẻ trong độ tuổi, số tuyển mới và tỷ lệ, năm học 2025–2026. Tỷ lệ bình quân theo tỷ lệ đi học "
-            "chung của Nam Định năm học 2022–2023 (tiểu học 99,53 %, THCS 97,86 %, THPT 75,56 %; Niên giám thống "
-            f"kê Nam Định 2022); quy mô độ tuổi và từng xã là ước lượng mẫu. {ESTIMATE}",
+            "Số trẻ trong độ tuổi, số tuyển mới và tỷ lệ tuyển mới thô (số tuyển mới chia số trẻ trong độ tuổi vào "
+            f"lớp đầu cấp), năm học {self.cal.school_year}–{self.cal.school_year + 1}. Tỷ lệ bình quân theo tỷ lệ "
+            "đi học chung của Nam Định năm học 2022–2023 (tiểu học 99,53 %, THCS 97,86 %, THPT 75,56 %; Niên giám "
+            f"thống kê Nam Định 2022); quy mô độ tuổi và từng xã là ước lượng mẫu. {ESTIMATE}",
             [col("nam_hoc", "string", "Năm học", required=True), _ma_xa(),
              col("lop", "string", "Lớp đầu cấp", required=True),
              col("so_tre_trong_do_tuoi", "integer", "Số trẻ trong độ tuổi"),
@@ -738,10 +875,11 @@ class _Demo:
                 cohort = max(5, round(self.pop[c.code] * 0.0148 * _noise(rng, 0.06)))
                 rate = min(100.0, rng.gauss(mean + (3 if c.ward and grade == "Lớp 10" else 0), sd))
                 enrolled = min(cohort, round(cohort * rate / 100))
-                rows.append(["2025-2026", c.code, grade, _vn_int(cohort), _vn_int(enrolled),
+                rows.append([f"{self.cal.school_year}-{self.cal.school_year + 1}", c.code, grade, _vn_int(cohort),
+                             _vn_int(enrolled),
                              _vn_num(enrolled / cohort * 100, 2)])
         header = ["nam_hoc", "ma_xa", "lop", "so_tre_trong_do_tuoi", "so_tuyen_moi", "ty_le"]
-        self.load("tuyen_sinh_dau_cap", _csv(header, rows), "tuyen-sinh-2025-2026.csv")
+        self.load("tuyen_sinh_dau_cap", _csv(header, rows), f"tuyen-sinh-{self.cal.school_year}.csv")
 
     # -------------------------------------------------------------------------------------------- health
 
@@ -750,8 +888,9 @@ class _Demo:
             "co_so_y_te", "Cơ sở khám bệnh, chữa bệnh: giường bệnh, bác sĩ, nhân lực", "SYT", "public", "yearly",
             "Bệnh viện tuyến tỉnh, bệnh viện chuyên khoa, trung tâm y tế khu vực, bệnh viện tư nhân và trạm y tế "
             "xã, phường. Hiệu chỉnh: 33,5 giường bệnh/10.000 dân không kể trạm y tế (Nam Định 33,2 năm 2020; "
-            "Hà Nam 34,2 năm 2018), 6,7 bác sĩ/10.000 dân (Hà Nam 2018), 6.278 người làm công tác y tế cho "
-            "1,78 triệu dân (Nam Định 2020). Danh sách, tên cơ sở và phân bổ giường, bác sĩ là ước lượng mẫu. "
+            "Hà Nam 34,2 năm 2018), 6.278 người làm công tác y tế cho 1,78 triệu dân (Nam Định 2020); bác sĩ "
+            "11,8/10.000 dân (cả nước đã vượt 10 bác sĩ/vạn dân từ khoảng năm 2022; số 6,7 của Hà Nam năm 2018 "
+            "đã cũ). Danh sách, tên cơ sở và phân bổ giường, bác sĩ là ước lượng mẫu. "
             f"{ESTIMATE}",
             [col("ma_co_so", "string", "Mã cơ sở", required=True, unique=True),
              col("ten_co_so", "string", "Tên cơ sở", required=True), col("loai_hinh", "string", "Loại hình"),
@@ -785,9 +924,10 @@ class _Demo:
         for code in rng.sample([c.code for c in self.communes if c.ward], 8):
             add(f"Bệnh viện Đa khoa tư nhân {self.by_code[code].short}", "Bệnh viện tư nhân", "Tư nhân", code,
                 False, 90)
-        beds = _allocate(round(33.5 * MERGED_POPULATION_2025 / 10_000), [f["weight"] for f in facilities])
-        doctors_total = round(6.7 * MERGED_POPULATION_2025 / 10_000)
-        staff_total = round(6_278 / 1_780_333 * MERGED_POPULATION_2025)
+        people = sum(self.pop.values())
+        beds = _allocate(round(33.5 * people / 10_000), [f["weight"] for f in facilities])
+        doctors_total = round(11.8 * people / 10_000)
+        staff_total = round(6_278 / 1_780_333 * people * 1.25)  # more staff since 2020 (ước lượng mẫu)
         doctors = _allocate(doctors_total - len(self.communes), [b * _noise(rng, 0.1) for b in beds])
         staff = _allocate(staff_total - 6 * len(self.communes), [b * _noise(rng, 0.1) for b in beds])
         rows = []
@@ -806,23 +946,27 @@ class _Demo:
     def tiem_chung_thang(self) -> None:
         self.create(
             "tiem_chung_thang", "Tiêm chủng đầy đủ cho trẻ dưới 1 tuổi hằng tháng", "SYT", "internal", "monthly",
-            "Số trẻ trong diện và số trẻ dưới 1 tuổi được tiêm đủ các vắc xin của chương trình tiêm chủng mở "
-            "rộng, theo xã, phường, năm 2025. Không có số thực trong nguồn: số trẻ theo tỷ suất sinh khoảng "
-            f"14,5 ‰ (ước lượng mẫu), tỷ lệ tiêm đủ là ước lượng mẫu. {ESTIMATE}",
-            [_thang(), _ma_xa(), col("so_tre_trong_dien", "integer", "Trẻ trong diện"),
-             col("so_tre_tiem_du", "integer", "Trẻ được tiêm đủ"), col("ty_le", "number", "Tỷ lệ (%)")],
+            "Số trẻ dưới 1 tuổi trong kế hoạch năm, số trẻ đến tuổi trong tháng và số trẻ được tiêm đủ các vắc xin "
+            "của chương trình tiêm chủng mở rộng trong tháng, theo xã, phường. Tỷ lệ tiêm chủng đầy đủ được tính "
+            "lũy kế từ đầu năm trên số trẻ kế hoạch năm. Không có số thực trong nguồn: số trẻ theo tỷ suất sinh "
+            f"khoảng 14,5 ‰ (ước lượng mẫu), tỷ lệ tiêm đủ là ước lượng mẫu. {ESTIMATE}",
+            [_thang(), _ma_xa(), col("so_tre_ke_hoach_nam", "integer", "Trẻ dưới 1 tuổi trong kế hoạch năm"),
+             col("so_tre_trong_dien", "integer", "Trẻ đến tuổi tiêm đủ trong tháng"),
+             col("so_tre_tiem_du", "integer", "Trẻ được tiêm đủ trong tháng"),
+             col("ty_le", "number", "Tỷ lệ trong tháng (%)")],
             ["y tế", "tiêm chủng", "trẻ em"],
         )
         rng = self.rng("tiem_chung")
+        plan = {c.code: max(12, round(self.pop[c.code] * 0.0145)) for c in self.communes}
         rows = []
-        for m in _months(date(2025, 1, 1)):
+        for m in self.cal.months():
             for c in self.communes:
-                target = max(1, _poisson(rng, self.pop[c.code] * 0.0145 / 12))
+                due = max(1, _poisson(rng, plan[c.code] / 12))
                 rate = min(1.0, rng.gauss(0.972, 0.02))
-                done = min(target, round(target * rate))
-                rows.append([_vn_date(m), c.code, target, done, _vn_num(done / target * 100, 1)])
-        header = ["thang", "ma_xa", "so_tre_trong_dien", "so_tre_tiem_du", "ty_le"]
-        self.load("tiem_chung_thang", _csv(header, rows, ","), "tiem-chung-2025.csv")
+                done = min(due, round(due * rate))
+                rows.append([_vn_date(m), c.code, plan[c.code], due, done, _vn_num(done / due * 100, 1)])
+        header = ["thang", "ma_xa", "so_tre_ke_hoach_nam", "so_tre_trong_dien", "so_tre_tiem_du", "ty_le"]
+        self.load("tiem_chung_thang", _csv(header, rows, ","), "tiem-chung.csv")
 
     def doi_tuong_bao_tro_xa_hoi(self) -> None:
         """The one dataset with personal data: restricted, PII columns flagged, never published."""
@@ -832,7 +976,8 @@ class _Demo:
             "Danh sách đối tượng bảo trợ xã hội hưởng trợ cấp hằng tháng (mức chuẩn 500.000 đồng theo Nghị định "
             "76/2024/NĐ-CP nhân hệ số). CHỨA DỮ LIỆU CÁ NHÂN: họ tên, ngày sinh, số CCCD, điện thoại, địa chỉ. "
             "Toàn bộ là dữ liệu giả, sinh ngẫu nhiên: số CCCD có mã tỉnh nơi đăng ký khai sinh 035, 036, 037 "
-            "đúng cấu trúc nhưng không ứng với người thật; số lượng đối tượng là ước lượng mẫu.",
+            "đúng cấu trúc nhưng không ứng với người thật. Đây là trích danh sách (600 đối tượng); số đối tượng "
+            "của toàn tỉnh ở bộ tro_giup_xa_hoi_thang.",
             [col("ma_doi_tuong", "string", "Mã đối tượng", required=True, unique=True),
              col("ho_ten", "string", "Họ và tên", required=True, pii=True),
              col("ngay_sinh", "date", "Ngày sinh", pii=True), col("gioi_tinh", "string", "Giới tính"),
@@ -860,11 +1005,14 @@ class _Demo:
         mobile = ["091", "094", "088", "083", "084", "098", "097", "096", "086", "032", "033", "035", "036", "037",
                   "038", "039", "090", "093", "070", "079", "077", "081", "085"]
         rows = []
-        for i in range(1, 601):
-            c = rng.choice(self.communes)
-            name, coef, lo, hi, _share = rng.choices(groups, weights=[g[4] for g in groups])[0]
+        this_year, last = self.cal.today.year, self.cal.last_month
+        commune_weights = list(itertools.accumulate(self.pop[c.code] for c in self.communes))
+        group_weights = list(itertools.accumulate(g[4] for g in groups))
+        for i in range(1, BTXH_PEOPLE + 1):
+            c = rng.choices(self.communes, cum_weights=commune_weights)[0]
+            name, coef, lo, hi, _share = rng.choices(groups, cum_weights=group_weights)[0]
             sex = "Nữ" if ("đơn thân" in name and rng.random() < 0.9) or rng.random() < 0.55 else "Nam"
-            born = date(2025 - rng.randint(lo, hi), rng.randint(1, 12), rng.randint(1, 28))
+            born = date(this_year - rng.randint(lo, hi), rng.randint(1, 12), rng.randint(1, 28))
             century = 0 if born.year < 2000 else 2
             gender_digit = century + (1 if sex == "Nữ" else 0)
             birth_province = c.former if rng.random() < 0.9 else rng.choice(["035", "036", "037"])[1:]
@@ -873,17 +1021,47 @@ class _Demo:
             person = f"{rng.choice(surnames)} {rng.choice(middle[sex])} {rng.choice(given[sex])}"
             place = "Tổ dân phố" if c.ward else "Thôn"
             address = f"{place} {rng.randint(1, 18)}, {c.name}, tỉnh Ninh Bình"
-            start = min(date(rng.randint(max(2016, born.year + lo), 2025), rng.randint(1, 12), 1), date(2025, 10, 1))
+            start = min(date(rng.randint(max(2016, born.year + lo), this_year), rng.randint(1, 12), 1), last)
             rows.append([f"BTXH{i:05d}", person, _vn_date(born), sex, cccd, phone, address, c.code, name,
                          _vn_num(coef, 1), _vn_int(round(500_000 * coef)), _vn_date(start)])
         header = ["ma_doi_tuong", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cccd", "so_dien_thoai", "dia_chi", "ma_xa",
                   "nhom_doi_tuong", "he_so", "muc_tro_cap", "ngay_huong"]
         self.load("doi_tuong_bao_tro_xa_hoi", _csv(header, rows), "doi-tuong-btxh.csv")
 
+    def tro_giup_xa_hoi_thang(self) -> None:
+        """The monthly aggregate report of social assistance per commune: the counts behind the indicators (the
+        name list above is restricted and only an extract)."""
+        self.create(
+            "tro_giup_xa_hoi_thang", "Đối tượng hưởng trợ cấp xã hội hằng tháng theo xã, phường (tổng hợp)", "SYT",
+            "internal", "monthly",
+            "Số đối tượng bảo trợ xã hội đang hưởng trợ cấp hằng tháng cuối tháng, số mới hưởng và thôi hưởng trong "
+            f"tháng, kinh phí chi trả, theo xã, phường. Khoảng {_vn_int(BTXH_BENEFICIARIES)} đối tượng (≈ 1,1 % dân "
+            "số; cả nước khoảng 3 % dân số hưởng trợ cấp, trợ giúp xã hội hằng tháng), mức chuẩn 500.000 đồng "
+            f"(Nghị định 76/2024/NĐ-CP). {ESTIMATE}",
+            [_thang(), _ma_xa(), col("dang_huong", "integer", "Đang hưởng cuối tháng", required=True),
+             col("moi_huong", "integer", "Mới hưởng trong tháng"), col("thoi_huong", "integer", "Thôi hưởng"),
+             col("kinh_phi", "number", "Kinh phí chi trả trong tháng (triệu đồng)")],
+            ["an sinh xã hội", "bảo trợ xã hội"],
+        )
+        rng = self.rng("tro_giup")
+        months = self.cal.months()
+        weights = [self.pop[c.code] * (1.0 if c.ward else 1.35) * _noise(rng, 0.15) for c in self.communes]
+        growth = 0.0015  # a month: a little more joining than leaving
+        start = _allocate(round(BTXH_BENEFICIARIES / (1 + growth) ** len(months)), weights)
+        rows = []
+        for c, stock in zip(self.communes, start, strict=True):
+            for m in months:
+                joined = _poisson(rng, stock * 0.0125)
+                left = min(stock, _poisson(rng, stock * (0.0125 - growth)))
+                stock = stock + joined - left
+                rows.append([_vn_date(m), c.code, stock, joined, left, _vn_num(stock * 0.5 * 1.35, 1)])
+        header = ["thang", "ma_xa", "dang_huong", "moi_huong", "thoi_huong", "kinh_phi"]
+        self.load("tro_giup_xa_hoi_thang", _csv(header, rows), "tro-giup-xa-hoi.csv")
+
     def bao_hiem_y_te_xa(self) -> None:
         self.create(
             "bao_hiem_y_te_xa", "Tỷ lệ bao phủ bảo hiểm y tế theo xã, phường", "BHXH", "public", "yearly",
-            "Số người tham gia bảo hiểm y tế và tỷ lệ bao phủ trên dân số trung bình (bộ dan_so_xa), 2023–2025. "
+            "Số người tham gia bảo hiểm y tế và tỷ lệ bao phủ trên dân số (bộ dan_so_xa), ba năm gần nhất. "
             "Không có số bao phủ bảo hiểm y tế của ba tỉnh cũ trong nguồn đã thu thập: tỷ lệ là ước lượng mẫu. "
             f"{ESTIMATE}",
             [col("nam", "integer", "Năm", required=True), _ma_xa(),
@@ -894,7 +1072,7 @@ class _Demo:
         rng = self.rng("bhyt")
         base = {c.code: rng.gauss(93.6 if c.ward else 92.4, 1.6) for c in self.communes}
         rows = []
-        for year in (2023, 2024, 2025):
+        for year in range(self.cal.last_year - 2, self.cal.last_year + 1):
             for c in self.communes:
                 pop = self.population[(c.code, year)]
                 rate = min(99.5, base[c.code] + 0.6 * (year - 2023) + rng.gauss(0, 0.3))
@@ -909,21 +1087,24 @@ class _Demo:
     def tai_nan_giao_thong_thang(self) -> None:
         self.create(
             "tai_nan_giao_thong_thang", "Tai nạn giao thông hằng tháng theo xã, phường", "CAT", "internal", "monthly",
-            "Số vụ tai nạn giao thông, số người chết, số người bị thương. Hiệu chỉnh theo số thực duy nhất có: "
-            "Nam Định 6 tháng đầu 2021 có 41 vụ, 22 người chết, 32 người bị thương (Ban An toàn giao thông tỉnh "
-            f"Nam Định), quy theo đầu người cho toàn tỉnh. Phân bổ theo tháng, theo xã là ước lượng mẫu. {ESTIMATE}",
+            "Số vụ tai nạn giao thông, số người chết, số người bị thương. Hiệu chỉnh theo tỷ lệ tử vong cả nước "
+            "(khoảng 11 người chết/100.000 dân năm 2024 theo Ủy ban An toàn giao thông quốc gia; địa phương đồng bằng "
+            "thấp hơn): 8,5 người chết/100.000 dân một năm, số vụ gấp khoảng 1,9 lần, số người bị thương khoảng 1,4 "
+            "lần số người chết. Số của Nam Định 6 tháng đầu 2021 (41 vụ, 22 người chết) chỉ gồm vụ nghiêm trọng nên "
+            f"không dùng. Phân bổ theo tháng, theo xã là ước lượng mẫu. {ESTIMATE}",
             [_thang(), _ma_xa(), col("so_vu", "integer", "Số vụ", required=True),
              col("so_nguoi_chet", "integer", "Số người chết"),
              col("so_nguoi_bi_thuong", "integer", "Số người bị thương")],
             ["giao thông", "an toàn", "công an"],
         )
         rng = self.rng("tngt")
-        per_person_month = 41 / 6 / 1_780_333
-        deaths_per_accident, injuries_per_accident = 22 / 41, 32 / 41
+        deaths_per_person_month = 8.5 / 100_000 / 12
+        per_person_month = deaths_per_person_month * 1.9
+        deaths_per_accident, injuries_per_accident = 1 / 1.9, 1.4 / 1.9
         weights = {c.code: self.pop[c.code] * (1.3 if c.ward else 1.0) * _noise(rng, 0.3) for c in self.communes}
         scale = sum(self.pop.values()) / sum(weights.values())
         rows = []
-        for m in _months():
+        for m in self.cal.months():
             festive = 1.3 if m.month in (1, 2) else 1.0
             for c in self.communes:
                 n = _poisson(rng, per_person_month * weights[c.code] * scale * festive)
@@ -947,7 +1128,7 @@ class _Demo:
         )
         rng = self.rng("antt")
         rows = []
-        for q in [date(2024, m, 1) for m in (1, 4, 7, 10)] + [date(2025, m, 1) for m in (1, 4, 7)]:
+        for q in self.cal.quarters(7):
             for c in self.communes:
                 crimes = _poisson(rng, self.pop[c.code] * (1.4e-4 if c.ward else 0.9e-4))
                 solved = sum(1 for _ in range(crimes) if rng.random() < 0.82)
@@ -1016,14 +1197,15 @@ class _Demo:
             LATE_DATASET, "Chất thải rắn sinh hoạt phát sinh và thu gom hằng tháng", "SNNMT", "internal", "monthly",
             "Khối lượng chất thải rắn sinh hoạt phát sinh, thu gom và tỷ lệ thu gom theo xã, phường. Không có số "
             "thực về chất thải rắn của ba tỉnh cũ trong nguồn: định mức phát sinh (phường 0,95, xã 0,55 kg/người/"
-            f"ngày) và tỷ lệ thu gom là ước lượng mẫu. {ESTIMATE} Số liệu mới nhất: tháng 7/2025.",
+            f"ngày) và tỷ lệ thu gom là ước lượng mẫu. {ESTIMATE} Số liệu mới nhất: tháng "
+            f"{self.late_last.month:02d}/{self.late_last.year}.",
             [_thang(), _ma_xa(), col("phat_sinh_tan", "number", "Phát sinh (tấn)"),
              col("thu_gom_tan", "number", "Thu gom (tấn)"), col("ty_le_thu_gom", "number", "Tỷ lệ thu gom (%)")],
             ["môi trường", "chất thải rắn"],
         )
         rng = self.rng("chat_thai")
         rows = []
-        for m in _months(date(2025, 1, 1), date(2025, 7, 1)):
+        for m in _months(date(self.late_last.year - 1, 1, 1), self.late_last):
             for c in self.communes:
                 per_person = (0.95 if c.ward else 0.55) * _noise(rng, 0.08)
                 generated = self.pop[c.code] * per_person * _days_in_month(m) / 1000
@@ -1031,20 +1213,21 @@ class _Demo:
                 rows.append([_vn_date(m), c.code, _vn_num(generated, 1), _vn_num(generated * rate, 1),
                              _vn_num(rate * 100, 1)])
         header = ["thang", "ma_xa", "phat_sinh_tan", "thu_gom_tan", "ty_le_thu_gom"]
-        result = self.load(LATE_DATASET, _csv(header, rows), "chat-thai-ran-2025.csv")
+        result = self.load(LATE_DATASET, _csv(header, rows), "chat-thai-ran.csv")
         # The freshness board needs a late dataset to show: Sở NN&MT sends this monthly report but has not since
         # the July figures, so its last batch is backdated 70 days (the threshold for monthly data is 35 days).
         # An analyst's open update request (filed below, after the load, or the load would close it) goes with it.
         ds = catalog.get_dataset(self.session, LATE_DATASET)
-        late = utcnow() - timedelta(days=70)
+        late = self.ctx.now - timedelta(days=70)
         ds.last_batch_at = late
         batch = self.session.get(LoadBatch, result.batch_id)
         assert batch is not None
         batch.created_at = late
         catalog.request_update(
             self.session, principal=self.ctx.principal, name=LATE_DATASET,
-            message="Đề nghị Sở Nông nghiệp và Môi trường cập nhật số liệu thu gom chất thải rắn tháng 8, 9 và "
-                    "10/2025 để tổng hợp báo cáo môi trường quý.",
+            message="Đề nghị Sở Nông nghiệp và Môi trường cập nhật số liệu thu gom chất thải rắn các tháng "
+                    + ", ".join(f"{m.month:02d}/{m.year}" for m in self.cal.months(_next_month(self.late_last)))
+                    + " để tổng hợp báo cáo môi trường quý.",
         )
 
     def san_luong_nong_nghiep(self) -> None:
@@ -1052,8 +1235,11 @@ class _Demo:
             "san_luong_nong_nghiep", "Diện tích, sản lượng lúa, thịt hơi và thủy sản theo xã, phường", "SNNMT",
             "public", "yearly",
             "Diện tích gieo trồng lúa cả năm, sản lượng lúa, sản lượng thịt hơi xuất chuồng, sản lượng thủy sản, "
-            f"2022–2024. Không có số cấp xã trong nguồn: toàn bộ là ước lượng mẫu. {ESTIMATE} Chưa công bố: chờ "
-            "Sở rà soát số liệu năm 2024.",
+            "ba năm gần nhất. Hiệu chỉnh theo quy mô của ba tỉnh cũ: sản lượng lúa cả năm khoảng 1,65 triệu tấn "
+            "(khoảng 265.000 ha gieo trồng hai vụ, năng suất khoảng 63 tạ/ha), thủy sản khoảng 165.000 tấn của Nam "
+            "Định cũ, 60.000 tấn của Ninh Bình cũ, 35.000 tấn của Hà Nam cũ (ước lượng mẫu theo quy mô đã công "
+            f"bố). Không có số cấp xã trong nguồn: phân bổ theo xã là ước lượng mẫu. {ESTIMATE} Chưa công bố: chờ "
+            f"Sở rà soát số liệu năm {self.cal.last_year}.",
             [col("nam", "integer", "Năm", required=True), _ma_xa(),
              col("dien_tich_lua_ha", "number", "Diện tích gieo trồng lúa cả năm (ha)"),
              col("san_luong_lua_tan", "number", "Sản lượng lúa (tấn)"),
@@ -1065,46 +1251,59 @@ class _Demo:
         coastal = ("Giao", "Hải", "Nghĩa Hưng", "Rạng Đông", "Đồng Thịnh", "Quỹ Nhất", "Kim Đông", "Bình Minh",
                    "Định Hóa", "Lai Thành", "Chất Bình", "Kim Sơn")
         paddy = {c.code: (0.15 if c.ward else 0.5) * _noise(rng, 0.2) for c in self.communes}
+        raw_area = {c.code: c.area * 100 * min(0.7, paddy[c.code]) for c in self.communes}
+        area_scale = RICE_AREA_HA / sum(raw_area.values())
+        fish_weight = {c.code: c.area * (45 if c.short.startswith(coastal) else 4) * _noise(rng, 0.3)
+                       for c in self.communes}
+        fish_scale = {p: FISH_TONNES[p] / sum(fish_weight[c.code] for c in self.communes if c.former == p)
+                      for p in FISH_TONNES}
+        years = list(range(self.cal.last_year - 2, self.cal.last_year + 1))
         rows = []
-        for year in (2022, 2023, 2024):
+        for year in years:
+            weather = _noise(rng, 0.03)  # a good or a poor year for every field
             for c in self.communes:
-                area = c.area * 100 * min(0.7, paddy[c.code]) * 2  # two rice crops a year
-                yield_t = rng.gauss(6.2, 0.25) * (1 + 0.01 * (year - 2022))
+                area = raw_area[c.code] * area_scale * _noise(rng, 0.02)
+                yield_t = rng.gauss(6.3, 0.2) * (1 + 0.006 * (year - years[0])) * weather
                 meat = self.population[(c.code, year)] * (0.02 if c.ward else 0.06) * _noise(rng, 0.15)
-                fish = c.area * (45 if c.short.startswith(coastal) else 4) * _noise(rng, 0.3)
+                fish = fish_weight[c.code] * fish_scale[c.former] * (1.03 ** (year - years[0])) * _noise(rng, 0.05)
                 rows.append([year, c.code, _vn_num(area, 1), _vn_num(area * yield_t, 1), _vn_num(meat, 1),
                              _vn_num(fish, 1)])
         header = ["nam", "ma_xa", "dien_tich_lua_ha", "san_luong_lua_tan", "san_luong_thit_hoi_tan",
                   "san_luong_thuy_san_tan"]
-        self.load("san_luong_nong_nghiep", _csv(header, rows), "nong-nghiep-2022-2024.csv")
+        self.load("san_luong_nong_nghiep", _csv(header, rows), f"nong-nghiep-{years[0]}-{years[-1]}.csv")
 
     # -------------------------------------------------------------------------------------------- construction
 
     def cap_nuoc_sach_xa(self) -> None:
         self.create(
-            "cap_nuoc_sach_xa", "Tỷ lệ hộ dân sử dụng nước sạch từ công trình cấp nước tập trung", "SXD",
+            "cap_nuoc_sach_xa", "Dân số, số hộ sử dụng nước sạch từ công trình cấp nước tập trung", "SXD",
             "internal", "yearly",
-            f"Số hộ và số hộ dùng nước sạch từ công trình cấp nước tập trung theo xã, phường, 2025. {ESTIMATE} "
-            "(không có số thực trong nguồn; số hộ tính từ dân số với 3,3 người/hộ).",
-            [_ma_xa(), col("nam", "integer", "Năm", required=True), col("so_ho", "integer", "Số hộ"),
-             col("so_ho_dung_nuoc_sach", "integer", "Hộ dùng nước sạch tập trung"),
-             col("ty_le", "number", "Tỷ lệ (%)")],
+            f"Số dân, số hộ và số dân, số hộ dùng nước sạch đạt quy chuẩn từ công trình cấp nước tập trung theo xã, "
+            f"phường, năm {self.cal.last_year}. {ESTIMATE} (không có số thực trong nguồn; số hộ tính từ dân số với "
+            "3,3 người/hộ).",
+            [_ma_xa(), col("nam", "integer", "Năm", required=True), col("so_dan", "integer", "Số dân"),
+             col("so_dan_dung_nuoc_sach", "integer", "Số dân dùng nước sạch tập trung"),
+             col("so_ho", "integer", "Số hộ"), col("so_ho_dung_nuoc_sach", "integer", "Hộ dùng nước sạch tập trung"),
+             col("ty_le", "number", "Tỷ lệ dân số (%)")],
             ["nước sạch", "hạ tầng"],
         )
         rng = self.rng("nuoc_sach")
         records = []
         for c in self.communes:
-            households = round(self.pop[c.code] / 3.3)
-            rate = min(1.0, rng.gauss(0.985, 0.01) if c.ward else rng.gauss(0.86, 0.07))
-            served = round(households * max(0.5, rate))
-            records.append({"ma_xa": c.code, "nam": 2025, "so_ho": households, "so_ho_dung_nuoc_sach": served,
-                            "ty_le": round(served / households * 100, 2)})
+            people = self.pop[c.code]
+            households = round(people / 3.3)
+            rate = max(0.5, min(1.0, rng.gauss(0.985, 0.01) if c.ward else rng.gauss(0.86, 0.07)))
+            served_people = round(people * rate)
+            records.append({"ma_xa": c.code, "nam": self.cal.last_year, "so_dan": people,
+                            "so_dan_dung_nuoc_sach": served_people, "so_ho": households,
+                            "so_ho_dung_nuoc_sach": round(households * rate),
+                            "ty_le": round(served_people / people * 100, 2)})
         self.load("cap_nuoc_sach_xa", records, "nuoc-sach.json")
 
     def giay_phep_xay_dung_thang(self) -> None:
         self.create(
             "giay_phep_xay_dung_thang", "Giấy phép xây dựng cấp hằng tháng", "SXD", "internal", "monthly",
-            "Số giấy phép xây dựng đã cấp theo xã, phường, năm 2025, trong đó nhà ở riêng lẻ. Không có số thực "
+            "Số giấy phép xây dựng đã cấp theo xã, phường, trong đó nhà ở riêng lẻ. Không có số thực "
             f"trong nguồn: toàn bộ là ước lượng mẫu. {ESTIMATE}",
             [_thang(), _ma_xa(), col("so_giay_phep", "integer", "Giấy phép đã cấp"),
              col("nha_o_rieng_le", "integer", "Trong đó: nhà ở riêng lẻ")],
@@ -1112,13 +1311,13 @@ class _Demo:
         )
         rng = self.rng("gpxd")
         rows = []
-        for m in _months(date(2025, 1, 1)):
+        for m in self.cal.months():
             for c in self.communes:
                 n = _poisson(rng, self.pop[c.code] / 10_000 * (4.0 if c.ward else 1.2))
                 homes = sum(1 for _ in range(n) if rng.random() < 0.9)
                 rows.append([_vn_date(m), c.code, n, homes])
         self.load("giay_phep_xay_dung_thang", _csv(["thang", "ma_xa", "so_giay_phep", "nha_o_rieng_le"], rows),
-                  "gpxd-2025.csv")
+                  "gpxd.csv")
 
     # -------------------------------------------------------------------------------------------- culture, tourism
 
@@ -1148,13 +1347,15 @@ class _Demo:
             ("Quần thể di tích Phủ Dày", "xã Kim Thái, huyện Vụ Bản, tỉnh Nam Định", 40_000, 0.01, (3, 4)),
             ("Chùa Cổ Lễ", "thị trấn Cổ Lễ, huyện Trực Ninh, tỉnh Nam Định", 15_000, 0.02, (9,)),
         ]
-        growth = {2024: 1.0, 2025: 1.09}
+        def growth(year: int) -> float:
+            return float(1.09 ** max(0, year - 2024))
+
         rows = []
         for name, address, base, intl, festival in sites:
             if not reference.resolve_address(PROVINCE, address).code:
                 raise RuntimeError(f"demo: địa chỉ cũ không còn xác định được một xã: {address}")
-            for m in _months():
-                total = base * growth[m.year] * (1.9 if m.month in festival else 1.0) * _noise(rng, 0.12)
+            for m in self.cal.months():
+                total = base * growth(m.year) * (1.9 if m.month in festival else 1.0) * _noise(rng, 0.12)
                 foreign = round(total * intl * (1.3 if m.month in (10, 11, 12, 1, 2, 3) else 0.8))
                 domestic = round(total) - foreign
                 revenue = (domestic * 0.45 + foreign * 1.6) * _noise(rng, 0.05) / 1000  # tỷ đồng
@@ -1197,9 +1398,11 @@ class _Demo:
             "luc_luong_lao_dong", "Lực lượng lao động, việc làm và thất nghiệp theo xã, phường", "SNV", "public",
             "yearly",
             "Lực lượng lao động từ 15 tuổi, số có việc làm, tỷ lệ thất nghiệp và tỷ lệ lao động qua đào tạo có "
-            "bằng cấp, chứng chỉ, 2024–2025. Hiệu chỉnh theo Nam Định 2020 (1.010,9 nghìn lao động có việc làm "
-            "trên 1.780,3 nghìn dân, thất nghiệp 1,68 %, qua đào tạo 19,7 %; Cục Thống kê Nam Định); xu hướng "
-            f"tăng tỷ lệ qua đào tạo và số từng xã là ước lượng mẫu. {ESTIMATE}",
+            "bằng cấp, chứng chỉ, hai năm gần nhất. Hiệu chỉnh theo Nam Định 2020 (1.010,9 nghìn lao động có việc "
+            "làm trên 1.780,3 nghìn dân, thất nghiệp 1,68 %, qua đào tạo có bằng cấp, chứng chỉ 19,7 %; Cục Thống kê "
+            "Nam Định); xu hướng tăng tỷ lệ qua đào tạo là ước lượng mẫu. Điều tra lao động – việc làm chỉ đại "
+            "diện đến cấp tỉnh: số từng xã là phân bổ mẫu để tổng hợp, không dùng để đánh giá từng xã (chỉ số thất "
+            f"nghiệp, qua đào tạo chỉ tính cho toàn tỉnh). {ESTIMATE}",
             [col("nam", "integer", "Năm", required=True), _ma_xa(),
              col("luc_luong_lao_dong", "integer", "Lực lượng lao động"),
              col("so_co_viec_lam", "integer", "Có việc làm"),
@@ -1210,7 +1413,7 @@ class _Demo:
         rng = self.rng("lao_dong")
         employed_share = 1_010_900 / 1_780_333
         rows = []
-        for year in (2024, 2025):
+        for year in (self.cal.last_year - 1, self.cal.last_year):
             for c in self.communes:
                 unemployment = max(0.4, rng.gauss(1.68 + (0.5 if c.ward else 0), 0.35))
                 employed = round(self.population[(c.code, year)] * employed_share * _noise(rng, 0.03))
@@ -1222,48 +1425,12 @@ class _Demo:
         self.load("luc_luong_lao_dong", _csv(header, rows), "lao-dong.csv")
         self.publish("luc_luong_lao_dong")
 
-    def ho_so_tthc_thang(self) -> None:
-        self.create(
-            "ho_so_tthc_thang", "Hồ sơ thủ tục hành chính tiếp nhận và giải quyết hằng tháng", "TTPVHCC", "public",
-            "monthly",
-            "Hồ sơ tiếp nhận, đã giải quyết (đúng hạn, quá hạn) và hồ sơ trực tuyến toàn trình, cấp tỉnh (mã 37) "
-            "và từng xã, phường, tháng 7–11/2025. Tháng 11/2025 khớp số thực toàn tỉnh (210.059 hồ sơ tiếp "
-            "nhận, 181.579 đã giải quyết, 179.973 đúng hạn, 1.606 quá hạn; báo cáo UBND tỉnh trích trên báo); tỷ "
-            "lệ trực tuyến toàn trình theo số 2024 của Hà Nam (68,54 %) và Nam Định (52,96 %). Phân bổ theo "
-            f"đơn vị và các tháng 7–10 là ước lượng mẫu. {ESTIMATE}",
-            [_thang(), _ma_xa("Mã xã, phường; 37 = hồ sơ cấp tỉnh"),
-             col("tiep_nhan", "integer", "Hồ sơ tiếp nhận", required=True),
-             col("da_giai_quyet", "integer", "Đã giải quyết"), col("dung_han", "integer", "Giải quyết đúng, trước hạn"),
-             col("qua_han", "integer", "Giải quyết quá hạn"),
-             col("truc_tuyen_toan_trinh", "integer", "Hồ sơ trực tuyến toàn trình")],
-            ["dịch vụ công", "cải cách hành chính"],
-        )
-        rng = self.rng("tthc")
-        units = [(PROVINCE, "37")] + [(c.code, c.former) for c in self.communes]
-        base = [sum(self.pop.values()) * 0.18] + [self.pop[c.code] * (1.25 if c.ward else 1.0) for c in self.communes]
-        online = {"37": 0.55, "35": 0.6854, "36": 0.5296}  # province level and former Ninh Bình: ước lượng mẫu
-        rows = []
-        for m, factor in ((date(2025, 7, 1), 0.80), (date(2025, 8, 1), 0.86), (date(2025, 9, 1), 0.93),
-                          (date(2025, 10, 1), 0.97), (date(2025, 11, 1), 1.0)):
-            received = _allocate(round(210_059 * factor * (_noise(rng, 0.02) if factor < 1 else 1)),
-                                 [b * _noise(rng, 0.15) for b in base])
-            resolved = _allocate(round(181_579 * factor * (_noise(rng, 0.02) if factor < 1 else 1)),
-                                 [r * _noise(rng, 0.05) for r in received])
-            late = _allocate(round(1_606 * factor), [r * _noise(rng, 0.5) for r in resolved])
-            for (code, former), rec, res, lt in zip(units, received, resolved, late, strict=True):
-                lt = min(lt, res)
-                share = online[former] * _noise(rng, 0.08) * (0.7 if code == PROVINCE else 1.0)
-                rows.append([_vn_date(m), code, _vn_int(rec), _vn_int(res), _vn_int(res - lt), _vn_int(lt),
-                             _vn_int(min(rec, round(rec * share)))])
-        header = ["thang", "ma_xa", "tiep_nhan", "da_giai_quyet", "dung_han", "qua_han", "truc_tuyen_toan_trinh"]
-        self.load("ho_so_tthc_thang", _csv(header, rows), "ho-so-tthc-thang.csv")
-        self.publish("ho_so_tthc_thang")
-
     def ha_tang_vien_thong_xa(self) -> None:
         self.create(
             "ha_tang_vien_thong_xa", "Hạ tầng viễn thông: trạm BTS, cáp quang, phủ sóng 5G", "SKHCN", "internal",
             "yearly",
-            f"Số trạm BTS 4G/5G, tỷ lệ hộ có cáp quang, tỷ lệ diện tích phủ sóng 5G theo xã, phường, 2025. "
+            f"Số trạm BTS 4G/5G, tỷ lệ hộ có cáp quang, tỷ lệ diện tích phủ sóng 5G theo xã, phường, năm "
+            f"{self.cal.last_year}. "
             f"{ESTIMATE} (không có số thực trong nguồn).",
             [_ma_xa(), col("nam", "integer", "Năm", required=True), col("tram_bts_4g", "integer", "Trạm BTS 4G"),
              col("tram_bts_5g", "integer", "Trạm BTS 5G"), col("ty_le_ho_cap_quang", "number", "Hộ có cáp quang (%)"),
@@ -1277,7 +1444,7 @@ class _Demo:
             bts5 = _poisson(rng, 5 if c.ward else 0.8)
             fibre = min(99.8, rng.gauss(95, 2.5) if c.ward else rng.gauss(82, 6))
             cover = min(100.0, bts5 * rng.uniform(6, 14)) if bts5 else 0.0
-            records.append({"ma_xa": c.code, "nam": 2025, "tram_bts_4g": bts4, "tram_bts_5g": bts5,
+            records.append({"ma_xa": c.code, "nam": self.cal.last_year, "tram_bts_4g": bts4, "tram_bts_5g": bts5,
                             "ty_le_ho_cap_quang": round(fibre, 1), "phu_song_5g": round(cover, 1)})
         self.load("ha_tang_vien_thong_xa", records, "ha-tang-vien-thong.json")
 
@@ -1285,7 +1452,7 @@ class _Demo:
         self.create(
             "dang_ky_ho_tich_thang", "Đăng ký hộ tịch hằng tháng: khai sinh, khai tử, kết hôn", "STP", "internal",
             "monthly",
-            "Số đăng ký khai sinh, khai tử, kết hôn tại UBND xã, phường, tháng 7–11/2025. Tỷ suất sinh 14,5 ‰, "
+            "Số đăng ký khai sinh, khai tử, kết hôn tại UBND xã, phường theo tháng. Tỷ suất sinh 14,5 ‰, "
             f"chết 7,2 ‰, kết hôn 7 ‰ một năm là ước lượng mẫu. {ESTIMATE}",
             [_thang(), _ma_xa(), col("khai_sinh", "integer", "Khai sinh"), col("khai_tu", "integer", "Khai tử"),
              col("ket_hon", "integer", "Kết hôn")],
@@ -1293,7 +1460,7 @@ class _Demo:
         )
         rng = self.rng("ho_tich")
         rows = []
-        for m in _months(date(2025, 7, 1)):
+        for m in self.cal.months():
             for c in self.communes:
                 p = self.pop[c.code] / 12 / 1000
                 rows.append([_vn_date(m), c.code, _poisson(rng, p * 14.5), _poisson(rng, p * 7.2),
@@ -1305,33 +1472,38 @@ class _Demo:
         self.create(
             "tiep_cong_dan_don_thu", "Tiếp công dân và đơn khiếu nại, tố cáo, kiến nghị theo quý", "TTT",
             "restricted", "quarterly",
-            "Lượt tiếp công dân, số đơn khiếu nại, tố cáo, kiến nghị phản ánh và số đơn đã giải quyết tại UBND "
-            f"xã, phường. Dữ liệu hạn chế của Thanh tra tỉnh. {ESTIMATE} (không có số thực trong nguồn).",
+            "Lượt tiếp công dân, số đơn khiếu nại, tố cáo, kiến nghị phản ánh tiếp nhận; số vụ khiếu nại, tố cáo "
+            "thuộc thẩm quyền giải quyết của UBND xã, phường và số vụ đã giải quyết (Luật Khiếu nại, Luật Tố cáo: "
+            "đơn không thuộc thẩm quyền được chuyển, hướng dẫn, không tính vào tỷ lệ giải quyết). Dữ liệu hạn chế "
+            f"của Thanh tra tỉnh. {ESTIMATE} (không có số thực trong nguồn).",
             [col("quy", "date", "Quý (ngày đầu quý)", required=True), _ma_xa(),
              col("luot_tiep_cong_dan", "integer", "Lượt tiếp công dân"), col("don_khieu_nai", "integer"),
              col("don_to_cao", "integer"), col("don_kien_nghi", "integer", "Đơn kiến nghị, phản ánh"),
-             col("da_giai_quyet", "integer", "Đơn đã giải quyết")],
+             col("vu_thuoc_tham_quyen", "integer", "Vụ khiếu nại, tố cáo thuộc thẩm quyền"),
+             col("vu_da_giai_quyet", "integer", "Vụ thuộc thẩm quyền đã giải quyết")],
             ["thanh tra", "khiếu nại tố cáo"],
         )
         rng = self.rng("don_thu")
         rows = []
-        for q in [date(2024, m, 1) for m in (1, 4, 7, 10)] + [date(2025, m, 1) for m in (1, 4, 7)]:
+        for q in self.cal.quarters(7):
             for c in self.communes:
                 p = self.pop[c.code]
                 complaints, denunciations, petitions = (_poisson(rng, p / 20_000), _poisson(rng, p / 60_000),
                                                         _poisson(rng, p / 8_000))
-                total = complaints + denunciations + petitions
+                competent = sum(1 for _ in range(complaints + denunciations) if rng.random() < 0.62)
+                resolved = sum(1 for _ in range(competent) if rng.random() < 0.88)
                 rows.append([_vn_date(q), c.code, _poisson(rng, p / 5_000), complaints, denunciations, petitions,
-                             sum(1 for _ in range(total) if rng.random() < 0.86)])
-        header = ["quy", "ma_xa", "luot_tiep_cong_dan", "don_khieu_nai", "don_to_cao", "don_kien_nghi", "da_giai_quyet"]
+                             competent, resolved])
+        header = ["quy", "ma_xa", "luot_tiep_cong_dan", "don_khieu_nai", "don_to_cao", "don_kien_nghi",
+                  "vu_thuoc_tham_quyen", "vu_da_giai_quyet"]
         self.load("tiep_cong_dan_don_thu", _csv(header, rows), "tiep-cong-dan.csv")
 
     def nhiem_vu_ubnd_giao(self) -> None:
         self.create(
             "nhiem_vu_ubnd_giao", "Nhiệm vụ UBND tỉnh giao và tình hình thực hiện", "VPUBND", "internal", "weekly",
-            "Nhiệm vụ UBND tỉnh, Chủ tịch UBND tỉnh giao các sở, ngành từ 1/7/2025: hạn, ngày hoàn thành, trạng "
-            "thái tại ngày 30/11/2025. Không có số thực trong nguồn: nội dung và số lượng nhiệm vụ là ước lượng "
-            f"mẫu. {ESTIMATE}",
+            "Nhiệm vụ UBND tỉnh, Chủ tịch UBND tỉnh giao các sở, ngành trong 10 tháng gần nhất: hạn, ngày hoàn "
+            f"thành, trạng thái tại ngày {_vn_date(self.cal.today)}. Không có số thực trong nguồn: nội dung và số "
+            f"lượng nhiệm vụ là ước lượng mẫu. {ESTIMATE}",
             [col("so_hieu", "string", "Số hiệu nhiệm vụ", required=True, unique=True),
              col("trich_yeu", "string", "Trích yếu", required=True),
              col("co_quan_chu_tri", "string", "Mã cơ quan chủ trì", required=True),
@@ -1350,20 +1522,20 @@ class _Demo:
                   "xử lý chất thải rắn sinh hoạt", "kế hoạch phát triển kinh tế – xã hội 2026",
                   "tai nạn giao thông trên quốc lộ", "lễ hội đầu xuân", "đào tạo nghề cho lao động nông thôn"]
         rows = []
-        start = date(2025, 7, 1)
+        today = self.cal.today
+        start = today - timedelta(days=300)
         for i in range(1, 301):
-            given = start + timedelta(days=rng.randint(0, (REFERENCE_DATE - start).days - 5))
+            given = start + timedelta(days=rng.randint(0, (today - start).days - 5))
             due = given + timedelta(days=rng.choice([7, 10, 15, 15, 30, 30, 45, 60]))
             done: date | None = None
-            if due <= REFERENCE_DATE and rng.random() < 0.9 or rng.random() < 0.45:
-                done = min(REFERENCE_DATE, max(given + timedelta(days=1),
-                                               due + timedelta(days=round(rng.gauss(-3, 6)))))
+            if due <= today and rng.random() < 0.9 or rng.random() < 0.45:
+                done = min(today, max(given + timedelta(days=1), due + timedelta(days=round(rng.gauss(-3, 6)))))
             if done is not None:
                 status = "Hoàn thành đúng hạn" if done <= due else "Hoàn thành quá hạn"
             else:
-                status = "Đang thực hiện trong hạn" if due >= REFERENCE_DATE else "Quá hạn chưa hoàn thành"
-            rows.append([f"NV-2025-{i:04d}", f"{rng.choice(actions)} {rng.choice(topics)}", rng.choice(agencies),
-                         _vn_date(given), _vn_date(due), _vn_date(done) if done else "", status])
+                status = "Đang thực hiện trong hạn" if due >= today else "Quá hạn chưa hoàn thành"
+            rows.append([f"NV-{given.year}-{i:04d}", f"{rng.choice(actions)} {rng.choice(topics)}",
+                         rng.choice(agencies), _vn_date(given), _vn_date(due), _vn_date(done) if done else "", status])
         header = ["so_hieu", "trich_yeu", "co_quan_chu_tri", "ngay_giao", "han_hoan_thanh", "ngay_hoan_thanh",
                   "trang_thai"]
         self.load("nhiem_vu_ubnd_giao", _csv(header, rows), "nhiem-vu-giao.csv")
@@ -1372,7 +1544,8 @@ class _Demo:
         code = "13285"
         self.create(
             "to_dan_pho_phu_ly", "Tổ dân phố phường Phủ Lý: số hộ, nhân khẩu", f"UBND{code}", "internal", "yearly",
-            "Số hộ, số nhân khẩu thường trú của các tổ dân phố thuộc phường Phủ Lý năm 2025; tổng nhân khẩu "
+            f"Số hộ, số nhân khẩu thường trú của các tổ dân phố thuộc phường Phủ Lý năm {self.cal.last_year}; tổng "
+            "nhân khẩu "
             f"bằng dân số của phường trong bộ dan_so_xa. Số tổ và phân bổ là ước lượng mẫu. {ESTIMATE}",
             [col("to_dan_pho", "string", "Tổ dân phố", required=True, unique=True), _ma_xa(),
              col("so_ho", "integer", "Số hộ"), col("so_nhan_khau", "integer", "Số nhân khẩu")],
@@ -1400,12 +1573,14 @@ def vn_aqi(concentration: float, breaks: Sequence[tuple[float, float]]) -> int:
 
 # Generation order: the budget comes before the taxes that must match it.
 DATASETS = [
-    "dan_so_xa", "dien_tich_xa", "chi_tieu_kt_xh_tinh_cu", "chi_so_gia_tieu_dung", "chi_so_san_xuat_cong_nghiep",
+    "dan_so_xa", "dien_tich_xa", "chi_tieu_kt_xh_tinh_cu", "grdp_quy", "chi_so_gia_tieu_dung",
+    "chi_so_san_xuat_cong_nghiep",
     "thu_ngan_sach_thang", "thu_thue_thang", "doanh_nghiep_dang_ky_thang", "ban_le_hang_hoa_thang",
     "xuat_khau_thang", "khu_cong_nghiep", "truong_hoc", "tuyen_sinh_dau_cap", "co_so_y_te", "tiem_chung_thang",
-    "doi_tuong_bao_tro_xa_hoi", "bao_hiem_y_te_xa", "tai_nan_giao_thong_thang", "an_ninh_trat_tu_quy",
+    "doi_tuong_bao_tro_xa_hoi", "tro_giup_xa_hoi_thang", "bao_hiem_y_te_xa", "tai_nan_giao_thong_thang",
+    "an_ninh_trat_tu_quy",
     "quan_trac_khong_khi_gio", "chat_thai_ran_thang", "san_luong_nong_nghiep", "cap_nuoc_sach_xa",
-    "giay_phep_xay_dung_thang", "khach_du_lich_thang", "co_so_ton_giao", "luc_luong_lao_dong", "ho_so_tthc_thang",
+    "giay_phep_xay_dung_thang", "khach_du_lich_thang", "co_so_ton_giao", "luc_luong_lao_dong",
     "ha_tang_vien_thong_xa", "dang_ky_ho_tich_thang", "tiep_cong_dan_don_thu", "nhiem_vu_ubnd_giao",
     "to_dan_pho_phu_ly",
 ]

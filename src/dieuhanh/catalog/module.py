@@ -11,12 +11,10 @@ if TYPE_CHECKING:
 
 
 def _demo(ctx: Any) -> None:
+    """The demo datasets (their freshness is snapshot by the indicator set's demo, after every module's data)."""
     from dieuhanh.catalog.demo import generate
-    from dieuhanh.catalog.snapshots import snapshot_freshness
 
     generate(ctx)
-    snapshot_freshness(ctx.session, ctx.warehouse, province_code=ctx.settings.province_code,
-                       max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)
 
 
 def _jobs(scheduler: Scheduler) -> None:

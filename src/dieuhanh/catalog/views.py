@@ -105,10 +105,13 @@ def _detail(request: Request, db: DB, principal: Any, name: str, **extra: Any) -
         page_no = 1
     page = service.read_rows(db, request.app.state.warehouse, principal=principal, name=name,
                              limit=ROWS_PAGE, offset=(page_no - 1) * ROWS_PAGE) if readable else None
+    batches = service.list_batches(db, principal=principal, name=name) if readable else []
+    from dieuhanh.orgs.people import actor_names
+
     return {
         **_common(), "ds": ds, "readable": readable, "rows": page, "rows_page": page_no,
-        "rows_page_size": ROWS_PAGE,
-        "batches": service.list_batches(db, principal=principal, name=name) if readable else [],
+        "rows_page_size": ROWS_PAGE, "batches": batches,
+        "people": actor_names(db, [b.created_by for b in batches]),
         "fresh": service.freshness(db, ds, request.app.state.warehouse),
         "can_load": allowed(principal, "dataset.load", ds),
         "can_rollback": allowed(principal, "dataset.rollback", ds),

@@ -36,12 +36,18 @@ def _number_format(values: list[Any]) -> str | None:
     return "#,##0.00"
 
 
+DEMO_MARK = "DỮ LIỆU MẪU — không phải số liệu chính thức"
+
+
 def table_to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                  subtitle: str | None = None) -> bytes:
-    """One sheet: a title row, an optional subtitle, the bold header row (frozen, filtered) and the rows.
+                  subtitle: str | None = None, demo: bool = False) -> bytes:
+    """One sheet: a title row, an optional subtitle, the bold header row (frozen, filtered) and the rows;
+    ``demo``: the demo province's data, marked "DỮ LIỆU MẪU" in the subtitle row and the printed header.
 
     Numbers stay numbers (formatted with thousands separators; Excel shows them in the user's locale, e.g.
     1.234,5 in Vietnamese), dates are dates (dd/mm/yyyy), None is an empty cell."""
+    if demo:
+        subtitle = f"{DEMO_MARK} · {subtitle}" if subtitle else DEMO_MARK
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -55,8 +61,10 @@ def table_to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[An
     header_row = 2
     if subtitle:
         sheet.append([subtitle])
-        sheet["A2"].font = Font(italic=True, color="555555")
+        sheet["A2"].font = Font(italic=not demo, bold=demo, color="B71C1C" if demo else "555555")
         header_row = 3
+    if demo:
+        sheet.oddHeader.center.text = DEMO_MARK
     sheet.append(list(headers))
     fill = PatternFill("solid", fgColor="DCE7F3")
     for cell in sheet[header_row]:

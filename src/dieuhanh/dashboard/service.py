@@ -19,15 +19,16 @@ from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 
 from dieuhanh.core import audit, cache
 from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import InvalidInput, NotFound
-from dieuhanh.core.formatting import format_number
+from dieuhanh.core.formatting import format_number, period_label
 from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.dashboard.models import CHART_KINDS, Board, BoardItem
+from dieuhanh.indicators import rules
 from dieuhanh.indicators import service as indicators
 from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
 from dieuhanh.indicators.schemas import DOMAINS
@@ -36,8 +37,7 @@ from dieuhanh.orgs.models import Agency
 OVERVIEW = "overview"
 TREND_LENGTH = 12
 MAX_ITEMS = 60
-STATUS_LABELS = {"good": "Đạt", "warning": "Cảnh báo", "critical": "Nghiêm trọng", "neutral": "Theo dõi",
-                 "nodata": "Chưa có số liệu"}
+STATUS_LABELS = rules.STATUS_LABELS  # Đạt, Gần đạt, Chưa đạt, Theo dõi, Chưa có số liệu (indicators/rules.py)
 # (slug, title, domains whose indicators fill it). The slug of a domain board is the domain: /boards/{domain}.
 DEFAULT_BOARDS: list[tuple[str, str, tuple[str, ...]]] = [
     (OVERVIEW, "Tổng quan", ()),
@@ -53,12 +53,14 @@ DEFAULT_BOARDS: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 # The overview's key indicators, in order, when the indicator set has them; otherwise the first of each domain.
 OVERVIEW_CODES = (
-    "tang_truong_grdp_uoc_gop", "thu_ngan_sach_ty_le_du_toan", "cpi_so_cung_ky", "kim_ngach_xuat_khau_thang",
-    "ty_le_ho_so_dung_han", "ty_le_ho_so_truc_tuyen_toan_trinh", "ty_le_bao_phu_bhyt", "ty_le_tiem_chung_day_du",
+    "tang_truong_grdp_luy_ke", "thu_ngan_sach_ty_le_du_toan", "cpi_so_cung_ky", "kim_ngach_xuat_khau_thang",
+    # public services: the Decision 766 figures themselves (one number per concept; no second definition)
+    "dvc_ty_le_dung_han", "dvc_ty_le_truc_tuyen", "ty_le_bao_phu_bhyt", "ty_le_tiem_chung_day_du",
     "ty_le_tuyen_sinh_lop_10", "so_vu_tai_nan_giao_thong", "so_nguoi_chet_tngt", "ty_le_ngay_aqi_tot",
     "ty_le_don_thu_da_giai_quyet", "so_chi_dao_qua_han",
 )
 OVERVIEW_SIZE = 12
+OVERVIEW_ALERT_GROUPS = 8
 
 
 # ------------------------------------------------------------------------------------------------ views
@@ -88,6 +90,14 @@ class Tile:
     change_text: str = ""
     status_label: str = ""
     trend_targets: list[float | None] = field(default_factory=list)
+    partial: bool = False  # the headline itself is a period that has not ended (no complete period yet)
+    as_of_text: str = ""  # "tạm tính đến 07/12/2026" when the headline or the current period is partial
+    current_period: str | None = None  # the period that has not ended, shown under the headline
+    current_text: str = ""  # its value
+    current_change_text: str = ""  # like for like: "+1,2 so với cùng kỳ 11/2026"
+    stale: bool = False  # the latest period is older than the publication schedule allows: "Số liệu cũ"
+    expected_period: str | None = None
+    details_href: str = ""  # what is behind the value (the dossiers of that period and unit), when defined
 
     @property
     def change_trend(self) -> str:
@@ -120,10 +130,12 @@ class BoardView:
 @dataclass
 class Overview:
     view: BoardView
-    alerts: list[Any]  # AlertInstance (open: Alerting or Pending)
+    alerts: list[Any]  # AlertGroup of the alerting instances (alerts/triage.py), the first OVERVIEW_ALERT_GROUPS
     directives: list[Any]  # overdue Directive
     map_indicator: str | None
     today: date | None = None
+    alert_total: int = 0  # alerting instances (the same count as /alerts and GET /api/v1/alerts?state=alerting)
+    alert_groups: int = 0
 
     @property
     def board(self) -> Board:
@@ -310,41 +322,98 @@ def _format_change(change: float | None) -> str:
     return ("+" if change > 0 else "−") + display_number(abs(change))
 
 
-def values_for(session: Session, codes: Sequence[str], unit_code: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every (period, value, target, status, computed_at) of the codes at one unit, by code, periods ascending."""
-    out: dict[str, list[tuple[Any, ...]]] = {c: [] for c in codes}
+@dataclass(frozen=True)
+class ValueRow:
+    period: str
+    value: float | None
+    target: float | None
+    status: str
+    computed_at: datetime | None
+    partial: bool
+    as_of: datetime | None
+    base_value: float | None
+    base_period: str | None
+
+
+def values_for(session: Session, codes: Sequence[str], unit_code: str) -> dict[str, list[ValueRow]]:
+    """Every value of the codes at one unit, by code, periods ascending."""
+    out: dict[str, list[ValueRow]] = {c: [] for c in codes}
     if not codes:
         return out
     rows = session.execute(
         select(IndicatorValue.code, IndicatorValue.period, IndicatorValue.value, IndicatorValue.target,
-               IndicatorValue.status, IndicatorValue.computed_at)
+               IndicatorValue.status, IndicatorValue.computed_at, IndicatorValue.partial, IndicatorValue.as_of,
+               IndicatorValue.base_value, IndicatorValue.base_period)
         .where(IndicatorValue.code.in_(list(set(codes))), IndicatorValue.unit_code == unit_code)
         .order_by(IndicatorValue.code, IndicatorValue.period))
-    for code, period, value, target, status, computed_at in rows:
-        out[code].append((period, value, target, status, computed_at))
+    for code, *rest in rows:
+        period, value, target, status, computed_at, partial, as_of, base_value, base_period = rest
+        out[code].append(ValueRow(period, value, target, status or "nodata", computed_at, bool(partial), as_of,
+                                  base_value, base_period))
     return out
 
 
-def make_tile(defn: IndicatorDefinition, rows: Sequence[tuple[Any, ...]], *, chart_kind: str, span: int,
-              unit_code: str, level: str) -> Tile:
-    recent = list(rows[-TREND_LENGTH:])
-    last = recent[-1] if recent else None
+def details_href(defn: IndicatorDefinition, period: str | None, unit_code: str, level: str) -> str:
+    """The definition's drill-down (e.g. the dossiers behind a public-services rate) for a period and unit."""
+    if not defn.details_url or period is None:
+        return ""
+    from urllib.parse import quote
+
+    unit = "" if level == "province" else unit_code
+    return defn.details_url.format(period=quote(period), unit=quote(unit), code=quote(defn.code), scope=level)
+
+
+def make_tile(defn: IndicatorDefinition, rows: Sequence[ValueRow], *, chart_kind: str, span: int,
+              unit_code: str, level: str, today: date | None = None) -> Tile:
+    """A tile: the latest *complete* period as the headline, the current (partial) period under it marked
+    "tạm tính đến …" with a like-for-like change, the staleness mark and a status that means the target."""
+    complete = [r for r in rows if not r.partial]
+    current = rows[-1] if rows and rows[-1].partial else None
+    recent = complete[-TREND_LENGTH:]
+    headline = recent[-1] if recent else current
     previous = recent[-2] if len(recent) > 1 else None
-    value = None if last is None else last[1]
-    target = None if last is None else last[2]
-    status = "nodata" if last is None else (last[3] or "nodata")
+    value = None if headline is None else headline.value
+    target = None if headline is None else headline.target
+    status = "nodata" if headline is None else headline.status
     change = None
-    if value is not None and previous is not None and previous[1] is not None:
-        change = round(value - previous[1], 6)
+    if (value is not None and headline is not None and not headline.partial and previous is not None
+            and previous.value is not None):
+        change = round(value - previous.value, 6)
     href = f"/indicators/{defn.code}" + (f"?unit={unit_code}" if level == "commune" else "")
-    return Tile(
-        code=defn.code, name=defn.name, unit=defn.unit, period=None if last is None else last[0], value=value,
-        value_text=display_number(value), target=target, status=status,
-        trend=[r[1] for r in recent], trend_periods=[r[0] for r in recent], change=change,
+    latest_with_value = next((r.period for r in reversed(rows) if r.value is not None), None)
+    fresh = rules.freshness(defn.periodicity, defn.publication, latest_with_value,
+                            today or rules.local_day(utcnow()))
+    headline_partial = headline is not None and headline.partial
+    as_of_text = ""
+    for row in (headline if headline_partial else None, current):
+        if row is not None and row.as_of is not None:
+            as_of_text = rules.partial_label(row.as_of)
+    current_text = current_change = ""
+    if current is not None and not headline_partial:
+        current_text = display_number(current.value)
+        if current.value is not None and current.base_value is not None:
+            points = " điểm %" if defn.unit.strip().startswith("%") else ""
+            current_change = (f"{_format_change(round(current.value - current.base_value, 6))}{points} so với "
+                              f"cùng kỳ {period_label(current.base_period, short=True)}")
+    label = STATUS_LABELS.get(status, status)
+    if headline_partial and status == "neutral":
+        label = "Theo dõi (tạm tính)"
+    tile = Tile(
+        code=defn.code, name=defn.name, unit=defn.unit, period=None if headline is None else headline.period,
+        value=value, value_text=display_number(value), target=target, status=status,
+        trend=[r.value for r in recent], trend_periods=[r.period for r in recent], change=change,
         chart_kind=chart_kind, href=href, span=span, domain=defn.domain, direction=defn.direction,
         periodicity=defn.periodicity, levels=list(defn.levels or []), target_text=display_number(target),
-        change_text=_format_change(change), status_label=STATUS_LABELS.get(status, status),
-        trend_targets=[r[2] for r in recent])
+        change_text=_format_change(change) + (" điểm %" if change and defn.unit.strip().startswith("%") else ""),
+        status_label=label, trend_targets=[r.target for r in recent],
+        partial=headline_partial, as_of_text=as_of_text,
+        current_period=current.period if current is not None and not headline_partial else None,
+        current_text=current_text,
+        current_change_text=current_change, stale=fresh.stale, expected_period=fresh.expected_period,
+        details_href=details_href(defn, None if headline is None else headline.period, unit_code, level))
+    if tile.details_href:
+        tile.href = tile.details_href  # the tile opens what is behind its number (e.g. the dossiers)
+    return tile
 
 
 def _visibility(principal: Principal) -> str:
@@ -358,7 +427,9 @@ def board_view(session: Session, *, slug: str, unit_code: str | None, province_c
     """The tiles of a board for the province (``unit_code`` None) or one of its communes."""
     board = read_board(session, slug, principal)
     unit, unit_name, level = resolve_unit(unit_code, province_code)
-    key = ("board", board.id, board.updated_at, unit, _visibility(principal), *indicators.data_state(session))
+    today = rules.local_day(utcnow())  # staleness depends on the day
+    key = ("board", board.id, board.updated_at, unit, _visibility(principal), today,
+           *indicators.data_state(session))
     cached = _CACHE.get(key)
     if cached is None:
         cached = _build_tiles(session, board, unit, level, principal)
@@ -386,36 +457,35 @@ def _build_tiles(session: Session, board: Board, unit: str, level: str,
         rows = values.get(defn.code, [])
         tiles.append(make_tile(defn, rows, chart_kind=item.chart_kind, span=item.span, unit_code=unit, level=level))
         for row in rows[-1:]:
-            if row[4] is not None and (updated_at is None or row[4] > updated_at):
-                updated_at = row[4]
+            if row.computed_at is not None and (updated_at is None or row.computed_at > updated_at):
+                updated_at = row.computed_at
     return tiles, updated_at
 
 
 def overview(session: Session, *, unit_code: str | None, province_code: str, principal: Principal) -> Overview:
     """The home page `/`: the overview board's tiles, open alerts and overdue directives (for the unit)."""
     from dieuhanh.alerts import directives as directive_service
-    from dieuhanh.alerts.models import AlertInstance, AlertRule
+    from dieuhanh.alerts import triage
 
     view = board_view(session, slug=OVERVIEW, unit_code=unit_code, province_code=province_code,
                       principal=principal)
-    alerts: list[Any] = []
+    groups: list[Any] = []
+    total = total_groups = 0
     overdue: list[Any] = []
     today = directive_service.today_local()
     if allowed(principal, "officials.read"):
-        query = (select(AlertInstance).join(AlertRule, AlertRule.id == AlertInstance.rule_id)
-                 .options(contains_eager(AlertInstance.rule))
-                 .where(AlertInstance.state.in_(("Alerting", "Pending")))
-                 .order_by(AlertInstance.since.desc(), AlertInstance.id.desc()).limit(50))
-        if view.is_commune:
-            query = query.where(AlertInstance.unit_code == view.unit_code)
-        alerts = list(session.scalars(query))
+        result = triage.triage(session, principal=principal, group=True, page_size=OVERVIEW_ALERT_GROUPS,
+                               filters=triage.Filters(state="alerting",
+                                                      unit=view.unit_code if view.is_commune else None))
+        groups, total, total_groups = result.groups, result.total, result.total_groups
         overdue = directive_service.list_directives(session, principal=principal, status="overdue", today=today)
         if view.is_commune:
             agencies = set(session.scalars(select(Agency.code).where(Agency.unit_code == view.unit_code)))
             overdue = [d for d in overdue if d.agency_code in agencies]
     map_indicator = next((t.code for t in view.tiles if t.has_communes and t.value is not None),
                          next((t.code for t in view.tiles if t.has_communes), None))
-    return Overview(view=view, alerts=alerts, directives=overdue, map_indicator=map_indicator, today=today)
+    return Overview(view=view, alerts=groups, directives=overdue, map_indicator=map_indicator, today=today,
+                    alert_total=total, alert_groups=total_groups)
 
 
 # ------------------------------------------------------------------------------------------------ map
@@ -638,16 +708,29 @@ def reorder_items(session: Session, *, principal: Principal, slug: str, item_ids
     _touch(session, board, principal, "board.update", before)
 
 
+def tile_note(t: Tile) -> str:
+    """What qualifies a tile's number: "tạm tính đến 07/12/2026", "Số liệu cũ (cần có kỳ 10/2026)"."""
+    notes = []
+    if t.partial and t.as_of_text:
+        notes.append(t.as_of_text)
+    if t.stale and t.expected_period:
+        notes.append(f"Số liệu cũ (cần có kỳ {period_label(t.expected_period, short=True)})")
+    if t.current_period and t.current_text:
+        notes.append(f"Kỳ {period_label(t.current_period, short=True)} {t.as_of_text}: {t.current_text}"
+                     + (f" ({t.current_change_text})" if t.current_change_text else ""))
+    return "; ".join(notes)
+
+
 def tiles_table(view: BoardView) -> tuple[list[str], list[list[Any]]]:
     """The tiles of a board as a table (PDF and XLSX exports)."""
-    headers = ["Mã chỉ số", "Chỉ số", "Đơn vị tính", "Kỳ", "Giá trị", "Mục tiêu", "Thay đổi so với kỳ trước",
-               "Đánh giá"]
+    headers = ["Chỉ số", "Đơn vị tính", "Kỳ", "Giá trị", "Mục tiêu", "Thay đổi so với kỳ trước", "Đánh giá",
+               "Ghi chú", "Mã chỉ số"]
     seen: set[str] = set()
     rows: list[list[Any]] = []
     for t in view.tiles:
         if t.code in seen:
             continue
         seen.add(t.code)
-        rows.append([t.code, t.name, t.unit, t.period or "", t.value, t.target, t.change, t.status_label])
+        rows.append([t.name, t.unit, t.period or "", t.value, t.target, t.change, t.status_label, tile_note(t),
+                     t.code])
     return headers, rows
-

@@ -19,6 +19,7 @@ from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.dashboard import exports, service
 from dieuhanh.dashboard.models import CHART_KINDS
 from dieuhanh.geo.models import AdminUnit
+from dieuhanh.indicators import rules as indicator_rules
 from dieuhanh.indicators import service as indicator_service
 from dieuhanh.indicators.schemas import DOMAINS
 from dieuhanh.orgs.models import Agency
@@ -100,22 +101,24 @@ def print_html(templates: Any, province: Any, view: service.BoardView, *, title:
     return str(templates.get_template("dashboard/print.html").render({
         "title": title, "view": view, "tiles": tiles, "province": province,
         "font_css": exports.font_face_css(), "period_label": period_label, "STATUS_LABELS": service.STATUS_LABELS,
-        "sparkline": exports.sparkline_svg, "generated_at": format_datetime(utcnow()), **(extra or {}),
+        "sparkline": exports.sparkline_svg, "generated_at": format_datetime(utcnow()), "tile_note": service.tile_note,
+        **(extra or {}),
     }))
 
 
 def _pdf(request: Request, view: service.BoardView, *, title: str, extra: dict[str, Any] | None = None) -> Response:
+    extra = {"is_demo": request.app.state.is_demo(), **(extra or {})}
     html = print_html(request.app.state.templates, request.app.state.province, view, title=title, extra=extra)
     pdf = exports.html_to_pdf(html)
     name = exports.filename(f"{title} {view.unit_name}", "pdf")
     return Response(pdf, media_type=exports.PDF_MEDIA_TYPE, headers=exports.attachment(name))
 
 
-def _xlsx(view: service.BoardView, title: str) -> Response:
+def _xlsx(request: Request, view: service.BoardView, title: str) -> Response:
     headers, rows = service.tiles_table(view)
-    rows = [[r[0], r[1], r[2], period_label(r[3]) if r[3] else "", *r[4:]] for r in rows]
+    rows = [[r[0], r[1], period_label(r[2]) if r[2] else "", *r[3:]] for r in rows]
     data = exports.table_to_xlsx(title, headers, rows, subtitle=f"{view.unit_name} · cập nhật "
-                                 f"{format_datetime(view.updated_at)}")
+                                 f"{format_datetime(view.updated_at)}", demo=request.app.state.is_demo())
     return Response(data, media_type=exports.XLSX_MEDIA_TYPE,
                     headers=exports.attachment(exports.filename(f"{title} {view.unit_name}", "xlsx")))
 
@@ -132,10 +135,12 @@ def home(request: Request, db: DB, principal: CurrentPrincipal, unit: str | None
     data = service.overview(db, unit_code=_unit_param(request, db, principal, unit),
                             province_code=settings.province_code, principal=principal)
     if format == "pdf":
-        return _pdf(request, data.view, title="Tổng quan", extra={"alerts": data.alerts,
-                                                                    "directives": data.directives})
+        names = {str(c): str(n) for c, n in db.execute(select(Agency.code, Agency.name))}
+        return _pdf(request, data.view, title="Tổng quan", extra={
+            "alerts": data.alerts, "alert_total": data.alert_total, "directives": data.directives,
+            "agency_names": names})
     if format == "xlsx":
-        return _xlsx(data.view, "Tổng quan")
+        return _xlsx(request, data.view, "Tổng quan")
     chosen = indicator or settings.dashboard_map_indicator or data.map_indicator
     can_manage = allowed(principal, "board.manage")
     # Tiles, map and charts are rendered once per data state; alerts and directives are read live.
@@ -144,17 +149,8 @@ def home(request: Request, db: DB, principal: CurrentPrincipal, unit: str | None
     return render(request, "dashboard/overview.html", {
         "overview": data, "view": data.view, "alerts": data.alerts, "directives": data.directives,
         "parts": parts, "map": parts.map, "charts_json": parts.charts_json, "maps_json": parts.maps_json,
-        "names": _alert_unit_names(db, data.alerts, settings.province_code), "period_label": period_label,
+        "period_label": period_label,
         "agency_names": dict(db.execute(select(Agency.code, Agency.name)).all()) if data.directives else {}})
-
-
-def _alert_unit_names(db: DB, alerts: list[Any], province_code: str) -> dict[str, str]:
-    """Names of the units of open alerts: communes and the province, and agencies for agency-level rules."""
-    names = dict(indicator_service.unit_names(province_code))
-    agencies = {a.unit_code for a in alerts} - set(names)
-    if agencies:
-        names.update(db.execute(select(Agency.code, Agency.name).where(Agency.code.in_(agencies))).tuples().all())
-    return names
 
 
 @dataclass(frozen=True)
@@ -228,7 +224,7 @@ def _board_response(request: Request, db: DB, principal: Principal, slug: str, u
     if fmt == "pdf":
         return _pdf(request, view, title=view.board.title)
     if fmt == "xlsx":
-        return _xlsx(view, view.board.title)
+        return _xlsx(request, view, view.board.title)
     if slug == service.OVERVIEW:
         return RedirectResponse("/" + ("" if not view.is_commune else f"?unit={view.unit_code}"), status_code=303)
     return render(request, "dashboard/board.html", _board_context(request, db, principal, view))
@@ -371,7 +367,8 @@ def map_xlsx(request: Request, db: DB, principal: LoggedIn, indicator: str, peri
               for i, (u, name, v, status, target) in enumerate(service.ranking(data, names))]
     headers = ["Hạng", "Mã xã, phường", "Xã, phường", f"Giá trị ({data.unit})", "Mục tiêu", "Đánh giá"]
     title = f"{data.name} – {period_label(data.period)}"
-    body = exports.table_to_xlsx(title, headers, ranked, subtitle="Xếp hạng các xã, phường")
+    body = exports.table_to_xlsx(title, headers, ranked, subtitle="Xếp hạng các xã, phường",
+                                 demo=request.app.state.is_demo())
     return Response(body, media_type=exports.XLSX_MEDIA_TYPE,
                     headers=exports.attachment(exports.filename(f"{data.code} {data.period or ''}", "xlsx")))
 
@@ -390,12 +387,15 @@ def indicator_xlsx(request: Request, code: str, db: DB, principal: CurrentPrinci
     if table == "series":
         unit_code, unit_name, level = service.resolve_unit(unit or None, province_code)
         values = indicator_service.list_values(db, code=code, unit=unit_code)
-        headers = ["Kỳ", "Mã kỳ", f"Giá trị ({defn.unit})", "Tử số", "Mẫu số", "Mục tiêu", "Đánh giá", "Tính lúc",
-                   "Lô nạp dữ liệu"]
+        headers = ["Kỳ", "Mã kỳ", f"Giá trị ({defn.unit})", "Tử số", "Mẫu số", "Mục tiêu", "Đánh giá", "Ghi chú",
+                   "Tính lúc", "Số lô dữ liệu nguồn"]
         rows: list[list[Any]] = [[period_label(v.period), v.period, v.value, v.numerator, v.denominator, v.target,
-                                  service.STATUS_LABELS.get(v.status, v.status), v.computed_at,
-                                  ", ".join(v.batches or [])] for v in values]
-        body = exports.table_to_xlsx(defn.name, headers, rows, subtitle=f"{unit_name} · theo kỳ")
+                                  service.STATUS_LABELS.get(v.status, v.status),
+                                  indicator_rules.partial_label(v.as_of) if v.partial and v.as_of else "",
+                                  formatting.to_local(v.computed_at).replace(tzinfo=None) if v.computed_at else None,
+                                  len(v.batches or [])] for v in values]
+        body = exports.table_to_xlsx(defn.name, headers, rows, subtitle=f"{unit_name} · theo kỳ",
+                                     demo=request.app.state.is_demo())
         name = exports.filename(f"{code} {unit_name}", "xlsx")
     elif table == "communes":
         if "commune" not in (defn.levels or []):
@@ -406,7 +406,8 @@ def indicator_xlsx(request: Request, code: str, db: DB, principal: CurrentPrinci
         rows = [[i + 1, u, n, v, target, service.STATUS_LABELS.get(status, status)]
                 for i, (u, n, v, status, target) in enumerate(service.ranking(data, names))]
         body = exports.table_to_xlsx(defn.name, headers, rows,
-                                     subtitle=f"Theo xã, phường · {period_label(data.period)}")
+                                     subtitle=f"Theo xã, phường · {period_label(data.period)}",
+                                     demo=request.app.state.is_demo())
         name = exports.filename(f"{code} {data.period or ''}", "xlsx")
     else:
         raise InvalidInput("table phải là communes hoặc series.")

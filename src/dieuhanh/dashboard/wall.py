@@ -25,6 +25,7 @@ from dieuhanh.core.errors import DomainError, FieldError, InvalidInput, NotFound
 from dieuhanh.core.formatting import format_datetime, period_label
 from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.dashboard import service
+from dieuhanh.indicators import service as indicators
 from dieuhanh.web.deps import DB, CurrentPrincipal
 from dieuhanh.web.templating import WEB_DIR, render
 
@@ -113,6 +114,11 @@ def _tile_out(t: service.Tile) -> dict[str, Any]:
         "target_text": t.target_text if t.target is not None else "", "status": t.status,
         "status_label": t.status_label, "trend": t.trend, "trend_periods": t.trend_periods, "change": t.change,
         "change_text": t.change_text, "chart_kind": t.chart_kind, "href": t.href,
+        "partial": t.partial, "as_of_text": t.as_of_text, "current_period": t.current_period,
+        "current_period_text": period_text(t.current_period) if t.current_period else "",
+        "current_text": t.current_text, "current_change_text": t.current_change_text, "stale": t.stale,
+        "expected_period": t.expected_period,
+        "stale_text": f"Số liệu cũ: cần có kỳ {period_text(t.expected_period)}" if t.stale else "",
     }
 
 
@@ -128,8 +134,10 @@ def view_out(session: Session, view: service.BoardView, principal: Principal) ->
         except DomainError:  # the indicator was removed or is not readable: the board shows its tiles only
             values = None
         if values is not None:
+            names = indicators.unit_names(view.province_code)
             board_map = {"code": values.code, "name": values.name, "unit": values.unit, "period": values.period,
                          "period_text": period_text(values.period), "values": values.values,
+                         "names": {c: names.get(c, c) for c in values.values},
                          "highlight": view.unit_code if view.is_commune else None}
     return {
         "board": {"slug": view.board.slug, "title": view.board.title, "domain": view.board.domain},

@@ -6,7 +6,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -45,6 +45,19 @@ class DemoContext:
     summary: dict[str, Any] = field(default_factory=dict)
     # The day the demo province lives in: generators date their data relative to it (never after it).
     today: date = field(default_factory=date.today)
+
+    @property
+    def now(self) -> datetime:
+        """The demo's present as a naive-UTC instant: now when ``today`` is the real local day, else 17:00 (the end
+        of the working day, Hà Nội time) of ``today`` — deterministic for a pinned day."""
+        from dieuhanh.core.db import utcnow
+        from dieuhanh.core.formatting import LOCAL_TZ, to_local
+
+        real = utcnow()
+        if to_local(real).date() == self.today:
+            return real
+        local = datetime.combine(self.today, time(17, 0), tzinfo=LOCAL_TZ)
+        return local.astimezone(UTC).replace(tzinfo=None)
 
 
 _demo_cache: dict[str, bool] = {}

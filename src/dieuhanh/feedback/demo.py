@@ -27,7 +27,6 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dieuhanh.core import audit
-from dieuhanh.core.db import utcnow
 from dieuhanh.core.formatting import LOCAL_TZ, format_date, to_local
 from dieuhanh.feedback import service
 from dieuhanh.feedback.models import Category, Report, ReportContact, ReportEvent
@@ -287,7 +286,7 @@ def run(ctx: Any) -> None:
     session: Session = ctx.session
     rng = random.Random(ctx.rng.random())
     province = ctx.settings.province_code
-    now = utcnow().replace(microsecond=0)
+    now = ctx.now.replace(microsecond=0)  # the demo's present (DemoContext.today): nothing after it
     service.ensure_catalogue(session)
     if session.scalar(select(Report.id).limit(1)) is not None:
         return  # reports already exist (a demo re-run): never duplicate them
@@ -579,10 +578,11 @@ def _indicators_and_alert(ctx: Any) -> None:
 
     session: Session = ctx.session
     snapshot_reports(session, ctx.warehouse, province_code=ctx.settings.province_code,
-                     max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)
+                     max_bytes=ctx.settings.max_upload_mb * 1024 * 1024, now=ctx.now)
     indicators.load_library(session, paths=[Path(__file__).parent / "indicators.yaml"], principal=ctx.principal)
     if session.scalar(select(AlertRule.id).where(AlertRule.name == ALERT_RULE_NAME)) is None:
         alerts.create_rule(session, principal=ctx.principal, rule_in=RuleIn(
             name=ALERT_RULE_NAME, indicator_code="phan_anh_qua_han_dang_mo", level="agency", kind="threshold",
-            params={"op": ">", "value": 0}, severity="warning", channels=[{"type": "inapp"}],
+            # Open overdue reports are a state of now: the rule reads the current (partial) month too.
+            params={"op": ">", "value": 0, "partial": True}, severity="warning", channels=[{"type": "inapp"}],
             group_by=["rule"], repeat_interval_minutes=24 * 60))

@@ -381,6 +381,7 @@ def _handle_context(request: Request, db: Session, principal: Principal, code: s
         "report": report, "shown": service.effective(report), "can_internal": can_internal, "can_handle": can_handle,
         "contact": service.contact(db, report, principal=principal) if can_internal else None,
         "events": list(report.events), "actions": actions, "action_labels": service.ACTION_LABELS,
+        "people": _people(db, [e.actor for e in report.events]),
         "agencies": agencies, "agency_name": agencies.get(report.agency_code, report.agency_code),
         "commune_name": _commune_names(request).get(report.unit_code or "", ""),
         "photos": _photo_urls(report), "duplicate": duplicate,
@@ -390,6 +391,12 @@ def _handle_context(request: Request, db: Session, principal: Principal, code: s
         "error": error, "errors": errors or {}, "values": values or {},
         "done": request.query_params.get("ok", ""),
     }
+
+
+def _people(db: Any, actors: list[str]) -> dict[str, str]:
+    from dieuhanh.orgs.people import actor_names
+
+    return actor_names(db, actors)
 
 
 @router.get("/xu-ly-phan-anh/{code}", response_class=HTMLResponse)

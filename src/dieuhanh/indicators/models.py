@@ -33,6 +33,12 @@ class IndicatorDefinition(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     published: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When a period's data is due (indicators/rules.py Schedule): {"months_after": 1, "day": 20}; {} = default
+    publication: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The value accumulates from the start of the year; a yearly target is pro-rated by the elapsed share
+    cumulative: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What is behind a value, e.g. "/publicservices/dossiers?period={period}&scope={scope}&unit={unit}&indicator=2.1"
+    details_url: Mapped[str | None] = mapped_column(String(300))
     origin: Mapped[str] = mapped_column(String(120), default="")  # "publicservices/indicators.yaml" or "analyst"
     state: Mapped[str] = mapped_column(String(10), default="ok")  # ok | error
     error: Mapped[str | None] = mapped_column(Text)
@@ -59,6 +65,12 @@ class IndicatorValue(Base):
     denominator: Mapped[float | None] = mapped_column(Float)
     target: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(10))  # good | warning | critical | nodata | neutral
+    # The period had not ended at the computation instant ``as_of`` (naive UTC): counted as of then
+    partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    as_of: Mapped[datetime | None] = mapped_column()
+    # Like for like: the value of ``base_period`` (the previous period) over the same elapsed time
+    base_value: Mapped[float | None] = mapped_column(Float)
+    base_period: Mapped[str | None] = mapped_column(String(10))
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     batches: Mapped[list[str]] = mapped_column(JSON, default=list)  # load batch ids behind the value
 

@@ -32,6 +32,17 @@ LEVELS = ("province", "commune", "agency")  # agency: unit_code is an agency cod
 _CODE = re.compile(r"^[a-z0-9_]+$")
 
 
+class PublicationIn(BaseModel):
+    """When a period's data is due: on ``day`` of the ``months_after``-th month after the period's last month
+    (monthly data by the 20th of the next month: ``{months_after: 1, day: 20}``; yearly data by 31/3 of the next
+    year: ``{months_after: 3, day: 31}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    months_after: int = Field(ge=0, le=36)
+    day: int = Field(ge=1, le=31)
+
+
 class IndicatorIn(BaseModel):
     """One indicator of the operating set."""
 
@@ -56,6 +67,23 @@ class IndicatorIn(BaseModel):
     thresholds: dict[str, float] = Field(default_factory=dict)
     absolute: bool = False
     sql: str = Field(min_length=10, max_length=20_000)
+    publication: PublicationIn | None = None
+    cumulative: bool = False
+    details_url: str | None = Field(default=None, max_length=300)
+
+    @field_validator("details_url")
+    @classmethod
+    def _details_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith("/") or value.startswith("//"):
+            raise ValueError("phải là đường dẫn trong hệ thống, bắt đầu bằng «/»")
+        try:
+            value.format(period="", unit="", code="", scope="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("chỉ dùng các chỗ thay {period}, {unit}, {scope}, {code}") from None
+        return value
 
     @field_validator("code")
     @classmethod

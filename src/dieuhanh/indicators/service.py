@@ -21,26 +21,29 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 import yaml
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Table, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 from sqlglot import exp
 
 from dieuhanh.catalog.models import Dataset, LoadBatch
 from dieuhanh.catalog.sqlguard import TableAccess, check_query
 from dieuhanh.core import audit
+from dieuhanh.core import periods as period_codes
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from dieuhanh.core.formatting import LOCAL_TZ
 from dieuhanh.core.security import SYSTEM, Principal, allowed, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.geo import reference
+from dieuhanh.indicators import rules
 from dieuhanh.indicators.models import ComputeRun, IndicatorDefinition, IndicatorValue
 from dieuhanh.indicators.schemas import LEVELS, PERIOD_EXAMPLES, PERIOD_PATTERNS, IndicatorIn, parse_definition
 from dieuhanh.orgs.models import Agency
@@ -50,6 +53,10 @@ MAX_RESULT_ROWS = 2_000_000
 DEBOUNCE_SECONDS = 20.0
 LIBRARY_DIR = Path(__file__).parent / "library"
 ANALYST_ORIGIN = "analyst"
+VALUE_TABLE = cast(Table, IndicatorValue.__table__)  # Core inserts (one executemany per definition)
+# The table every indicator query may read (one row): the computation instant as the local date and time, the
+# end of a period that has not ended (rules.py, rule 1). Shadows any dataset of that name.
+AS_OF_TABLE = "as_of"
 
 
 class IndicatorError(InvalidInput):
@@ -75,7 +82,7 @@ def referenced_tables(sql: str) -> list[str]:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except Exception as exc:  # noqa: BLE001  (sqlglot raises several error types)
         raise IndicatorError(f"Câu SQL không hợp lệ: {str(exc).splitlines()[0] if str(exc) else exc}") from None
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)} | {AS_OF_TABLE}
     names: list[str] = []
     for table in tree.find_all(exp.Table):
         name = table.name.lower()
@@ -105,7 +112,8 @@ def read_yaml(text: str, *, origin: str) -> list[IndicatorIn]:
 
 
 _FIELDS = ("name", "domain", "unit", "periodicity", "levels", "sql", "datasets", "direction", "targets",
-           "thresholds", "owner_agency", "legal_basis", "source", "description", "public", "published")
+           "thresholds", "owner_agency", "legal_basis", "source", "description", "public", "published",
+           "publication", "cumulative", "details_url")
 
 
 def _fields(item: IndicatorIn) -> dict[str, Any]:
@@ -114,7 +122,9 @@ def _fields(item: IndicatorIn) -> dict[str, Any]:
             "levels": list(item.levels), "sql": item.sql.strip(), "datasets": datasets,
             "direction": item.direction, "targets": dict(item.targets), "thresholds": item.stored_thresholds(),
             "owner_agency": item.owner_agency, "legal_basis": item.legal_basis, "source": item.source,
-            "description": item.description, "public": item.public, "published": item.published}
+            "description": item.description, "public": item.public, "published": item.published,
+            "publication": item.publication.model_dump() if item.publication else {},
+            "cumulative": item.cumulative, "details_url": item.details_url}
 
 
 def _origin_label(path: Path) -> str:
@@ -130,6 +140,7 @@ class LibraryResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # analyst-defined codes left alone
+    retired: list[str] = field(default_factory=list)  # codes their library file no longer defines (deleted)
 
 
 def load_library(session: Session, *, paths: Iterable[Path] | None = None,
@@ -175,6 +186,16 @@ def load_library(session: Session, *, paths: Iterable[Path] | None = None,
         result.updated.append(item.code)
         audit.record(session, actor=principal.actor, action="indicator.update", entity_type="indicator",
                      entity_id=item.code, before=before, after=values)
+    # A definition its library file no longer has (replaced, merged into another: one number per concept) is
+    # retired with its values, so no board, alert or API keeps showing it.
+    loaded_origins = {origin for _item, origin in items}
+    for code, current in existing.items():
+        if code not in seen and current.origin in loaded_origins and current.origin != ANALYST_ORIGIN:
+            session.execute(delete(IndicatorValue).where(IndicatorValue.code == code))
+            session.delete(current)
+            result.retired.append(code)
+            audit.record(session, actor=principal.actor, action="indicator.retire", entity_type="indicator",
+                         entity_id=code, before={"origin": current.origin, "name": current.name})
     session.flush()
     return result
 
@@ -182,49 +203,16 @@ def load_library(session: Session, *, paths: Iterable[Path] | None = None,
 # ------------------------------------------------------------------------------------------------ status
 
 
-def target_for(defn: IndicatorDefinition, period: str, level: str) -> float | None:
-    if level != "province" and defn.unit.strip() != "%":
-        return None
-    targets = defn.targets or {}
-    value = targets.get(period, targets.get(period[:4]))
-    return None if value is None else float(value)
+def target_for(defn: IndicatorDefinition, period: str, level: str, as_of: datetime | None = None) -> rules.Target:
+    """The target of one value of the definition (rules.target_for)."""
+    return rules.target_for(defn.targets, unit=defn.unit, period=period, level=level,
+                            cumulative=bool(defn.cumulative), as_of=as_of)
 
 
-def status_for(value: float | None, target: float | None, direction: str, thresholds: dict[str, Any]) -> str:
-    """good | warning | critical | neutral | nodata."""
-    if value is None:
-        return "nodata"
-    if direction not in ("higher_better", "lower_better"):
-        return "neutral"
-    warning, critical = thresholds.get("warning"), thresholds.get("critical")
-    higher = direction == "higher_better"
-    if thresholds.get("absolute"):
-        if warning is None and critical is None:
-            return "neutral"
-
-        def meets(limit: float) -> bool:
-            return value >= limit if higher else value <= limit
-
-        if warning is not None and meets(float(warning)):
-            return "good"
-        if warning is None and critical is not None and meets(float(critical)):
-            return "good"
-        if critical is not None and meets(float(critical)):
-            return "warning"
-        return "critical" if critical is not None else "warning"
-    if target is None:
-        return "neutral"
-    if higher:
-        ratio = value / target * 100 if target else (100.0 if value >= 0 else 0.0)
-    else:
-        ratio = target / value * 100 if value > 0 else (100.0 if value <= target else 0.0)
-    warn = float(warning) if warning is not None else 100.0
-    crit = float(critical) if critical is not None else min(warn, 90.0)
-    if ratio >= warn:
-        return "good"
-    if ratio >= crit:
-        return "warning"
-    return "critical"
+def status_for(value: float | None, target: float | None, direction: str, thresholds: dict[str, Any], *,
+               partial: bool = False, pro_rated: bool = False) -> str:
+    """good | warning | critical | neutral | nodata (rules.status_for)."""
+    return rules.status_for(value, target, direction, thresholds, partial=partial, pro_rated=pro_rated)
 
 
 # ------------------------------------------------------------------------------------------------ compute
@@ -302,33 +290,47 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def uses_as_of(sql: str) -> bool:
+    """Whether the query reads the ``as_of`` table (it then counts a partial period as of the instant given)."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except Exception:  # noqa: BLE001
+        return False
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    return any(t.name.lower() == AS_OF_TABLE and AS_OF_TABLE not in ctes for t in tree.find_all(exp.Table))
+
+
+def with_as_of(sql: str, as_of: datetime) -> str:
+    """The query as the engine runs it: its rows, with the table ``as_of`` (one row: the instant as local date
+    and time, literals generated here — never user text) in scope."""
+    local = rules.local_now(as_of).replace(microsecond=0)
+    return (f"WITH {AS_OF_TABLE} AS (SELECT DATE '{local.date().isoformat()}' AS as_of_date, "
+            f"TIMESTAMP '{local.isoformat(sep=' ')}' AS as_of_time) SELECT * FROM ({sql}) AS _indicator")
+
+
 def _run_sql(defn: IndicatorDefinition, warehouse: Warehouse, readable: dict[str, TableAccess],
-             period: str | None, timeout: float) -> Any:
+             period: str | None, timeout: float, as_of: datetime) -> Any:
     missing = [n for n in (defn.datasets or referenced_tables(defn.sql)) if n not in readable]
     if missing:
         raise IndicatorError(f"Chưa có bộ dữ liệu {', '.join('«' + m + '»' for m in missing)} trong kho.")
-    safe = check_query(defn.sql, readable)
-    sql, params = safe, None
+    safe = check_query(defn.sql, {**readable, AS_OF_TABLE: TableAccess()})
+    sql = with_as_of(safe, as_of)
     if period is not None:
-        sql, params = f"SELECT * FROM ({safe}) AS _indicator WHERE CAST(period AS VARCHAR) = ?", [period]
+        # A literal, not a parameter: parse() admits only 2025-06, 2025-Q2 or 2025 (and with parameters the
+        # PostgreSQL translation would double the % of the query's own strftime formats).
+        sql = f"{sql} WHERE CAST(period AS VARCHAR) = '{period_codes.parse(period).code}'"
     try:
-        return warehouse.query(sql, params, timeout=timeout, max_rows=MAX_RESULT_ROWS)
+        return warehouse.query(sql, None, timeout=timeout, max_rows=MAX_RESULT_ROWS)
     except DomainError:
         raise
     except Exception as exc:  # engine errors: unknown column, type mismatch, missing table…
         raise IndicatorError(f"Truy vấn lỗi: {_first_line(exc)}") from exc
 
 
-def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[str, TableAccess],
-             batches: list[str], province_code: str, period: str | None = None,
-             timeout: float = QUERY_TIMEOUT, now: datetime | None = None,
-             agencies: Iterable[str] = ()) -> list[dict[str, Any]]:
-    """Run one definition and return its value rows (dicts for ``insert(IndicatorValue)``); raises
-    ``IndicatorError`` with a message the analyst can act on.
-
-    With the ``agency`` level, rows whose ``unit_code`` is one of ``agencies`` are agency values (written
-    only for the agencies the query returns: not every agency owes every indicator)."""
-    table = _run_sql(defn, warehouse, readable, period, timeout)
+def _read_rows(defn: IndicatorDefinition, table: Any, *, province_code: str, agency_set: set[str]
+               ) -> tuple[dict[tuple[str, str], tuple[float | None, float | None, float | None]], set[str]]:
+    """The query's rows by (period, unit), checked: period format, known units, one row per period and unit.
+    Returns them and the agency codes met."""
     names = [n.lower() for n in table.column_names]
     for required in ("period", "unit_code", "value"):
         if required not in names:
@@ -337,14 +339,9 @@ def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[
     empty: list[Any] = [None] * table.num_rows
     numerators, denominators = columns.get("numerator", empty), columns.get("denominator", empty)
     pattern = PERIOD_PATTERNS[defn.periodicity]
-    communes = _communes(province_code)
-    commune_set = set(communes)
-    levels = set(defn.levels or ["province"])
-    agency_set = set(agencies) if "agency" in levels else set()
+    commune_set = set(_communes(province_code))
     agency_found: set[str] = set()
-    now = now or utcnow()
     found: dict[tuple[str, str], tuple[float | None, float | None, float | None]] = {}
-    periods: set[str] = set()
     unknown: set[str] = set()
     for i, raw_period in enumerate(columns["period"]):
         p = _period_text(raw_period)
@@ -361,23 +358,61 @@ def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[
         if (p, unit) in found:
             raise IndicatorError(f"Kết quả có hai dòng cho kỳ {p}, đơn vị {unit}: mỗi kỳ và đơn vị chỉ một dòng.")
         found[(p, unit)] = (_number(columns["value"][i]), _number(numerators[i]), _number(denominators[i]))
-        periods.add(p)
     if unknown:
         sample = ", ".join(sorted(unknown)[:5])
         raise IndicatorError(f"Mã đơn vị không thuộc tỉnh {province_code}: {sample}"
                              f"{'…' if len(unknown) > 5 else ''}.")
+    return found, agency_found
+
+
+def evaluate(defn: IndicatorDefinition, warehouse: Warehouse, *, readable: dict[str, TableAccess],
+             batches: list[str], province_code: str, period: str | None = None,
+             timeout: float = QUERY_TIMEOUT, now: datetime | None = None, as_of: datetime | None = None,
+             agencies: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Run one definition and return its value rows (dicts for ``insert(IndicatorValue)``); raises
+    ``IndicatorError`` with a message the analyst can act on.
+
+    ``as_of`` (naive UTC, default ``now``) is the computation instant: periods not ended by then are partial
+    (rules.py, rule 1); for a query that reads the ``as_of`` table, a partial period also gets the previous
+    period's value over the same elapsed time (``base_value``), computed by running the query as of that
+    instant of the previous period.
+
+    With the ``agency`` level, rows whose ``unit_code`` is one of ``agencies`` are agency values (written
+    only for the agencies the query returns: not every agency owes every indicator)."""
+    now = now or utcnow()
+    as_of = as_of or now
+    levels = set(defn.levels or ["province"])
+    agency_set = set(agencies) if "agency" in levels else set()
+    table = _run_sql(defn, warehouse, readable, period, timeout, as_of)
+    found, agency_found = _read_rows(defn, table, province_code=province_code, agency_set=agency_set)
+    partial = {p for p in {p for p, _unit in found} if rules.is_partial(p, as_of)}
+    bases: dict[str, tuple[str | None, dict[str, float | None]]] = {}
+    if partial and uses_as_of(defn.sql):
+        for p in partial:
+            previous = period_codes.parse(p).previous().code
+            instant = rules.comparable_instant(p, as_of, previous)
+            base_table = _run_sql(defn, warehouse, readable, previous, timeout, instant)
+            base_rows, _agencies = _read_rows(defn, base_table, province_code=province_code, agency_set=agency_set)
+            bases[p] = (previous, {unit: v[0] for (bp, unit), v in base_rows.items() if bp == previous})
     thresholds = defn.thresholds or {}
+    communes = _communes(province_code)
     rows: list[dict[str, Any]] = []
-    for p in sorted(periods):
+    for p in sorted({p for p, _unit in found}):
         units = ([(province_code, "province")] if "province" in levels else []) + (
             [(c, "commune") for c in communes] if "commune" in levels else []) + (
             [(a, "agency") for a in sorted(agency_found)])
+        is_partial = p in partial
+        base_period, base_values = bases.get(p, (None, {}))
         for unit, level in units:
             value, numerator, denominator = found.get((p, unit), (None, None, None))
-            target = target_for(defn, p, level)
+            target = target_for(defn, p, level, as_of)
             rows.append({"code": defn.code, "period": p, "unit_code": unit, "level": level, "value": value,
-                         "numerator": numerator, "denominator": denominator, "target": target,
-                         "status": status_for(value, target, defn.direction, thresholds),
+                         "numerator": numerator, "denominator": denominator, "target": target.value,
+                         "status": status_for(value, target.value, defn.direction, thresholds, partial=is_partial,
+                                              pro_rated=target.pro_rated),
+                         "partial": is_partial, "as_of": as_of if is_partial else None,
+                         "base_value": base_values.get(unit) if base_period else None,
+                         "base_period": base_period if base_period and unit in base_values else None,
                          "computed_at": now, "batches": batches})
     return rows
 
@@ -401,15 +436,18 @@ class ComputeSummary:
 log = logging.getLogger(__name__)
 # Called with the session after every compute (other modules register here, e.g. alerts' evaluation), so the
 # indicator set does not import the modules that build on it.
+# A hook finds the instant the values were computed as of in ``session.info[AS_OF_KEY]``.
 AFTER_COMPUTE: list[Callable[[Session], Any]] = []
+AS_OF_KEY = "indicators.as_of"
 
 
 def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | None = None, period: str | None = None,
             province_code: str, trigger: str = "manual", principal: Principal = SYSTEM,
-            timeout: float = QUERY_TIMEOUT, progress: Any = None) -> ComputeSummary:
+            timeout: float = QUERY_TIMEOUT, progress: Any = None, as_of: datetime | None = None) -> ComputeSummary:
     """Compute the given indicators (all by default), optionally for one period only.
 
-    ``progress(code, ok)`` is called after each definition (the CLI's progress bar)."""
+    ``as_of`` (naive UTC; default: now) is the instant the values are computed as of: periods not ended by then
+    are partial (rules.py). ``progress(code, ok)`` is called after each definition (the CLI's progress bar)."""
     authorize(principal, "indicator.compute")
     started = time.perf_counter()
     started_at = utcnow()
@@ -431,7 +469,8 @@ def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | No
         batches = sorted({b for n in (defn.datasets or []) for b in lineage.get(n, [])})
         try:
             evaluated = evaluate(defn, warehouse, readable=readable, batches=batches, province_code=province_code,
-                                 period=period, timeout=timeout, now=started_at, agencies=agencies)
+                                 period=period, timeout=timeout, now=started_at, as_of=as_of or started_at,
+                                 agencies=agencies)
             results.append((defn, evaluated, None))
         except Exception as exc:  # noqa: BLE001  (one broken definition never stops the others)
             results.append((defn, None, _first_line(exc)[:4000]))
@@ -449,7 +488,10 @@ def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | No
             stmt = stmt.where(IndicatorValue.period == period)
         session.execute(stmt)
         if rows:
-            session.execute(insert(IndicatorValue), rows)
+            # Core insert of the table: every row has the same columns, so each definition's values are one
+            # executemany (the ORM's bulk insert splits rows by which columns happen to be NULL — thousands of
+            # statements — and builds an object-like record per row first).
+            session.execute(insert(VALUE_TABLE), rows)
         defn.state, defn.error = "ok", None
         summary.computed[defn.code] = len(rows)
     run = ComputeRun(started_at=started_at, finished_at=utcnow(), trigger=trigger,
@@ -463,20 +505,26 @@ def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | No
         audit.record(session, actor=principal.actor, action="indicator.compute", entity_type="indicator_run",
                      entity_id=run.id, after={"codes": run.codes, "period": period, "trigger": trigger,
                                               "values_written": run.values_written, "errors": summary.errors})
-    for hook in AFTER_COMPUTE:
-        # e.g. alert evaluation: in a savepoint, so a failing hook never undoes the values just computed.
-        try:
-            with session.begin_nested():
-                hook(session)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("after-compute hook %s failed: %s", getattr(hook, "__name__", hook), exc)
+    # Hooks read the instant the values were computed as of (a demo pinned to a day evaluates its alerts then).
+    session.info[AS_OF_KEY] = as_of or started_at
+    try:
+        for hook in AFTER_COMPUTE:
+            # e.g. alert evaluation: in a savepoint, so a failing hook never undoes the values just computed.
+            try:
+                with session.begin_nested():
+                    hook(session)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("after-compute hook %s failed: %s", getattr(hook, "__name__", hook), exc)
+    finally:
+        session.info.pop(AS_OF_KEY, None)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def stale_codes(session: Session, *, debounce_seconds: float = DEBOUNCE_SECONDS,
                 now: datetime | None = None) -> list[str]:
-    """Definitions whose source datasets changed (new batch, rollback) after they were last computed.
+    """Definitions whose source datasets changed (new batch, rollback) after they were last computed, and those
+    with partial values counted as of an earlier day.
 
     A change younger than ``debounce_seconds`` waits for the next check, so a burst of batches is one
     recompute."""
@@ -491,8 +539,15 @@ def stale_codes(session: Session, *, debounce_seconds: float = DEBOUNCE_SECONDS,
         stamps = [s for s in (created, rolled_back) if s is not None]
         if stamps:
             changes[name] = max(stamps)
+    # Partial values counted as of an earlier day (or whose period has ended since) are recomputed once a day.
+    today_start = rules.utc_of_local(datetime.combine(rules.local_day(now), datetime.min.time()))
+    outdated = set(session.scalars(select(IndicatorValue.code).where(
+        IndicatorValue.partial.is_(True), IndicatorValue.as_of < today_start).distinct()))
     out = []
     for defn in session.scalars(select(IndicatorDefinition).order_by(IndicatorDefinition.code)):
+        if defn.code in outdated:
+            out.append(defn.code)
+            continue
         latest = max((changes[n] for n in (defn.datasets or []) if n in changes), default=None)
         if latest is None:
             continue
@@ -640,16 +695,29 @@ def list_definitions(session: Session, *, principal: Principal, q: str | None = 
 
 
 def latest_province_values(session: Session, codes: Sequence[str]) -> dict[str, IndicatorValue]:
-    """For each code, its province value of the latest period (periods sort as text within a periodicity)."""
+    """For each code, its province value of the latest period that has a value (periods sort as text within a
+    periodicity); a partial period counts (it is marked so)."""
     if not codes:
         return {}
     latest = (select(IndicatorValue.code, func.max(IndicatorValue.period).label("period"))
-              .where(IndicatorValue.code.in_(list(codes)), IndicatorValue.level == "province")
+              .where(IndicatorValue.code.in_(list(codes)), IndicatorValue.level == "province",
+                     IndicatorValue.value.is_not(None))
               .group_by(IndicatorValue.code).subquery())
     rows = session.scalars(select(IndicatorValue).join(
         latest, (IndicatorValue.code == latest.c.code) & (IndicatorValue.period == latest.c.period))
         .where(IndicatorValue.level == "province"))
     return {v.code: v for v in rows}
+
+
+def freshness(defn: IndicatorDefinition, latest_period: str | None, today: date | None = None) -> rules.Freshness:
+    """Latest and expected period of a definition and whether it is stale (rules.py, rule 2)."""
+    return rules.freshness(defn.periodicity, defn.publication, latest_period,
+                           today or rules.local_day(utcnow()))
+
+
+def _iso(at: datetime | None) -> str | None:
+    """A stored naive-UTC instant for the API: ISO 8601 with the local offset (+07:00)."""
+    return None if at is None else rules.local_now(at).replace(tzinfo=LOCAL_TZ).isoformat()
 
 
 def _values_query(what: Any, *, code: str, period: str | None, unit: str | None, level: str | None,
@@ -688,6 +756,7 @@ def count_values(session: Session, *, code: str, period: str | None = None, leve
 
 _VALUE_COLUMNS = (IndicatorValue.period, IndicatorValue.unit_code, IndicatorValue.level, IndicatorValue.value,
                   IndicatorValue.numerator, IndicatorValue.denominator, IndicatorValue.target, IndicatorValue.status,
+                  IndicatorValue.partial, IndicatorValue.as_of, IndicatorValue.base_value, IndicatorValue.base_period,
                   IndicatorValue.computed_at, IndicatorValue.batches)
 
 
@@ -703,7 +772,10 @@ def values_out(session: Session, *, code: str, province_code: str, period: str |
         names = {**names, **{c: n for c, n in session.execute(select(Agency.code, Agency.name))}}
     for r in rows:
         r["unit_name"] = names.get(r["unit_code"])
-        r["computed_at"] = r["computed_at"].isoformat() if r["computed_at"] else None
+        r["partial"] = bool(r["partial"])
+        r["as_of"] = _iso(r["as_of"]) if r["partial"] else None
+        r["status_label"] = rules.status_label(r["status"])
+        r["computed_at"] = _iso(r["computed_at"])
         r["batches"] = list(r["batches"] or [])
     return rows
 
@@ -711,16 +783,27 @@ def values_out(session: Session, *, code: str, province_code: str, period: str |
 def value_out(v: IndicatorValue, province_code: str) -> dict[str, Any]:
     return {"period": v.period, "unit_code": v.unit_code, "unit_name": unit_names(province_code).get(v.unit_code),
             "level": v.level, "value": v.value, "numerator": v.numerator, "denominator": v.denominator,
-            "target": v.target, "status": v.status,
-            "computed_at": v.computed_at.isoformat() if v.computed_at else None, "batches": list(v.batches or [])}
+            "target": v.target, "status": v.status, "status_label": rules.status_label(v.status),
+            "partial": bool(v.partial), "as_of": _iso(v.as_of) if v.partial else None, "base_value": v.base_value,
+            "base_period": v.base_period, "computed_at": _iso(v.computed_at), "batches": list(v.batches or [])}
 
 
-def definition_out(d: IndicatorDefinition, latest: IndicatorValue | None = None) -> dict[str, Any]:
+def definition_out(d: IndicatorDefinition, latest: IndicatorValue | None = None,
+                   today: date | None = None) -> dict[str, Any]:
+    """A definition for the API, with its latest province value, expected period and staleness."""
     out = {k: getattr(d, k) for k in ("code", *_FIELDS, "origin", "state", "error")}
-    out["computed_at"] = d.computed_at.isoformat() if d.computed_at else None
+    out["computed_at"] = _iso(d.computed_at)
+    fresh = freshness(d, latest.period if latest is not None else None, today)
+    out["latest_period"] = fresh.latest_period
+    out["expected_period"] = fresh.expected_period
+    out["stale"] = fresh.stale
+    out["publication_due"] = rules.schedule_of(d.periodicity, d.publication).describe(d.periodicity)
+    out["as_of"] = None
     if latest is not None:
+        out["as_of"] = _iso(latest.as_of or latest.computed_at)
         out["latest"] = {"period": latest.period, "value": latest.value, "target": latest.target,
-                         "status": latest.status}
+                         "status": latest.status, "status_label": rules.status_label(latest.status),
+                         "partial": bool(latest.partial), "as_of": _iso(latest.as_of) if latest.partial else None}
     return out
 
 

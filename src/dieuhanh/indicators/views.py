@@ -16,7 +16,7 @@ from dieuhanh.core import formatting
 from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.errors import DomainError, NotFound
 from dieuhanh.core.security import allowed
-from dieuhanh.indicators import service
+from dieuhanh.indicators import rules, service
 from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
 from dieuhanh.indicators.schemas import DIRECTIONS, DOMAINS, PERIODICITIES
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
@@ -24,8 +24,7 @@ from dieuhanh.web.templating import render, render_fragment
 
 router = APIRouter(include_in_schema=False)
 
-STATUS_LABELS = {"good": "Đạt", "warning": "Cảnh báo", "critical": "Nghiêm trọng", "neutral": "Theo dõi",
-                 "nodata": "Chưa có số liệu"}
+STATUS_LABELS = rules.STATUS_LABELS
 LEVEL_LABELS = {"province": "Tỉnh", "commune": "Xã, phường", "agency": "Cơ quan, đơn vị"}
 
 
@@ -38,8 +37,14 @@ def _common() -> dict[str, Any]:
 def catalogue(request: Request, db: DB, principal: CurrentPrincipal, q: str = "", domain: str = "") -> HTMLResponse:
     items = service.list_definitions(db, principal=principal, q=q or None, domain=domain or None)
     latest = service.latest_province_values(db, [d.code for d in items])
+    stale = {}
+    for d in items:
+        fresh = service.freshness(d, latest[d.code].period if d.code in latest else None)
+        if fresh.stale:
+            stale[d.code] = fresh.expected_period
     return render(request, "indicators/list.html", {
-        **_common(), "items": items, "latest": latest, "q": q, "domain": domain,
+        **_common(), "items": items, "latest": latest, "q": q, "domain": domain, "stale": stale,
+        "period_label": period_label, "partial_label": rules.partial_label,
         "can_compute": allowed(principal, "indicator.compute") and principal.kind != "system",
         "runs": service.recent_runs(db, 1),
     })
@@ -119,7 +124,10 @@ def _detail_values(request: Request, db: Session, defn: IndicatorDefinition, per
     commune_periods = sorted(set(db.scalars(select(IndicatorValue.period).where(
         IndicatorValue.code == code, IndicatorValue.level == "commune").distinct()))) if has_communes else []
     periods = sorted({v.period for v in series} | set(commune_periods))
-    shown = period if period in periods else (periods[-1] if periods else "")
+    # By default the latest complete period (a period that has not ended is shown when asked for, marked so).
+    partial = {v.period for v in series if v.partial}
+    complete = [p for p in periods if p not in partial]
+    shown = period if period in periods else (complete[-1] if complete else periods[-1] if periods else "")
     communes = service.list_values(db, code=code, period=shown, level="commune") if shown and has_communes else []
     batch_ids = sorted({b for v in [*series, *communes] for b in (v.batches or [])})
     chart = {"labels": [period_label(v.period) for v in series], "values": [v.value for v in series],
@@ -138,5 +146,9 @@ def _detail_values(request: Request, db: Session, defn: IndicatorDefinition, per
         "province_value": next((v for v in series if v.period == shown), None) if not unit_code else
         next((v for v in service.list_values(db, code=code, period=shown, level="province")), None),
         "unit_value": next((v for v in series if v.period == shown), None) if unit_code else None,
+        "partial_label": rules.partial_label,
+        "freshness": service.freshness(defn, next((v.period for v in reversed(series) if v.value is not None),
+                                                  None)),
+        "schedule": rules.schedule_of(defn.periodicity, defn.publication).describe(defn.periodicity),
     })
     return _DetailValues(html=html, period=shown, batch_ids=batch_ids)

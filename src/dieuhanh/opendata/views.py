@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.catalog.models import Dataset, DatasetColumn
 from dieuhanh.core.errors import NotFound
 from dieuhanh.core.formatting import format_date
+from dieuhanh.indicators.service import unit_names
 from dieuhanh.opendata import service
 from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB
@@ -116,36 +117,62 @@ def _label(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def chart_spec(warehouse: Any, ds: Dataset) -> dict[str, Any] | None:
-    """The first measure summed over the first category (string, unit, date or period column) in a sample of
-    rows, or None when there is nothing numeric to draw."""
+PERIOD_NAMES = ("thang", "quy", "nam", "ky", "nam_hoc", "ngay", "thoi_diem", "year", "month", "period")
+
+
+def _period_column(cols: list[DatasetColumn]) -> DatasetColumn | None:
+    """The column that says which period a row is about (a date, a year, a period code)."""
+    by_name = {c.name.lower(): c for c in cols}
+    named = next((by_name[n] for n in PERIOD_NAMES if n in by_name), None)
+    return named or next((c for c in cols if c.type in ("date", "datetime")), None)
+
+
+def chart_spec(warehouse: Any, ds: Dataset, province_code: str = "") -> dict[str, Any] | None:
+    """The first measure over a category, summed in a sample of rows — never across different periods: over a
+    period column it is a line by period; over another category it reads the latest period only (said in the
+    chart's ``period``). Communes are labelled by name. None when there is nothing numeric to draw."""
     cols = service.public_columns(ds)
     measure = next((c for c in cols if _is_measure(c)), None)
     if measure is None:
         return None
-    category = next((c for c in cols if c.type in ("string", "unit_code", "date", "datetime")), None)
+    period = _period_column(cols)
+    category = next((c for c in cols if c.type in ("string", "unit_code") and c is not period), None)
     if category is None:
-        category = next((c for c in cols if c.type == "integer" and c is not measure), None)
+        category = period or next((c for c in cols if c.type == "integer" and c is not measure), None)
     if category is None:
         return None
-    order = f'"{category.name}"' if category.type in ("date", "datetime", "integer") else ""
+    by_period = category is period or category.type in ("date", "datetime", "integer")
+    where, params, shown_period = "", None, None
+    if not by_period and period is not None and period is not measure:
+        latest = warehouse.query(f"SELECT max({_quote_col(period.name)}) FROM {_quote_col(ds.name)}").column(0)
+        shown_period = latest[0].as_py() if len(latest) else None
+        if shown_period is not None:
+            where, params = f" WHERE {_quote_col(period.name)} = ?", [shown_period]
+    order = f'"{category.name}"' if by_period else ""
     sample = service.read_page(warehouse, ds, limit=CHART_SAMPLE, offset=0,
-                               columns=[category.name, measure.name], order_by=order)
+                               columns=[category.name, measure.name], order_by=order, where=where, params=params)
+    names = unit_names(province_code) if category.type == "unit_code" and province_code else {}
     sums: dict[str, float] = {}
     for row in sample.to_pylist():
         value = row.get(measure.name)
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            key = _label(row.get(category.name))
+            raw = row.get(category.name)
+            key = names.get(str(raw), _label(raw)) if names else _label(raw)
             sums[key] = sums.get(key, 0.0) + float(value)
     if not sums:
         return None
     points = list(sums.items())
-    if category.type not in ("date", "datetime", "integer"):
+    if not by_period:
         points.sort(key=lambda p: -p[1])
     points = points[:CHART_POINTS]
-    return {"kind": "line" if category.type in ("date", "datetime", "integer") else "bar",
+    return {"kind": "line" if by_period else "bar",
             "x": category.name, "y": measure.name, "labels": [p[0] for p in points],
-            "values": [round(p[1], 4) for p in points], "sampled": sample.num_rows >= CHART_SAMPLE}
+            "values": [round(p[1], 4) for p in points], "sampled": sample.num_rows >= CHART_SAMPLE,
+            "period": _label(shown_period) if shown_period is not None else None}
+
+
+def _quote_col(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 @router.get("/opendata/datasets/{name}", response_class=HTMLResponse)
@@ -157,7 +184,7 @@ def dataset_page(request: Request, name: str, db: DB, page: int = Query(1, ge=1)
     table = service.read_page(warehouse, ds, limit=ROWS_PAGE, offset=(page - 1) * ROWS_PAGE)
     agency = db.get(Agency, ds.owner_agency)
     base = str(request.base_url).rstrip("/")
-    chart = chart_spec(warehouse, ds)
+    chart = chart_spec(warehouse, ds, request.app.state.settings.province_code)
     return render(request, "opendata/dataset.html", {
         "ds": ds, "columns": cols, "rows": table.to_pylist(), "row_columns": table.column_names, "total": total,
         "page": page, "page_size": ROWS_PAGE, "query": "", "agency": agency,

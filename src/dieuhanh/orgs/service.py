@@ -29,6 +29,11 @@ from dieuhanh.orgs.schemas import AgencyIn, AgencyUpdate, TokenIn, UserIn
 # ------------------------------------------------------------------------------------------------ agencies
 
 
+def commune_committee_name(commune_name: str) -> str:
+    """The People's Committee of "Xã Định Hóa" is "UBND xã Định Hóa" (xã, phường in lower case after UBND)."""
+    return f"UBND {commune_name[:1].lower()}{commune_name[1:]}"
+
+
 def ensure_agencies(session: Session, *, communes: list[tuple[str, str]]) -> int:
     """Create the standard agencies and one People's Committee per commune; idempotent. Returns how many new."""
     existing = set(session.scalars(select(Agency.code)))
@@ -36,11 +41,17 @@ def ensure_agencies(session: Session, *, communes: list[tuple[str, str]]) -> int
     wanted += [Agency(code=c, name=n, kind="department") for c, n in DEPARTMENTS]
     wanted += [Agency(code=c, name=n, kind="sector") for c, n in SECTORS]
     wanted += [
-        Agency(code=commune_agency_code(code), name=f"UBND {name}", kind="commune", unit_code=code)
+        Agency(code=commune_agency_code(code), name=commune_committee_name(name), kind="commune", unit_code=code)
         for code, name in communes
     ]
     new = [a for a in wanted if a.code not in existing]
     session.add_all(new)
+    # Names made before the spelling was fixed ("UBND Xã Định Hóa") read "UBND xã Định Hóa".
+    for agency, (_code, name) in zip(wanted[-len(communes):] if communes else [], communes, strict=True):
+        if agency.code in existing:
+            old = session.get(Agency, agency.code)
+            if old is not None and old.name == f"UBND {name}" and old.name != agency.name:
+                old.name = agency.name
     if new:
         audit.record(
             session, actor="system", action="agency.bootstrap", entity_type="agency",

@@ -168,8 +168,11 @@ def audit_page(
     items, total = audit.list_entries(db, actor=actor or None, entity_type=entity_type or None,
                                       action=action or None, date_from=d_from, date_to=d_to, page=page,
                                       page_size=50)
+    from dieuhanh.orgs.people import actor_names
+
     return render(request, "orgs/audit.html", {
         "items": items, "total": total, "page": page, "page_size": 50, "error": error,
+        "people": actor_names(db, [e.actor for e in items]),
         "filters": {"actor": actor, "entity_type": entity_type, "action": action, "date_from": date_from,
                     "date_to": date_to},
     })

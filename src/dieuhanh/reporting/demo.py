@@ -81,17 +81,19 @@ PROJECTS = {
 RETAIL_MONTHLY = 16_500.0  # bn VND: ≈ 200,000 bn a year across the three former provinces (2023)
 
 
-def _when(rng: random.Random, due: Any, *, late: bool) -> datetime:
-    """A submission moment in local office hours, returned as naive UTC like the database stores."""
+def _when(rng: random.Random, due: Any, *, late: bool, now: datetime) -> datetime | None:
+    """A submission moment in local office hours, returned as naive UTC like the database stores; None when it
+    would fall after the demo's present (``now``): that report has not been submitted yet."""
     day = due + timedelta(days=rng.randint(1, 12)) if late else due - timedelta(days=rng.choice((0, 0, 1, 1, 2, 3, 5)))
     local = datetime.combine(day, time(rng.randint(7, 16), rng.randint(0, 59)))
-    return local - timedelta(hours=7)
+    at = local - timedelta(hours=7)
+    return at if at <= now else None
 
 
 def run(ctx: Any) -> dict[str, int]:
     session, rng = ctx.session, random.Random(ctx.rng.random())
     present = {a for (a,) in session.query(Agency.code).all()}
-    today = service.today_local()
+    today = ctx.today  # the demo's present: nothing submitted after it
     monthly = service.save_type(session, principal=ctx.principal, data=ReportTypeIn.model_validate(MONTHLY))
     quarterly = service.save_type(session, principal=ctx.principal, data=ReportTypeIn.model_validate(QUARTERLY))
     # 12 monthly periods ending with the last one already due; the quarters they cover.
@@ -148,8 +150,9 @@ def run(ctx: Any) -> dict[str, int]:
                 "ho_so_tthc_tiep_nhan": round(tasks * 55 * rng.uniform(0.7, 1.3)),
                 "ghi_chu": "DỮ LIỆU MẪU" + ("; vướng mắc giải phóng mặt bằng" if rng.random() < 0.2 else ""),
             }
-            entries.append(service.HistoricEntry(agency=code, period=period, rows=[row],
-                                                 submitted_at=_when(rng, due, late=late)))
+            at = _when(rng, due, late=late, now=ctx.now)
+            if at is not None:
+                entries.append(service.HistoricEntry(agency=code, period=period, rows=[row], submitted_at=at))
     count = service.import_history(session, ctx.warehouse, principal=ctx.principal, code=monthly.code,
                                    entries=entries, channel="demo", **kw)
     entries = []
@@ -166,9 +169,10 @@ def run(ctx: Any) -> dict[str, int]:
                              "khoi_luong_hoan_thanh": round(min(100.0, 20 + 15 * i + rng.uniform(0, 25)), 1),
                              "ngay_khoi_cong": first_quarter_end - timedelta(days=rng.randint(200, 900))})
             due = periods.due_date(period, quarterly.due_day)
-            entries.append(service.HistoricEntry(agency=code, period=period, rows=rows,
-                                                 submitted_at=_when(rng, due, late=rng.random() < .2),
-                                                 filename=f"{quarterly.code}_{code}_{period}.xlsx"))
+            at = _when(rng, due, late=rng.random() < .2, now=ctx.now)
+            if at is not None:
+                entries.append(service.HistoricEntry(agency=code, period=period, rows=rows, submitted_at=at,
+                                                     filename=f"{quarterly.code}_{code}_{period}.xlsx"))
     count += service.import_history(session, ctx.warehouse, principal=ctx.principal, code=quarterly.code,
                                     entries=entries, channel="demo", **kw)
     service.refresh_timeliness(session, ctx.warehouse, province_code=ctx.settings.province_code,

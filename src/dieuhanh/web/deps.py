@@ -51,10 +51,22 @@ def _principal(request: Request, db: DB) -> Principal:
             user = db.get(User, user_id)
             if user is not None and user.is_active and request.session.get("pw") == user.password_hash[-12:]:
                 principal = orgs_service.principal_for_user(user)
+                # The layout shows the user's full name and agency name (read now: the session may be gone
+                # when a page renders).
+                request.state.user_display = (user.full_name, _agency_name(db, user.agency_code))
             else:
                 request.session.clear()
     request.state.principal = principal
     return principal
+
+
+def _agency_name(db: Session, code: str | None) -> str:
+    if not code:
+        return ""
+    from dieuhanh.orgs.models import Agency
+
+    agency = db.get(Agency, code)
+    return agency.name if agency is not None else ""
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -13,7 +13,7 @@
 // Returns the ECharts instance.
 const UNIT_MAP_PALETTE = ['#deebf7', '#9ecae1', '#6baed6', '#3182bd', '#08519c'];
 const UNIT_MAP_NODATA = '#cfcfcf';
-const UNIT_MAP_STATUS = { good: 'Đạt', warning: 'Cảnh báo', critical: 'Nghiêm trọng', neutral: 'Theo dõi', nodata: 'Chưa có số liệu' };
+const UNIT_MAP_STATUS = { good: 'Đạt', warning: 'Gần đạt', critical: 'Chưa đạt', neutral: 'Theo dõi', nodata: 'Chưa có số liệu' };  // indicators/rules.py
 
 function unitMapScale(values, options) {
   const numbers = Object.values(values).filter(v => typeof v === 'number' && Number.isFinite(v));
@@ -73,7 +73,7 @@ async function drawUnitMap(elementId, options = {}) {
   const hasValues = Object.keys(values).length > 0;
   const show = v => (typeof v === 'number' && Number.isFinite(v)) ? fmt.format(v) + (options.unit ? ` ${options.unit}` : '') : 'Chưa có số liệu';
   const describe = (code, name) => {
-    let text = `<strong>${name || code}</strong> (${code})`;
+    let text = `<strong>${name || code}</strong>`;  // names, never codes, where people read
     if (hasValues) text += `<br>${show(values[code])}`;
     if (statuses[code]) text += ` · ${UNIT_MAP_STATUS[statuses[code]] || statuses[code]}`;
     return text;

@@ -15,7 +15,8 @@
   const FETCH_TIMEOUT_MS = 15000;
   const RELOAD_AFTER_MS = 3600 * 1000;
   const loadedAt = Date.now();
-  const STATUS_LABELS = { good: 'Đạt', warning: 'Cảnh báo', critical: 'Nghiêm trọng', neutral: 'Theo dõi',
+  // The status labels of the indicator set (indicators/rules.py); a tile sends its own label.
+  const STATUS_LABELS = { good: 'Đạt', warning: 'Gần đạt', critical: 'Chưa đạt', neutral: 'Theo dõi',
                           nodata: 'Chưa có số liệu' };
   const STATUS_COLORS = { good: '#2ecc71', warning: '#f5b43c', critical: '#ff5d5d', neutral: '#5aa9e6',
                           nodata: '#6b7a90' };
@@ -229,7 +230,8 @@
     if (t.href) tile.href = t.href;
     tile.dataset.code = t.code;
     tile.title = t.name;
-    tile.append(el('div', 'tile-status', STATUS_LABELS[status]));
+    tile.append(el('div', 'tile-status', t.status_label || STATUS_LABELS[status]));
+    if (t.stale) tile.append(el('div', 'tile-stale', t.stale_text || 'Số liệu cũ'));
     tile.append(el('div', 'tile-name', t.name));
     const value = el('div', 'tile-value');
     const text = t.value_text || '–';
@@ -242,12 +244,18 @@
     tile.append(value);
     tile.append(el('div', 'tile-unit', t.value != null && !shortUnit ? t.unit : ''));
     const meta = el('div', 'tile-meta');
-    meta.append(el('span', '', `Kỳ ${t.period_text || t.period || '–'}`));
+    meta.append(el('span', '', `Kỳ ${t.period_text || t.period || '–'}${t.partial && t.as_of_text ? ` (${t.as_of_text})` : ''}`));
     if (t.target_text) meta.append(el('span', '', `Mục tiêu ${t.target_text}`));
     if (t.change_text) {
       const cls = t.change > 0 ? 'up' : t.change < 0 ? 'down' : 'flat';
       const arrow = t.change > 0 ? '▲' : t.change < 0 ? '▼' : '■';
       meta.append(el('span', cls, `${arrow} ${t.change_text}`));
+    }
+    if (t.current_period_text && t.current_text) {
+      // The period that has not ended: counted as of now, compared like for like (never scored at face value).
+      const current = `Kỳ ${t.current_period_text} ${t.as_of_text}: ${t.current_text}`
+        + (t.current_change_text ? ` (${t.current_change_text})` : '');
+      meta.append(el('span', 'current', current));
     }
     tile.append(meta);
     const points = (t.trend || []).filter((x) => x != null).length;
@@ -299,7 +307,8 @@
     };
     if (geo.features && geo.features.length) {
       const data = geo.features.map((f) => {
-        const item = { name: f.properties.code, value: values[f.properties.code] ?? null };
+        const item = { name: f.properties.code, value: values[f.properties.code] ?? null,
+                       label: (map.names || {})[f.properties.code] || f.properties.name || '' };
         // A commune's board outlines its commune on the province map.
         if (f.properties.code === map.highlight) item.itemStyle = { borderColor: '#ffffff', borderWidth: 2.5 };
         return item;
