@@ -139,6 +139,14 @@ def _clean(db: Database, wh: Warehouse) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in KEEP_TABLES:
                 session.execute(table.delete())
+        # admin_unit is kept (reference data), but a test may have imported boundaries: back to none, as
+        # bootstrap leaves a new installation
+        from sqlalchemy import update
+
+        from dieuhanh.geo.models import AdminUnit
+
+        session.execute(update(AdminUnit).where(AdminUnit.boundary.is_not(None))
+                        .values(boundary=None, boundary_source=None))
         bootstrap(session, province_code="37")
     if wh.kind == "duckdb":
         names = wh.query("SELECT table_name FROM information_schema.tables WHERE table_schema='main'")
@@ -149,6 +157,9 @@ def _clean(db: Database, wh: Warehouse) -> None:
     from dieuhanh.demo import service as demo_service
 
     demo_service._demo_cache.clear()
+    from dieuhanh.geo.service import forget_shapes
+
+    forget_shapes()  # the tables were reset behind the process's cache of commune polygons
 
 
 @pytest.fixture

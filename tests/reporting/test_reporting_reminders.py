@@ -82,7 +82,7 @@ def test_demo_reports_are_plausible_and_correctable(db, warehouse, settings):
         summary = demo.run(ctx)
         elapsed = time.perf_counter() - started
     print(f"reporting demo: {elapsed:.2f} s")  # ≈ 2 s on an idle 2-core machine; not asserted (shared CI load)
-    assert summary["submissions"] >= 14 * 11 and summary["missing_last_period"] == 3
+    assert summary["submissions"] >= 14 * 11 and summary["missing_last_period"] >= 3  # 3 left out + late
     rows = rows_of(warehouse, "bao_cao_kt_xh_thang")
     assert len(rows) == summary["submissions"] - 20  # the quarterly reports have their own dataset
     assert all(0 <= r["giai_ngan_luy_ke"] <= r["ke_hoach_von_nam"] for r in rows)
@@ -90,7 +90,7 @@ def test_demo_reports_are_plausible_and_correctable(db, warehouse, settings):
     with db.session() as session:
         last = max(r["ky"] for r in rows)
         late = service.late_list(session, principal=SYSTEM, period=last, today=today)
-        assert len([r for r in late if r["status"] == "chưa nộp"]) == 3
+        assert len([r for r in late if r["status"] == "chưa nộp"]) == summary["missing_last_period"]
     timeliness = warehouse.query("SELECT sum(dung_han) AS ok, count(*) AS n FROM bao_cao_dinh_ky_nop").to_pylist()[0]
     assert 0.6 < timeliness["ok"] / timeliness["n"] < 0.97  # most on time, some late or missing
     # Correcting one demo submission (the year shares one batch) replaces only that agency and month.

@@ -41,7 +41,7 @@ def run(ctx: DemoContext) -> None:
     # The first forecasts with the fast model and one backtest day (demo budget); the scheduler's runs add
     # LightGBM and a second backtest day as data arrives.
     run_ = traffic.refresh(ctx.session, ctx.warehouse, principal=ctx.principal, force=True, models=("ridge",),
-                           backtest_days=1)
+                           backtest_days=1, demo=True)
     timings["traffic_forecast"] = time.perf_counter() - started - sum(timings.values())
     summary["traffic_run"] = run_.outcome
     summary["jam_events"] = run_.jam_events

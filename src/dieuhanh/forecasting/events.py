@@ -22,7 +22,7 @@ TRANSPORT_AGENCY = "SXD"
 
 def raise_jam_event(session: Session, *, principal: Principal, link_code: str, link_name: str, road: str,
                     commune_code: str | None, expected_at: datetime, speed: float, free_flow: float,
-                    message: str, coords: list[list[float]]) -> str | None:
+                    message: str, coords: list[list[float]], demo: bool = False) -> str | None:
     """Create the operations-room event for a jam forecast on a main link; the event's id (as text) or None.
 
     ``expected_at`` is naive UTC. The event is the server's own (``SYSTEM``), whoever asked for the refresh."""
@@ -43,7 +43,8 @@ def raise_jam_event(session: Session, *, principal: Principal, link_code: str, l
         payload={"link": link_code, "road": road, "expected_at": expected_at.replace(tzinfo=UTC).isoformat(),
                  "forecast_speed_kmh": round(speed, 1), "free_flow_kmh": round(free_flow, 1),
                  "url": f"/giao-thong?link={link_code}"})
-    result = push_events(session, principal=SYSTEM, items=[item], province_code=str(province))
+    result = push_events(session, principal=SYSTEM, items=[item], province_code=str(province),
+                         demo=demo)
     ids = result.events_created or [i["id"] for i in result.items if i.get("id")]
     return str(ids[0]) if ids else None
 

@@ -312,8 +312,9 @@ def backtest_and_forecast(series: Series, adj: np.ndarray | None, *, models: tup
 
 def refresh(session: Session, warehouse: Warehouse, *, principal: Principal, force: bool = False,
             models: tuple[str, ...] = ("ridge", "lightgbm"), backtest_days: int = BACKTEST_DAYS,
-            now: datetime | None = None) -> TrafficForecastRun:
-    """Recompute every link's forecasts when new observations arrived (or always with ``force``)."""
+            now: datetime | None = None, demo: bool = False) -> TrafficForecastRun:
+    """Recompute every link's forecasts when new observations arrived (or always with ``force``); ``demo``
+    marks the jam events it raises as demo data (the demo province's own run)."""
     authorize(principal, "forecast.refresh")
     links = load_links(warehouse)
     last_run = session.scalars(select(TrafficForecastRun).where(TrafficForecastRun.outcome == "ok")
@@ -362,7 +363,7 @@ def refresh(session: Session, warehouse: Warehouse, *, principal: Principal, for
     run.message = f"Đã dự báo {run.links} đoạn đường."
     session.flush()
     run.jam_events = announce_jams(session, links=links, per_link=per_link, data_until=data_until,
-                                   principal=principal)
+                                   principal=principal, demo=demo)
     run.finished_at = utcnow()
     audit.record(session, actor=principal.actor, action="forecast.traffic_refresh", entity_type="traffic_forecast_run",
                  entity_id=str(run.id), after={"links": run.links, "jam_events": run.jam_events})
@@ -370,7 +371,7 @@ def refresh(session: Session, warehouse: Warehouse, *, principal: Principal, for
 
 
 def announce_jams(session: Session, *, links: list[Link], per_link: dict[str, list[LinkForecast]],
-                  data_until: datetime, principal: Principal) -> int:
+                  data_until: datetime, principal: Principal, demo: bool = False) -> int:
     """A jam forecast on a main link (speed below ``JAM_RATIO`` of free flow at any horizon) becomes one event
     for the operations room, not repeated for that link within ``JAM_REPEAT``."""
     from dieuhanh.forecasting import events
@@ -394,7 +395,7 @@ def announce_jams(session: Session, *, links: list[Link], per_link: dict[str, li
         ref = events.raise_jam_event(session, principal=principal, link_code=link.code, link_name=link.name,
                                      road=link.road, commune_code=link.commune_code, expected_at=expected,
                                      speed=jam.value, free_flow=link.free_flow, message=message,
-                                     coords=link.coords)
+                                     coords=link.coords, demo=demo)
         session.add(TrafficJamNotice(link_code=link.code, created_at=data_until, expected_at=expected,
                                      speed=round(jam.value, 1), horizon_min=jam.horizon, event_ref=ref,
                                      message=message))

@@ -108,6 +108,7 @@ def _apply_boundaries(session: Session, geojson: dict, province_code: str, *, so
             units[code].boundary = json.dumps(feature["geometry"], separators=(",", ":"))
             units[code].boundary_source = source
     missing = sorted(set(units) - set(match.matched))
+    forget_shapes()  # this process sees the new boundaries at once (others within SHAPES_RECHECK_SECONDS)
     return BoundaryImport(matched=len(match.matched), unmatched=match.unmatched, missing=missing)
 
 
@@ -161,6 +162,12 @@ SHAPES_RECHECK_SECONDS = 30.0  # boundaries change only by an import; look for o
 # A point this close to a commune (in degrees, ~300 m) but inside none — a river on the border, a polygon's
 # simplified edge — belongs to the nearest one; farther away it is outside the province.
 NEAR_DEGREES = 0.003
+
+
+def forget_shapes() -> None:
+    """Drop the cached polygons (after an import, or when a database was reset underneath this process)."""
+    with _shapes_lock:
+        _shapes_cache.clear()
 
 
 def commune_shapes(session: Session) -> _Shapes | None:
