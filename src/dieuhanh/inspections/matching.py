@@ -21,7 +21,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 AUTO = 0.90
 REVIEW = 0.50
@@ -35,28 +35,58 @@ _LEGAL_FORMS: list[tuple[str, str]] = [
     ("trach nhiem huu han", "#tnhh"), ("tnhh", "#tnhh"),
     ("cong ty co phan", "#cp"), ("cty co phan", "#cp"), ("cty cp", "#cp"), ("cong ty cp", "#cp"),
     ("ctcp", "#cp"), ("co phan", "#cp"),
-    ("doanh nghiep tu nhan", "#dntn"), ("dntn", "#dntn"),
+    ("doanh nghiep tu nhan", "#dntn"), ("dn tu nhan", "#dntn"), ("dntn", "#dntn"),
     ("hop tac xa", "#htx"), ("htx", "#htx"),
     ("ho kinh doanh", "#hkd"), ("hkd", "#hkd"),
     ("chi nhanh", "#cn"), ("cn", "#cn"),
     ("cong ty hop danh", "#hd"),
     ("cong ty", ""), ("cty", ""), ("c ty", ""),
 ]
-_STOP = {"va", "&", "the", "viet", "nam", "vn", "tinh", "ninh", "binh"}
-_ADDRESS_ABBR: list[tuple[str, str]] = [
-    (r"\bp\b", "phuong"), (r"\bx\b", "xa"), (r"\btt\b", "thi tran"), (r"\btp\b", "thanh pho"),
-    (r"\bq\b", "quan"), (r"\bh\b", "huyen"), (r"\bd\b", "duong"), (r"\bkcn\b", "khu cong nghiep"),
-    (r"\bccn\b", "cum cong nghiep"), (r"\bso nha\b", "so"),
-]
+_STOP = {"va", "&"}
 _ADMIN_WORDS = {"phuong", "xa", "thi", "tran", "thanh", "pho", "quan", "huyen", "tinh", "so", "duong", "to", "thon",
                 "xom", "khu"}
 
 
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0x80, 0x2000):
+        ch = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn")
+        if base != ch and base.isascii():
+            table[code] = base
+    table[ord("đ")], table[ord("Đ")] = "d", "D"
+    return table
+
+
+_FOLD = _fold_table()
+_NON_WORD = re.compile(r"[^0-9a-z&]+")
+
+
 def fold(text: str) -> str:
     """Lower case without accents, đ→d, punctuation as spaces, single spaces."""
-    text = unicodedata.normalize("NFD", (text or "").lower().replace("đ", "d"))
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return " ".join(re.sub(r"[^0-9a-z&]+", " ", text).split())
+    text = unicodedata.normalize("NFC", text or "").translate(_FOLD).lower()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0x80, 0x2000):
+        ch = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn")
+        if base != ch and base.isascii():
+            table[code] = base
+    table[ord("đ")], table[ord("Đ")] = "d", "D"
+    return table
+
+
+_FOLD = _fold_table()
+_NON_WORD = re.compile(r"[^0-9a-z&]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, đ→d, punctuation as spaces, single spaces."""
+    text = unicodedata.normalize("NFC", text or "").translate(_FOLD).lower()
+    return " ".join(_NON_WORD.sub(" ", text).split())
 
 
 @lru_cache(maxsize=200_000)
@@ -75,18 +105,69 @@ def name_key(name: str) -> tuple[str, tuple[str, ...]]:
     return form, tokens
 
 
+def _close(a: str, b: str) -> bool:
+    """Equal, or one typing slip apart (a letter missing, extra or wrong) for words of 4+ letters."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 3 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
+    return short[i:] == long[i + 1:]
+
+
+_FORM_WORDS: dict[str, list[tuple[list[str], str]]] = defaultdict(list)
+for _spelling, _canonical in _LEGAL_FORMS:
+    _FORM_WORDS[_spelling.split()[0]].append((_spelling.split(), _canonical))
+
+
+@lru_cache(maxsize=20_000)
+def _forms_starting(word: str) -> tuple[tuple[list[str], str], ...]:
+    exact = _FORM_WORDS.get(word)
+    if exact is not None:
+        return tuple(exact)
+    return tuple(f for first, forms in _FORM_WORDS.items() if _close(word, first) for f in forms)
+
+
+@lru_cache(maxsize=200_000)
+def name_key(name: str) -> tuple[str, tuple[str, ...]]:
+    """(legal form, core tokens) of an enterprise name: "Cty TNHH Thực phẩm Hà Nam" → ("#tnhh", ("thuc", "pham",
+    "ha", "nam")). Abbreviations, accents and a slip in the legal form ("Côg ty", "trch nhiệm") do not matter."""
+    words = fold(name).split()
+    form = ""
+    stripped = True
+    while stripped:
+        stripped = False
+        for spelling, canonical in (_forms_starting(words[0]) if words else []):
+            n = len(spelling)
+            if len(words) > n and all(_close(w, s) for w, s in zip(words[:n], spelling, strict=False)):
+                words = words[n:]
+                form = form or canonical
+                stripped = True
+                break
+    return form, tuple(t for t in words if t not in _STOP)
+
+
+_ABBR = {"p": "phuong", "x": "xa", "tt": "thi tran", "tp": "thanh pho", "q": "quan", "h": "huyen", "d": "duong",
+         "t": "tinh", "kcn": "khu cong nghiep", "ccn": "cum cong nghiep"}
+
+
+@lru_cache(maxsize=100_000)
 def address_key(address: str) -> str:
-    text = fold(address)
-    for pattern, repl in _ADDRESS_ABBR:
-        text = re.sub(pattern, repl, text)
-    return text
+    return " ".join(_ABBR.get(t, t) for t in fold(address).split())
 
 
+@lru_cache(maxsize=100_000)
 def street_key(address: str) -> tuple[str, frozenset[str]]:
     """(house number, street tokens) of the first part of an address ("Số 12, đường Lê Lợi, ..." → ("12",
     {"le", "loi"}))."""
     parts = [p for p in re.split(r"[,;]", address or "") if p.strip()]
-    head = address_key(" ".join(parts[:2]))
+    first = address_key(parts[0]) if parts else ""
+    # "Số 12, đường Lê Lợi": the street is in the second part; "Thôn 3, Xã ...": the first part is all there is
+    bare_number = all(t[:1].isdigit() or t == "so" for t in first.split())
+    head = address_key(" ".join(parts[:2])) if bare_number else first
     number = next((t for t in head.split() if t[:1].isdigit()), "")
     words = frozenset(t for t in head.split() if not t[:1].isdigit() and t not in _ADMIN_WORDS)
     return number, words
@@ -95,6 +176,23 @@ def street_key(address: str) -> tuple[str, frozenset[str]]:
 def trigrams(text: str) -> set[str]:
     padded = f"  {text} "
     return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+def token_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """Jaccard similarity of two names' tokens where a word one slip away counts as the same ("thưng" ~
+    "thương")."""
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return 0.0
+    common = sa & sb
+    rest_b = sb - common
+    matched = len(common)
+    for t in sa - common:
+        hit = next((u for u in rest_b if _close(t, u)), None)
+        if hit is not None:
+            rest_b.discard(hit)
+            matched += 1
+    return matched / (len(sa) + len(sb) - matched)
 
 
 def similarity(a: Iterable[str], b: Iterable[str]) -> float:
@@ -115,16 +213,26 @@ class Record:
     unit_code: str | None = None
     form: str = field(init=False)
     tokens: tuple[str, ...] = field(init=False)
-    grams: set[str] = field(init=False)
-    number: str = field(init=False)
-    street: frozenset[str] = field(init=False)
-    rep: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.form, self.tokens = name_key(self.name)
-        self.grams = trigrams(" ".join(self.tokens))
-        self.number, self.street = street_key(self.address)
-        self.rep = fold(self.legal_rep)
+
+    # computed when the record is first scored (most register rows never are)
+    @cached_property
+    def grams(self) -> set[str]:
+        return trigrams(" ".join(self.tokens))
+
+    @cached_property
+    def number(self) -> str:
+        return street_key(self.address)[0]
+
+    @cached_property
+    def street(self) -> frozenset[str]:
+        return street_key(self.address)[1]
+
+    @cached_property
+    def rep(self) -> str:
+        return fold(self.legal_rep)
 
 
 # Log2 likelihood ratios m/u for agreement levels, measured on the generator's labelled data.
@@ -139,7 +247,7 @@ _REP_AGREE, _REP_DISAGREE = 4.0, -1.5
 
 def score(a: Record, b: Record) -> float:
     """Probability that two records are the same enterprise (0..1)."""
-    name_sim = max(similarity(a.tokens, b.tokens), similarity(a.grams, b.grams))
+    name_sim = max(token_similarity(a.tokens, b.tokens), similarity(a.grams, b.grams))
     weight = _PRIOR + next(w for threshold, w in _NAME if name_sim >= threshold)
     if a.form and b.form:
         weight += _FORM_AGREE if a.form == b.form else _FORM_DISAGREE
@@ -155,8 +263,24 @@ def score(a: Record, b: Record) -> float:
     return 1.0 / (1.0 + math.pow(2.0, -weight))
 
 
+_VOWELS = str.maketrans("", "", "aeiouy")
+
+
+def block_keys(tokens: tuple[str, ...]) -> set[str]:
+    """Blocking keys of a name: every pair of its core tokens ("hong thang", "san thang", ...) so that a typo in one
+    token still leaves pairs in common; adjacent words in order ("thanh>duc": the proper name, which a set of
+    words loses in "Giáo dục Thành Đức"); and the last two words without vowels ("~bnh khnh", the proper name with
+    a vowel dropped). Single common words ("xay", "dung") would make huge blocks and are not keys."""
+    uniq = sorted(set(tokens))
+    keys = {uniq[0]} if len(uniq) == 1 else {f"{a} {b}" for i, a in enumerate(uniq) for b in uniq[i + 1:]}
+    keys.update(f"{a}>{b}" for a, b in zip(tokens, tokens[1:], strict=False))
+    if len(tokens) >= 2:
+        keys.add("~" + tokens[-2].translate(_VOWELS) + " " + tokens[-1].translate(_VOWELS))
+    return keys
+
+
 class Index:
-    """Blocking index of the register by name tokens (a token shared by many rows — "xay", "dung" — is skipped)."""
+    """Blocking index of the register by pairs of name tokens (a key shared by too many rows is skipped)."""
 
     MAX_BLOCK = 400
 
@@ -164,17 +288,21 @@ class Index:
         self.records: dict[int, Record] = {}
         self.by_token: dict[str, list[int]] = defaultdict(list)
         for r in records:
-            self.records[r.key] = r
-            for t in set(r.tokens):
-                self.by_token[t].append(r.key)
+            self.add(r)
 
-    def candidates(self, record: Record, limit: int = 60) -> list[int]:
-        counts: dict[int, int] = defaultdict(int)
-        for t in set(record.tokens):
+    def add(self, r: Record) -> None:
+        self.records[r.key] = r
+        for t in block_keys(r.tokens):
+            self.by_token[t].append(r.key)
+
+    def candidates(self, record: Record, limit: int = 20) -> list[int]:
+        counts: dict[int, float] = defaultdict(float)
+        for t in block_keys(record.tokens):
             keys = self.by_token.get(t)
             if keys and len(keys) <= self.MAX_BLOCK:
+                weight = 1.0 / len(keys)  # a rare pair of words says more than a common one
                 for k in keys:
-                    counts[k] += 1
+                    counts[k] += weight
         return [k for k, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
 
     def best(self, record: Record, exclude: frozenset[int] = frozenset()) -> tuple[int | None, float]:

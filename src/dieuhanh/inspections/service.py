@@ -71,10 +71,7 @@ class Resolver:
         self.session.flush()
         if tax_code:
             self.by_tax[tax_code] = ent.id
-        record = Record(ent.id, name, address, legal_rep, unit)
-        self.index.records[ent.id] = record
-        for t in set(record.tokens):
-            self.index.by_token[t].append(ent.id)
+        self.index.add(Record(ent.id, name, address, legal_rep, unit))
         return ent.id
 
     def resolve(self, v: Visit, *, is_demo: bool = False) -> None:
@@ -98,8 +95,12 @@ class Resolver:
             v.enterprise_id, v.match_status, v.match_score = decision.enterprise_id, "confirmed", 1.0
             return
         exclude = frozenset({decision.enterprise_id}) if decision is not None else frozenset()
-        record = Record(0, v.enterprise_name, v.address, v.legal_rep, _unit_of(self.province_code, v.address))
+        record = Record(0, v.enterprise_name, v.address, v.legal_rep)
         best, score = self.index.best(record, exclude)
+        if 0.05 <= score < 0.99:
+            # Uncertain: the commune (old addresses mapped to the current one) is worth resolving now.
+            record = Record(0, v.enterprise_name, v.address, v.legal_rep, _unit_of(self.province_code, v.address))
+            best, score = self.index.best(record, exclude)
         v.match_score = round(score, 4)
         if best is not None and score >= matching.AUTO:
             v.enterprise_id, v.match_status = best, "auto"
