@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.inspections import generator, service
-from dieuhanh.inspections.models import Enterprise
 from dieuhanh.orgs.models import Agency
 
 REGISTER = 12_000
@@ -24,10 +23,9 @@ def run(ctx: Any) -> None:
     if generator.geo.get_province(province) is None:
         return
     rows = generator.register(ctx.rng, province, REGISTER)
-    session.execute(insert(Enterprise), [
-        {"tax_code": r.tax_code, "parent_tax_code": r.parent_tax_code, "name": r.name, "address": r.address,
-         "unit_code": r.unit_code, "legal_rep": r.legal_rep, "sector": r.sector, "source": "register",
-         "is_demo": True} for r in rows])
+    service.load_register(session, principal=SYSTEM, is_demo=True, rows=[
+        {"tax_code": r.tax_code, "name": r.name, "address": r.address, "unit_code": r.unit_code,
+         "legal_rep": r.legal_rep, "sector": r.sector} for r in rows])
     year = ctx.today.year + 1
     gen = generator.plans(ctx.rng, rows, per_agency=PER_AGENCY, year=year)
     existing = set(session.scalars(select(Agency.code)))

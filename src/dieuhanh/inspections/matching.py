@@ -68,43 +68,6 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
-def _fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for code in range(0x80, 0x2000):
-        ch = chr(code)
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn")
-        if base != ch and base.isascii():
-            table[code] = base
-    table[ord("đ")], table[ord("Đ")] = "d", "D"
-    return table
-
-
-_FOLD = _fold_table()
-_NON_WORD = re.compile(r"[^0-9a-z&]+")
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, đ→d, punctuation as spaces, single spaces."""
-    text = unicodedata.normalize("NFC", text or "").translate(_FOLD).lower()
-    return " ".join(_NON_WORD.sub(" ", text).split())
-
-
-@lru_cache(maxsize=200_000)
-def name_key(name: str) -> tuple[str, tuple[str, ...]]:
-    """(legal form, core tokens) of an enterprise name: "Cty TNHH Thực phẩm Hà Nam" → ("#tnhh", ("thuc", "pham",
-    "ha")). Abbreviations and accents do not matter."""
-    text = f" {fold(name)} "
-    form = ""
-    for spelling, canonical in _LEGAL_FORMS:
-        padded = f" {spelling} "
-        if padded in text:
-            text = text.replace(padded, " ")
-            if canonical and not form:
-                form = canonical
-    tokens = tuple(t for t in text.split() if t not in _STOP)
-    return form, tokens
-
-
 def _close(a: str, b: str) -> bool:
     """Equal, or one typing slip apart (a letter missing, extra or wrong) for words of 4+ letters."""
     if a == b:

@@ -197,9 +197,9 @@ def propose(visits: list[PlanVisit], parents: dict[int, int], capacity: dict[str
         items = sorted((v for v in by_ent[ent] if v.active and not v.exempt), key=lambda v: (v.month, v.id))
         for i, v in enumerate(items):
             clash = any(o.month == v.month and o.agency != v.agency for o in items[:i])
-            parent = parents.get(ent)
-            if not clash and parent is not None:
-                clash = any(p.active and not p.exempt and p.month == v.month for p in by_ent.get(parent, []))
+            head = parents.get(ent)
+            if not clash and head is not None:
+                clash = any(p.active and not p.exempt and p.month == v.month for p in by_ent.get(head, []))
             if clash:
                 move(v)
     for v in sorted(work, key=lambda v: (v.month, v.id)):

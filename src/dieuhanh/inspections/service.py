@@ -19,7 +19,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.geo import reference as geo
-from dieuhanh.inspections import matching, permissions, planning
+from dieuhanh.inspections import matching, permissions, planning, taxcode
 from dieuhanh.inspections.matching import Record
 from dieuhanh.inspections.models import CHECK_KINDS, Enterprise, MatchDecision, Plan, Proposal, Visit, YearPlan
 from dieuhanh.inspections.reference import CONTENTS, RULE_LABELS
@@ -111,6 +111,31 @@ class Resolver:
             v.enterprise_id = self._new(name=v.enterprise_name, address=v.address, legal_rep=v.legal_rep,
                                         is_demo=is_demo)
             v.match_status = "split" if decision is not None else "new"
+
+
+def load_register(session: Session, *, principal: Principal, rows: list[dict[str, Any]], is_demo: bool = False) -> int:
+    """Adds rows of the province's enterprise register (tax_code, name, address, unit_code, legal_rep, sector);
+    every tax code is validated first and nothing is stored when one is wrong."""
+    authorize(principal, "inspections.review")
+    errors = []
+    clean = []
+    for i, row in enumerate(rows):
+        try:
+            code = taxcode.parse(str(row.get("tax_code") or ""))
+        except taxcode.InvalidTaxCode as exc:
+            errors.append(FieldError(str(exc), index=i, field="tax_code"))
+            continue
+        clean.append({"tax_code": code.code, "parent_tax_code": code.parent if code.is_branch else None,
+                      "name": str(row.get("name") or "")[:300], "address": str(row.get("address") or "")[:400],
+                      "unit_code": row.get("unit_code"), "legal_rep": str(row.get("legal_rep") or "")[:120],
+                      "sector": str(row.get("sector") or "")[:120], "source": "register", "is_demo": is_demo})
+    if errors:
+        raise InvalidInput(f"Sổ đăng ký có {len(errors)} mã số thuế sai; chưa lưu gì.", errors=errors)
+    if clean:
+        session.execute(insert(Enterprise), clean)
+    audit.record(session, actor=principal.actor, action="inspections.register.load",
+                 entity_type="inspection_enterprise", after={"rows": len(clean)})
+    return len(clean)
 
 
 # ------------------------------------------------------------------------------------------------ plans
