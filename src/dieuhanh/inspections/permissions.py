@@ -14,7 +14,9 @@ from dieuhanh.inspections.reference import INSPECTORATE
 
 
 def inspectorate(p: Principal) -> bool:
-    return p.has_role("admin") or (p.has_role("officer") and p.agency_code == INSPECTORATE)
+    """Admins, the provincial inspectorate's officers and its system (token of scope ``inspections``)."""
+    return p.has_role("admin") or (p.agency_code == INSPECTORATE
+                                   and (p.has_role("officer") or p.has_scope("inspections")))
 
 
 @rule("inspections.read")
