@@ -107,6 +107,15 @@ def register(rng: random.Random, province_code: str, size: int) -> list[Register
         address = (f"Số {rng.randint(1, 400)}, đường {rng.choice(STREETS)}, {commune.name}, {pname}"
                    if rng.random() < 0.7 else f"Thôn {rng.randint(1, 12)}, {commune.name}, {pname}")
         rows.append(RegisterRow(code, f"{form} {sector} {proper}", address, commune.code, _person(rng), sector))
+        if rng.random() < 0.03:  # a look-alike: same trade name, another legal form and place (hard to tell apart)
+            other_form = rng.choice([f for f in FORMS if f != form])
+            other = rng.choice(communes)
+            sibling = taxcode.make(f"{rng.choice([prefix, '07', '06'])}{rng.randrange(10**7):07d}")
+            if sibling is not None and sibling not in taken:
+                taken.add(sibling)
+                rows.append(RegisterRow(sibling, f"{other_form} {sector} {proper}",
+                                        f"Thôn {rng.randint(1, 12)}, {other.name}, {pname}", other.code,
+                                        _person(rng), sector))
         if rng.random() < 0.04:  # a branch in another commune
             other = rng.choice(communes)
             rows.append(RegisterRow(f"{code}-001", f"Chi nhánh {form} {sector} {proper} tại {other.name}",
