@@ -206,6 +206,8 @@ def plans(rng: random.Random, rows: list[RegisterRow], *, per_agency: int, year:
                 visit.update(tax_code=row.tax_code, enterprise_name=row.name, address=row.address)
             else:
                 name, address = spell(rng, row)
+                if rng.random() < 0.03:  # a commune's plan without the address: uncertain, for the analysts
+                    address = ""
                 visit.update(tax_code=None, enterprise_name=name, address=address,
                              legal_rep=row.legal_rep if rng.random() < 0.5 else "")
             records.append(PlanRecord(agency, visit, idx))
