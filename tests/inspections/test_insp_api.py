@@ -104,6 +104,16 @@ def test_plans_conflicts_proposal_signing_and_publication(client, factory, db):
     public = client.get(f"{API}/published?year={YEAR}", headers={"Cookie": ""}).json()
     assert public and set(public[0]) >= {"enterprise", "kind", "content_code", "month", "agency"}
     assert not any("address" in row or "legal_rep" in row for row in public)
+    # after publication the inspectorate may still move a visit, with a reason kept in the audit log
+    moved_id = public[0]["visit_id"] if "visit_id" in public[0] else None
+    with db.session() as s:
+        target = s.scalar(select(Visit).where(Visit.tax_code == "0314409058", Visit.agency_code == "SYT"))
+        assert target is not None
+        target_id, target_month = target.id, target.final_month
+    assert moved_id is None
+    r = client.post(f"{API}/visits/{target_id}/move", headers=bearer(ttt),
+                    json={"month": 11 if target_month != 11 else 10, "reason": "Doanh nghiệp đề nghị lùi lịch"})
+    assert r.status_code == 200, r.text
     # the plan is closed: a new submission is refused
     again = client.post(f"{API}/plans", headers=bearer(syt), json={"agency_code": "SYT", "year": YEAR, "visits": [
         visit(enterprise_name="Công ty TNHH Thực phẩm Minh Phát", tax_code="0100233488")]})
@@ -111,7 +121,7 @@ def test_plans_conflicts_proposal_signing_and_publication(client, factory, db):
     with db.session() as s:
         actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.action.like("inspections.%"))))
     assert {"inspections.plan.submit", "inspections.optimise", "inspections.proposal.accept",
-            "inspections.plan.sign"} <= actions
+            "inspections.plan.sign", "inspections.visit.move_after_publication"} <= actions
 
 
 def test_an_analysts_split_is_honoured_when_the_plan_is_submitted_again(client, factory, db):

@@ -106,6 +106,15 @@ def test_officer_uploads_a_plan_and_pages_show_names_not_codes(client, factory, 
     enterprise_id = re.search(r'href="/thanh-tra/doanh-nghiep/(\d+)"', overview).group(1)
     detail = client.get(f"/thanh-tra/doanh-nghiep/{enterprise_id}").text
     assert "CÔNG TY TNHH THỰC PHẨM MINH PHÁT" in detail and "Tự động (điểm cao)" in detail
+    # one visit on the web form: a wrong tax code is refused with the field named, a good one joins the plan
+    form = {"csrf_token": token, "co_quan": "SYT", "nam": "2027", "enterprise_name": "Công ty TNHH Minh Phát",
+            "kind": "thanh_tra", "content_code": "DUOC", "month": "7", "tax_code": "0100233480"}
+    refused = client.post("/thanh-tra/ke-hoach/them", data=form)
+    assert refused.status_code == 422 and "Mã số thuế: mã số thuế “0100233480” sai chữ số kiểm tra" in refused.text
+    added = client.post("/thanh-tra/ke-hoach/them", data={**form, "tax_code": "0100233488"}, follow_redirects=True)
+    assert added.status_code == 200 and "Đã thêm cuộc vào kế hoạch" in added.text
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Visit).where(Visit.content_code == "DUOC")) == 1
     assert client.get("/thanh-tra/de-xuat?nam=2027").status_code == 200
     assert client.post("/thanh-tra/de-xuat?nam=2027", data={"csrf_token": token}).status_code == 403
     template = client.get("/thanh-tra/ke-hoach/mau.xlsx")

@@ -162,6 +162,15 @@ def sign(db: DB, principal: LoggedIn, year: Year) -> dict[str, Any]:
             if plan.signed_at else None}
 
 
+@router.post("/visits/{visit_id}/move")
+def move(db: DB, principal: LoggedIn, visit_id: Id, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """``{month, reason}``: the inspectorate moves a visit (also after publication; audited with the reason)."""
+    month, reason = body.get("month"), body.get("reason")
+    if not isinstance(month, int) or not isinstance(reason, str):
+        raise InvalidInput("Cần month (số 1–12) và reason (lý do).")
+    return visit_dict(service.move_visit(db, principal=principal, visit_id=visit_id, month=month, reason=reason))
+
+
 @router.get("/published")
 def published(db: DB, year: Year) -> list[dict[str, Any]]:
     """Open data: the signed plan (enterprise, kind, content, month, agency; no address or person)."""

@@ -229,6 +229,44 @@ def submit_plan(session: Session, *, principal: Principal, agency_code: str, yea
 _VISIT_COLUMNS = [c.key for c in Visit.__table__.columns if c.key != "id"]
 
 
+def add_visit(session: Session, *, principal: Principal, agency_code: str, year: int, raw: dict[str, Any],
+              province_code: str) -> Visit:
+    """One visit entered on the web form, added to the agency's plan of the year (created when missing)."""
+    authorize(principal, "inspections.submit", agency_code)
+    _check_year(year)
+    agencies = _agencies(session)
+    if agency_code not in agencies:
+        raise InvalidInput(f"Cơ quan “{agency_code}” không có trong danh mục cơ quan.")
+    year_plan = session.get(YearPlan, year)
+    if year_plan is not None and year_plan.status == "signed":
+        raise Conflict(f"Kế hoạch thanh tra, kiểm tra năm {year} đã được ký ban hành; không thể thêm cuộc.")
+    item, errors = parse_visit(raw, year=year, agency_code=agency_code, agencies=agencies, where={},
+                               by_column=True)
+    if item is None:
+        raise InvalidInput("Cuộc thanh tra, kiểm tra chưa hợp lệ: " + "; ".join(e.message for e in errors),
+                           errors=errors)
+    plan = session.scalar(select(Plan).where(Plan.agency_code == agency_code, Plan.year == year))
+    if plan is None:
+        plan = Plan(agency_code=agency_code, year=year, source="web", submitted_by=principal.actor)
+        session.add(plan)
+        session.flush()
+    row_no = (session.scalar(select(func.max(Visit.row_no)).where(Visit.plan_id == plan.id)) or 0) + 1
+    v = Visit(plan_id=plan.id, agency_code=agency_code, year=year, row_no=row_no, tax_code=item.tax_code,
+              enterprise_name=item.enterprise_name, address=item.address, legal_rep=item.legal_rep, kind=item.kind,
+              content_code=item.content_code, month=item.month, start_date=item.start_date, end_date=item.end_date,
+              lead_agency=item.lead_agency, participants=item.participants, violation_signs=item.violation_signs,
+              basis_document=item.basis_document, remote=item.remote, status="planned", final_month=item.month)
+    Resolver(session, province_code).resolve(v)
+    session.add(v)
+    session.flush()
+    _year_plan(session, year)
+    session.execute(update(Proposal).where(Proposal.year == year, Proposal.status == "proposed")
+                    .values(status="superseded"))
+    audit.record(session, actor=principal.actor, action="inspections.visit.add", entity_type="inspection_visit",
+                 entity_id=v.id, after={"agency_code": agency_code, "year": year, "enterprise_id": v.enterprise_id})
+    return v
+
+
 def read_xlsx(content: bytes) -> list[dict[str, Any]]:
     """Rows of the plan template (headers as in COLUMNS; other columns ignored); errors name the file's problem."""
     from openpyxl import load_workbook
@@ -409,6 +447,38 @@ def sign_plan(session: Session, *, principal: Principal, year: int, note: str | 
     audit.record(session, actor=principal.actor, action="inspections.plan.sign", entity_type="inspection_year_plan",
                  entity_id=year, after={"status": "signed"})
     return year_plan
+
+
+def move_visit(session: Session, *, principal: Principal, visit_id: int, month: int, reason: str) -> Visit:
+    """The inspectorate moves one visit to another month, also after the plan is signed (the published plan then
+    changes: the audit row keeps who, why, before and after); refused if the move creates a conflict."""
+    authorize(principal, "inspections.optimise")
+    v = session.get(Visit, visit_id)
+    if v is None:
+        raise NotFound("Không tìm thấy cuộc thanh tra, kiểm tra.")
+    if not 1 <= month <= 12:
+        raise InvalidInput("Tháng phải từ 1 đến 12.", errors=[FieldError("tháng không hợp lệ", field="month")])
+    if not reason.strip():
+        raise InvalidInput("Cần nêu lý do điều chỉnh.", errors=[FieldError("thiếu lý do", field="reason")])
+    if v.status not in ("planned", "moved"):
+        raise Conflict("Cuộc này đã được gộp hoặc bỏ khỏi kế hoạch.")
+    before = {"final_month": v.final_month, "status": v.status}
+
+    def involving() -> set[tuple[str, tuple[int, ...]]]:
+        return {(c["rule"], tuple(c["visits"])) for c in find_conflicts(session, principal=principal, year=v.year)
+                if v.id in c["visits"]}
+
+    existing = involving()
+    v.final_month, v.status = month, "moved"
+    session.flush()
+    if involving() - existing:
+        raise Conflict(f"Dời sang tháng {month} sẽ gây chồng chéo với cuộc khác của cùng doanh nghiệp.")
+    year_plan = session.get(YearPlan, v.year)
+    signed = year_plan is not None and year_plan.status == "signed"
+    audit.record(session, actor=principal.actor, action="inspections.visit.move_after_publication" if signed
+                 else "inspections.visit.move", entity_type="inspection_visit", entity_id=v.id, before=before,
+                 after={"final_month": month, "reason": reason.strip()[:500]})
+    return v
 
 
 def published(session: Session, *, year: int) -> list[dict[str, Any]]:

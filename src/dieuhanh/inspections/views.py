@@ -39,7 +39,7 @@ MAX_UPLOAD = 5 * 1024 * 1024
 MESSAGES = {"signed": "Đã ký ban hành kế hoạch; kế hoạch được công khai.", "accepted": "Đã chấp nhận đề xuất điều "
             "chỉnh.", "proposed": "Đã lập đề xuất điều chỉnh.", "confirmed": "Đã xác nhận cùng doanh nghiệp.",
             "split": "Đã tách thành doanh nghiệp riêng; quyết định được ghi nhớ cho lần nộp sau.",
-            "uploaded": "Đã nạp kế hoạch."}
+            "uploaded": "Đã nạp kế hoạch.", "added": "Đã thêm cuộc vào kế hoạch."}
 LABELS = {"kinds": KIND_LABELS, "contents": CONTENTS, "rules": RULE_LABELS, "matches": MATCH_LABELS,
           "statuses": VISIT_STATUS_LABELS, "actions": ACTION_LABELS, "year_statuses": YEAR_STATUS_LABELS}
 
@@ -98,7 +98,7 @@ def plans_page(request: Request, db: DB, principal: LoggedIn, nam: YearQ = None,
     names = service.agency_names(db)
     return render(request, "inspections/plans.html", _ctx(
         db, year, plans=service.list_plans(db, year=year), submittable=_submittable(principal, names),
-        message=MESSAGES.get(tb), errors=[], error=None, chosen=principal.agency_code or ""))
+        message=MESSAGES.get(tb), errors=[], error=None, chosen=principal.agency_code or "", values={}))
 
 
 @router.get("/thanh-tra/ke-hoach/mau.xlsx")
@@ -129,9 +129,34 @@ async def upload(request: Request, db: DB, principal: LoggedIn) -> Response:
         db.rollback()
         return render(request, "inspections/plans.html", _ctx(
             db, year or _year(db, None), plans=service.list_plans(db, year=year), message=None,
-            submittable=_submittable(principal, names), error=exc.message, errors=exc.errors, chosen=agency),
-            status_code=exc.status_code)
+            submittable=_submittable(principal, names), error=exc.message, errors=exc.errors, chosen=agency,
+            values={}), status_code=exc.status_code)
     return RedirectResponse(f"/thanh-tra/ke-hoach?nam={year}&tb=uploaded", status_code=303)
+
+
+@router.post("/thanh-tra/ke-hoach/them")
+async def add_visit(request: Request, db: DB, principal: LoggedIn) -> Response:
+    form = await request.form()
+    agency = str(form.get("co_quan") or "")
+    year_text = str(form.get("nam") or "")
+    year = int(year_text) if year_text.isdigit() else 0
+    fields = {key: str(form.get(key) or "") for key in ("tax_code", "enterprise_name", "address", "legal_rep",
+                                                         "kind", "content_code", "month", "basis_document")}
+    raw: dict[str, Any] = {**fields, "violation_signs": form.get("violation_signs") == "1",
+                           "remote": form.get("remote") == "1", "lead_agency": agency}
+    try:
+        service.add_visit(db, principal=principal, agency_code=agency, year=year, raw=raw,
+                          province_code=request.app.state.settings.province_code)
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        db.rollback()
+        names = service.agency_names(db)
+        return render(request, "inspections/plans.html", _ctx(
+            db, year or _year(db, None), plans=service.list_plans(db, year=year), message=None,
+            submittable=_submittable(principal, names), error=exc.message, errors=exc.errors, chosen=agency,
+            values=fields), status_code=exc.status_code)
+    return RedirectResponse(f"/thanh-tra/ke-hoach?nam={year}&tb=added", status_code=303)
 
 
 @router.get("/thanh-tra/doi-chieu")
