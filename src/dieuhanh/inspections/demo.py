@@ -39,6 +39,21 @@ def run(ctx: Any) -> None:
                             province_code=province, capacity_per_month=gen.capacity[agency],
                             blackout_months=gen.blackout[agency], resolver=resolver, is_demo=True)
     proposal = service.optimise(session, principal=SYSTEM, year=year)
+    _alert_rule(ctx)
     ctx.summary["inspections"] = {"enterprises": len(rows), "plans": len(by_agency),
                                   "visits": sum(len(v) for v in by_agency.values()),
                                   "conflicts": proposal.conflicts_before, "changes": len(proposal.changes)}
+
+
+ALERT_RULE_NAME = "Kế hoạch thanh tra, kiểm tra chồng chéo"
+
+
+def _alert_rule(ctx: Any) -> None:
+    from dieuhanh.alerts import service as alerts
+    from dieuhanh.alerts.models import AlertRule
+    from dieuhanh.alerts.schemas import RuleIn
+
+    if ctx.session.scalar(select(AlertRule.id).where(AlertRule.name == ALERT_RULE_NAME)) is None:
+        alerts.create_rule(ctx.session, principal=ctx.principal, rule_in=RuleIn(
+            name=ALERT_RULE_NAME, indicator_code="inspections.conflicts", kind="source", params={"min_visits": 1},
+            severity="warning", channels=[{"type": "inapp"}], group_by=["rule"], repeat_interval_minutes=24 * 60))

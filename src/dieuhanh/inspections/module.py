@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from dieuhanh.core.plugin import Module, NavItem
-from dieuhanh.inspections import api, demo, permissions, views  # noqa: F401 (permissions registers rules)
+from dieuhanh.inspections import (  # noqa: F401 (permissions registers rules, alerting its alert source)
+    alerting,
+    api,
+    demo,
+    permissions,
+    views,
+)
 
 HERE = Path(__file__).parent
 
