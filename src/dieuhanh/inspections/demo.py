@@ -52,6 +52,7 @@ def _alert_rule(ctx: Any) -> None:
     from dieuhanh.alerts import service as alerts
     from dieuhanh.alerts.models import AlertRule
     from dieuhanh.alerts.schemas import RuleIn
+    from dieuhanh.inspections import alerting  # noqa: F401 (registers the source)
 
     if ctx.session.scalar(select(AlertRule.id).where(AlertRule.name == ALERT_RULE_NAME)) is None:
         alerts.create_rule(ctx.session, principal=ctx.principal, rule_in=RuleIn(
