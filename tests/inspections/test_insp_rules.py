@@ -42,6 +42,14 @@ def test_names_spelled_differently_have_one_key_and_match_the_register_row():
     assert best == 2 and score < matching.AUTO  # once split, the look-alike is not taken automatically
 
 
+def test_open_data_does_not_name_the_owner_of_a_household_business():
+    from dieuhanh.inspections.service import _public_name
+
+    assert _public_name("Hộ kinh doanh Nguyễn Văn Hùng") == "Hộ kinh doanh (không công bố tên cá nhân)"
+    assert _public_name("HKD Nguyễn Văn Hùng").startswith("Hộ kinh doanh (không")
+    assert _public_name("Công ty TNHH Thực phẩm Minh Phát") == "Công ty TNHH Thực phẩm Minh Phát"
+
+
 def v(id_, ent, agency, kind, content, month, signs=False, doc=None):  # noqa: ANN001, ANN201
     return PlanVisit(id_, ent, agency, kind, content, month, signs, doc)
 

@@ -481,6 +481,11 @@ def move_visit(session: Session, *, principal: Principal, visit_id: int, month: 
     return v
 
 
+def _public_name(name: str) -> str:
+    """A household business is named after its owner (a person): open data does not carry that name."""
+    return "Hộ kinh doanh (không công bố tên cá nhân)" if matching.name_key(name)[0] == "#hkd" else name
+
+
 def published(session: Session, *, year: int) -> list[dict[str, Any]]:
     """Open data of a signed plan: enterprise, kind, content, month, agency (no address, no person)."""
     year_plan = session.get(YearPlan, year)
@@ -490,7 +495,7 @@ def published(session: Session, *, year: int) -> list[dict[str, Any]]:
     rows = session.execute(select(Visit, Enterprise.name, Enterprise.tax_code).join(
         Enterprise, Enterprise.id == Visit.enterprise_id).where(
         Visit.year == year, Visit.status.in_(("planned", "moved"))).order_by(Visit.final_month, Visit.id)).all()
-    return [{"enterprise": name, "tax_code": tax, "kind": v.kind, "content_code": v.content_code,
+    return [{"enterprise": _public_name(name), "tax_code": tax, "kind": v.kind, "content_code": v.content_code,
              "content": CONTENTS.get(v.content_code), "month": v.final_month, "agency_code": v.lead_agency,
              "agency": names.get(v.lead_agency, v.lead_agency), "participants": v.participants, "remote": v.remote}
             for v, name, tax in rows]
