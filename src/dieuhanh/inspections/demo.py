@@ -56,5 +56,5 @@ def _alert_rule(ctx: Any) -> None:
 
     if ctx.session.scalar(select(AlertRule.id).where(AlertRule.name == ALERT_RULE_NAME)) is None:
         alerts.create_rule(ctx.session, principal=ctx.principal, rule_in=RuleIn(
-            name=ALERT_RULE_NAME, indicator_code="inspections.conflicts", kind="source", params={"min_visits": 1},
+            name=ALERT_RULE_NAME, indicator_code="inspections.conflicts", kind="source", params={"min_conflicts": 1},
             severity="warning", channels=[{"type": "inapp"}], group_by=["rule"], repeat_interval_minutes=24 * 60))
