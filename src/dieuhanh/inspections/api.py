@@ -75,7 +75,7 @@ def proposal_dict(p: Proposal) -> dict[str, Any]:
             "seconds": p.seconds}
 
 
-@router.post("/plans", status_code=201,
+@router.post("/plans", status_code=201, summary="Nộp (hoặc thay) kế hoạch thanh tra, kiểm tra năm của một cơ quan",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": PlanDoc.model_json_schema()}}}})
 def submit_plan(request: Request, db: DB, principal: LoggedIn,
@@ -97,7 +97,7 @@ def submit_plan(request: Request, db: DB, principal: LoggedIn,
                                                                                           for v in stored]}
 
 
-@router.get("/plans")
+@router.get("/plans", summary="Danh sách kế hoạch các cơ quan đã nộp trong năm")
 def plans(db: DB, principal: LoggedIn, year: Year) -> list[dict[str, Any]]:
     from dieuhanh.core.security import authorize
 
@@ -106,13 +106,13 @@ def plans(db: DB, principal: LoggedIn, year: Year) -> list[dict[str, Any]]:
             for p in service.list_plans(db, year=year)]
 
 
-@router.get("/conflicts")
+@router.get("/conflicts", summary="Các xung đột của kế hoạch chung với Nghị quyết 198/2025/QH15")
 def conflicts(db: DB, principal: LoggedIn, year: Year) -> list[dict[str, Any]]:
     """Conflicts of the merged plan with Nghị quyết 198/2025/QH15 (after the changes accepted so far)."""
     return service.find_conflicts(db, principal=principal, year=year)
 
 
-@router.get("/enterprises/{enterprise_id}")
+@router.get("/enterprises/{enterprise_id}", summary="Doanh nghiệp đã đối chiếu, các bản ghi nguồn và điểm khớp")
 def enterprise(db: DB, principal: LoggedIn, enterprise_id: Id) -> dict[str, Any]:
     data = service.get_enterprise(db, principal=principal, enterprise_id=enterprise_id)
     return {**enterprise_dict(data["enterprise"]),
@@ -121,29 +121,29 @@ def enterprise(db: DB, principal: LoggedIn, enterprise_id: Id) -> dict[str, Any]
             "parent": enterprise_dict(data["parent"]) if data["parent"] else None}
 
 
-@router.get("/matches")
+@router.get("/matches", summary="Hàng chờ đối chiếu doanh nghiệp chưa chắc chắn")
 def matches(db: DB, principal: LoggedIn, year: Year) -> list[dict[str, Any]]:
     """The review queue: records whose match is uncertain."""
     return [visit_dict(v) for v in service.review_queue(db, principal=principal, year=year)]
 
 
-@router.post("/matches/{visit_id}/confirm")
+@router.post("/matches/{visit_id}/confirm", summary="Xác nhận bản ghi là cùng doanh nghiệp")
 def confirm(db: DB, principal: LoggedIn, visit_id: Id) -> dict[str, Any]:
     return visit_dict(service.confirm_match(db, principal=principal, visit_id=visit_id))
 
 
-@router.post("/matches/{visit_id}/split")
+@router.post("/matches/{visit_id}/split", summary="Tách bản ghi thành doanh nghiệp khác")
 def split(db: DB, principal: LoggedIn, visit_id: Id) -> dict[str, Any]:
     return visit_dict(service.split_match(db, principal=principal, visit_id=visit_id))
 
 
-@router.post("/optimise")
+@router.post("/optimise", summary="Lập đề xuất điều chỉnh kế hoạch (gộp, dời, bỏ) để hết chồng chéo")
 def optimise(db: DB, principal: LoggedIn, year: Year) -> dict[str, Any]:
     """A proposal with the fewest changes (merge, move, drop) that leaves no conflict."""
     return proposal_dict(service.optimise(db, principal=principal, year=year))
 
 
-@router.post("/proposals/{proposal_id}/accept")
+@router.post("/proposals/{proposal_id}/accept", summary="Chấp nhận đề xuất điều chỉnh")
 def accept(db: DB, principal: LoggedIn, proposal_id: Id,
            body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
     """Apply the proposal; ``{"rejected": [visit ids]}`` leaves those visits as planned."""
@@ -154,7 +154,7 @@ def accept(db: DB, principal: LoggedIn, proposal_id: Id,
                                                  rejected=set(rejected)))
 
 
-@router.post("/sign")
+@router.post("/sign", summary="Ký ban hành và công khai kế hoạch năm")
 def sign(db: DB, principal: LoggedIn, year: Year) -> dict[str, Any]:
     """Sign and publish the year's plan (409 while conflicts remain)."""
     plan = service.sign_plan(db, principal=principal, year=year)
@@ -162,7 +162,7 @@ def sign(db: DB, principal: LoggedIn, year: Year) -> dict[str, Any]:
             if plan.signed_at else None}
 
 
-@router.post("/visits/{visit_id}/move")
+@router.post("/visits/{visit_id}/move", summary="Dời tháng một cuộc (kể cả sau khi ban hành, có ghi lý do)")
 def move(db: DB, principal: LoggedIn, visit_id: Id, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """``{month, reason}``: the inspectorate moves a visit (also after publication; audited with the reason)."""
     month, reason = body.get("month"), body.get("reason")
@@ -171,7 +171,7 @@ def move(db: DB, principal: LoggedIn, visit_id: Id, body: Annotated[dict[str, An
     return visit_dict(service.move_visit(db, principal=principal, visit_id=visit_id, month=month, reason=reason))
 
 
-@router.get("/published")
+@router.get("/published", summary="Kế hoạch đã ban hành (dữ liệu mở)")
 def published(db: DB, year: Year) -> list[dict[str, Any]]:
     """Open data: the signed plan (enterprise, kind, content, month, agency; no address or person)."""
     return service.published(db, year=year)
