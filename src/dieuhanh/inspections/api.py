@@ -133,8 +133,9 @@ def confirm(db: DB, principal: LoggedIn, visit_id: Id) -> dict[str, Any]:
 
 
 @router.post("/matches/{visit_id}/split", summary="Tách bản ghi thành doanh nghiệp khác")
-def split(db: DB, principal: LoggedIn, visit_id: Id) -> dict[str, Any]:
-    return visit_dict(service.split_match(db, principal=principal, visit_id=visit_id))
+def split(request: Request, db: DB, principal: LoggedIn, visit_id: Id) -> dict[str, Any]:
+    return visit_dict(service.split_match(db, principal=principal, visit_id=visit_id,
+                                          province_code=request.app.state.settings.province_code))
 
 
 @router.post("/optimise", summary="Lập đề xuất điều chỉnh kế hoạch (gộp, dời, bỏ) để hết chồng chéo")

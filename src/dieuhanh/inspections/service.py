@@ -40,7 +40,7 @@ def agency_names(session: Session) -> dict[str, str]:
 @lru_cache(maxsize=50_000)
 def _unit_of(province_code: str, address: str) -> str | None:
     """The current commune of an address (old, pre-2025 addresses included), when it is certain."""
-    if not address.strip():
+    if not address.strip() or not province_code:
         return None
     return geo.resolve_address(province_code, address[:500]).code
 
@@ -524,7 +524,7 @@ def review_queue(session: Session, *, principal: Principal, year: int, limit: in
                                 .order_by(Visit.match_score.desc(), Visit.id).limit(limit)))
 
 
-def _decide(session: Session, principal: Principal, visit_id: int, decision: str) -> Visit:
+def _decide(session: Session, principal: Principal, visit_id: int, decision: str, province_code: str) -> Visit:
     authorize(principal, "inspections.review")
     v = session.get(Visit, visit_id)
     if v is None:
@@ -548,7 +548,7 @@ def _decide(session: Session, principal: Principal, visit_id: int, decision: str
     same = session.scalars(select(Visit).where(Visit.enterprise_name == v.enterprise_name,
                                                Visit.address == v.address, Visit.tax_code.is_(None))).all()
     session.flush()
-    resolver = Resolver(session, "") if decision == "split" else None
+    resolver = Resolver(session, province_code) if decision == "split" else None
     for item in same:
         if decision == "confirm":
             item.enterprise_id, item.match_status, item.candidate_id = candidate, "confirmed", None
@@ -561,12 +561,14 @@ def _decide(session: Session, principal: Principal, visit_id: int, decision: str
     return v
 
 
-def confirm_match(session: Session, *, principal: Principal, visit_id: int) -> Visit:
-    return _decide(session, principal, visit_id, "confirm")
+def confirm_match(session: Session, *, principal: Principal, visit_id: int, province_code: str = "") -> Visit:
+    return _decide(session, principal, visit_id, "confirm", province_code)
 
 
-def split_match(session: Session, *, principal: Principal, visit_id: int) -> Visit:
-    return _decide(session, principal, visit_id, "split")
+def split_match(session: Session, *, principal: Principal, visit_id: int, province_code: str = "") -> Visit:
+    """The record is another enterprise than the proposed one: it is resolved again without it (the commune of
+    its address helps when ``province_code`` is given)."""
+    return _decide(session, principal, visit_id, "split", province_code)
 
 
 # ------------------------------------------------------------------------------------------------ board

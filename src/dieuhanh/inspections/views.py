@@ -172,12 +172,14 @@ def review_page(request: Request, db: DB, principal: LoggedIn, nam: YearQ = None
 
 
 @router.post("/thanh-tra/doi-chieu/{visit_id}/{decision}")
-def decide(db: DB, principal: LoggedIn, visit_id: Id, decision: Annotated[str, Path(pattern="^(xac-nhan|tach)$")],
+def decide(request: Request, db: DB, principal: LoggedIn, visit_id: Id,
+           decision: Annotated[str, Path(pattern="^(xac-nhan|tach)$")],
            nam: Annotated[int, Query(ge=2020, le=2100)]) -> Response:
     if decision == "xac-nhan":
         service.confirm_match(db, principal=principal, visit_id=visit_id)
     else:
-        service.split_match(db, principal=principal, visit_id=visit_id)
+        service.split_match(db, principal=principal, visit_id=visit_id,
+                            province_code=request.app.state.settings.province_code)
     key = "confirmed" if decision == "xac-nhan" else "split"
     return RedirectResponse(f"/thanh-tra/doi-chieu?nam={nam}&tb={key}", status_code=303)
 
