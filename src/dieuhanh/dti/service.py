@@ -24,6 +24,7 @@ from dieuhanh.catalog.sqlguard import TableAccess, check_query
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
+from dieuhanh.core.formatting import format_number as num
 from dieuhanh.core.formatting import to_local
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
@@ -279,21 +280,21 @@ def _from_indicator(session: Session, sub: fw.SubIndicator, *, level: str, year:
             continue
         span = _period_label(in_year[0].period) if len(in_year) == 1 else (
             f"{_period_label(in_year[0].period)}–{_period_label(in_year[-1].period)}")
-        num = sum(r.numerator or 0 for r in in_year)
+        total_num = sum(r.numerator or 0 for r in in_year)
         den = sum(r.denominator or 0 for r in in_year)
         if src.aggregate == "ratio" and all(r.denominator is not None for r in in_year) and den > 0:
-            value = 100.0 * num / den
-            text = f"{code}: {value:.1f}{unit} ({num:,.0f}/{den:,.0f}), kỳ {span}"
+            value = 100.0 * total_num / den
+            text = f"{code}: {num(value, 1)}{unit} ({num(total_num, 0)}/{num(den, 0)}), kỳ {span}"
         elif src.aggregate == "sum":
             value = float(sum(r.value for r in in_year))
-            text = f"{code}: tổng {value:,.1f}{unit}, kỳ {span}"
+            text = f"{code}: tổng {num(value, 1)}{unit}, kỳ {span}"
         elif src.aggregate == "last":
             value = float(in_year[-1].value)
-            text = f"{code}: {value:.1f}{unit}, kỳ {span}"
+            text = f"{code}: {num(value, 1)}{unit}, kỳ {span}"
         else:
             value = sum(r.value for r in in_year) / len(in_year)
-            text = f"{code}: trung bình {value:.1f}{unit}, kỳ {span}"
-        out[key] = AutoValue(round(value, 2), text.replace(",", "."))
+            text = f"{code}: trung bình {num(value, 1)}{unit}, kỳ {span}"
+        out[key] = AutoValue(round(value, 2), text)
     return out
 
 
@@ -322,8 +323,7 @@ def _from_sql(session: Session, warehouse: Warehouse, sub: fw.SubIndicator, *, y
     out = {}
     for k in wanted:
         if k in best and best[k][1] is not None:
-            out[k] = AutoValue(round(best[k][1] or 0.0, 2), f"Kho dữ liệu: {best[k][1]:.1f} (năm {best[k][0]})"
-                               .replace(",", "."))
+            out[k] = AutoValue(round(best[k][1] or 0.0, 2), f"Kho dữ liệu: {num(best[k][1], 1)} (năm {best[k][0]})")
         else:
             out[k] = AutoValue(None, f"Kho dữ liệu: chưa có số liệu đến năm {year}")
     return out
@@ -426,7 +426,8 @@ def form_view(session: Session, warehouse: Warehouse, *, principal: Principal, c
             "status_label": FORM_LABELS.get(form.status, form.status), "late": form.late,
             "submitted_at": to_local(form.submitted_at).isoformat(timespec="seconds") if form.submitted_at else None,
             "campaign_status": campaign.status, "total": totals["total"], "max_points": parsed.total_points,
-            "pillars": pillars}
+            "target": parsed.target, "pillar_totals": totals["pillars"], "index_totals": totals["indices"],
+            "provisional": totals["provisional"], "to_fix": totals["to_fix"], "pillars": pillars}
 
 
 def _answer_out(s: fw.SubIndicator, a: DtiAnswer, *, campaign: DtiCampaign, form: DtiForm) -> dict[str, Any]:
