@@ -26,6 +26,7 @@ from starlette.datastructures import UploadFile
 from dieuhanh.core.errors import FieldError, InvalidInput, NotFound
 from dieuhanh.core.security import allowed, authorize
 from dieuhanh.dti import governance, service
+from dieuhanh.dti.framework import message
 from dieuhanh.dti.models import DtiEvidenceFile
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn, read_body_limited
 
@@ -68,8 +69,7 @@ def _model(cls: type[BaseModel], data: Any) -> Any:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        errors = [FieldError(str(e.get("msg", "không hợp lệ")), field=".".join(str(x) for x in e.get("loc", ())))
-                  for e in exc.errors()]
+        errors = [FieldError(message(e), field=".".join(str(x) for x in e.get("loc", ()))) for e in exc.errors()]
         raise InvalidInput("Dữ liệu không hợp lệ: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
                            errors=errors) from exc
 

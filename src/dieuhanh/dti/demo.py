@@ -167,7 +167,7 @@ def _review_some(ctx: DemoContext, campaign_id: int, submitted: list[str], selfs
     done = submitted[: min(12, len(submitted) // 3)]
     scores = {(u, c): sc for u, c, sc in ctx.session.execute(
         select(DtiForm.agency_code, DtiAnswer.sub_code, DtiAnswer.score).join(DtiForm)
-        .where(DtiForm.campaign_id == campaign_id, DtiForm.agency_code.in_(done))).tuples()}
+        .where(DtiForm.campaign_id == campaign_id, DtiForm.agency_code.in_(done)))}
     for unit in done:
         for s in rng.sample(selfs, k=min(2, len(selfs))):
             self_score = scores.get((unit, s.code)) or 0.0

@@ -152,7 +152,7 @@ def parse(data: str | dict[str, Any], *, origin: str = "khung đánh giá") -> F
     try:
         return Framework.model_validate(data)
     except ValidationError as exc:
-        errors = [FieldError(_message(e), field=_loc(data, e.get("loc", ()))) for e in exc.errors()]
+        errors = [FieldError(message(e), field=_loc(data, e.get("loc", ()))) for e in exc.errors()]
         raise InvalidInput(f"{origin} không hợp lệ: " + "; ".join(f"{e.field}: {e.message}" for e in errors[:5]),
                            errors=errors) from exc
 
@@ -173,7 +173,8 @@ def _loc(data: Any, loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "khung"
 
 
-def _message(err: Any) -> str:
+def message(err: Any) -> str:
+    """A pydantic error in Vietnamese."""
     kind = err.get("type", "")
     if kind == "missing":
         return "thiếu trường bắt buộc"
@@ -181,8 +182,21 @@ def _message(err: Any) -> str:
         return "trường không được hỗ trợ"
     if kind == "union_tag_invalid":
         return "kind phải là yes_no, ratio, count hoặc ordinal"
-    if kind in ("greater_than", "greater_than_equal"):
-        return "phải lớn hơn 0"
+    ctx = err.get("ctx") or {}
+    if kind == "greater_than":
+        return f"phải lớn hơn {ctx.get('gt', 0)}"
+    if kind == "greater_than_equal":
+        return f"phải từ {ctx.get('ge')} trở lên"
+    if kind in ("less_than_equal", "less_than"):
+        return f"phải không quá {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("int_parsing", "float_parsing", "int_type", "float_type", "int_from_float"):
+        return "phải là số"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return "phải là ngày dạng YYYY-MM-DD"
+    if kind in ("string_too_long", "too_long"):
+        return "quá dài"
+    if kind in ("string_too_short", "too_short"):
+        return "không được để trống"
     if kind == "string_pattern_mismatch":
         return "mã chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang, gạch dưới"
     if kind == "literal_error":

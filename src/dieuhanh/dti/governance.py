@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.core import audit
 from dieuhanh.core.errors import FieldError, InvalidInput
 from dieuhanh.core.security import Principal, authorize
+from dieuhanh.dti.framework import message
 from dieuhanh.dti.models import GovernanceIndex
 
 INDICES: dict[str, tuple[str, str]] = {
@@ -73,8 +74,7 @@ def _validate(item: dict[str, Any], *, where: str) -> GovernanceIn:
     try:
         return GovernanceIn.model_validate(item)
     except ValidationError as exc:
-        errors = [FieldError(str(e.get("msg", "không hợp lệ")).removeprefix("Value error, "),
-                             field=".".join(str(x) for x in e.get("loc", ()))) for e in exc.errors()]
+        errors = [FieldError(message(e), field=".".join(str(x) for x in e.get("loc", ()))) for e in exc.errors()]
         raise InvalidInput(f"{where}: " + "; ".join(f"{e.field}: {e.message}" for e in errors[:4]),
                            errors=errors) from exc
 

@@ -32,6 +32,7 @@ from dieuhanh.dti import framework as fw
 from dieuhanh.dti import permissions as _permissions  # noqa: F401  (registers dti.*)
 from dieuhanh.dti.models import DtiAnswer, DtiCampaign, DtiEvidenceFile, DtiForm, DtiFramework
 from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
+from dieuhanh.indicators.service import referenced_tables
 from dieuhanh.orgs.models import Agency
 
 BUILTIN = Path(__file__).parent / "frameworks"
@@ -92,8 +93,10 @@ def _check_sources(session: Session, parsed: fw.Framework) -> None:
         if src.kind == "indicator" and known and src.indicator not in known:
             errors.append(FieldError(f"chỉ số «{src.indicator}» không có trong bộ chỉ số", field=f"{sub.code}.source"))
         if src.kind == "sql" and src.sql:
+            # Safety and syntax are checked now; a dataset not loaded yet only means no value until it is.
             try:
-                check_query(src.sql, readable)
+                tables = {t: TableAccess() for t in referenced_tables(src.sql)}
+                check_query(src.sql, {**tables, **readable})
             except DomainError as exc:
                 errors.append(FieldError(exc.message, field=f"{sub.code}.source.sql"))
     if errors:
@@ -114,14 +117,30 @@ def load_builtin(session: Session, *, principal: Principal) -> list[DtiFramework
                              origin=f"dti/frameworks/{p.name}") for p in sorted(BUILTIN.glob("*.yaml"))]
 
 
+def ensure_builtin(session: Session) -> None:
+    """The shipped frameworks are reference data: installed on first use (idempotent, audited as the system)."""
+    from dieuhanh.core.security import SYSTEM
+
+    have = set(session.scalars(select(DtiFramework.code)))
+    for path in sorted(BUILTIN.glob("*.yaml")):
+        if path.stem not in {"so_nganh", "xa_phuong"} or f"dti_{path.stem}" in have:
+            continue
+        define_framework(session, principal=SYSTEM, data=path.read_text(encoding="utf-8"),
+                         origin=f"dti/frameworks/{path.name}")
+
+
 def get_framework(session: Session, code: str) -> DtiFramework:
     row = session.get(DtiFramework, code)
+    if row is None and code in ("dti_so_nganh", "dti_xa_phuong"):
+        ensure_builtin(session)
+        row = session.get(DtiFramework, code)
     if row is None:
         raise NotFound(f"Không có khung đánh giá «{code}».")
     return row
 
 
 def list_frameworks(session: Session) -> list[DtiFramework]:
+    ensure_builtin(session)
     return list(session.scalars(select(DtiFramework).order_by(DtiFramework.level, DtiFramework.code)))
 
 
@@ -343,7 +362,7 @@ def refresh_automatic(session: Session, warehouse: Warehouse, campaign: DtiCampa
     q = select(DtiForm.id, DtiForm.agency_code).where(DtiForm.campaign_id == campaign.id)
     if forms is not None:
         q = q.where(DtiForm.id.in_([f.id for f in forms]))
-    form_units = dict(session.execute(q).tuples().all())
+    form_units: dict[int, str] = {fid: code for fid, code in session.execute(q)}
     agencies = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(set(form_units.values()))))}
     key_of = {fid: _unit_key(frame.level, agencies[code]) for fid, code in form_units.items()}
     keys = {k for k in key_of.values() if k}
@@ -695,7 +714,7 @@ def results(session: Session, warehouse: Warehouse | None, *, campaign_id: int |
         refresh_automatic(session, warehouse, campaign)
     forms = list(session.scalars(select(DtiForm).where(DtiForm.campaign_id == campaign.id)))
     score_rows = _score_rows(session, campaign.id)
-    names = dict(session.execute(select(Agency.code, Agency.name)).tuples().all())
+    names: dict[str, str] = {code: name for code, name in session.execute(select(Agency.code, Agency.name))}
     units = {a.code: a.unit_code for a in session.scalars(select(Agency).where(
         Agency.code.in_([f.agency_code for f in forms])))}
     areas = former_province_of() if frame.level == "commune" else {}
@@ -756,7 +775,7 @@ def import_answers(session: Session, *, principal: Principal, campaign_id: int,
     parsed = framework_of(get_framework(session, campaign.framework_code))
     ids = {(code, sub): aid for aid, code, sub in session.execute(
         select(DtiAnswer.id, DtiForm.agency_code, DtiAnswer.sub_code).join(DtiForm)
-        .where(DtiForm.campaign_id == campaign.id, DtiForm.status == "draft")).tuples()}
+        .where(DtiForm.campaign_id == campaign.id, DtiForm.status == "draft"))}
     now = utcnow()
     changes = []
     for n, row in enumerate(rows, start=1):
