@@ -144,12 +144,20 @@ def test_api_contract_and_an_officer_sees_and_answers_only_their_own_units_form(
                    headers=h)
     assert r.status_code == 200, r.text
     assert r.json()["score"] == 20 and r.json()["files"] == 1
+    page_post = client.post(f"/chuyen-doi-so/danh-gia/{cid}/STP/tra-loi/NT.3.1",
+                            data={"csrf_token": token, "value": "92,5", "evidence": "Báo cáo hạ tầng https://stp.example/ht"},
+                            follow_redirects=False)
+    assert page_post.status_code == 303 and "loi=" not in page_post.headers["location"]
+    wrong = client.post(f"/chuyen-doi-so/danh-gia/{cid}/STP/tra-loi/NT.3.1",
+                        data={"csrf_token": token, "value": "nhiều"}, follow_redirects=True)
+    assert "NT.3.1: giá trị phải là một số" in wrong.text
+    assert _sub(client.get(f"/api/v1/dti/campaigns/{cid}/units/STP").json(), "NT.3.1")["score"] == 28.0
     assert client.post(f"/api/v1/dti/campaigns/{cid}/units/STP/submit", headers=h).json()["status"] == "submitted"
     assert client.post(f"/api/v1/dti/campaigns/{cid}/units/STP/review/NT.1.1", json={"score": 5, "comment": "x"},
                        headers=h).status_code == 403
     res = client.get(f"/api/v1/dti/results?campaign={cid}").json()
-    assert [(r["unit"], r["total"], r["rank"]) for r in res] == [("STP", 20.0, 1), ("SYT", 0.0, 2)]
-    assert set(res[0]) >= {"unit", "total", "pillars", "indices", "rank"} and res[0]["pillars"]["NT"] == 20.0
+    assert [(r["unit"], r["total"], r["rank"]) for r in res] == [("STP", 48.0, 1), ("SYT", 0.0, 2)]
+    assert set(res[0]) >= {"unit", "total", "pillars", "indices", "rank"} and res[0]["pillars"]["NT"] == 48.0
     page = client.get("/chuyen-doi-so")
     assert page.status_code == 200 and "Sở Tư pháp" in page.text and "Tạm tính đến" in page.text
     form_page = client.get(f"/chuyen-doi-so/danh-gia/{cid}/STP")
