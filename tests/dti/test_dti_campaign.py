@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from conftest import login
@@ -160,6 +162,11 @@ def test_api_contract_and_an_officer_sees_and_answers_only_their_own_units_form(
     assert set(res[0]) >= {"unit", "total", "pillars", "indices", "rank"} and res[0]["pillars"]["NT"] == 48.0
     page = client.get("/chuyen-doi-so")
     assert page.status_code == 200 and "Sở Tư pháp" in page.text and "Tạm tính đến" in page.text
+    xlsx = client.get("/chuyen-doi-so/xuat.xlsx?cap=so-nganh")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    assert "tạm tính đến" in sheet["A2"].value and sheet["C4"].value == "Tổng điểm"
+    assert [c.value for c in sheet[5]][:3] == [1, "Sở Tư pháp", 48.0]
     form_page = client.get(f"/chuyen-doi-so/danh-gia/{cid}/STP")
     assert "quyet-dinh.pdf" in form_page.text and "Đã nộp" in form_page.text
 

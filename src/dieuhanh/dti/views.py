@@ -37,7 +37,8 @@ def _vn(iso: str | None) -> str:
 @router.get("/chuyen-doi-so", response_class=HTMLResponse)
 def rankings(request: Request, db: DB, principal: LoggedIn,
              cap: Annotated[str, Query(pattern="^(so-nganh|xa-phuong)$")] = "so-nganh",
-             khu_vuc: Annotated[str, Query(max_length=60)] = "") -> HTMLResponse:
+             khu_vuc: Annotated[str, Query(max_length=60)] = "",
+             loi: Annotated[str, Query(max_length=400)] = "") -> HTMLResponse:
     authorize(principal, "officials.read")
     level = LEVELS[cap]
     data: dict[str, Any] | None = None
@@ -51,7 +52,8 @@ def rankings(request: Request, db: DB, principal: LoggedIn,
     return render(request, "dti/rankings.html", {
         "data": data, "rows": rows, "cap": cap, "level": level, "areas": areas, "area": khu_vuc,
         "level_labels": fw.LEVEL_LABELS, "status_labels": service.STATUS_LABELS, "own": own,
-        "can_read_all": principal.can_read_all(), "as_of_label": _vn(data["as_of"]) if data else "",
+        "can_read_all": principal.can_read_all(), "error": loi or None,
+        "can_manage": allowed(principal, "dti.campaign.manage"), "as_of_label": _vn(data["as_of"]) if data else "",
         "deadline_label": _vn(service.get_campaign(db, data["campaign"]).deadline.isoformat()) if data else "",
         "campaign": service.campaign_out(db, service.get_campaign(db, data["campaign"])) if data else None,
     })
@@ -69,6 +71,42 @@ def _form_context(request: Request, db: DB, principal: Any, campaign_id: int, un
                                                                    for s in i["sub_indicators"])}
                                     for p in form["pillars"]],
                       "value": [form["pillar_totals"][p["code"]] for p in form["pillars"]]}}
+
+
+@router.get("/chuyen-doi-so/xuat.xlsx")
+def rankings_xlsx(request: Request, db: DB, principal: LoggedIn,
+                  cap: Annotated[str, Query(pattern="^(so-nganh|xa-phuong)$")] = "so-nganh",
+                  khu_vuc: Annotated[str, Query(max_length=60)] = "") -> Response:
+    """The ranking as an XLSX workbook (the same rows as the page, with every main index)."""
+    from dieuhanh.dti.export import results_xlsx
+
+    authorize(principal, "officials.read")
+    data = service.results(db, request.app.state.warehouse, level=LEVELS[cap])
+    rows = [r for r in data["results"] if not khu_vuc or r.get("area") == khu_vuc]
+    title = f"{data['framework_name']} năm {data['year']}" + (f" — khu vực {khu_vuc}" if khu_vuc else "")
+    body = results_xlsx(data, rows, title=title, as_of=_vn(data["as_of"]))
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="dti-{cap}-{data["year"]}.xlsx"'})
+
+
+@router.post("/chuyen-doi-so/dot/{campaign_id}/{action}")
+def campaign_action(request: Request, campaign_id: IdPath,
+                    action: Annotated[str, Path(pattern="^(dong|cong-bo)$")], db: DB, principal: LoggedIn) -> Response:
+    """Close the campaign (freezes automatic values) or publish its results."""
+    campaign = service.get_campaign(db, campaign_id)
+    level = service.get_framework(db, campaign.framework_code).level
+    cap = "so-nganh" if level == "department" else "xa-phuong"
+    try:
+        with db.begin_nested():
+            if action == "dong":
+                service.close_campaign(db, request.app.state.warehouse, principal=principal, campaign_id=campaign_id)
+            else:
+                service.publish_campaign(db, principal=principal, campaign_id=campaign_id)
+    except DomainError as exc:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/chuyen-doi-so?cap={cap}&loi={quote(exc.message[:300])}", status_code=303)
+    return RedirectResponse(f"/chuyen-doi-so?cap={cap}", status_code=303)
 
 
 @router.get("/chuyen-doi-so/danh-gia/{campaign_id}/{unit}", response_class=HTMLResponse)
