@@ -67,10 +67,10 @@ def _form_context(request: Request, db: DB, principal: Any, campaign_id: int, un
             "submitted_label": _vn(form["submitted_at"]),
             "can_answer": allowed(principal, "dti.form.answer", unit),
             "can_review": allowed(principal, "dti.review"),
-            "radar": {"indicator": [{"name": p["name"], "max": sum(s["points"] for i in p["indices"]
-                                                                   for s in i["sub_indicators"])}
-                                    for p in form["pillars"]],
-                      "value": [form["pillar_totals"][p["code"]] for p in form["pillars"]]}}
+            # one axis per main index (a triangle of three pillars says little)
+            "radar": {"indicator": [{"name": i["name"], "max": sum(s["points"] for s in i["sub_indicators"])}
+                                    for p in form["pillars"] for i in p["indices"]],
+                      "value": [form["index_totals"][i["code"]] for p in form["pillars"] for i in p["indices"]]}}
 
 
 @router.get("/chuyen-doi-so/xuat.xlsx")
