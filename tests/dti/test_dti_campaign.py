@@ -14,7 +14,7 @@ from conftest import login
 from dieuhanh.core.audit import AuditEntry
 from dieuhanh.core.errors import Conflict, InvalidInput, PermissionDenied
 from dieuhanh.core.security import SYSTEM, Principal
-from dieuhanh.dti import governance, service
+from dieuhanh.dti import governance, opendata, service
 from dieuhanh.dti.models import GovernanceIndex
 from dieuhanh.indicators.models import IndicatorValue
 
@@ -53,7 +53,17 @@ def test_automatic_sub_indicator_follows_the_platforms_data_until_the_campaign_c
         assert (auto["value"], auto["score"]) == (67.5, 60.0)
         with pytest.raises(Conflict, match="tự động"):
             service.save_answer(s, principal=SYSTEM, campaign_id=c.id, unit="SYT", sub_code="CQS.1.1", value=99)
+        service.save_answer(s, principal=SYSTEM, campaign_id=c.id, unit="SYT", sub_code="NT.1.1", value=True)
+        assert service.results(s, warehouse, campaign_id=c.id)["results"][0]["total"] == 80.0  # 60 + 20 (draft)
         service.close_campaign(s, warehouse, principal=SYSTEM, campaign_id=c.id)
+        # never submitted: once closed only the automatic points count; published results become open data
+        service.publish_campaign(s, warehouse, principal=SYSTEM, campaign_id=c.id, province_code="37")
+        public = service.results(s, None, campaign_id=c.id, public=True)["results"]
+        assert [(r["unit"], r["total"], r["provisional"]) for r in public] == [("SYT", 60.0, False),
+                                                                                ("STP", 0.0, False)]
+        opened = warehouse.query(f"SELECT ma_chi_so, diem, hang FROM {opendata.DATASET} WHERE ma_don_vi = 'SYT' "
+                                 "ORDER BY ma_chi_so").to_pylist()
+        assert len(opened) == 14 and {"ma_chi_so": "TONG", "diem": 60.0, "hang": 1} in opened
         _online(s, "SYT", {"2026-04": (0, 400)})  # after closing, the frozen value stays
         auto = _sub(service.form_view(s, warehouse, principal=SYSTEM, campaign_id=c.id, unit="SYT"), "CQS.1.1")
         assert auto["value"] == 67.5

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from dieuhanh.dti import governance, service
+from dieuhanh.catalog import service as catalog
+from dieuhanh.dti import governance, opendata, service
 from dieuhanh.dti.models import DtiAnswer, DtiForm
 from dieuhanh.indicators.models import IndicatorValue
 
@@ -45,6 +46,12 @@ def test_demo_dti(demo_province):
         last_year = service.results(s, None, campaign_id=service.campaign_for(s, level="commune", year=2025).id,
                                     public=True)
         assert last_year["published"] and not last_year["partial"]
+        # published results are an open dataset: 19 departments × 14 scores + 129 communes × 13 scores
+        ds = catalog.get_dataset(s, opendata.DATASET)
+        assert ds.published and ds.access == "public"
+        counted = demo_province.warehouse.query(
+            f"SELECT count(*), count(DISTINCT ma_don_vi) FROM {opendata.DATASET} WHERE nam = 2025")
+        assert (counted.column(0)[0].as_py(), counted.column(1)[0].as_py()) == (19 * 14 + 129 * 13, 148)
         indices = governance.series(s, province_code="37")
         dti = {r.year: r for r in indices["dti"]}
         assert (dti[2021].value, dti[2021].rank, dti[2021].demo) == (0.5064, 6, False)

@@ -138,8 +138,11 @@ def campaign_close(campaign_id: IdPath, request: Request, db: DB, principal: Log
 
 
 @router.post("/api/v1/dti/campaigns/{campaign_id}/publish")
-def campaign_publish(campaign_id: IdPath, db: DB, principal: LoggedIn) -> dict[str, Any]:
-    return service.campaign_out(db, service.publish_campaign(db, principal=principal, campaign_id=campaign_id))
+def campaign_publish(campaign_id: IdPath, request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
+    """Publish a closed, fully reviewed campaign: public results and the open dataset «ket_qua_chuyen_doi_so»."""
+    c = service.publish_campaign(db, request.app.state.warehouse, principal=principal, campaign_id=campaign_id,
+                                 province_code=request.app.state.settings.province_code)
+    return service.campaign_out(db, c)
 
 
 @router.get("/api/v1/dti/campaigns/{campaign_id}/units/{unit}")

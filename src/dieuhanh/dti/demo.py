@@ -149,7 +149,8 @@ def _campaigns(ctx: DemoContext, code: str) -> dict[str, Any]:
         else:
             service.accept_remaining(session, principal=ctx.principal, campaign_id=campaign.id)
             service.close_campaign(session, ctx.warehouse, principal=ctx.principal, campaign_id=campaign.id)
-            service.publish_campaign(session, principal=ctx.principal, campaign_id=campaign.id)
+            service.publish_campaign(session, ctx.warehouse, principal=ctx.principal, campaign_id=campaign.id,
+                                     province_code=ctx.settings.province_code)
             reviewed = 0
         out[str(year)] = {"units": forms, "submitted": len(submitted), "late": late, "reviewed_units": reviewed}
     return out

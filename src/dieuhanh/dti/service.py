@@ -236,8 +236,12 @@ def close_campaign(session: Session, warehouse: Warehouse, *, principal: Princip
     return c
 
 
-def publish_campaign(session: Session, *, principal: Principal, campaign_id: int) -> DtiCampaign:
-    """Results become public (after the campaign is closed and every self-assessment reviewed)."""
+def publish_campaign(session: Session, warehouse: Warehouse, *, principal: Principal, campaign_id: int,
+                     province_code: str) -> DtiCampaign:
+    """Results become public (after the campaign is closed and every self-assessment reviewed): the public API
+    shows them and they are appended to the open dataset ``ket_qua_chuyen_doi_so`` (dti/opendata.py)."""
+    from dieuhanh.dti import opendata
+
     authorize(principal, "dti.campaign.manage")
     c = get_campaign(session, campaign_id)
     if c.status != "closed":
@@ -248,8 +252,10 @@ def publish_campaign(session: Session, *, principal: Principal, campaign_id: int
     if pending is not None:
         raise Conflict("Còn chỉ số tự đánh giá chưa thẩm định: chưa thể công bố.")
     c.published = True
+    rows = opendata.publish(session, warehouse, principal=principal, province_code=province_code,
+                            results=results(session, None, campaign_id=c.id))
     audit.record(session, actor=principal.actor, action="dti.campaign.publish", entity_type="dti_campaign",
-                 entity_id=c.id, after={"published": True})
+                 entity_id=c.id, after={"published": True, "dataset": opendata.DATASET, "rows": rows})
     return c
 
 
@@ -438,7 +444,7 @@ def form_view(session: Session, warehouse: Warehouse, *, principal: Principal, c
                 items.append(_answer_out(s, a, campaign=campaign, form=form))
             indices.append({"code": i.code, "name": i.name, "sub_indicators": items})
         pillars.append({"code": p.code, "name": p.name, "indices": indices})
-    totals = unit_scores(parsed, form)
+    totals = unit_scores(parsed, form, closed=campaign.status == "closed")
     return {"campaign": campaign.id, "year": campaign.year, "framework": frame.code, "framework_name": frame.name,
             "level": frame.level, "unit": unit, "unit_name": agency.name if agency else unit,
             "deadline": campaign.deadline.isoformat(), "status": form.status,
@@ -636,18 +642,22 @@ def _score_rows(session: Session, campaign_id: int) -> dict[int, list[Any]]:
     return out
 
 
-def unit_scores(parsed: fw.Framework, form: DtiForm, rows: Sequence[Any] | None = None) -> dict[str, Any]:
-    """Totals per pillar and index of one form (``rows``: its answers' scoring columns, default its answers)."""
+def unit_scores(parsed: fw.Framework, form: DtiForm, rows: Sequence[Any] | None = None, *,
+                closed: bool = False) -> dict[str, Any]:
+    """Totals per pillar and index of one form (``rows``: its answers' scoring columns, default its answers). Once
+    the campaign is closed, a form never submitted keeps only its automatic points."""
     answers = {a.sub_code: a for a in (form.answers if rows is None else rows)}
     where = parsed.where()
     pillars: dict[str, float] = {p.code: 0.0 for p in parsed.pillars}
     indices: dict[str, float] = {i.code: 0.0 for p in parsed.pillars for i in p.indices}
     lost = []
-    provisional = form.status != "submitted"
+    provisional = form.status != "submitted" and not closed
     for s in parsed.subs():
         a = answers.get(s.code)
         got = final_score(a) if a is not None else 0.0
-        if a is not None and not a.automatic and a.review_state in ("pending", "more_evidence"):
+        if closed and form.status != "submitted" and a is not None and not a.automatic:
+            got = 0.0
+        elif a is not None and not a.automatic and a.review_state in ("pending", "more_evidence"):
             provisional = True
         p_code, i_code = where[s.code]
         pillars[p_code] += got
@@ -721,7 +731,7 @@ def results(session: Session, warehouse: Warehouse | None, *, campaign_id: int |
     previous = _previous_totals(session, frame.level, campaign.year)
     rows = []
     for form in forms:
-        sc = unit_scores(parsed, form, score_rows.get(form.id, []))
+        sc = unit_scores(parsed, form, score_rows.get(form.id, []), closed=campaign.status == "closed")
         rows.append({"unit": form.agency_code, "unit_name": names.get(form.agency_code, form.agency_code),
                      "area": areas.get(units.get(form.agency_code) or "", None), **sc,
                      "status": _status(sc["total"], parsed.target), "form_status": form.status, "late": form.late,
@@ -761,7 +771,8 @@ def _previous_totals(session: Session, level: str, year: int) -> dict[str, float
     parsed = framework_of(get_framework(session, prev.framework_code))
     forms = session.scalars(select(DtiForm).where(DtiForm.campaign_id == prev.id))
     score_rows = _score_rows(session, prev.id)
-    return {f.agency_code: unit_scores(parsed, f, score_rows.get(f.id, []))["total"] for f in forms}
+    return {f.agency_code: unit_scores(parsed, f, score_rows.get(f.id, []), closed=prev.status == "closed")["total"]
+            for f in forms}
 
 
 def import_answers(session: Session, *, principal: Principal, campaign_id: int,

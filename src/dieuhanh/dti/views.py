@@ -101,7 +101,9 @@ def campaign_action(request: Request, campaign_id: IdPath,
             if action == "dong":
                 service.close_campaign(db, request.app.state.warehouse, principal=principal, campaign_id=campaign_id)
             else:
-                service.publish_campaign(db, principal=principal, campaign_id=campaign_id)
+                service.publish_campaign(db, request.app.state.warehouse, principal=principal,
+                                         campaign_id=campaign_id,
+                                         province_code=request.app.state.settings.province_code)
     except DomainError as exc:
         from urllib.parse import quote
 
