@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from dieuhanh.catalog.models import Dataset
@@ -36,6 +36,7 @@ from dieuhanh.indicators.service import referenced_tables
 from dieuhanh.orgs.models import Agency
 
 BUILTIN = Path(__file__).parent / "frameworks"
+_ANSWERS = cast(Table, DtiAnswer.__table__)
 AGENCY_KINDS = {"department": ("department", "sector"), "commune": ("commune",)}
 REVIEW_LABELS = {"pending": "Chờ thẩm định", "accepted": "Chấp nhận", "adjusted": "Điều chỉnh điểm",
                  "more_evidence": "Yêu cầu bổ sung minh chứng"}
@@ -180,11 +181,12 @@ def create_campaign(session: Session, *, principal: Principal, framework: str, y
     session.add(campaign)
     session.flush()
     parsed = framework_of(frame_row)
-    session.execute(insert(DtiForm), [{"campaign_id": campaign.id, "agency_code": c, "status": "draft",
-                                       "late": False} for c in codes])
+    session.execute(insert(cast(Table, DtiForm.__table__)),
+                    [{"campaign_id": campaign.id, "agency_code": c, "status": "draft", "late": False} for c in codes])
     form_ids = list(session.scalars(select(DtiForm.id).where(DtiForm.campaign_id == campaign.id)))
     now = utcnow()
-    session.execute(insert(DtiAnswer), [
+    # Core inserts (no ORM bulk bookkeeping): thousands of rows per campaign in a few tens of milliseconds.
+    session.execute(insert(_ANSWERS), [
         {"form_id": fid, "sub_code": s.code, "automatic": s.automatic, "evidence": [], "source_text": "",
          "note": "", "review_state": "pending", "review_comment": "", "updated_by": principal.actor,
          "updated_at": now} for fid in form_ids for s in parsed.subs()])
@@ -354,6 +356,22 @@ def _from_sql(session: Session, warehouse: Warehouse, sub: fw.SubIndicator, *, y
     return out
 
 
+def _update_answers(session: Session, changes: list[dict[str, Any]]) -> None:
+    """Many answers updated by id in one executemany (Core, per distinct set of columns); the session's loaded
+    answers are expired so that they are read again."""
+    if not changes:
+        return
+    session.flush()
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for change in changes:
+        groups[tuple(sorted(k for k in change if k != "id"))].append(change)
+    for columns, rows in groups.items():
+        stmt = (update(_ANSWERS).where(_ANSWERS.c.id == bindparam("_id"))
+                .values({c: bindparam(f"_{c}") for c in columns}))
+        session.execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
+    session.expire_all()
+
+
 def refresh_automatic(session: Session, warehouse: Warehouse, campaign: DtiCampaign,
                       forms: Sequence[DtiForm] | None = None) -> int:
     """Recompute the automatic answers of the campaign's forms (all, or those given) from the platform's data.
@@ -392,9 +410,7 @@ def refresh_automatic(session: Session, warehouse: Warehouse, campaign: DtiCampa
         if a.value != auto.value or a.score != new_score or a.source_text != auto.text:
             changes.append({"id": a.id, "value": auto.value, "score": new_score, "source_text": auto.text,
                             "review_state": "accepted"})
-    if changes:
-        session.execute(update(DtiAnswer), changes)
-        session.expire_all()
+    _update_answers(session, changes)
     return len(changes)
 
 
@@ -800,9 +816,7 @@ def import_answers(session: Session, *, principal: Principal, campaign_id: int,
         changes.append({"id": aid, "value": value, "score": fw.score(sub, value),
                         "note": str(row.get("note", ""))[:4000], "evidence": list(row.get("evidence") or []),
                         "updated_by": principal.actor, "updated_at": now})
-    if changes:
-        session.execute(update(DtiAnswer), changes)
-        session.expire_all()
+    _update_answers(session, changes)
     audit.record(session, actor=principal.actor, action="dti.answer.import", entity_type="dti_campaign",
                  entity_id=campaign.id, after={"rows": len(rows)})
     return len(rows)
@@ -822,10 +836,8 @@ def accept_remaining(session: Session, *, principal: Principal, campaign_id: int
         q = q.where(DtiForm.agency_code.in_(list(units)))
     now = utcnow()
     ids = list(session.scalars(q.with_only_columns(DtiAnswer.id)))
-    if ids:
-        session.execute(update(DtiAnswer), [{"id": i, "review_state": "accepted", "reviewed_by": principal.actor,
-                                             "reviewed_at": now} for i in ids])
-        session.expire_all()
+    _update_answers(session, [{"id": i, "review_state": "accepted", "reviewed_by": principal.actor,
+                               "reviewed_at": now} for i in ids])
     audit.record(session, actor=principal.actor, action="dti.review.accept_remaining", entity_type="dti_campaign",
                  entity_id=campaign.id, after={"units": list(units) if units is not None else None,
                                                "accepted": len(ids)})
