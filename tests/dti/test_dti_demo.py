@@ -50,7 +50,7 @@ def test_demo_dti(demo_province):
         ds = catalog.get_dataset(s, opendata.DATASET)
         assert ds.published and ds.access == "public"
         counted = demo_province.warehouse.query(
-            f"SELECT count(*), count(DISTINCT ma_don_vi) FROM {opendata.DATASET} WHERE nam = 2025")
+            f"SELECT count(*) AS n, count(DISTINCT ma_don_vi) AS units FROM {opendata.DATASET} WHERE nam = 2025")
         assert (counted.column(0)[0].as_py(), counted.column(1)[0].as_py()) == (19 * 14 + 129 * 13, 148)
         indices = governance.series(s, province_code="37")
         dti = {r.year: r for r in indices["dti"]}
