@@ -117,7 +117,7 @@ def test_late_submission_locks_the_form_and_review_adjustments_are_audited(db, w
         assert [r["rank"] for r in rows["results"]] == [1, 2] and rows["partial"]
 
 
-def test_api_contract_and_an_officer_sees_and_answers_only_their_own_units_form(client, factory, db):
+def test_api_contract_and_an_officer_sees_and_answers_only_their_own_units_form(client, factory, db, warehouse):
     _i, admin, _p = factory.user("analyst")
     _j, officer, _q = factory.user("officer", agency="STP")
     _r, token = login(client, admin)
@@ -177,6 +177,20 @@ def test_api_contract_and_an_officer_sees_and_answers_only_their_own_units_form(
     sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     assert "tạm tính đến" in sheet["A2"].value and sheet["C4"].value == "Tổng điểm"
     assert [c.value for c in sheet[5]][:3] == [1, "Sở Tư pháp", 48.0]
+    pdf = client.get("/chuyen-doi-so/xuat.pdf?cap=so-nganh")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    from weasyprint import HTML
+
+    from dieuhanh.dashboard.exports import document_text
+    from dieuhanh.dti import service as dti_service
+    from dieuhanh.dti.export import results_html
+
+    with db.session() as s:  # the text the PDF lays out: names, Vietnamese numbers, the provisional mark
+        data = dti_service.results(s, warehouse, level="department")
+        html = results_html(data, data["results"], title="Kết quả", as_of="07/12/2026", province="tỉnh Ninh Bình",
+                            today="07/12/2026")
+    text = " ".join(t for t, _ in document_text(HTML(string=html).render()))
+    assert "Sở Tư pháp" in text and "48,0" in text and "TẠM TÍNH ĐẾN 07/12/2026" in text and "STP" not in text
     form_page = client.get(f"/chuyen-doi-so/danh-gia/{cid}/STP")
     assert "quyet-dinh.pdf" in form_page.text and "Đã nộp" in form_page.text
 

@@ -55,3 +55,65 @@ def results_xlsx(data: dict[str, Any], rows: list[dict[str, Any]], *, title: str
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def results_html(data: dict[str, Any], rows: list[dict[str, Any]], *, title: str, as_of: str, province: str,
+                 today: str) -> str:
+    """The ranking as a print document in the form of a provincial report annex (A4 landscape): the issuing body
+    and the national motto, the title and basis, the ranking with pillars, then what each unit should fix."""
+    from html import escape
+
+    from dieuhanh.core.formatting import format_number
+    from dieuhanh.dashboard.exports import font_face_css
+
+    def num(value: Any, digits: int = 1) -> str:
+        return escape(format_number(value, digits)) if value is not None else "–"
+
+    communes = data["level"] == "commune"
+    note = f"Năm {data['year']} — tối đa {num(data['max_points'], 0)} điểm" + (
+        f"; mục tiêu {num(data['target'], 0)} điểm" if data.get("target") else "") + (
+        f"; TẠM TÍNH ĐẾN {as_of} (đợt đánh giá chưa đóng)" if data["partial"] else "; kết quả chính thức")
+    head = ("<tr><th>Hạng</th>" + ("<th>Hạng trong khu vực</th>" if communes else "") + "<th>Đơn vị</th>"
+            + ("<th>Khu vực (tỉnh cũ)</th>" if communes else "") + "<th>Tổng điểm</th>"
+            + "".join(f"<th>{escape(p['name'])}</th>" for p in data["pillars"])
+            + "<th>So với năm trước</th><th>Trạng thái</th><th>Phiếu</th></tr>")
+    body = []
+    for r in rows:
+        form = ("Đã nộp" if r["form_status"] == "submitted" else "Chưa nộp") + (" (muộn)" if r["late"] else "")
+        body.append(
+            f"<tr><td class=n>{r['rank']}</td>"
+            + (f"<td class=n>{r.get('rank_in_area') or ''}</td>" if communes else "")
+            + f"<td>{escape(r['unit_name'])}</td>" + (f"<td>{escape(r.get('area') or '')}</td>" if communes else "")
+            + f"<td class=n><b>{num(r['total'])}</b></td>"
+            + "".join(f"<td class=n>{num(r['pillars'][p['code']])}</td>" for p in data["pillars"])
+            + f"<td class=n>{num(r['change'])}</td><td>{escape(STATUS_LABELS.get(r['status'], r['status']))}</td>"
+            + f"<td>{escape(form)}</td></tr>")
+    fixes = []
+    for r in rows:
+        items = "; ".join(f"{escape(f['code'])} {escape(f['name'])} (mất {num(f['lost'])} điểm)" for f in r["to_fix"])
+        if items:
+            fixes.append(f"<li><b>{escape(r['unit_name'])}</b>: {items}</li>")
+    demo = '<p class="demo">SỐ LIỆU MẪU — không phải kết quả chính thức.</p>' if data.get("demo") else ""
+    return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8"><style>
+{font_face_css()}
+@page {{ size: A4 landscape; margin: 14mm 12mm; @bottom-right {{ content: "Trang " counter(page) "/" counter(pages);
+  font: 8pt "IOC Sans"; }} }}
+body {{ font-family: "IOC Sans"; font-size: 8.5pt; color: #111; }}
+.top {{ display: flex; justify-content: space-between; text-align: center; font-weight: 700; }}
+.top small {{ display: block; font-weight: 400; }}
+h1 {{ text-align: center; font-size: 13pt; margin: 10mm 0 2mm; }}
+.note {{ text-align: center; margin: 0 0 5mm; }}
+.demo {{ text-align: center; color: #b00; font-weight: 700; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 0.5pt solid #555; padding: 1.2mm 1.5mm; vertical-align: top; }}
+th {{ background: #eee; }} td.n {{ text-align: right; white-space: nowrap; }}
+h2 {{ font-size: 10.5pt; margin-top: 7mm; }} li {{ margin-bottom: 1mm; }}
+</style></head><body>
+<div class="top"><div>UBND {escape(province.upper())}</div>
+<div>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM<small>Độc lập – Tự do – Hạnh phúc</small></div></div>
+<h1>{escape(title.upper())}</h1>
+<p class="note">{escape(note)} · Lập ngày {escape(today)}</p>{demo}
+<table><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>
+<h2>Các chỉ số thành phần mất nhiều điểm nhất của từng đơn vị (cần cải thiện)</h2>
+<ul>{"".join(fixes) or "<li>Không có.</li>"}</ul>
+</body></html>"""

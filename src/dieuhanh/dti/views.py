@@ -89,6 +89,29 @@ def rankings_xlsx(request: Request, db: DB, principal: LoggedIn,
                     headers={"Content-Disposition": f'attachment; filename="dti-{cap}-{data["year"]}.xlsx"'})
 
 
+@router.get("/chuyen-doi-so/xuat.pdf")
+def rankings_pdf(request: Request, db: DB, principal: LoggedIn,
+                 cap: Annotated[str, Query(pattern="^(so-nganh|xa-phuong)$")] = "so-nganh",
+                 khu_vuc: Annotated[str, Query(max_length=60)] = "") -> Response:
+    """The ranking as a PDF report annex (the same rows as the page and the XLSX, with what each unit should fix)."""
+    from datetime import datetime
+
+    from dieuhanh.core.formatting import LOCAL_TZ
+    from dieuhanh.dashboard.exports import html_to_pdf
+    from dieuhanh.dti.export import results_html
+
+    authorize(principal, "officials.read")
+    data = service.results(db, request.app.state.warehouse, level=LEVELS[cap])
+    rows = [r for r in data["results"] if not khu_vuc or r.get("area") == khu_vuc]
+    title = f"Kết quả đánh giá {data['framework_name']} năm {data['year']}" + (
+        f" — khu vực {khu_vuc}" if khu_vuc else "")
+    html = results_html(data, rows, title=title, as_of=_vn(data["as_of"]),
+                        province=request.app.state.province.name,
+                        today=datetime.now(LOCAL_TZ).strftime("%d/%m/%Y"))
+    return Response(html_to_pdf(html), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="dti-{cap}-{data["year"]}.pdf"'})
+
+
 @router.post("/chuyen-doi-so/dot/{campaign_id}/{action}")
 def campaign_action(request: Request, campaign_id: IdPath,
                     action: Annotated[str, Path(pattern="^(dong|cong-bo)$")], db: DB, principal: LoggedIn) -> Response:
