@@ -202,7 +202,7 @@ def _request_dict(report: Any, shown: Any, category_name: str | None, deadline_h
         address = unit_names.get(report.unit_code)
     return {
         "service_request_id": report.code,
-        "status": "closed" if shown.status in CLOSED_STATUSES else "open",
+        "status": open311_status(shown.status),
         "status_notes": status_notes,
         "service_name": category_name or report.category_code,
         "service_code": report.category_code,
@@ -219,6 +219,13 @@ def _request_dict(report: Any, shown: Any, category_name: str | None, deadline_h
         "long": report.lon,
         "media_url": media_url,
     }
+
+
+def open311_status(status: str) -> str:
+    """The one mapping of a workflow status to Open311's two (the list's ``status`` filter uses the same sets):
+    resolved, closed and rejected are ``closed``; every other (new, accepted, in_progress, forwarded, reopened)
+    is ``open``."""
+    return "closed" if status in CLOSED_STATUSES else "open"
 
 
 def _notice_text(code: str, deadline_hours: int) -> str:
@@ -328,7 +335,7 @@ def list_requests(fmt: str, request: Request, db: DB) -> Response:
     def run() -> Response:
         q = request.query_params
         ids = [s.strip() for s in (q.get("service_request_id") or "").split(",") if s.strip()]
-        filters = ReportFilters()
+        filters = ReportFilters(status_of_main=True)  # the filter uses the mapping the response shows
         if ids:  # overrides every other argument (spec)
             filters.codes = ids[:MAX_RESULTS]
         else:
