@@ -88,7 +88,7 @@ def main() -> int:
         command = [sys.executable, "-m", "schemathesis.cli", "run", f"{base}/openapi.json",
                    "--checks", args.checks, "-n", str(args.max_examples), "--no-color",
                    "-H", f"Cookie: {cookie}", "-H", f"X-CSRF-Token: {csrf}", *rest]
-        return subprocess.call(command)
+        return subprocess.call(command, cwd=root)  # its cache (.schemathesis/) stays out of the source tree
     finally:
         server.should_exit = True
         thread.join(timeout=10)

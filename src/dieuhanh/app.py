@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -175,6 +175,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_json(request):
             return JSONResponse({"detail": message}, status_code=422)
         return render(request, "web/error.html", {"message": message, "status": 422}, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        """Last guard: a reference to a row that does not exist, or a duplicate a service did not check first,
+        is refused as a conflict (409), not a server error; the transaction was rolled back."""
+        message = ("Dữ liệu gửi lên không hợp lệ: tham chiếu tới mục không tồn tại hoặc trùng với mục đã có "
+                   "(kiểm tra các mã cơ quan, mã đơn vị, mã định danh).")
+        if wants_json(request):
+            return JSONResponse({"detail": message}, status_code=409)
+        return render(request, "web/error.html", {"message": message, "status": 409}, status_code=409)
 
     @app.exception_handler(RequestValidationError)
     @app.exception_handler(ValidationError)  # a body a route validates itself (e.g. read as raw JSON)

@@ -9,6 +9,16 @@ for abuse control).
 The POST response adds one field to the spec's: ``tracking_url``, the citizen's own tracking link with the secret
 key that rating and reopening need (clients ignore fields they do not know; the app hands the link to its user).
 It is given once, there only: no GET carries it.
+
+Requests are never queued: a POST answers only once the report is stored, always with its
+``service_request_id`` and never with a ``token``. ``GET tokens/{token}`` is still served, as the spec describes
+it for a request that has been processed: a token is the request's own id, and the answer is
+``[{service_request_id, token}]`` (404 in the spec's error list for an unknown one). A client written for
+queued servers therefore works unchanged.
+
+The ``status`` filter of ``GET requests`` and the ``status`` each request shows use one mapping
+(:func:`open311_status`) applied to the status shown: a merged duplicate shows, and is filtered by, the status at
+the end of its chain of merges.
 """
 
 from __future__ import annotations
@@ -383,7 +393,7 @@ def get_request(name: str, request: Request, db: DB) -> Response:
 
 @router.get("/tokens/{name}", summary="Mã phản ánh từ token (GET service_request_id from a token)")
 def get_token(name: str, db: DB) -> Response:
-    """Requests are created in real time, so the token of a request is its own id."""
+    """Requests are created in real time (never queued), so the token of a request is its own id."""
     fmt = _fmt_of(name)
 
     def run() -> Response:

@@ -865,7 +865,7 @@ def _apply_filters(query: Any, filters: ReportFilters, now: datetime) -> Any:
         conditions: list[Any] = []
         for s in wanted:
             if s in ("open", "closed") and filters.status_of_main:
-                conditions.append(_shown_status_in(OPEN_STATUSES if s == "open" else CLOSED_STATUSES))
+                conditions.append(_shown_status_in(OPEN_STATUSES if s == "open" else CLOSED_STATUSES, s))
             elif s == "open":
                 conditions.append(Report.status.in_(OPEN_STATUSES))
             elif s == "closed":
@@ -897,12 +897,12 @@ def _apply_filters(query: Any, filters: ReportFilters, now: datetime) -> Any:
 MAX_MERGE_DEPTH = 20
 
 
-def _shown_status_in(statuses: tuple[str, ...]) -> Any:
+def _shown_status_in(statuses: tuple[str, ...], label: str) -> Any:
     """Reports whose *shown* status (see :func:`effective`: a merged duplicate shows its main report's) is one of
     ``statuses``: a report not merged by its own status, a merged one by the status at the end of its chain of
     merges (a recursive query, so merges of merges count too)."""
     chain = select(Report.id.label("id"), Report.duplicate_of_id.label("main_id"), literal(1).label("depth")).where(
-        Report.duplicate_of_id.is_not(None)).cte("merge_chain", recursive=True)
+        Report.duplicate_of_id.is_not(None)).cte(f"merge_chain_{label}", recursive=True)
     step = aliased(Report)
     chain = chain.union_all(
         select(chain.c.id, step.duplicate_of_id, chain.c.depth + 1)
