@@ -28,9 +28,9 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +50,10 @@ from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB
 
 PREFIX = "/open311/v2"
+# What the path parameters accept, said in the OpenAPI document too (anything else: 422)
+Fmt = Annotated[str, Path(pattern=r"^(json|xml)$", description="Định dạng trả về: json hoặc xml.")]
+NamedFmt = Annotated[str, Path(pattern=r"^[^/]+\.(json|xml|JSON|XML)$", max_length=200,
+                               description="Mã kèm định dạng, ví dụ PA-2026-000001.json hoặc rac-thai.xml.")]
 router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -261,7 +265,7 @@ def _names_of(session: Session, agencies: set[str], units: set[str]) -> tuple[di
 
 
 @router.get("/discovery.{fmt}", summary="Open311 service discovery")
-def discovery(fmt: str, request: Request) -> Response:
+def discovery(fmt: Fmt, request: Request) -> Response:
     if fmt not in FORMATS:
         return _error("json", 404, "Định dạng không hỗ trợ: dùng .json hoặc .xml.")
     settings = request.app.state.settings
@@ -280,7 +284,7 @@ def discovery(fmt: str, request: Request) -> Response:
 
 
 @router.get("/services.{fmt}", summary="Danh sách lĩnh vực (GET Service List)")
-def services(fmt: str, db: DB) -> Response:
+def services(fmt: Fmt, db: DB) -> Response:
     if fmt not in FORMATS:
         return _error("json", 404, "Định dạng không hỗ trợ: dùng .json hoặc .xml.")
     return _handle(fmt, db, lambda: _respond(
@@ -288,7 +292,7 @@ def services(fmt: str, db: DB) -> Response:
 
 
 @router.get("/services/{name}", summary="Định nghĩa thuộc tính của lĩnh vực (GET Service Definition)")
-def service_definition(name: str, db: DB) -> Response:
+def service_definition(name: NamedFmt, db: DB) -> Response:
     fmt = _fmt_of(name)
 
     def run() -> Response:
@@ -338,7 +342,7 @@ def _window(start: datetime | None, end: datetime | None) -> tuple[datetime, dat
 
 
 @router.get("/requests.{fmt}", summary="Tra cứu nhiều phản ánh (GET Service Requests)")
-def list_requests(fmt: str, request: Request, db: DB) -> Response:
+def list_requests(fmt: Fmt, request: Request, db: DB) -> Response:
     if fmt not in FORMATS:
         return _error("json", 404, "Định dạng không hỗ trợ: dùng .json hoặc .xml.")
 
@@ -377,7 +381,7 @@ def list_requests(fmt: str, request: Request, db: DB) -> Response:
 
 
 @router.get("/requests/{name}", summary="Tra cứu một phản ánh (GET Service Request)")
-def get_request(name: str, request: Request, db: DB) -> Response:
+def get_request(name: NamedFmt, request: Request, db: DB) -> Response:
     fmt = _fmt_of(name)
 
     def run() -> Response:
@@ -392,7 +396,7 @@ def get_request(name: str, request: Request, db: DB) -> Response:
 
 
 @router.get("/tokens/{name}", summary="Mã phản ánh từ token (GET service_request_id from a token)")
-def get_token(name: str, db: DB) -> Response:
+def get_token(name: NamedFmt, db: DB) -> Response:
     """Requests are created in real time (never queued), so the token of a request is its own id."""
     fmt = _fmt_of(name)
 
@@ -491,7 +495,7 @@ def report_in_from_form(form: FormData, *, has_photos: bool = False) -> ReportIn
 
 
 @router.post("/requests.{fmt}", summary="Gửi phản ánh (POST Service Request)")
-async def post_request(fmt: str, request: Request) -> Response:
+async def post_request(fmt: Fmt, request: Request) -> Response:
     """Validation, key and limits on the event loop; the write goes to the group-commit writer (see writer.py).
 
     A POST with photos is written directly in a worker thread (decoding and re-encoding the photos should not hold

@@ -8,7 +8,8 @@ every module's router is mounted, and gives each such parameter that declares no
 * integers: ``0 ≤ n ≤ 2^63-1`` for ids, sizes, limits and offsets (names ending in ``id``, ``size``, ``limit``,
   ``offset``), ``0 ≤ page ≤ 1.000.000``, else the signed 64-bit range (a missing side only: a route's own
   ``ge=1`` stays);
-* strings: no control characters (a bad one is refused with 422, never reaches SQL).
+* strings that declare no pattern: a pattern without control characters (a bad one is refused with 422, never
+  reaches SQL).
 
 Bounds a route declares itself (``Query(ge=1, le=500)``) are kept as they are. The documented schema then says
 what the API accepts, and an out-of-range value gets the usual Vietnamese 422 of ``app.validation_error``.
@@ -16,7 +17,6 @@ what the API accepts, and an out-of-range value gets the usual Vietnamese 422 of
 
 from __future__ import annotations
 
-import re
 import types
 import typing
 from typing import Any
@@ -24,19 +24,13 @@ from typing import Any
 import annotated_types
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator
+from pydantic import StringConstraints
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 MAX_PAGE = 1_000_000
 COUNT_SUFFIXES = ("id", "page", "size", "limit", "offset")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def no_control_characters(value: Any) -> Any:
-    if isinstance(value, str) and CONTROL.search(value):
-        raise ValueError("Không được chứa ký tự điều khiển.")
-    return value
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # tab, line feed and carriage return are allowed
 
 
 def _base_type(annotation: Any) -> Any:
@@ -65,9 +59,9 @@ def _bound(field: Any) -> bool:
             # a page number is multiplied by a page size into an offset: it stays far below 2^63
             metadata.append(annotated_types.Le(MAX_PAGE if name.endswith("page") else INT64_MAX))
     elif base is str:
-        if any(isinstance(m, AfterValidator) and m.func is no_control_characters for m in metadata):
+        if any(getattr(m, "pattern", None) for m in metadata):  # the route's own pattern (or ours, already)
             return False
-        metadata.append(AfterValidator(no_control_characters))
+        metadata.append(StringConstraints(pattern=NO_CONTROL))
     else:
         return False
     info.metadata = metadata
@@ -159,10 +153,14 @@ def vi_message(error: dict[str, Any]) -> str:
     if kind == "value_error":
         message = str(error.get("msg", ""))
         return message.removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == NO_CONTROL:
+        return "Không được chứa ký tự điều khiển."
     template = VI_MESSAGES.get(kind)
     if template is None:
         return str(error.get("msg", ""))
     try:
-        return template.format(**(error.get("ctx") or {}))
+        ctx = {k: f"{v:,}".replace(",", ".") if isinstance(v, int) and not isinstance(v, bool) else v
+               for k, v in (error.get("ctx") or {}).items()}  # 1.000.000, as the UI writes numbers
+        return template.format(**ctx)
     except (KeyError, IndexError, ValueError):
         return template.split(" (")[0].split(":")[0] + "."
