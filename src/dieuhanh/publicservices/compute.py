@@ -417,7 +417,7 @@ GROUP BY GROUPING SETS ((), (ma_co_quan))"""
 # ------------------------------------------------------------------------------------------------ scoring
 
 
-@dataclass
+@dataclass(slots=True)
 class Value:
     numerator: float | None
     denominator: float | None
@@ -703,11 +703,21 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
     timings["procedure_sql"] = time.perf_counter() - started
     started = time.perf_counter()
     by_unit = merge_parts(counts, province_code, names)
+    for name in names:  # a received-flag rule whose field is sent: a unit without receipts has nothing to count
+        if name.startswith("x_") and name.endswith("_any"):
+            for c in by_unit.values():
+                c.setdefault(name, 0.0)
+    timings["merge"] = time.perf_counter() - started
+    started = time.perf_counter()
     for key, extra in publication_counts(warehouse, src, profile, periods, calendar, as_of, province_code).items():
         by_unit.setdefault(key, {}).update(extra)
+    codes = {p.code for p in periods}
     for key, extra in (side or {}).items():
-        if key[0] in {p.code for p in periods}:
+        # PAKN, certified copies: the province always; an agency or commune only in the periods it already has
+        if key[0] in codes and (key[1] == "province" or key in by_unit):
             by_unit.setdefault(key, {}).update(extra)
+    timings["publication"] = time.perf_counter() - started
+    started = time.perf_counter()
     # Agencies with procedures but no dossier in a period still have their procedure rules.
     for p in periods:
         if (p.code, "province", province_code) not in by_unit and proc_counts:
@@ -724,44 +734,79 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
 def build_rows(profile: Profile, by_unit: dict[tuple[str, str, str], dict[str, Any]],
                proc_counts: dict[str | None, dict[str, Any]], kinds: dict[str, str],
                computed_at: datetime) -> pa.Table:
-    rows: list[tuple[Any, ...]] = []
-    add = rows.append
-    pcode = profile.code
-    on_time = next((r for r in profile.rules if r.measure == "on_time"), None)
+    """The result table: per unit, one block of rows (every rule, then each group, then the total). The columns
+    that are the same in every block (codes, kinds, groups, maxima) are built once and repeated."""
+    rules_ = profile.rules
+    groups_ = profile.groups
+    block = len(rules_) + len(groups_) + 1
+    b_code = [r.code for r in rules_] + [f"nhom_{g.code}" for g in groups_] + ["tong"]
+    b_kind = ["indicator"] * len(rules_) + ["group"] * len(groups_) + ["total"]
+    b_group: list[str | None] = [r.group for r in rules_] + [g.code for g in groups_] + [None]
+    b_max = [r.max_score for r in rules_] + [g.max_score for g in groups_] + [profile.total_max]
+    u_period: list[str] = []
+    u_kind: list[str] = []
+    u_scope: list[str] = []
+    u_unit: list[str] = []
+    num: list[float | None] = []
+    den: list[float | None] = []
+    ratios: list[float | None] = []
+    scores: list[float | None] = []
+    covered_col: list[float | None] = []
+    on_time = next((r for r in rules_ if r.measure == "on_time"), None)
+    group_index = {g.code: i for i, g in enumerate(groups_)}
+    rule_groups = [group_index[r.group] for r in rules_]
     for (period, scope, unit), c in sorted(by_unit.items()):
-        kind = kinds[period]
+        u_period.append(period)
+        u_kind.append(kinds[period])
+        u_scope.append(scope)
+        u_unit.append(unit)
         pc = proc_counts.get(None if scope == "province" else unit) if scope != "commune" else None
-        ratio21 = None
-        if on_time is not None:
-            ratio21 = rule_value(on_time, scope, c, pc, None).ratio
-        group_scores: dict[str, float] = {g.code: 0.0 for g in profile.groups}
-        group_covered: dict[str, float] = {g.code: 0.0 for g in profile.groups}
-        for rule in profile.rules:
+        ratio21 = rule_value(on_time, scope, c, pc, None).ratio if on_time is not None else None
+        g_score = [0.0] * len(groups_)
+        g_cov = [0.0] * len(groups_)
+        for rule, gi in zip(rules_, rule_groups, strict=True):
             value = rule_value(rule, scope, c, pc, ratio21)
             ratio, score = score_rule(rule, value, profile)
             if score is not None:
-                group_scores[rule.group] += score
-                group_covered[rule.group] += rule.max_score
-            applicable = value.applicable
-            add((period, kind, scope, unit, rule.code, "indicator", rule.group,
-                 value.numerator if applicable else None, value.denominator if applicable else None,
-                 ratio, score, rule.max_score, rule.max_score if score is not None else 0.0, pcode, computed_at))
-        total, covered_total = 0.0, 0.0
-        for g in profile.groups:
-            covered = group_covered[g.code]
-            total += group_scores[g.code]
-            covered_total += covered
-            add((period, kind, scope, unit, f"nhom_{g.code}", "group", g.code, None, None, None,
-                 round2(group_scores[g.code]) if covered else None, g.max_score, round2(covered), pcode,
-                 computed_at))
-        add((period, kind, scope, unit, "tong", "total", None, None, None, None,
-             round2(total) if covered_total else None, profile.total_max, round2(covered_total), pcode,
-             computed_at))
-    if not rows:
+                g_score[gi] += score
+                g_cov[gi] += rule.max_score
+            if value.applicable:
+                num.append(value.numerator)
+                den.append(value.denominator)
+            else:
+                num.append(None)
+                den.append(None)
+            ratios.append(ratio)
+            scores.append(score)
+            covered_col.append(rule.max_score if score is not None else 0.0)
+        for gi in range(len(groups_)):
+            num.append(None)
+            den.append(None)
+            ratios.append(None)
+            scores.append(round2(g_score[gi]) if g_cov[gi] else None)
+            covered_col.append(round2(g_cov[gi]))
+        total, covered_total = sum(g_score), sum(g_cov)
+        num.append(None)
+        den.append(None)
+        ratios.append(None)
+        scores.append(round2(total) if covered_total else None)
+        covered_col.append(round2(covered_total))
+    n = len(u_period)
+    if not n:
         return RESULT_SCHEMA.empty_table()
-    columns = list(zip(*rows, strict=True))
-    return pa.table({name: pa.array(columns[i], type=RESULT_SCHEMA.field(name).type)
-                     for i, name in enumerate(RESULT_SCHEMA.names)}, schema=RESULT_SCHEMA)
+
+    def per_unit(values: list[Any]) -> list[Any]:
+        return [v for v in values for _ in range(block)]
+
+    data = {
+        "period": per_unit(u_period), "period_type": per_unit(u_kind), "scope": per_unit(u_scope),
+        "unit_code": per_unit(u_unit), "indicator_code": b_code * n, "kind": b_kind * n, "group_code": b_group * n,
+        "numerator": num, "denominator": den, "ratio": ratios, "score": scores, "max_score": b_max * n,
+        "covered_points": covered_col, "profile": [profile.code] * (n * block),
+        "computed_at": [computed_at] * (n * block),
+    }
+    return pa.table({name: pa.array(data[name], type=RESULT_SCHEMA.field(name).type)
+                     for name in RESULT_SCHEMA.names}, schema=RESULT_SCHEMA)
 
 
 # ------------------------------------------------------------------------------------------------ storage

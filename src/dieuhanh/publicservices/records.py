@@ -235,6 +235,14 @@ def import_ranking(session: Session, path: Path, *, principal: Principal, max_by
                            errors=errors[:ps.MAX_REPORTED_ERRORS])
     if not rows:
         raise InvalidInput("Tệp xếp hạng không có dòng nào.")
+    store_ranking(session, rows)
+    audit.record(session, actor=principal.actor, action="publicservices.import_ranking",
+                 entity_type="ps_province_ranking", entity_id=path.name, after={"rows": len(rows)})
+    return len(rows)
+
+
+def store_ranking(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Replace the ranking of each period in ``rows`` (period, ma_tinh, ten_tinh, tong_diem, nhom)."""
     for period in {r["period"] for r in rows}:
         session.execute(delete(ProvinceRanking).where(ProvinceRanking.period == period))
     seen: set[tuple[str, str]] = set()
@@ -244,9 +252,6 @@ def import_ranking(session: Session, path: Path, *, principal: Principal, max_by
         seen.add((r["period"], r["ma_tinh"]))
         session.add(ProvinceRanking(**r))
     session.flush()
-    audit.record(session, actor=principal.actor, action="publicservices.import_ranking",
-                 entity_type="ps_province_ranking", entity_id=path.name, after={"rows": len(rows)})
-    return len(rows)
 
 
 def ranking(session: Session, *, period: str | None, province_code: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ the rule's text and legal source). ``load_profile()`` returns the default profil
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -124,8 +125,11 @@ class Profile:
 
 
 def round2(value: float | None) -> float | None:
+    """Half-up to 2 decimals, as the portal shows scores (1,875 → 1,88)."""
     if value is None:
         return None
+    if value >= 0:  # the common case, without Decimal (the engine rounds ~10⁶ numbers)
+        return math.floor(value * 100 + 0.5 + 1e-9) / 100
     return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 

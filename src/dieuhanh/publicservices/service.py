@@ -540,7 +540,7 @@ def _parse_extras(extra: dict[str, Any], columns: tuple[ExtraColumn, ...], error
 
 
 def _items(value: Any, name: str, errors: _Errors, i: int) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
+    if type(value) is not list or not all(type(x) is dict for x in value):
         errors.add(i, name, f"{name} phải là một danh sách các đối tượng JSON.")
         return []
     return value
@@ -548,7 +548,7 @@ def _items(value: Any, name: str, errors: _Errors, i: int) -> list[dict[str, Any
 
 def _yes(item: dict[str, Any], name: str) -> bool:
     v = item.get(name)
-    return v in (1, True, "1", "true", "True")
+    return v == 1 or v in ("1", "true", "True")  # 1 == True
 
 
 def _nested(row: dict[str, Any], extra: dict[str, Any], errors: _Errors, i: int) -> None:
@@ -557,28 +557,30 @@ def _nested(row: dict[str, Any], extra: dict[str, Any], errors: _Errors, i: int)
     above 0); DanhSachHoSoBoSung → SoLanYeuCauBoSung and ThoiGianChoBoSung (seconds from each request,
     NgayBoSung, to the citizen's supplement, NgayTiepNhanBoSung); DanhSachGiayToKetQua → CoKetQuaDienTu (a
     result file link); derived: KetNoiChiaSe (rule 4.4), DuLieuDanCu (rule 4.5b)."""
-    docs = _items(extra.pop("TaiLieuNop"), "TaiLieuNop", errors, i) if "TaiLieuNop" in extra else None
-    fees = _items(extra.pop("DanhSachLePhi"), "DanhSachLePhi", errors, i) if "DanhSachLePhi" in extra else None
-    sups = (_items(extra.pop("DanhSachHoSoBoSung"), "DanhSachHoSoBoSung", errors, i)
-            if "DanhSachHoSoBoSung" in extra else None)
-    results = (_items(extra.pop("DanhSachGiayToKetQua"), "DanhSachGiayToKetQua", errors, i)
-               if "DanhSachGiayToKetQua" in extra else None)
-    links = _items(extra.pop("DSKetNoiCSDL"), "DSKetNoiCSDL", errors, i) if "DSKetNoiCSDL" in extra else None
+    pop = extra.pop
+    docs = pop("TaiLieuNop", None)
     if docs is not None:
-        live = [d for d in docs if not _yes(d, "IsDeleted")]
-        row["duoc_so_hoa"] = int(row["duoc_so_hoa"] or any(_yes(d, "DuocSoHoa") for d in live))
-        row["duoc_tai_su_dung"] = int(row["duoc_tai_su_dung"] or any(_yes(d, "DuocTaiSuDung") for d in live))
-        if any(_yes(d, "DuocLayTuKhoDMQG") for d in live):
-            extra["DuocLayTuKhoDMQG"] = 1
-        else:
-            extra.setdefault("DuocLayTuKhoDMQG", 0)
+        so_hoa, tai_su_dung, kho = row["duoc_so_hoa"], row["duoc_tai_su_dung"], 0
+        for d in _items(docs, "TaiLieuNop", errors, i):
+            if _yes(d, "IsDeleted"):
+                continue
+            so_hoa = so_hoa or _yes(d, "DuocSoHoa")
+            tai_su_dung = tai_su_dung or _yes(d, "DuocTaiSuDung")
+            kho = kho or _yes(d, "DuocLayTuKhoDMQG")
+        row["duoc_so_hoa"], row["duoc_tai_su_dung"] = int(so_hoa), int(tai_su_dung)
+        extra["DuocLayTuKhoDMQG"] = int(kho or extra.get("DuocLayTuKhoDMQG") == 1)
+    fees = pop("DanhSachLePhi", None)
     if fees is not None:
-        prices = []
-        for k, f in enumerate(fees):
-            price = _field(errors, i, f"DanhSachLePhi[{k}].Gia", _int, f.get("Gia"), minimum=0)
-            prices.append(price or 0)
-        extra["CoLePhi"] = int(any(p > 0 for p in prices))
+        positive = False
+        for k, f in enumerate(_items(fees, "DanhSachLePhi", errors, i)):
+            price = f.get("Gia")
+            if type(price) is not int:
+                price = _field(errors, i, f"DanhSachLePhi[{k}].Gia", _int, price, minimum=0) or 0
+            positive = positive or price > 0
+        extra["CoLePhi"] = int(positive)
+    sups = pop("DanhSachHoSoBoSung", None)
     if sups is not None:
+        sups = _items(sups, "DanhSachHoSoBoSung", errors, i)
         row["so_lan_yeu_cau_bo_sung"] = max(row["so_lan_yeu_cau_bo_sung"], len(sups))
         waited = 0
         for k, sup in enumerate(sups):
@@ -588,16 +590,20 @@ def _nested(row: dict[str, Any], extra: dict[str, Any], errors: _Errors, i: int)
             if asked is not None and back is not None and back > asked:
                 waited += int((back - asked).total_seconds())
         extra["ThoiGianChoBoSung"] = waited
+    results = pop("DanhSachGiayToKetQua", None)
     if results is not None:
         row["co_ket_qua_dien_tu"] = int(row["co_ket_qua_dien_tu"] or any(
-            _text(r.get("DuongDanTepTinKetQua")) for r in results))
-    synced = extra.get("DongBoDVCQG") == 1
+            _text(r.get("DuongDanTepTinKetQua")) for r in _items(results, "DanhSachGiayToKetQua", errors, i)))
+    links = pop("DSKetNoiCSDL", None)
+    if links is not None:
+        links = _items(links, "DSKetNoiCSDL", errors, i)
+    kho_dmqg = extra.get("DuocLayTuKhoDMQG") == 1
     if "DuocLayTuKhoDMQG" in extra or "DongBoDVCQG" in extra:
-        extra.setdefault("KetNoiChiaSe", int(extra.get("DuocLayTuKhoDMQG") == 1
-                                            or (synced and row["co_ket_qua_dien_tu"] == 1)))
+        extra.setdefault("KetNoiChiaSe", int(kho_dmqg or (extra.get("DongBoDVCQG") == 1
+                                                          and row["co_ket_qua_dien_tu"] == 1)))
     if links is not None or "TaiKhoanDuocXacThucVoiVNeID" in extra or "DuocLayTuKhoDMQG" in extra:
-        extra.setdefault("DuLieuDanCu", int(extra.get("TaiKhoanDuocXacThucVoiVNeID") == 1
-                                           or extra.get("DuocLayTuKhoDMQG") == 1 or bool(links)))
+        extra.setdefault("DuLieuDanCu", int(extra.get("TaiKhoanDuocXacThucVoiVNeID") == 1 or kho_dmqg
+                                           or bool(links)))
 
 
 def _validate_procedures(session: Session, records: list[Any], *, principal: Principal, ctx: _Context,
