@@ -592,27 +592,38 @@ def publication_counts(warehouse: Warehouse, src: Sources, profile: Profile, per
         k = bisect_right(working, d)
         return working[min(k + n - 1, len(working) - 1)]
 
+    facts = []
+    for agency, decided, effective, published in items:
+        assert decided is not None
+        on11 = float(effective is not None and idx[effective] - idx[decided] >= lead)
+        on12 = float(published is not None and idx[published] - idx[decided] <= within)
+        facts.append((agency, decided, on11, plus_working(decided, within), published, on12))
     out: dict[tuple[str, str, str], dict[str, float]] = {}
+    agencies = {f[0] for f in facts}
     for p in periods:
         start = p.start
         end = min(p.last_day, as_of.date())
         if end < start:
             continue
-        for agency, decided, effective, published in items:
-            assert decided is not None
-            facts: dict[str, float] = {}
+        accs: dict[str | None, list[float]] = {a: [0.0, 0.0, 0.0, 0.0] for a in (*agencies, None)}
+        for agency, decided, on11, due, published, on12 in facts:
+            a_acc, p_acc = accs[agency], accs[None]
             if start <= decided <= end:
-                on_time = effective is not None and idx[effective] - idx[decided] >= lead
-                facts["p11_den"], facts["p11_num"] = 1, float(on_time)
-            due = plus_working(decided, within)
+                a_acc[0] += 1
+                a_acc[1] += on11
+                p_acc[0] += 1
+                p_acc[1] += on11
             if published is not None and start <= published <= end:
-                facts["p12_den"], facts["p12_num"] = 1, float(idx[published] - idx[decided] <= within)
+                a_acc[2] += 1
+                a_acc[3] += on12
+                p_acc[2] += 1
+                p_acc[3] += on12
             elif start <= due <= end and (published is None or published > end):
-                facts["p12_den"], facts["p12_num"] = 1, 0.0
-            for key in ((p.code, "province", province_code), (p.code, "agency", agency)):
-                acc = out.setdefault(key, {"p11_den": 0.0, "p11_num": 0.0, "p12_den": 0.0, "p12_num": 0.0})
-                for k, v in facts.items():
-                    acc[k] += v
+                a_acc[2] += 1
+                p_acc[2] += 1
+        for unit, (d11, n11, d12, n12) in accs.items():
+            key = (p.code, "province", province_code) if unit is None else (p.code, "agency", unit)
+            out[key] = {"p11_den": d11, "p11_num": n11, "p12_den": d12, "p12_num": n12}
     return out
 
 
