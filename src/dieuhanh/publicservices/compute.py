@@ -206,7 +206,8 @@ def dossier_ctes(src: Sources, profile: Profile, periods_sql: str, *, where: str
          CAST(NULL AS VARCHAR) AS don_vi_tinh, CAST(NULL AS INTEGER) AS doi_tuong_cong_dan
   WHERE 1 = 0
 )"""
-    extra_hs = "".join(f", {c}" for c in d_extra)
+    explicit = {"thoi_gian_cho_bo_sung", "co_le_phi", "du_lieu_dan_cu"}  # always selected (NULL when absent)
+    extra_hs = "".join(f", {c}" for c in d_extra if c not in explicit)
     extra_d = "".join(f",\n         CASE WHEN e.{c} IS NULL THEN 0 ELSE 1 END AS co_{c}, {_flag('e.' + c)} AS f_{c}"
                       for c in d_extra)
     filter_sql = f" AND {where}" if where else ""
