@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core import audit
@@ -70,11 +70,20 @@ def _date(core: dict[str, Any], name: str, errors: ps._Errors, i: int, *, requir
 
 def _apply(session: Session, model: Any, key_cols: Sequence[str], rows: list[dict[str, Any]],
            result: Result) -> None:
+    """Insert new rows in bulk; update changed ones unless older (``ngay_cap_nhat``)."""
+    cols = [getattr(model, c) for c in key_cols]
+    existing: dict[tuple[Any, ...], Any] = {}
+    first = cols[0]
+    firsts = sorted({r[key_cols[0]] for r in rows})
+    for start in range(0, len(firsts), 500):
+        for old in session.scalars(select(model).where(first.in_(firsts[start:start + 500]))):
+            existing[tuple(getattr(old, c) for c in key_cols)] = old
+    new = []
+    now = utcnow()
     for row in rows:
-        key = tuple(row[c] for c in key_cols)
-        old = session.get(model, key if len(key) > 1 else key[0])
+        old = existing.get(tuple(row[c] for c in key_cols))
         if old is None:
-            session.add(model(**row))
+            new.append({**row, "updated_at": now})
             result.inserted += 1
             continue
         if row.get("ngay_cap_nhat") and old.ngay_cap_nhat and row["ngay_cap_nhat"] < old.ngay_cap_nhat:
@@ -85,8 +94,10 @@ def _apply(session: Session, model: Any, key_cols: Sequence[str], rows: list[dic
             continue
         for k, v in row.items():
             setattr(old, k, v)
-        old.updated_at = utcnow()
+        old.updated_at = now
         result.updated += 1
+    if new:
+        session.execute(insert(model), new)
     session.flush()
 
 
