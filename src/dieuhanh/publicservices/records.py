@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,17 +39,7 @@ COPY_FIELDS = ("MaDonViHanhChinh", "Thang", "CoCungCap", "NgayCapNhat")
 REPORT_CATEGORIES = {"thutuchanhchinh": "tthc", "canbocongchuc": "canbo", "canbo": "canbo", "tthc": "tthc"}
 
 
-@dataclass
-class Result:
-    received: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped_older: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"received": self.received, "inserted": self.inserted, "updated": self.updated,
-                "unchanged": self.unchanged, "skipped_older": self.skipped_older}
+Result = ps.UpsertResult  # received, inserted, updated, unchanged, skipped_older (as for dossiers)
 
 
 def _fields(record: Any, names: Sequence[str], errors: ps._Errors, i: int) -> dict[str, Any] | None:
