@@ -653,30 +653,30 @@ class Generator:
         (DanhSachHoSoBoSung: only on-time dossiers get a waiting time, so the calibrated 2.1 is unchanged) and
         result documents (DanhSachGiayToKetQua)."""
         rng = random.Random(self.seed + 6)
+        rand = rng.random
         out = []
+        span = (self.last_day - FIRST_DAY).days
+        fee_paid = [{"MaPhiLePhi": "LEPHI", "Gia": 50_000}]
+        fee_free = [{"MaPhiLePhi": "LEPHI", "Gia": 0}]
         for d in self.dossiers:
             never = d.status in (1, 3)
-            t = _clip((d.received.date() - FIRST_DAY).days / (self.last_day - FIRST_DAY).days)
-            docs = {"TenTepDinhKem": "Đơn đề nghị", "DuocSoHoa": d.digitised, "DuocTaiSuDung": d.reused,
-                    "DuocLayTuKhoDMQG": int(rng.random() < _clip(_lerp(0.15, 0.62, t) + d.unit.digital))}
-            extra: dict[str, Any] = {
-                "TaiLieuNop": [docs],
-                "DongBoDVCQG": int(rng.random() < _clip(0.985 + d.unit.digital * 0.5)),
-                "TaiKhoanDuocXacThucVoiVNeID": int(d.channel == 2 and rng.random() < _lerp(0.55, 0.95, t)),
+            t = (d.received.date() - FIRST_DAY).days / span
+            record: dict[str, Any] = {
+                "TaiLieuNop": [{"DuocSoHoa": d.digitised, "DuocTaiSuDung": d.reused,
+                                "DuocLayTuKhoDMQG": int(rand() < 0.15 + 0.47 * t + d.unit.digital)}],
+                "DongBoDVCQG": int(rand() < 0.985 + d.unit.digital * 0.5),
+                "TaiKhoanDuocXacThucVoiVNeID": int(d.channel == 2 and rand() < 0.55 + 0.4 * t),
             }
-            if d.proc.fee:
-                free = not d.paid and d.window >= 4 and rng.random() < 0.03  # exempt: every fee at 0
-                extra["DanhSachLePhi"] = [{"MaPhiLePhi": "LEPHI", "TenPhiLePhi": "Lệ phí", "HinhThucThu": 1,
-                                          "Gia": 0 if free else 50_000}]
+            if d.proc.fee:  # a few exempt dossiers (every fee at 0) from the second half of 2024
+                record["DanhSachLePhi"] = fee_free if not d.paid and d.window >= 4 and rand() < 0.03 else fee_paid
             if d.supplements and d.supplement_at is not None:
                 back = d.supplement_at if d.late or d.status == 5 else d.supplement_at + timedelta(
                     hours=_ri(rng, 2, 30))
-                extra["DanhSachHoSoBoSung"] = [{"NgayBoSung": _portal(d.supplement_at),
-                                                "NgayTiepNhanBoSung": "" if d.status == 5 else _portal(back)}]
-            if d.status in (9, 10) and d.e_result:
-                extra["DanhSachGiayToKetQua"] = [{"TenGiayTo": "Kết quả giải quyết", "DuongDanTepTinKetQua":
-                                                  f"https://dvc.example.gov.vn/kq/{d.key}.pdf"}]
-            out.append({**extra,
+                record["DanhSachHoSoBoSung"] = [{"NgayBoSung": _portal(d.supplement_at),
+                                                 "NgayTiepNhanBoSung": "" if d.status == 5 else _portal(back)}]
+            if d.e_result and d.status in (9, 10):
+                record["DanhSachGiayToKetQua"] = [{"DuongDanTepTinKetQua": f"https://dvc.example.gov.vn/kq/{d.key}"}]
+            record.update({
                 "MaHoSo": d.key, "MaTTHC": d.proc.code, "MaCoQuan": d.agency, "MaDonViHanhChinh": d.commune,
                 "KenhThucHien": d.channel, "TrangThaiHoSo": d.status,
                 "NgayTiepNhan": "" if d.status == 1 else _portal(d.received),
@@ -687,6 +687,7 @@ class Generator:
                 "DuocThanhToanTrucTuyen": d.paid,
                 "DanhGia": d.rating or "", "CoPhanAnh": d.complaint,
             })
+            out.append(record)
         return out
 
 
