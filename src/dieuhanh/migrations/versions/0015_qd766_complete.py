@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('ma_tinh', sa.String(length=10), nullable=False),
     sa.Column('ten_tinh', sa.String(length=120), nullable=False),
-    sa.Column('tong_diem', sa.Float(), nullable=False),
+    sa.Column('tong_diem', sa.Double(), nullable=False),
     sa.Column('nhom', sa.JSON(), nullable=False),
     sa.Column('imported_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('period', 'ma_tinh', name=op.f('pk_ps_province_ranking'))
