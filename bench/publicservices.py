@@ -151,9 +151,12 @@ def start_server(data_dir: Path, port: int, env: dict[str, str]) -> subprocess.P
 # ------------------------------------------------------------------------------------------------ pandas
 
 
-def pandas_rules(wh_path: Path, periods: list[Any], province: str, holidays: list[date]) -> dict[tuple, tuple]:
+def pandas_rules(wh_path: Path, periods: list[Any], province: str, holidays: list[date],
+                 make_up: list[date] | None = None, as_of: datetime | None = None) -> dict[tuple, tuple]:
     """The rules, straightforwardly, one period at a time; returns (period, scope, unit, rule) ->
-    (numerator, denominator, ratio %, score)."""
+    (numerator, denominator, ratio %, score). Profile qd766-dvcqg-2026: an empty denominator scores the
+    maximum ("không phát sinh"; 5.4: 0); the calendar's make-up Saturdays are working days; a period not over at
+    ``as_of`` ends at ``as_of`` ("tạm tính")."""
     import duckdb
     import numpy as np
     import pandas as pd
@@ -174,9 +177,15 @@ def pandas_rules(wh_path: Path, periods: list[Any], province: str, holidays: lis
     hol = np.array(holidays, dtype="datetime64[D]")
     recv_day = d["ngay_tiep_nhan"].values.astype("datetime64[D]")
 
+    extra_days = np.array(sorted(make_up or []), dtype="datetime64[D]")
+
     def wdays(recv: Any, end: Any) -> Any:  # working days after the receipt date up to and including the end date
         e = np.asarray(end, dtype="datetime64[D]")
-        return np.busday_count(recv + 1, e + 1, holidays=hol)
+        n = np.busday_count(recv + 1, e + 1, holidays=hol)
+        if len(extra_days):  # make-up Saturdays in (recv, end]
+            n = n + np.maximum(0, np.searchsorted(extra_days, e, side="right")
+                               - np.searchsorted(extra_days, recv, side="right"))
+        return n
 
     end_days = wdays(recv_day, d["end"].fillna(pd.Timestamp("2000-01-01")).values.astype("datetime64[D]"))
     online_proc = d["muc_do_dvc"].isin(["toan_trinh", "mot_phan"])
@@ -184,13 +193,19 @@ def pandas_rules(wh_path: Path, periods: list[Any], province: str, holidays: lis
     n_proc = tt.groupby("tt_co_quan").size()
     n_online = tt[tt["muc_do_dvc"].isin(["toan_trinh", "mot_phan"])].groupby("tt_co_quan").size()
 
+    maxima = {"2.1": 20, "3.1": 2, "3.2": 4, "3.3": 6, "3.6": 6, "4.1": 6, "4.2": 4, "4.3": 2}
+
     def put(period: str, scope: str, unit: str, rule: str, num: float, den: float, score: Any) -> None:
         ratio = None if not den else round(100 * num / den, 2)
+        if score is None and not den:
+            score = maxima[rule]  # nothing to count: full points (the profile's empty rule)
         out[(period, scope, unit, rule)] = (float(num), float(den), ratio,
-                                            None if score is None else round(score, 2))
+                                            None if score is None else round(score + 1e-9, 2))
 
     for p in periods:
         start, last = pd.Timestamp(p.start), pd.Timestamp(p.end) - pd.Timedelta(microseconds=1)
+        if as_of is not None and pd.Timestamp(as_of) < last:
+            last = pd.Timestamp(as_of)
         handled = (d["ngay_tiep_nhan"] <= last) & (d["end"].isna() | (d["end"] >= start))
         x = d[handled].copy()
         ended_in = x["end"].notna() & (x["end"] <= last)
@@ -348,9 +363,15 @@ def main() -> None:
                                               + "-01"))
     periods = compute.periods_between(first.date(), last)
     cal_first, cal_last = first.date() - timedelta(days=60), last + timedelta(days=400)
-    holidays = sorted(d for d in WorkingCalendar().holidays(cal_first, cal_last) if d.weekday() < 5)
+    from dieuhanh.core.meta import get_meta
+    from dieuhanh.publicservices.rules import load_profile
+
+    cal = WorkingCalendar.from_settings(None, load_profile())
+    holidays = sorted(d for d in cal.holidays(cal_first, cal_last) if d.weekday() < 5)
+    with db.session() as session:
+        as_of = datetime.fromisoformat(get_meta(session, compute.META_AS_OF) or now.isoformat())
     t0 = time.perf_counter()
-    theirs = pandas_rules(data_dir / "warehouse.duckdb", periods, "37", holidays)
+    theirs = pandas_rules(data_dir / "warehouse.duckdb", periods, "37", holidays, list(cal.working_days), as_of)
     pandas_seconds = time.perf_counter() - t0
     mismatches = []
     for key, value in theirs.items():

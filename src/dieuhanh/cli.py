@@ -587,18 +587,28 @@ app.add_typer(publicservices_app, name="publicservices")
 @publicservices_app.command("import")
 def publicservices_import(
     file: Annotated[Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="CSV, XLSX, JSON")],
-    kind: Annotated[str, typer.Option(help="dossiers | procedures")],
+    kind: Annotated[str, typer.Option(help="dossiers | procedures | ranking")],
 ) -> None:
-    """Nhập tệp xuất của Hệ thống giải quyết TTHC (cột = tên trường của Cổng DVC quốc gia); toàn bộ hoặc không."""
+    """Nhập tệp xuất của Hệ thống giải quyết TTHC (cột = tên trường của Cổng DVC quốc gia), hoặc bảng xếp hạng
+    QĐ 766 các tỉnh (--kind ranking: Ky, MaTinh, TenTinh, TongDiem, Nhom1…Nhom6); toàn bộ hoặc không."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dieuhanh.core.formatting import format_number
     from dieuhanh.core.security import SYSTEM
     from dieuhanh.publicservices import service
 
-    if kind not in ("dossiers", "procedures"):
-        fail("--kind phải là dossiers hoặc procedures.")
+    if kind not in ("dossiers", "procedures", "ranking"):
+        fail("--kind phải là dossiers, procedures hoặc ranking.")
     settings = _settings()
+    if kind == "ranking":
+        from dieuhanh.publicservices import records as ps_records
+
+        with _errors():
+            db, _wh = _open_stores(settings)
+            with db.session() as session:
+                n = ps_records.import_ranking(session, file, principal=SYSTEM)
+        console.print(f"[green]✓[/] {file.name}: {format_number(n)} dòng xếp hạng các tỉnh.")
+        return
     with _errors():
         db, wh = _open_stores(settings)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("dòng"),

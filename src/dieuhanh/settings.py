@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # extra days off and minus these working days (ISO dates, comma-separated, e.g. a working Saturday).
     publicservices_extra_holidays: str = ""
     publicservices_working_days: str = ""
+    # Rules profile of the Decision 766 indicators: qd766-dvcqg-2026 (default) or qd766_2022 (issue 8's even split).
+    publicservices_profile: str = ""
     # --- citizen field reports (feedback/)
     # Possible duplicates: same category, within this distance (metres) and window (days) of an open report.
     feedback_duplicate_distance_m: float = 50.0

@@ -13,6 +13,11 @@ import pytest
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.publicservices import compute
 from dieuhanh.publicservices.calendar import WorkingCalendar
+from dieuhanh.publicservices.rules import profile_by_code
+
+# These hand-computed figures use issue 8's even-split profile (kept under its code); the DVCQG 2026 profile's
+# own rules are checked in test_ps_profile_2026.py.
+EVEN_SPLIT = profile_by_code("qd766_2022")
 
 
 @pytest.fixture
@@ -20,7 +25,7 @@ def computed(db, warehouse) -> dict[tuple[str, str, str, str], dict[str, Any]]: 
     ex.load(db, warehouse)
     with db.session() as session:
         result = compute.recompute(session, warehouse, province_code="37", until=date(2025, 7, 31),
-                                   indicators=False)
+                                   indicators=False, profile=EVEN_SPLIT)
     assert result.rows > 0
     rows = warehouse.query(f"SELECT * FROM {compute.RESULTS}").to_pylist()
     return {(r["period"], r["scope"], r["unit_code"], r["indicator_code"]): r for r in rows}

@@ -14,6 +14,9 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.indicators import service as indicators_service
 from dieuhanh.indicators.models import IndicatorValue
 from dieuhanh.publicservices import compute, jobs
+from dieuhanh.publicservices.rules import profile_by_code
+
+EVEN_SPLIT = profile_by_code("qd766_2022")  # the hand figures below are those of issue 8's profile
 
 URL = "/api/v1/publicservices/indicators"
 DOSSIERS = "/api/v1/publicservices/dossiers"
@@ -23,7 +26,8 @@ DOSSIERS = "/api/v1/publicservices/dossiers"
 def scored(db, warehouse):  # type: ignore[no-untyped-def]
     ex.load(db, warehouse)
     with db.session() as session:
-        compute.recompute(session, warehouse, province_code="37", until=date(2025, 7, 31), indicators=False)
+        compute.recompute(session, warehouse, province_code="37", until=date(2025, 7, 31), indicators=False,
+                          profile=EVEN_SPLIT)
 
 
 def test_indicators_exact_shape(client, scored) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +138,7 @@ def test_recompute_feeds_the_indicator_set(db, warehouse) -> None:  # type: igno
     with db.session() as session:
         indicators_service.load_library(session)
     with db.session() as session:
-        compute.recompute(session, warehouse, province_code="37", until=date(2025, 7, 31))
+        compute.recompute(session, warehouse, province_code="37", until=date(2025, 7, 31), profile=EVEN_SPLIT)
     with db.session() as session:
         values = {(v.code, v.period, v.unit_code): v for v in session.scalars(
             select(IndicatorValue).where(IndicatorValue.code.in_(compute.INDICATOR_CODES)))}

@@ -15,11 +15,11 @@ from dieuhanh.publicservices.compute import parse_period, periods_between
 
 
 def _data() -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load(rules.DEFAULT_PROFILE.read_text(encoding="utf-8"))
+    return yaml.safe_load(rules.EVEN_SPLIT_PROFILE.read_text(encoding="utf-8"))
 
 
-def test_default_profile_matches_the_issue() -> None:
-    p = rules.load_profile()
+def test_even_split_profile_is_kept() -> None:
+    p = rules.profile_by_code("qd766_2022")
     assert [(g.code, g.name, g.max_score) for g in p.groups] == [
         ("1", "Công khai, minh bạch", 18), ("2", "Tiến độ giải quyết", 20), ("3", "Dịch vụ công trực tuyến", 12),
         ("4", "Thanh toán trực tuyến", 10), ("5", "Số hóa hồ sơ", 22), ("6", "Mức độ hài lòng", 18)]
@@ -87,7 +87,7 @@ def test_calendar_settings() -> None:
     from dieuhanh.settings import Settings
 
     s = Settings(publicservices_extra_holidays="2025-06-10, 2025-06-11", publicservices_working_days="2025-04-26")
-    cal = WorkingCalendar.from_settings(s)
+    cal = WorkingCalendar.from_settings(s, rules.profile_by_code("qd766_2022"))
     assert cal.extra_holidays == {date(2025, 6, 10), date(2025, 6, 11)}
     assert cal.working_days == {date(2025, 4, 26)}
     with pytest.raises(InvalidInput):

@@ -243,7 +243,7 @@ def test_personal_and_extra_fields_are_separated(db, warehouse) -> None:
         assert stored.personal == {"HoTenNguoiNop": "Nguyễn Thị Bình", "SoCCCD": "036190001234",
                                    "SoDienThoai": "0912345678", "DiaChi": "Thôn Đông, xã Thanh Sơn",
                                    "Email": "binh@example.vn"}
-        assert stored.extra == {"DongBoDVCQG": 1, "NgayDongBo": "20250612090000"}
+        assert stored.extra == {"DongBoDVCQG": 1, "NgayDongBo": "20250612090000", "KetNoiChiaSe": 0}
     rows = warehouse.query("SELECT * FROM tthc_ho_so").to_pylist()
     assert rows[0]["dong_bo_dvcqg"] == 1  # extra fields the rules read are warehouse columns
     text = repr(rows)

@@ -49,6 +49,33 @@ def push_dossiers(request: Request, db: DB, principal: CurrentPrincipal,
     return result.as_dict()
 
 
+@router.post("/petitions", responses=_ERRORS)  # type: ignore[arg-type]
+def push_petitions(request: Request, db: DB, principal: CurrentPrincipal,
+                   records: list[Any] = Body(..., examples=[[{
+                       "MaPAKN": "PAKN-2026-0001", "MaCoQuan": "STP", "MaDonViHanhChinh": "13285",
+                       "PhanLoai": "tthc", "NgayTiepNhan": "20261102080000", "HanXuLy": "20261123170000",
+                       "NgayXuLy": "20261110090000", "TrangThai": "da_xu_ly", "DanhGia": "hai_long",
+                       "CongKhai": 1, "NgayCapNhat": "20261110090000"}]])) -> dict[str, Any]:
+    """Upsert petitions and recommendations on procedures (PAKN) by ``MaPAKN`` (all valid or nothing)."""
+    from dieuhanh.publicservices import records as ps_records
+
+    return ps_records.upsert_petitions(db, records, principal=principal,
+                                       province_code=request.app.state.settings.province_code,
+                                       max_records=_max(request)).as_dict()
+
+
+@router.post("/certified-copies", responses=_ERRORS)  # type: ignore[arg-type]
+def push_certified_copies(request: Request, db: DB, principal: CurrentPrincipal,
+                          records: list[Any] = Body(..., examples=[[{
+                              "MaDonViHanhChinh": "13285", "Thang": "2026-11", "CoCungCap": 1}]])) -> dict[str, Any]:
+    """Upsert, per commune and month, whether electronic certified copies from originals were provided."""
+    from dieuhanh.publicservices import records as ps_records
+
+    return ps_records.upsert_certified_copies(db, records, principal=principal,
+                                              province_code=request.app.state.settings.province_code,
+                                              max_records=_max(request)).as_dict()
+
+
 @router.get("/procedures/{ma_tthc}")
 def get_procedure(ma_tthc: str, db: DB, principal: LoggedIn) -> dict[str, Any]:
     """A procedure's current state (officials)."""

@@ -55,6 +55,17 @@ def dossiers(request: Request, db: DB, principal: CurrentPrincipal,
                          late=late, page=page, page_size=page_size)
 
 
+@router.get("/ranking")
+def ranking(request: Request, db: DB,
+            period: str | None = Query(None, description="2026-09, 2026-Q3 hoặc 2026; trống: kỳ mới nhất đã nhập"),
+            ) -> dict[str, Any]:
+    """The 34 provinces' published Decision 766 scores (imported from the national portal's table) with this
+    province's rank and its gap to the first province, in total and per group. Published data: no sign-in."""
+    from dieuhanh.publicservices import records
+
+    return records.ranking(db, period=period, province_code=request.app.state.settings.province_code)
+
+
 @router.post("/indicators/recompute")
 def recompute(request: Request, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
     """Recompute every period × scope × unit now (admins, analysts), then the indicator set's values."""

@@ -20,8 +20,8 @@ from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.geo import reference
 from dieuhanh.orgs.models import Agency
+from dieuhanh.publicservices import compute
 from dieuhanh.publicservices.compute import RESULTS
-from dieuhanh.publicservices.rules import load_profile
 
 SCOPE_LABELS = {"province": "Toàn tỉnh", "agency": "Cơ quan, đơn vị", "commune": "Xã, phường"}
 PERIOD_KINDS = KIND_LABELS
@@ -42,6 +42,11 @@ class UnitScores:
     max_total: float = 100.0
     groups: list[dict[str, Any]] = field(default_factory=list)
     indicators: list[dict[str, Any]] = field(default_factory=list)
+    partial: bool = False
+    as_of_text: str = ""
+    profile_code: str = ""
+    profile_name: str = ""
+    gains: list[dict[str, Any]] = field(default_factory=list)  # where the most points are missing
 
     @property
     def share(self) -> float | None:
@@ -76,9 +81,13 @@ def periods(warehouse: Warehouse, kind: str | None = None) -> list[str]:
     return sorted({str(r) for r in rows}, key=lambda c: (parse_period(c).start, -len(c)))
 
 
-def default_period(warehouse: Warehouse, kind: str = "month") -> str | None:
+def default_period(warehouse: Warehouse, kind: str = "month", as_of: Any = None) -> str | None:
+    """The latest *complete* period of the kind (a period not ended yet is "tạm tính"; it is shown only when no
+    complete period exists)."""
     items = periods(warehouse, kind)
-    return items[-1] if items else None
+    as_of = as_of or compute.local_now()
+    complete = [p for p in items if not compute.is_partial(parse_period(p), as_of)]
+    return complete[-1] if complete else (items[-1] if items else None)
 
 
 def unit_names(session: Session, province_code: str) -> dict[tuple[str, str], str]:
@@ -104,15 +113,19 @@ def check_scope(principal: Principal, scope: str, unit: str, session: Session) -
             raise PermissionDenied("Cán bộ cơ quan chỉ xem được chỉ số của cơ quan mình.")
 
 
-def unit_scores(warehouse: Warehouse, *, period: str, scope: str, unit: str, name: str) -> UnitScores:
+def unit_scores(warehouse: Warehouse, *, period: str, scope: str, unit: str, name: str,
+                as_of: Any = None) -> UnitScores:
     out = UnitScores(period=period, scope=scope, unit=unit, name=name)
+    if as_of is not None and compute.is_partial(parse_period(period), as_of):
+        out.partial, out.as_of_text = True, compute.partial_label(as_of)
     if not _has_results(warehouse):
         return out
     rows = warehouse.query(
         f"SELECT indicator_code, kind, group_code, numerator, denominator, ratio, score, max_score, covered_points "
         f"FROM {RESULTS} WHERE period = ? AND scope = ? AND unit_code = ?", [period, scope, unit]).to_pylist()
     by_code = {r["indicator_code"]: r for r in rows}
-    profile = load_profile()
+    profile = compute.stored_profile(warehouse)
+    out.profile_code, out.profile_name = profile.code, profile.name
     total = by_code.get("tong")
     if total:
         out.total = total["score"]
@@ -130,9 +143,14 @@ def unit_scores(warehouse: Warehouse, *, period: str, scope: str, unit: str, nam
                 "denominator": r.get("denominator"), "ratio": r.get("ratio"), "score": r.get("score"),
                 "max_score": rule.max_score, "rule_text": rule.rule_text, "source": rule.source,
                 "scored": rule.max_score > 0, "informational": rule.max_score == 0,
-                "percent": rule.code != "2.2"}
+                "percent": rule.unit == "%", "choice": rule.choice,
+                "status": compute.rule_status(r, bool(rows)),
+                "list": rule.measure not in compute.NO_LIST_MEASURES}
         out.indicators.append(item)
         groups[rule.group]["indicators"].append(item)
+    missing = [(rule.max_score - float(i["score"]), i) for rule, i in zip(profile.rules, out.indicators, strict=True)
+               if i["score"] is not None and rule.max_score - float(i["score"]) >= 0.01]
+    out.gains = [{**i, "missing": round(m, 2)} for m, i in sorted(missing, key=lambda x: -x[0])[:5]]
     return out
 
 

@@ -44,15 +44,23 @@ class WorkingCalendar:
     use_national_holidays: bool = True
 
     @classmethod
-    def from_settings(cls, settings: Any) -> WorkingCalendar:
-        if settings is None:
-            return cls()
-        return cls(
-            extra_holidays=parse_dates(getattr(settings, "publicservices_extra_holidays", ""),
-                                       setting="DIEUHANH_PUBLICSERVICES_EXTRA_HOLIDAYS"),
-            working_days=parse_dates(getattr(settings, "publicservices_working_days", ""),
-                                     setting="DIEUHANH_PUBLICSERVICES_WORKING_DAYS"),
-        )
+    def from_settings(cls, settings: Any, profile: Any = None) -> WorkingCalendar:
+        """The profile's make-up working days and extra days off (data, with the decision of each), plus the
+        settings' own lists (which win: a date in both is what the settings say)."""
+        if profile is None:
+            from dieuhanh.publicservices.rules import load_profile
+
+            profile = load_profile()
+        extra = frozenset(profile.days_off)
+        working = frozenset(profile.make_up_days)
+        if settings is not None:
+            s_extra = parse_dates(getattr(settings, "publicservices_extra_holidays", ""),
+                                  setting="DIEUHANH_PUBLICSERVICES_EXTRA_HOLIDAYS")
+            s_working = parse_dates(getattr(settings, "publicservices_working_days", ""),
+                                    setting="DIEUHANH_PUBLICSERVICES_WORKING_DAYS")
+            extra = (extra - s_working) | s_extra
+            working = (working - s_extra) | s_working
+        return cls(extra_holidays=extra, working_days=working)
 
     def holidays(self, first: date, last: date) -> set[date]:
         days: set[date] = set()

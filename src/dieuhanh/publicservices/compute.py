@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -45,7 +46,7 @@ from dieuhanh.core.security import SYSTEM, Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.publicservices.calendar import WorkingCalendar
-from dieuhanh.publicservices.rules import Profile, Rule, load_profile, round2
+from dieuhanh.publicservices.rules import Profile, Rule, load_profile, profile_by_code, round2
 
 DOSSIERS = "tthc_ho_so"
 PROCEDURES = "tthc_thu_tuc"
@@ -53,8 +54,10 @@ RESULTS = "tthc_chi_so_766"
 CALENDAR = "tthc_lich_lam_viec"
 RESULT_OWNER = "TTPVHCC"
 META_COMPUTED_AT = "publicservices.indicators_computed_at"
+META_AS_OF = "publicservices.indicators_as_of"  # local time the current periods were computed up to
 ONLINE_LEVELS = "('toan_trinh', 'mot_phan')"
 SCOPES = ("province", "agency", "commune")
+U_NAMES = ("n32_any", "n32_same", "n35_any", "n35_same", "n45_any", "n45_same")
 NO_DATA = "chưa có dữ liệu"
 
 RESULT_SCHEMA = pa.schema([
@@ -109,9 +112,18 @@ def _ts(value: datetime) -> str:
     return f"CAST('{value.strftime('%Y-%m-%d %H:%M:%S.%f')}' AS TIMESTAMP)"
 
 
-def _periods_sql(periods: Sequence[Period], day_index: dict[date, int]) -> str:
-    """The periods as an inline table: code, first and last instant, working-day index of the last day."""
-    rows = ", ".join(f"('{p.code}', {_ts(_instant(p.start))}, {_ts(_last_instant(p))}, {day_index[p.last_day]})"
+def is_partial(period: Period, as_of: datetime | None) -> bool:
+    """A period not ended at ``as_of`` (naive local time): computed up to ``as_of`` ("tạm tính")."""
+    return as_of is not None and _instant(period.end) > as_of
+
+
+def _periods_sql(periods: Sequence[Period], day_index: dict[date, int], as_of: datetime | None = None) -> str:
+    """The periods as an inline table: code, first and last instant, working-day index of the last day. A
+    period not ended at ``as_of`` ends at ``as_of``: an open dossier due later is not late (yet)."""
+    def last(p: Period) -> datetime:
+        return as_of if as_of is not None and is_partial(p, as_of) and as_of >= _instant(p.start) else _last_instant(p)
+
+    rows = ", ".join(f"('{p.code}', {_ts(_instant(p.start))}, {_ts(last(p))}, {day_index[last(p).date()]})"
                      for p in periods)
     return f"(VALUES {rows}) AS periods(period, p_start, p_last, p_idx)"
 
@@ -160,6 +172,12 @@ def _opt(cols: set[str], name: str, sql_type: str = "INTEGER") -> str:
 
 
 FAR_FUTURE = "CAST('9999-12-31 00:00:00' AS TIMESTAMP)"
+WAIT = "COALESCE(CAST(e.thoi_gian_cho_bo_sung AS DOUBLE), 0)"  # seconds waiting for the citizen's supplement
+
+
+def _hours(column: str) -> str:
+    """The time of day of a timestamp, in hours (8:30 → 8.5)."""
+    return f"(EXTRACT(HOUR FROM {column}) + EXTRACT(MINUTE FROM {column}) / 60.0)"
 
 
 def dossier_ctes(src: Sources, profile: Profile, periods_sql: str, *, where: str = "") -> str:
@@ -175,7 +193,8 @@ def dossier_ctes(src: Sources, profile: Profile, periods_sql: str, *, where: str
     if tc:
         tt = f"""tt AS (
   SELECT ma_tthc, ma_co_quan AS tt_co_quan, muc_do_dvc, co_phi_le_phi, yeu_cau_ket_qua, thoi_han_giai_quyet,
-         ten_tthc{''.join(f', {c}' for c in p_extra)}
+         ten_tthc, {_opt(tc, 'don_vi_tinh', 'VARCHAR')}, {_opt(tc, 'doi_tuong_cong_dan')}{''.join(
+             f', {c}' for c in p_extra if c not in ('don_vi_tinh', 'doi_tuong_cong_dan'))}
   FROM (SELECT *, row_number() OVER (PARTITION BY ma_tthc ORDER BY {src.order(tc)}) AS rn_ FROM {PROCEDURES}) AS tv
   WHERE rn_ = 1
 )"""
@@ -183,18 +202,28 @@ def dossier_ctes(src: Sources, profile: Profile, periods_sql: str, *, where: str
         tt = """tt AS (
   SELECT CAST(NULL AS VARCHAR) AS ma_tthc, CAST(NULL AS VARCHAR) AS tt_co_quan, CAST(NULL AS VARCHAR) AS muc_do_dvc,
          CAST(NULL AS INTEGER) AS co_phi_le_phi, CAST(NULL AS INTEGER) AS yeu_cau_ket_qua,
-         CAST(NULL AS INTEGER) AS thoi_han_giai_quyet, CAST(NULL AS VARCHAR) AS ten_tthc
+         CAST(NULL AS INTEGER) AS thoi_han_giai_quyet, CAST(NULL AS VARCHAR) AS ten_tthc,
+         CAST(NULL AS VARCHAR) AS don_vi_tinh, CAST(NULL AS INTEGER) AS doi_tuong_cong_dan
   WHERE 1 = 0
 )"""
-    extra_hs = "".join(f", {c}" for c in d_extra)
+    explicit = {"thoi_gian_cho_bo_sung", "co_le_phi", "du_lieu_dan_cu"}  # always selected (NULL when absent)
+    extra_hs = "".join(f", {c}" for c in d_extra if c not in explicit)
     extra_d = "".join(f",\n         CASE WHEN e.{c} IS NULL THEN 0 ELSE 1 END AS co_{c}, {_flag('e.' + c)} AS f_{c}"
                       for c in d_extra)
     filter_sql = f" AND {where}" if where else ""
+    hours_per_day = float(profile.param("working_hours_per_day", 8))
+    return _dossier_ctes_sql(hc, tc, tt, extra_hs, extra_d, filter_sql, src, periods_sql).replace(
+        "{hours_per_day}", f"{hours_per_day:g}")
+
+
+def _dossier_ctes_sql(hc: set[str], tc: set[str], tt: str, extra_hs: str, extra_d: str, filter_sql: str,
+                           src: Sources, periods_sql: str) -> str:
     return f"""WITH hs AS (
   SELECT ma_ho_so, ma_tthc, ma_co_quan, ma_don_vi_hanh_chinh AS ma_xa, kenh_thuc_hien, trang_thai_ho_so,
          ngay_tiep_nhan, ngay_hen_tra, ngay_ket_thuc_xu_ly, ngay_yeu_cau_bo_sung, so_lan_yeu_cau_bo_sung,
          duoc_thanh_toan_truc_tuyen, co_ket_qua_dien_tu, duoc_so_hoa, duoc_tai_su_dung,
-         {_opt(hc, 'co_phan_anh')}, {_opt(hc, 'danh_gia', 'VARCHAR')}{extra_hs},
+         {_opt(hc, 'co_phan_anh')}, {_opt(hc, 'danh_gia', 'VARCHAR')}, {_opt(hc, 'thoi_gian_cho_bo_sung')},
+         {_opt(hc, 'co_le_phi')}, {_opt(hc, 'du_lieu_dan_cu')}{extra_hs},
          CASE WHEN trang_thai_ho_so IN (7, 8, 9, 10) THEN ngay_ket_thuc_xu_ly
               WHEN trang_thai_ho_so = 5 THEN ngay_yeu_cau_bo_sung END AS ket_thuc_raw
   FROM (SELECT *, row_number() OVER (PARTITION BY ma_ho_so ORDER BY {src.order(hc)}) AS rn_ FROM {DOSSIERS}) AS hv
@@ -203,7 +232,7 @@ def dossier_ctes(src: Sources, profile: Profile, periods_sql: str, *, where: str
 {tt},
 e AS (
   SELECT hs.*, tt.tt_co_quan, tt.muc_do_dvc, tt.co_phi_le_phi, tt.yeu_cau_ket_qua, tt.thoi_han_giai_quyet,
-         tt.ten_tthc,
+         tt.ten_tthc, tt.don_vi_tinh, tt.doi_tuong_cong_dan,
          CASE WHEN hs.ket_thuc_raw < hs.ngay_tiep_nhan THEN hs.ngay_tiep_nhan ELSE hs.ket_thuc_raw END AS ket_thuc
   FROM hs
   LEFT JOIN tt ON tt.ma_tthc = hs.ma_tthc
@@ -211,21 +240,27 @@ e AS (
 d AS (
   SELECT e.ma_ho_so, e.ma_tthc, e.ten_tthc, e.ma_co_quan, e.ma_xa, e.tt_co_quan, e.trang_thai_ho_so,
          e.kenh_thuc_hien, e.ngay_tiep_nhan, e.ngay_hen_tra, e.ngay_ket_thuc_xu_ly, e.ngay_yeu_cau_bo_sung,
-         e.so_lan_yeu_cau_bo_sung, e.thoi_han_giai_quyet, e.ket_thuc,
+         e.so_lan_yeu_cau_bo_sung, e.thoi_han_giai_quyet, e.ket_thuc, e.don_vi_tinh,
          COALESCE(e.ket_thuc, {FAR_FUTURE}) AS ket_thuc_moc,
          c1.chi_so AS idx_tiep_nhan, c2.chi_so - c1.chi_so AS ngay_lam_viec,
+         {_hours('e.ngay_tiep_nhan')} AS gio_tiep_nhan,
          {_when('COALESCE(e.so_lan_yeu_cau_bo_sung, 0) <= 1')} AS bo_sung_ok,
          CASE WHEN COALESCE(e.so_lan_yeu_cau_bo_sung, 0) > 1 THEN 0
-              WHEN e.ngay_hen_tra IS NOT NULL THEN {_when('e.ket_thuc <= e.ngay_hen_tra')}
+              WHEN e.ngay_hen_tra IS NOT NULL
+                THEN {_when(f'EXTRACT(EPOCH FROM e.ket_thuc) - {WAIT} <= EXTRACT(EPOCH FROM e.ngay_hen_tra)')}
+              WHEN e.thoi_han_giai_quyet IS NOT NULL AND e.don_vi_tinh = 'gio'
+                THEN {_when(f"(c2.chi_so - c1.chi_so) * {{hours_per_day}} + {_hours('e.ket_thuc')} - "
+                            f"{_hours('e.ngay_tiep_nhan')} - {WAIT} / 3600.0 <= e.thoi_han_giai_quyet")}
               WHEN e.thoi_han_giai_quyet IS NOT NULL
-                THEN {_when('c2.chi_so - c1.chi_so <= e.thoi_han_giai_quyet')}
+                THEN {_when(f'c2.chi_so - c1.chi_so - FLOOR({WAIT} / 86400.0) <= e.thoi_han_giai_quyet')}
               ELSE 0 END AS dung_han_khi_xong,
          {_when('e.trang_thai_ho_so IN (9, 10)')} AS da_xong,
          {_when('COALESCE(CAST(e.kenh_thuc_hien AS INTEGER), 1) = 2')} AS truc_tuyen,
          {_when(f'e.muc_do_dvc IN {ONLINE_LEVELS}')} AS tt_dvctt,
-         {_flag('e.co_phi_le_phi')} AS co_phi,
+         {_when(f"{_flag('e.co_phi_le_phi')} = 1 AND COALESCE(CAST(e.co_le_phi AS INTEGER), 1) = 1")} AS co_phi,
          {_when(f"{_flag('e.co_phi_le_phi')} = 1 AND {_flag('e.duoc_thanh_toan_truc_tuyen')} IN (1, 2)")}
            AS tt_truc_tuyen,
+         {_when(f"{_flag('e.du_lieu_dan_cu')} = 1 AND {_flag('e.doi_tuong_cong_dan')} = 1")} AS dan_cu_cong_dan,
          {_flag('e.yeu_cau_ket_qua')} AS can_kq,
          {_when(f"{_flag('e.yeu_cau_ket_qua')} = 1 AND {_flag('e.co_ket_qua_dien_tu')} = 1")} AS kq_dien_tu,
          {_flag('e.duoc_so_hoa')} AS so_hoa,
@@ -243,6 +278,9 @@ x AS (
          CASE WHEN d.ket_thuc <= periods.p_last THEN d.dung_han_khi_xong
               WHEN d.bo_sung_ok = 0 THEN 0
               WHEN d.ngay_hen_tra IS NOT NULL THEN {_when('periods.p_last <= d.ngay_hen_tra')}
+              WHEN d.thoi_han_giai_quyet IS NOT NULL AND d.don_vi_tinh = 'gio'
+                THEN {_when(f"(periods.p_idx - d.idx_tiep_nhan) * {{hours_per_day}} + {_hours('periods.p_last')} - "
+                            "d.gio_tiep_nhan <= d.thoi_han_giai_quyet")}
               WHEN d.thoi_han_giai_quyet IS NOT NULL
                 THEN {_when('periods.p_idx - d.idx_tiep_nhan <= d.thoi_han_giai_quyet')}
               ELSE 0 END AS dung_han
@@ -274,6 +312,9 @@ def fast_aggregate_sql(src: Sources, profile: Profile, periods: Sequence[Period]
         if rule.measure == "received_flag":
             r[f"x_{col}_den"] = f"SUM(co_{col})"
             r[f"x_{col}_num"] = f"SUM(f_{col})"
+        elif rule.measure == "received_flag_all":
+            r[f"x_{col}_any"] = f"SUM(co_{col})"
+            r[f"x_{col}_num"] = f"SUM(f_{col})"
         elif rule.measure == "petition_flag":
             r[f"p_{col}_den"] = f"SUM(phan_anh * co_{col})"
             r[f"p_{col}_num"] = f"SUM(phan_anh * f_{col})"
@@ -292,6 +333,8 @@ def fast_aggregate_sql(src: Sources, profile: Profile, periods: Sequence[Period]
                 pairs.append(f"({m}, '{code}')")
     month_map = f"(VALUES {', '.join(pairs)}) AS mp(thang, period)"
 
+    u_nulls = ", ".join(f"CAST(NULL AS DOUBLE) AS {n}" for n in U_NAMES)
+
     def rolled(tag: str, exprs: dict[str, str], month_col: str | None, source: str, where: str) -> str:
         inner = ", ".join(f"{sql} AS {n}" for n, sql in exprs.items())
         outer = ", ".join(f"CAST(SUM({n}) AS DOUBLE) AS {n}" if n in exprs else f"CAST(NULL AS DOUBLE) AS {n}"
@@ -302,20 +345,26 @@ def fast_aggregate_sql(src: Sources, profile: Profile, periods: Sequence[Period]
             base = (f"(SELECT {month_sql(month_col)} AS thang, ma_co_quan, ma_xa, {inner} FROM {source} "
                     f"WHERE {where} GROUP BY 1, 2, 3) AS b1 JOIN {month_map} ON mp.thang = b1.thang")
         return (f"SELECT '{tag}' AS part, period, ma_co_quan, ma_xa, GROUPING(ma_co_quan) AS g_cq, "
-                f"GROUPING(ma_xa) AS g_xa, CAST(NULL AS DOUBLE) AS n32_any, CAST(NULL AS DOUBLE) AS n32_same, "
+                f"GROUPING(ma_xa) AS g_xa, {u_nulls}, "
                 f"{outer} FROM {base} GROUP BY GROUPING SETS ((period), (period, ma_co_quan), (period, ma_xa))")
 
     nulls = ", ".join(f"CAST(NULL AS DOUBLE) AS {n}" for n in names)
+    u_counts = ", ".join(
+        f"CAST(COUNT(DISTINCT CASE WHEN {flag} = 1{' AND cung = 1' if same else ''} THEN ma_tthc END) AS DOUBLE) "
+        f"AS {name}_{'same' if same else 'any'}"
+        for name, flag in (("n32", "dvctt"), ("n35", "tt_truc_tuyen"), ("n45", "dan_cu_cong_dan"))
+        for same in (False, True))
     sql = dossier_ctes(src, profile, periods_sql) + "\n" + "\nUNION ALL\n".join([
         rolled("h", h, None, "x", ""),
         rolled("r", r, "ngay_tiep_nhan", "d", window.format(c="ngay_tiep_nhan")),
         rolled("e", e, "ket_thuc", "d", "da_xong = 1 AND " + window.format(c="ket_thuc")),
         (f"SELECT 'u' AS part, period, ma_co_quan, CAST(NULL AS VARCHAR) AS ma_xa, GROUPING(ma_co_quan) AS g_cq, "
-         f"1 AS g_xa, CAST(COUNT(DISTINCT ma_tthc) AS DOUBLE) AS n32_any, "
-         f"CAST(COUNT(DISTINCT CASE WHEN cung = 1 THEN ma_tthc END) AS DOUBLE) AS n32_same, {nulls} "
+         f"1 AS g_xa, {u_counts}, {nulls} "
          f"FROM (SELECT DISTINCT {month_sql('ngay_tiep_nhan')} AS thang, ma_co_quan, ma_tthc, "
-         f"CASE WHEN tt_co_quan = ma_co_quan THEN 1 ELSE 0 END AS cung FROM d "
-         f"WHERE truc_tuyen * tt_dvctt = 1 AND {window.format(c='ngay_tiep_nhan')}) AS u0 "
+         f"CASE WHEN tt_co_quan = ma_co_quan THEN 1 ELSE 0 END AS cung, truc_tuyen * tt_dvctt AS dvctt, "
+         f"tt_truc_tuyen, dan_cu_cong_dan FROM d "
+         f"WHERE (truc_tuyen * tt_dvctt = 1 OR tt_truc_tuyen = 1 OR dan_cu_cong_dan = 1) "
+         f"AND {window.format(c='ngay_tiep_nhan')}) AS u0 "
          f"JOIN {month_map} ON mp.thang = u0.thang GROUP BY GROUPING SETS ((period), (period, ma_co_quan))"),
     ])
     return sql, names, list(r) + list(e)
@@ -337,7 +386,7 @@ def merge_parts(rows: list[dict[str, Any]], province_code: str,
                 continue
             key = (row["period"], "commune", str(row["ma_xa"]))
         acc = by_unit.setdefault(key, {})
-        for n in (*names, "n32_any", "n32_same"):
+        for n in (*names, *U_NAMES):
             v = row[n]
             if v is not None:
                 acc[n] = v
@@ -348,7 +397,10 @@ def procedure_sql(src: Sources, profile: Profile) -> tuple[str, list[str]]:
     counts = {
         "n_proc": "COUNT(*)",
         "n_online": _sum(f"muc_do_dvc IN {ONLINE_LEVELS}"),
+        "n_fee": _sum(f"{_flag('co_phi_le_phi')} = 1"),
     }
+    if "doi_tuong_cong_dan" in src.procedure_cols:
+        counts["n_citizen"] = _sum(f"{_flag('doi_tuong_cong_dan')} = 1")
     for col in src.procedure_extra(profile):
         counts[f"x_{col}_den"] = _sum(f"{col} IS NOT NULL")
         counts[f"x_{col}_num"] = _sum(f"{_flag(col)} = 1")
@@ -366,12 +418,13 @@ GROUP BY GROUPING SETS ((), (ma_co_quan))"""
 # ------------------------------------------------------------------------------------------------ scoring
 
 
-@dataclass
+@dataclass(slots=True)
 class Value:
     numerator: float | None
     denominator: float | None
     ratio: float | None  # fraction (0–1), or the value itself for non-% rules
     applicable: bool = True
+    reason: str = ""  # when not applicable: "scope" (the rule does not apply to the scope) or "" (no data)
 
 
 def _frac(num: Any, den: Any) -> Value:
@@ -387,13 +440,24 @@ def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | N
     col = rule.extra_field.column if rule.extra_field else ""
     if rule.procedure_based:
         if scope == "commune":
-            return Value(None, None, None, applicable=False)
+            return Value(None, None, None, applicable=False, reason="scope")
         pc = pc or {}
         if m == "online_procedures":
             return _frac(pc.get("n_online"), pc.get("n_proc"))
+        tag = "any" if scope == "province" else "same"
         if m == "online_procedures_used":
-            used = c.get("n32_any" if scope == "province" else "n32_same")
-            return _frac(used, pc.get("n_online"))
+            return _frac(c.get(f"n32_{tag}"), pc.get("n_online"))
+        if m == "procedures_with_paid_dossiers":
+            return _frac(c.get(f"n35_{tag}"), pc.get("n_fee"))
+        if m == "procedures_with_citizen_data":
+            if "n_citizen" not in pc:
+                return Value(None, None, None, applicable=False)
+            return _frac(c.get(f"n45_{tag}"), pc.get("n_citizen"))
+        if m in ("procedure_published_on_time", "procedure_public_on_time"):
+            key = "p11" if m == "procedure_published_on_time" else "p12"
+            if f"{key}_den" not in c:
+                return Value(None, None, None, applicable=False)
+            return _frac(c.get(f"{key}_num"), c.get(f"{key}_den"))
         prefix = "x" if m == "procedure_flag" else "f"
         if not pc.get(f"{prefix}_{col}_den"):  # no such column, or no procedure in scope carries it: no data
             return Value(None, None, None, applicable=False)
@@ -415,6 +479,18 @@ def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | N
         if not recv or ratio21 is None:
             return Value(recv - khl, recv, None)
         return Value(recv - khl, recv, max(0.0, ratio21 - khl / recv))
+    if m == "received_flag_all":
+        if f"x_{col}_any" not in c:
+            return Value(None, None, None, applicable=False)
+        return _frac(c.get(f"x_{col}_num"), c.get("recv"))
+    if m == "certified_copies":
+        if "cc_den" not in c:
+            return Value(None, None, None, applicable=False, reason="scope" if c.get("cc_scope") else "")
+        return _frac(c.get("cc_num"), c.get("cc_den"))
+    if m in ("petition_classification", "petition_on_time", "petition_satisfaction"):
+        key = {"petition_classification": "pk_tthc", "petition_on_time": "pk_ontime",
+               "petition_satisfaction": "pk_ok"}[m]
+        return _frac(c.get(key), c.get("pk_den"))
     if m in ("received_flag", "petition_flag"):
         prefix = "x" if m == "received_flag" else "p"
         if f"{prefix}_{col}_den" not in c:
@@ -426,9 +502,12 @@ def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | N
     raise InvalidInput(f"Cách đếm «{m}» chưa được hỗ trợ.")
 
 
-def score_rule(rule: Rule, value: Value) -> tuple[float | None, float | None]:
-    """(ratio as shown, score)."""
+def score_rule(rule: Rule, value: Value, profile: Profile | None = None) -> tuple[float | None, float | None]:
+    """(ratio as shown, score). A rule that does not apply to the scope scores its maximum when the profile
+    says so (``not_applicable: max``); missing data is never scored."""
     if not value.applicable:
+        if value.reason == "scope" and profile is not None and profile.not_applicable_full and rule.scored:
+            return None, rule.max_score
         return None, None
     if rule.unit != "%":
         return round2(value.ratio), None
@@ -463,6 +542,90 @@ class ComputeResult:
 
 def local_today() -> date:
     return datetime.now(LOCAL_TZ).date()
+
+
+def local_now() -> datetime:
+    """Now as naive local time (like the dossiers' timestamps)."""
+    return datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+
+
+def publication_counts(warehouse: Warehouse, src: Sources, profile: Profile, periods: Sequence[Period],
+                       calendar: WorkingCalendar, as_of: datetime,
+                       province_code: str) -> dict[tuple[str, str, str], dict[str, float]]:
+    """Rules 1.1 and 1.2 per period, for the province and each agency, from the procedures' publication dates
+    (few rows: counted here, not in SQL). 1.1: decision (NgayQuyetDinhCongBo) in the period, on time when it
+    is at least ``publish_lead_working_days`` working days before the legal basis takes effect
+    (NgayHieuLucCanCu). 1.2: published (NgayCongKhai) in the period, on time within
+    ``public_within_working_days`` working days of the decision; plus those due in the period and not published
+    by its end (late)."""
+    cols = src.procedure_cols
+    if "ngay_quyet_dinh_cong_bo" not in cols:
+        return {}
+    pick = [c if c in cols else f"CAST(NULL AS VARCHAR) AS {c}"
+            for c in ("ngay_hieu_luc_can_cu", "ngay_cong_khai")]
+    rows = warehouse.query(
+        f"SELECT ma_co_quan, ngay_quyet_dinh_cong_bo, {', '.join(pick)} FROM (SELECT *, row_number() OVER "
+        f"(PARTITION BY ma_tthc ORDER BY {src.order(cols)}) AS rn_ FROM {PROCEDURES}) AS tv "
+        f"WHERE rn_ = 1 AND ngay_quyet_dinh_cong_bo IS NOT NULL").to_pylist()
+    if not rows:
+        return {}
+
+    def day(v: Any) -> date | None:
+        try:
+            return date.fromisoformat(str(v)[:10]) if v else None
+        except ValueError:
+            return None
+
+    items = [(str(r["ma_co_quan"]), day(r["ngay_quyet_dinh_cong_bo"]), day(r["ngay_hieu_luc_can_cu"]),
+              day(r["ngay_cong_khai"])) for r in rows]
+    items = [i for i in items if i[1] is not None]
+    days = [d for i in items for d in i[1:] if d is not None]
+    if not days:
+        return {}
+    lead = int(profile.param("publish_lead_working_days", 5))
+    within = int(profile.param("public_within_working_days", 5))
+    first, last = min(days) - timedelta(days=40), max(max(days), as_of.date()) + timedelta(days=40)
+    cal = calendar.rows(first, last)
+    idx = {d: i for d, _w, i in cal}
+    working = [d for d, w, _i in cal if w]
+
+    def plus_working(d: date, n: int) -> date:
+        k = bisect_right(working, d)
+        return working[min(k + n - 1, len(working) - 1)]
+
+    facts = []
+    for agency, decided, effective, published in items:
+        assert decided is not None
+        on11 = float(effective is not None and idx[effective] - idx[decided] >= lead)
+        on12 = float(published is not None and idx[published] - idx[decided] <= within)
+        facts.append((agency, decided, on11, plus_working(decided, within), published, on12))
+    out: dict[tuple[str, str, str], dict[str, float]] = {}
+    agencies = {f[0] for f in facts}
+    for p in periods:
+        start = p.start
+        end = min(p.last_day, as_of.date())
+        if end < start:
+            continue
+        accs: dict[str | None, list[float]] = {a: [0.0, 0.0, 0.0, 0.0] for a in (*agencies, None)}
+        for agency, decided, on11, due, published, on12 in facts:
+            a_acc, p_acc = accs[agency], accs[None]
+            if start <= decided <= end:
+                a_acc[0] += 1
+                a_acc[1] += on11
+                p_acc[0] += 1
+                p_acc[1] += on11
+            if published is not None and start <= published <= end:
+                a_acc[2] += 1
+                a_acc[3] += on12
+                p_acc[2] += 1
+                p_acc[3] += on12
+            elif start <= due <= end and (published is None or published > end):
+                a_acc[2] += 1
+                p_acc[2] += 1
+        for unit, (d11, n11, d12, n12) in accs.items():
+            key = (p.code, "province", province_code) if unit is None else (p.code, "agency", unit)
+            out[key] = {"p11_den": d11, "p11_num": n11, "p12_den": d12, "p12_num": n12}
+    return out
 
 
 def drop_empty_extras(warehouse: Warehouse, src: Sources, profile: Profile) -> None:
@@ -506,10 +669,14 @@ def write_calendar(warehouse: Warehouse, calendar: WorkingCalendar, first: date,
 def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile | None = None,
                    calendar: WorkingCalendar | None = None, until: date | None = None,
                    periods: Sequence[Period] | None = None, computed_at: datetime | None = None,
-                   timings: dict[str, float] | None = None) -> pa.Table:
-    """All result rows (without writing them)."""
+                   timings: dict[str, float] | None = None, as_of: datetime | None = None,
+                   side: dict[tuple[str, str, str], dict[str, Any]] | None = None) -> pa.Table:
+    """All result rows (without writing them). ``as_of`` (naive local time; default: now) ends the periods not
+    yet over ("tạm tính"); ``side`` adds counts from outside the warehouse (petitions, certified copies) per
+    (period, scope, unit)."""
     profile = profile or load_profile()
-    calendar = calendar or WorkingCalendar()
+    calendar = calendar or WorkingCalendar.from_settings(None, profile)
+    as_of = as_of or local_now()
     timings = timings if timings is not None else {}
     computed_at = computed_at or utcnow()
     src = Sources(_columns(warehouse, DOSSIERS), _columns(warehouse, PROCEDURES))
@@ -520,19 +687,19 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
     if first is None or last_data is None:
         return RESULT_SCHEMA.empty_table()
     if periods is None:
-        last = max(until or local_today(), first)
+        last = max(until or as_of.date(), first)
         if until is None:
             last = max(last, last_data)
         periods = periods_between(first, last)
     if not periods:
         return RESULT_SCHEMA.empty_table()
-    cal_last = max(last_data, max(p.end for p in periods))
+    cal_last = max(last_data, max(p.end for p in periods), as_of.date())
     cal_first = min(first, min(p.start for p in periods))
     started = time.perf_counter()
     day_index = write_calendar(warehouse, calendar, cal_first, cal_last)
     timings["calendar"] = time.perf_counter() - started
     started = time.perf_counter()
-    sql, names, _ = fast_aggregate_sql(src, profile, periods, _periods_sql(periods, day_index),
+    sql, names, _ = fast_aggregate_sql(src, profile, periods, _periods_sql(periods, day_index, as_of),
                                        _instant(min(p.start for p in periods)), _instant(max(p.end for p in periods)))
     counts = warehouse.query(sql).to_pylist()
     timings["dossier_sql"] = time.perf_counter() - started
@@ -548,6 +715,21 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
     timings["procedure_sql"] = time.perf_counter() - started
     started = time.perf_counter()
     by_unit = merge_parts(counts, province_code, names)
+    for name in names:  # a received-flag rule whose field is sent: a unit without receipts has nothing to count
+        if name.startswith("x_") and name.endswith("_any"):
+            for c in by_unit.values():
+                c.setdefault(name, 0.0)
+    timings["merge"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for key, extra in publication_counts(warehouse, src, profile, periods, calendar, as_of, province_code).items():
+        by_unit.setdefault(key, {}).update(extra)
+    codes = {p.code for p in periods}
+    for key, extra in (side or {}).items():
+        # PAKN, certified copies: the province always; an agency or commune only in the periods it already has
+        if key[0] in codes and (key[1] == "province" or key in by_unit):
+            by_unit.setdefault(key, {}).update(extra)
+    timings["publication"] = time.perf_counter() - started
+    started = time.perf_counter()
     # Agencies with procedures but no dossier in a period still have their procedure rules.
     for p in periods:
         if (p.code, "province", province_code) not in by_unit and proc_counts:
@@ -564,44 +746,79 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
 def build_rows(profile: Profile, by_unit: dict[tuple[str, str, str], dict[str, Any]],
                proc_counts: dict[str | None, dict[str, Any]], kinds: dict[str, str],
                computed_at: datetime) -> pa.Table:
-    rows: list[tuple[Any, ...]] = []
-    add = rows.append
-    pcode = profile.code
-    on_time = next((r for r in profile.rules if r.measure == "on_time"), None)
+    """The result table: per unit, one block of rows (every rule, then each group, then the total). The columns
+    that are the same in every block (codes, kinds, groups, maxima) are built once and repeated."""
+    rules_ = profile.rules
+    groups_ = profile.groups
+    block = len(rules_) + len(groups_) + 1
+    b_code = [r.code for r in rules_] + [f"nhom_{g.code}" for g in groups_] + ["tong"]
+    b_kind = ["indicator"] * len(rules_) + ["group"] * len(groups_) + ["total"]
+    b_group: list[str | None] = [r.group for r in rules_] + [g.code for g in groups_] + [None]
+    b_max = [r.max_score for r in rules_] + [g.max_score for g in groups_] + [profile.total_max]
+    u_period: list[str] = []
+    u_kind: list[str] = []
+    u_scope: list[str] = []
+    u_unit: list[str] = []
+    num: list[float | None] = []
+    den: list[float | None] = []
+    ratios: list[float | None] = []
+    scores: list[float | None] = []
+    covered_col: list[float | None] = []
+    on_time = next((r for r in rules_ if r.measure == "on_time"), None)
+    group_index = {g.code: i for i, g in enumerate(groups_)}
+    rule_groups = [group_index[r.group] for r in rules_]
     for (period, scope, unit), c in sorted(by_unit.items()):
-        kind = kinds[period]
+        u_period.append(period)
+        u_kind.append(kinds[period])
+        u_scope.append(scope)
+        u_unit.append(unit)
         pc = proc_counts.get(None if scope == "province" else unit) if scope != "commune" else None
-        ratio21 = None
-        if on_time is not None:
-            ratio21 = rule_value(on_time, scope, c, pc, None).ratio
-        group_scores: dict[str, float] = {g.code: 0.0 for g in profile.groups}
-        group_covered: dict[str, float] = {g.code: 0.0 for g in profile.groups}
-        for rule in profile.rules:
+        ratio21 = rule_value(on_time, scope, c, pc, None).ratio if on_time is not None else None
+        g_score = [0.0] * len(groups_)
+        g_cov = [0.0] * len(groups_)
+        for rule, gi in zip(rules_, rule_groups, strict=True):
             value = rule_value(rule, scope, c, pc, ratio21)
-            ratio, score = score_rule(rule, value)
+            ratio, score = score_rule(rule, value, profile)
             if score is not None:
-                group_scores[rule.group] += score
-                group_covered[rule.group] += rule.max_score
-            applicable = value.applicable
-            add((period, kind, scope, unit, rule.code, "indicator", rule.group,
-                 value.numerator if applicable else None, value.denominator if applicable else None,
-                 ratio, score, rule.max_score, rule.max_score if score is not None else 0.0, pcode, computed_at))
-        total, covered_total = 0.0, 0.0
-        for g in profile.groups:
-            covered = group_covered[g.code]
-            total += group_scores[g.code]
-            covered_total += covered
-            add((period, kind, scope, unit, f"nhom_{g.code}", "group", g.code, None, None, None,
-                 round2(group_scores[g.code]) if covered else None, g.max_score, round2(covered), pcode,
-                 computed_at))
-        add((period, kind, scope, unit, "tong", "total", None, None, None, None,
-             round2(total) if covered_total else None, profile.total_max, round2(covered_total), pcode,
-             computed_at))
-    if not rows:
+                g_score[gi] += score
+                g_cov[gi] += rule.max_score
+            if value.applicable:
+                num.append(value.numerator)
+                den.append(value.denominator)
+            else:
+                num.append(None)
+                den.append(None)
+            ratios.append(ratio)
+            scores.append(score)
+            covered_col.append(rule.max_score if score is not None else 0.0)
+        for gi in range(len(groups_)):
+            num.append(None)
+            den.append(None)
+            ratios.append(None)
+            scores.append(round2(g_score[gi]) if g_cov[gi] else None)
+            covered_col.append(round2(g_cov[gi]))
+        total, covered_total = sum(g_score), sum(g_cov)
+        num.append(None)
+        den.append(None)
+        ratios.append(None)
+        scores.append(round2(total) if covered_total else None)
+        covered_col.append(round2(covered_total))
+    n = len(u_period)
+    if not n:
         return RESULT_SCHEMA.empty_table()
-    columns = list(zip(*rows, strict=True))
-    return pa.table({name: pa.array(columns[i], type=RESULT_SCHEMA.field(name).type)
-                     for i, name in enumerate(RESULT_SCHEMA.names)}, schema=RESULT_SCHEMA)
+
+    def per_unit(values: list[Any]) -> list[Any]:
+        return [v for v in values for _ in range(block)]
+
+    data = {
+        "period": per_unit(u_period), "period_type": per_unit(u_kind), "scope": per_unit(u_scope),
+        "unit_code": per_unit(u_unit), "indicator_code": b_code * n, "kind": b_kind * n, "group_code": b_group * n,
+        "numerator": num, "denominator": den, "ratio": ratios, "score": scores, "max_score": b_max * n,
+        "covered_points": covered_col, "profile": [profile.code] * (n * block),
+        "computed_at": [computed_at] * (n * block),
+    }
+    return pa.table({name: pa.array(data[name], type=RESULT_SCHEMA.field(name).type)
+                     for name in RESULT_SCHEMA.names}, schema=RESULT_SCHEMA)
 
 
 # ------------------------------------------------------------------------------------------------ storage
@@ -659,17 +876,28 @@ INDICATOR_CODES = ("dvc_766_tong_diem", "dvc_766_tong_diem_quy", "dvc_766_tong_d
 
 def recompute(session: Session, warehouse: Warehouse, *, province_code: str, settings: Any = None,
               principal: Principal = SYSTEM, until: date | None = None, profile: Profile | None = None,
-              trigger: str = "manual", indicators: bool = True) -> ComputeResult:
+              trigger: str = "manual", indicators: bool = True, as_of: datetime | None = None) -> ComputeResult:
     """Full recomputation: every period × scope × unit, stored as one batch of ``tthc_chi_so_766``; then the
-    indicator set's values that read it are recomputed (so alerts and boards follow)."""
+    indicator set's values that read it are recomputed (so alerts and boards follow). ``as_of`` (naive local
+    time, default now): the instant the current periods are computed up to ("tạm tính")."""
     from dieuhanh.core.meta import set_meta
+    from dieuhanh.publicservices.records import side_counts
 
     authorize(principal, "indicator.compute")
     started = time.perf_counter()
     result = ComputeResult(computed_at=utcnow())
-    table = compute_values(warehouse, province_code=province_code, profile=profile,
-                           calendar=WorkingCalendar.from_settings(settings), until=until,
-                           computed_at=result.computed_at, timings=result.timings)
+    profile = profile or profile_by_code(getattr(settings, "publicservices_profile", None))
+    calendar = WorkingCalendar.from_settings(settings, profile)
+    as_of = as_of or local_now()
+    bounds = _bounds(warehouse) if warehouse.table_exists(DOSSIERS) else (None, None)
+    side = None
+    if bounds[0] is not None:
+        last = max(until, bounds[0]) if until else max(as_of.date(), bounds[1] or as_of.date())
+        side = side_counts(session, periods=periods_between(bounds[0], last), province_code=province_code,
+                           as_of=as_of, profile=profile, calendar=calendar)
+    result.timings["side"] = time.perf_counter() - started
+    table = compute_values(warehouse, province_code=province_code, profile=profile, calendar=calendar, until=until,
+                           computed_at=result.computed_at, timings=result.timings, as_of=as_of, side=side)
     t0 = time.perf_counter()
     result.batch_id = store(session, warehouse, table, principal=principal)
     result.timings["store"] = time.perf_counter() - t0
@@ -679,6 +907,7 @@ def recompute(session: Session, warehouse: Warehouse, *, province_code: str, set
         result.units = len({(s, u) for s, u in zip(table.column("scope").to_pylist(),
                                                      table.column("unit_code").to_pylist(), strict=True)})
     set_meta(session, META_COMPUTED_AT, result.computed_at.isoformat() if result.computed_at else "")
+    set_meta(session, META_AS_OF, as_of.isoformat())
     result.seconds = time.perf_counter() - started
     audit.record(session, actor=principal.actor, action="publicservices.recompute", entity_type="dataset",
                  entity_id=RESULTS, after={"rows": result.rows, "periods": result.periods, "trigger": trigger,
@@ -743,6 +972,9 @@ def check_scores_access(session: Session, principal: Principal, *, scope: str, u
 
     if scope == "province":
         return
+    if principal.has_scope("publicservices") and principal.agency_code and scope == "agency" \
+            and unit == principal.agency_code:
+        return  # an agency's one-stop-shop token reads its own agency's scores
     authorize(principal, "publicservices.read")
     if principal.can_read_all() or principal.kind == "system":
         return
@@ -755,17 +987,53 @@ def check_scores_access(session: Session, principal: Principal, *, scope: str, u
         raise PermissionDenied("Cán bộ cơ quan chỉ xem được chỉ số của cơ quan mình.")
 
 
+def stored_profile(warehouse: Warehouse) -> Profile:
+    """The profile the stored results were computed with (the default before any computation)."""
+    if warehouse.table_exists(RESULTS):
+        found = warehouse.query(f"SELECT profile FROM {RESULTS} LIMIT 1").column(0).to_pylist()
+        if found and found[0]:
+            try:
+                return profile_by_code(str(found[0]))
+            except InvalidInput:
+                pass
+    return load_profile()
+
+
+def as_of_of(session: Session) -> datetime | None:
+    """The local instant the stored results' current periods were computed up to."""
+    from dieuhanh.core.meta import get_meta
+
+    raw = get_meta(session, META_AS_OF)
+    try:
+        return datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def partial_info(session: Session, period: Period) -> tuple[bool, datetime | None]:
+    """(partial, as_of): whether the stored figures of ``period`` are computed up to an instant before its end."""
+    as_of = as_of_of(session)
+    if as_of is None:
+        as_of = local_now()
+    return (True, as_of) if is_partial(period, as_of) else (False, None)
+
+
+def partial_label(as_of: datetime) -> str:
+    return f"tạm tính đến {as_of:%H:%M} {as_of:%d/%m/%Y}"
+
+
 def read_scores(session: Session, warehouse: Warehouse, *, principal: Principal, period: str, scope: str,
                 unit: str | None, province_code: str, profile: Profile | None = None) -> dict[str, Any]:
     """The scores of one unit for one period, as ``GET /api/v1/publicservices/indicators`` returns them."""
     from dieuhanh.core.meta import get_meta
 
-    profile = profile or load_profile()
+    profile = profile or stored_profile(warehouse)
     p = parse_period(period)
     if scope not in SCOPES:
         raise InvalidInput("Phạm vi (scope) phải là province, agency hoặc commune.")
     unit_code = check_unit(session, scope=scope, unit=unit, province_code=province_code)
     check_scores_access(session, principal, scope=scope, unit=unit_code)
+    partial, as_of = partial_info(session, p)
     rows: dict[str, dict[str, Any]] = {}
     if warehouse.table_exists(RESULTS):
         for r in warehouse.query(
@@ -780,13 +1048,13 @@ def read_scores(session: Session, warehouse: Warehouse, *, principal: Principal,
     indicators = []
     for rule in profile.rules:
         r = rows.get(rule.code, {})
-        has_value = r.get("ratio") is not None or r.get("score") is not None
         indicators.append({
             "code": rule.code, "name": rule.name, "numerator": num(r.get("numerator")),
             "denominator": num(r.get("denominator")), "ratio": num(r.get("ratio")), "score": num(r.get("score")),
             "max_score": rule.max_score, "group": rule.group, "unit": rule.unit,
-            "status": "ok" if has_value else (NO_DATA if r.get("denominator") is None else "mẫu số bằng 0"),
-            "rule": rule.rule_text, "source": rule.source,
+            "status": rule_status(r, bool(rows)),
+            "rule": rule.rule_text, "source": rule.source, "choice": rule.choice or None,
+            "partial": partial, "as_of": as_of.isoformat() if as_of else None,
         })
     groups = []
     for g in profile.groups:
@@ -799,9 +1067,28 @@ def read_scores(session: Session, warehouse: Warehouse, *, principal: Principal,
         "total_score": num(total.get("score")), "groups": groups, "indicators": indicators,
         "max_score": profile.total_max, "covered_points": num(total.get("covered_points")) or 0.0,
         "computed_at": get_meta(session, META_COMPUTED_AT) or None, "profile_name": profile.name,
+        "partial": partial, "as_of": as_of.isoformat() if as_of else None,
+        "as_of_text": partial_label(as_of) if as_of else None,
     }
 
 
+def rule_status(r: dict[str, Any], computed: bool) -> str:
+    """ok | không phát sinh (nothing to count: the profile's empty rule) | không áp dụng (scored in full) |
+    chưa có dữ liệu."""
+    if r.get("ratio") is not None:
+        return "ok"
+    if r.get("score") is not None:
+        return "không phát sinh" if r.get("denominator") is not None else "không áp dụng"
+    if r.get("denominator") is not None and computed:
+        return "mẫu số bằng 0"
+    return NO_DATA
+
+
+# Measures that count procedures, PAKN or communes: no list of dossiers behind them.
+NO_LIST_MEASURES = {"online_procedures", "online_procedures_used", "procedure_flag", "fee_procedure_flag",
+                    "procedure_published_on_time", "procedure_public_on_time", "procedures_with_paid_dossiers",
+                    "procedures_with_citizen_data", "certified_copies", "petition_classification",
+                    "petition_on_time", "petition_satisfaction"}
 # What each measure lists as "the dossiers behind the number": (denominator condition, numerator condition).
 _LISTS: dict[str, tuple[str, str | None]] = {
     "on_time": ("1 = 1", "dung_han = 1"),
@@ -828,7 +1115,7 @@ def list_dossiers(session: Session, warehouse: Warehouse, *, principal: Principa
     for officials of the dossier's agency."""
     from dieuhanh.publicservices.models import Dossier
 
-    profile = profile or load_profile()
+    profile = profile or stored_profile(warehouse)
     p = parse_period(period)
     if page < 1 or not 1 <= page_size <= 500:
         raise InvalidInput("page phải từ 1, page_size từ 1 đến 500.")
@@ -838,6 +1125,8 @@ def list_dossiers(session: Session, warehouse: Warehouse, *, principal: Principa
     rule = profile.rule(indicator or "2.1")
     if rule.measure in _LISTS:
         den, num = _LISTS[rule.measure]
+    elif rule.measure == "received_flag_all" and rule.extra_field is not None:
+        den, num = "tiep_nhan_trong_ky = 1", f"f_{rule.extra_field.column} = 1"
     elif rule.measure in ("received_flag", "petition_flag") and rule.extra_field is not None:
         col = rule.extra_field.column
         den = f"tiep_nhan_trong_ky = 1 AND co_{col} = 1" + (" AND phan_anh = 1" if rule.measure == "petition_flag"
@@ -845,8 +1134,9 @@ def list_dossiers(session: Session, warehouse: Warehouse, *, principal: Principa
         num = f"f_{col} = 1"
     else:
         raise InvalidInput(f"Chỉ tiêu {rule.code} đếm thủ tục, không đếm hồ sơ: không có danh sách hồ sơ.")
-    empty = {"period": p.code, "scope": scope, "unit": unit_code, "indicator": rule.code, "rule_text": rule.rule_text,
-             "total": 0, "late_count": 0, "page": page, "page_size": page_size, "items": []}
+    empty: dict[str, Any] = {"period": p.code, "scope": scope, "unit": unit_code, "indicator": rule.code,
+                             "rule_text": rule.rule_text, "total": 0, "late_count": 0, "page": page,
+                             "page_size": page_size, "items": [], "partial": False, "as_of": None}
     src = Sources(_columns(warehouse, DOSSIERS), _columns(warehouse, PROCEDURES))
     if not src.dossier_cols or not warehouse.table_exists(CALENDAR):
         return empty
@@ -862,10 +1152,13 @@ def list_dossiers(session: Session, warehouse: Warehouse, *, principal: Principa
     if own_only:
         where.append("ma_co_quan = ?")
         params.append(principal.agency_code or "")
-    idx = warehouse.query(f"SELECT chi_so FROM {CALENDAR} WHERE ngay = ?", [p.last_day]).column(0).to_pylist()
+    partial, as_of = partial_info(session, p)
+    last_day = as_of.date() if partial and as_of is not None else p.last_day
+    idx = warehouse.query(f"SELECT chi_so FROM {CALENDAR} WHERE ngay = ?", [last_day]).column(0).to_pylist()
     if not idx:
         return empty
-    periods_sql = _periods_sql([p], {p.last_day: int(idx[0])})
+    empty.update(partial=partial, as_of=as_of.isoformat() if as_of else None)
+    periods_sql = _periods_sql([p], {last_day: int(idx[0])}, as_of if partial else None)
     in_num = _when(num) if num else "CAST(NULL AS INTEGER)"
     ctes = dossier_ctes(src, profile, periods_sql, where=" AND ".join(where))
     base = f"{ctes}, z AS (SELECT x.*, {in_num} AS in_numerator FROM x WHERE {den})"

@@ -36,9 +36,10 @@ import random
 import time
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from dieuhanh.core.formatting import LOCAL_TZ
 from dieuhanh.demo.service import allocate
 from dieuhanh.geo import reference
 from dieuhanh.orgs.catalogue import commune_agency_code
@@ -101,7 +102,7 @@ class _Calendar:
     """Working days of the engine's calendar, with O(1) "n working days after"."""
 
     def __init__(self, first: date, last: date) -> None:
-        rows = WorkingCalendar().rows(first, last)
+        rows = WorkingCalendar.from_settings(None).rows(first, last)
         self.first = first
         self.idx = [r[2] for r in rows]  # working days up to and including the day
         self.working = [r[1] for r in rows]
@@ -214,8 +215,13 @@ def _portal(value: datetime | None) -> str:
 
 
 class Generator:
-    def __init__(self, seed: int, province_code: str = "37", scale: int = SCALE) -> None:
+    def __init__(self, seed: int, province_code: str = "37", scale: int = SCALE,
+                 today: date | None = None) -> None:
+        """``today``: the demo's present (the snapshot is 17:00 of that day); default the fixed ``self.as_of``."""
         self.seed = seed
+        self.last_day = today or LAST_DAY
+        self.as_of = datetime(self.last_day.year, self.last_day.month, self.last_day.day, 17, 0)
+        self.windows = tuple(WINDOWS[:-1]) + (Window(**{**WINDOWS[-1].__dict__, "last": self.last_day}),)
         self.scale = scale
         self.rng = random.Random(seed)
         self.cal = _Calendar(date(2021, 12, 1), date(2027, 12, 31))
@@ -330,12 +336,12 @@ class Generator:
         all_weights = level_weights["xa"] + level_weights["tinh"]
         seq: dict[str, int] = {}
         out: list[_Dossier] = []
-        for wi, w in enumerate(WINDOWS):
+        for wi, w in enumerate(self.windows):
             days = self.cal.working_days(w.first, w.last)
             # Monday busiest; Friday quieter; the weeks around Tết quieter still.
-            dw = [(1.18, 1.05, 1.0, 0.98, 0.9)[d.weekday()] * self._season(d) for d in days]
+            dw = [(1.18, 1.05, 1.0, 0.98, 0.9, 0.5, 0.5)[d.weekday()] * self._season(d) for d in days]
             per_day = _allocate(round(w.real_dossiers / self.scale), dw)
-            t0 = (w.first - FIRST_DAY).days / (LAST_DAY - FIRST_DAY).days
+            t0 = (w.first - FIRST_DAY).days / (self.last_day - FIRST_DAY).days
             # 2025-H2: the communes take over former district procedures (two-level local government).
             xa_boost = 1.35 if w.first >= date(2025, 7, 1) else 1.0
             weights = [wt * (xa_boost if p.level == "xa" else 1.0) for p, wt in zip(all_procs, all_weights,
@@ -362,7 +368,7 @@ class Generator:
                     seq[prefix] = seq.get(prefix, 0) + 1
                     d = _Dossier(key=f"{prefix}-{seq[prefix]:04d}", proc=p, agency=agency,
                                  commune=commune, unit=self.units[agency], received=received, window=wi)
-                    self._attributes(d, t0 + (day - w.first).days / (LAST_DAY - FIRST_DAY).days, w)
+                    self._attributes(d, t0 + (day - w.first).days / (self.last_day - FIRST_DAY).days, w)
                     out.append(d)
         self.dossiers = out
         return out
@@ -467,15 +473,15 @@ class Generator:
         d.updated = last + timedelta(minutes=_ri(rng, 1, 90))
 
     def apply_snapshot(self) -> None:
-        """What the one-stop-shop system shows on ``AS_OF``: later events have not happened yet."""
+        """What the one-stop-shop system shows on ``self.as_of``: later events have not happened yet."""
         for d in self.dossiers:
             end = d.end if d.status != 5 else d.supplement_at
-            if end is not None and end > AS_OF:
+            if end is not None and end > self.as_of:
                 r = self.rng.random()
                 # Still open: received and not yet assigned (2), being processed (4), waiting for the fee (6).
                 d.status = 2 if r < 0.15 else 6 if d.proc.fee and r < 0.35 else 4
                 d.end = None
-                if d.supplement_at is not None and d.supplement_at > AS_OF:
+                if d.supplement_at is not None and d.supplement_at > self.as_of:
                     d.supplement_at = None
                     d.supplements = 0
                 d.e_result = 0
@@ -529,7 +535,7 @@ class Generator:
 
     def calibrate(self) -> None:
         """Make each window's province-wide rates hit its targets (2022 and 2023-H1: the seed figures)."""
-        for wi, w in enumerate(WINDOWS):
+        for wi, w in enumerate(self.windows):
             members = [d for d in self.dossiers if d.window == wi]
             self._calibrate_online(members, w)
             self._calibrate_payment(members, w)
@@ -615,15 +621,62 @@ class Generator:
         self.dossiers.extend(extra)
 
     def procedure_records(self) -> list[dict[str, Any]]:
-        return [{"MaTTHC": p.code, "TenTTHC": p.name, "MaLinhVuc": p.field.code, "TenLinhVuc": p.field.name,
-                 "MaCoQuan": p.agency, "MucDoDVC": p.mode, "CoPhiLePhi": p.fee, "YeuCauKetQua": p.result,
-                 "ThoiHanGiaiQuyet": p.days} for p in self.procedures]
+        """The catalogue with its publication data (group 1): each procedure's latest publication decision
+        (spread over 2022–2026), the legal basis's effective date (usually ≥ 5 working days later), the day it
+        was published on the portal (usually within 5 working days), and the other flags the profile reads."""
+        rng = random.Random(self.seed + 5)
+        span = (self.last_day - FIRST_DAY).days
+        out = []
+        for p in self.procedures:
+            weak = self.units[p.agency].late > 3 if p.agency in self.units else False
+            decided = self.cal.add(FIRST_DAY + timedelta(days=int(rng.random() * span)), 1)
+            lead = _ri(rng, 0, 4) if rng.random() < (0.3 if weak else 0.08) else _ri(rng, 5, 30)
+            effective = self.cal.add(decided, lead)
+            delay = _ri(rng, 6, 15) if rng.random() < (0.25 if weak else 0.06) else _ri(rng, 1, 5)
+            published = self.cal.add(decided, delay)
+            record = {"MaTTHC": p.code, "TenTTHC": p.name, "MaLinhVuc": p.field.code, "TenLinhVuc": p.field.name,
+                      "MaCoQuan": p.agency, "MucDoDVC": p.mode, "CoPhiLePhi": p.fee, "YeuCauKetQua": p.result,
+                      "ThoiHanGiaiQuyet": p.days, "DonViTinh": "ngày",
+                      "NgayQuyetDinhCongBo": decided.isoformat(), "NgayHieuLucCanCu": effective.isoformat(),
+                      "CongKhaiDayDu": int(rng.random() < (0.85 if weak else 0.97)),
+                      "DoiTuongCongDan": int(rng.random() < (0.9 if p.level == "xa" else 0.6))}
+            if published <= self.last_day:
+                record["NgayCongKhai"] = published.isoformat()
+            if p.fee:
+                record["TichHopThanhToan"] = int(p.mode == "toan_trinh" or rng.random() < 0.75)
+            out.append(record)
+        return out
 
     def dossier_records(self) -> list[dict[str, Any]]:
+        """The DVCQG sync record of each dossier, with its nested lists: submitted documents (TaiLieuNop:
+        digitised, reused, taken from the national data warehouse), fees (DanhSachLePhi), supplement history
+        (DanhSachHoSoBoSung: only on-time dossiers get a waiting time, so the calibrated 2.1 is unchanged) and
+        result documents (DanhSachGiayToKetQua)."""
+        rng = random.Random(self.seed + 6)
+        rand = rng.random
         out = []
+        span = (self.last_day - FIRST_DAY).days
+        fee_paid = [{"MaPhiLePhi": "LEPHI", "Gia": 50_000}]
+        fee_free = [{"MaPhiLePhi": "LEPHI", "Gia": 0}]
         for d in self.dossiers:
             never = d.status in (1, 3)
-            out.append({
+            t = (d.received.date() - FIRST_DAY).days / span
+            record: dict[str, Any] = {
+                "TaiLieuNop": [{"DuocSoHoa": d.digitised, "DuocTaiSuDung": d.reused,
+                                "DuocLayTuKhoDMQG": int(rand() < 0.15 + 0.47 * t + d.unit.digital)}],
+                "DongBoDVCQG": int(rand() < 0.985 + d.unit.digital * 0.5),
+                "TaiKhoanDuocXacThucVoiVNeID": int(d.channel == 2 and rand() < 0.55 + 0.4 * t),
+            }
+            if d.proc.fee:  # a few exempt dossiers (every fee at 0) from the second half of 2024
+                record["DanhSachLePhi"] = fee_free if not d.paid and d.window >= 4 and rand() < 0.03 else fee_paid
+            if d.supplements and d.supplement_at is not None:
+                back = d.supplement_at if d.late or d.status == 5 else d.supplement_at + timedelta(
+                    hours=_ri(rng, 2, 30))
+                record["DanhSachHoSoBoSung"] = [{"NgayBoSung": _portal(d.supplement_at),
+                                                 "NgayTiepNhanBoSung": "" if d.status == 5 else _portal(back)}]
+            if d.e_result and d.status in (9, 10):
+                record["DanhSachGiayToKetQua"] = [{"DuongDanTepTinKetQua": f"https://dvc.example.gov.vn/kq/{d.key}"}]
+            record.update({
                 "MaHoSo": d.key, "MaTTHC": d.proc.code, "MaCoQuan": d.agency, "MaDonViHanhChinh": d.commune,
                 "KenhThucHien": d.channel, "TrangThaiHoSo": d.status,
                 "NgayTiepNhan": "" if d.status == 1 else _portal(d.received),
@@ -631,11 +684,81 @@ class Generator:
                 "NgayKetThucXuLy": "" if never else _portal(d.end if d.status in (7, 8, 9, 10) else None),
                 "NgayYeuCauBoSung": "" if never else _portal(d.supplement_at),
                 "NgayCapNhat": _portal(d.updated), "SoLanYeuCauBoSung": d.supplements,
-                "DuocThanhToanTrucTuyen": d.paid, "CoKetQuaDienTu": d.e_result if d.status in (9, 10) else 0,
-                "DuocSoHoa": d.digitised, "DuocTaiSuDung": d.reused,
+                "DuocThanhToanTrucTuyen": d.paid,
                 "DanhGia": d.rating or "", "CoPhanAnh": d.complaint,
             })
+            out.append(record)
         return out
+
+
+    def petition_records(self) -> list[dict[str, Any]]:
+        """PAKN on procedures (≈ 60 a month in the real province, one in twenty here): mostly handled within
+        the 15 working days; weaker units answer late more often and get more dislikes."""
+        rng = random.Random(self.seed + 7)
+        agencies = sorted(self.units)
+        out = []
+        day = FIRST_DAY
+        n = 0
+        while day <= self.last_day:
+            for _ in range(_ri(rng, 1, 5)):
+                agency = rng.choice(agencies)
+                unit = self.units[agency]
+                commune = agency[4:] if agency.startswith("UBND") else None
+                received = datetime(day.year, day.month, day.day, _ri(rng, 8, 16), _ri(rng, 0, 59))
+                due = self.cal.add(received.date(), 15)
+                late = rng.random() < _clip(0.04 * unit.late, 0, 0.6)
+                done = self.cal.add(received.date(), _ri(rng, 16, 25) if late else _ri(rng, 2, 14))
+                n += 1
+                record = {"MaPAKN": f"PAKN-{n:05d}", "MaCoQuan": agency, "PhanLoai":
+                          "tthc" if rng.random() < 0.8 else "canbo", "NgayTiepNhan": _portal(received),
+                          "HanXuLy": f"{due:%Y%m%d}170000", "CongKhai": 1,
+                          "NgayCapNhat": _portal(received + timedelta(days=1))}
+                if commune:
+                    record["MaDonViHanhChinh"] = commune
+                if datetime(done.year, done.month, done.day, 16) <= self.as_of:
+                    record["NgayXuLy"] = f"{done:%Y%m%d}160000"
+                    record["TrangThai"] = "da_xu_ly"
+                    record["DanhGia"] = "khong_hai_long" if rng.random() < (0.3 if late else 0.05) else "hai_long"
+                    record["NgayCapNhat"] = record["NgayXuLy"]
+                out.append(record)
+            day += timedelta(days=_ri(rng, 3, 9))
+        return out
+
+    def certified_copy_records(self) -> list[dict[str, Any]]:
+        """Electronic certified copies per commune and month since the two-level local government (07/2025):
+        most communes provide them, the weak ones rarely."""
+        rng = random.Random(self.seed + 8)
+        out = []
+        month = date(2025, 7, 1)
+        while month <= self.last_day:
+            t = (month - date(2025, 7, 1)).days / 500
+            for c in self.communes:
+                weak = c.code in self.weak_communes
+                p = 0.1 if weak else _clip(_lerp(0.7, 0.97, t))
+                out.append({"MaDonViHanhChinh": c.code, "Thang": f"{month:%Y-%m}", "CoCungCap": int(rng.random() < p)})
+            month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        return out
+
+
+def _ranking_rows(ctx: DemoContext, province: str, seed: int) -> list[dict[str, Any]]:
+    """The national table of the latest complete month as the portal would publish it: this province's own
+    computed scores, the other 33 provinces plausible around them (marked as demo in the board's note)."""
+    rng = random.Random(seed)
+    period = f"{(ctx.today.replace(day=1) - timedelta(days=1)):%Y-%m}"
+    mine = {r["indicator_code"]: r["score"] for r in ctx.warehouse.query(
+        "SELECT indicator_code, score FROM tthc_chi_so_766 WHERE scope = 'province' AND period = ?",
+        [period]).to_pylist()}
+    rows = []
+    for p in reference.all_provinces():
+        if p.code == province and mine.get("tong") is not None:
+            groups = {g: float(mine.get(f"nhom_{g}") or 0) for g in "123456"}
+        else:
+            maxima = {"1": 18, "2": 20, "3": 12, "4": 10, "5": 22, "6": 18}
+            level = rng.uniform(0.62, 0.93)
+            groups = {g: round(min(m, m * _clip(level + rng.gauss(0, 0.06))), 2) for g, m in maxima.items()}
+        rows.append({"period": period, "ma_tinh": p.code, "ten_tinh": p.full_name,
+                     "tong_diem": round(sum(groups.values()), 2), "nhom": groups})
+    return rows
 
 
 def _accumulate(values: list[float]) -> list[float]:
@@ -655,7 +778,7 @@ def run(ctx: DemoContext) -> None:
     from dieuhanh.publicservices import compute, service
 
     started = time.perf_counter()
-    gen = Generator(ctx.rng.randrange(2**31), province_code=ctx.settings.province_code)
+    gen = Generator(ctx.rng.randrange(2**31), province_code=ctx.settings.province_code, today=ctx.today)
     gen.generate()
     generated = time.perf_counter()
     province = ctx.settings.province_code
@@ -665,17 +788,26 @@ def run(ctx: DemoContext) -> None:
     for start in range(0, len(records), CHUNK):
         service.upsert_dossiers(ctx.session, ctx.warehouse, records[start:start + CHUNK], principal=ctx.principal,
                                 source=DEMO_SOURCE, province_code=province, max_records=None)
+    from dieuhanh.publicservices import records as ps_records
+
+    ps_records.upsert_petitions(ctx.session, gen.petition_records(), principal=ctx.principal, province_code=province,
+                                max_records=None)
+    ps_records.upsert_certified_copies(ctx.session, gen.certified_copy_records(), principal=ctx.principal,
+                                       province_code=province, max_records=None)
     loaded = time.perf_counter()
     result = compute.recompute(ctx.session, ctx.warehouse, province_code=province, settings=ctx.settings,
-                               principal=ctx.principal, trigger="demo", indicators=False)
+                               principal=ctx.principal, trigger="demo", indicators=False,
+                               as_of=ctx.now.replace(tzinfo=UTC).astimezone(LOCAL_TZ).replace(tzinfo=None))
+    ps_records.store_ranking(ctx.session, _ranking_rows(ctx, province, gen.seed + 9))
     _score_alert_rule(ctx)
-    set_meta(ctx.session, DEMO_META_KEY, f"hồ sơ tiếp nhận {FIRST_DAY:%d/%m/%Y}–{LAST_DAY:%d/%m/%Y}, mỗi hồ sơ "
+    set_meta(ctx.session, DEMO_META_KEY, f"hồ sơ tiếp nhận {FIRST_DAY:%d/%m/%Y}–{gen.last_day:%d/%m/%Y}, mỗi hồ sơ "
              f"mẫu thay cho {SCALE} hồ sơ thực; tỷ lệ năm 2022 theo số liệu Hà Nam")
     ctx.summary["publicservices"] = {
         "procedures": len(gen.procedures), "dossiers": len(records),
         "weak_communes": gen.weak_communes,
         "seconds": {"generate": round(generated - started, 2), "load": round(loaded - generated, 2),
-                    "compute": round(result.seconds, 2), "total": round(time.perf_counter() - started, 2)},
+                    "compute": round(result.seconds, 2), "total": round(time.perf_counter() - started, 2),
+                    "compute_parts": result.as_dict()["timings"]},
     }
 
 

@@ -68,3 +68,48 @@ class Dossier(Base):
     # Owner name, ID numbers, phone, address, e-mail: only here, only for officials of the dossier's agency.
     personal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)  # server time of the last accepted version
+
+
+class Petition(Base):
+    """A petition or recommendation on procedures (phản ánh, kiến nghị — PAKN; rules 5.1–5.3), pushed by the
+    one-stop-shop system or derived from a citizen report on procedures or officials (feedback module)."""
+
+    __tablename__ = "ps_petition"
+
+    ma_pakn: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ma_co_quan: Mapped[str] = mapped_column(String(40), index=True)
+    ma_don_vi_hanh_chinh: Mapped[str | None] = mapped_column(String(10), index=True)
+    phan_loai: Mapped[str] = mapped_column(String(10))  # tthc | canbo
+    ngay_tiep_nhan: Mapped[datetime] = mapped_column(DateTime, index=True)
+    han_xu_ly: Mapped[datetime | None] = mapped_column(DateTime)
+    ngay_xu_ly: Mapped[datetime | None] = mapped_column(DateTime)
+    trang_thai: Mapped[str | None] = mapped_column(String(40))
+    danh_gia: Mapped[str | None] = mapped_column(String(20))  # hai_long | khong_hai_long | None
+    cong_khai: Mapped[int] = mapped_column(Integer, default=0)
+    ngay_cap_nhat: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CertifiedCopy(Base):
+    """Whether a commune provided electronic certified copies from originals in a month (rule 4.2b)."""
+
+    __tablename__ = "ps_certified_copy"
+
+    ma_don_vi_hanh_chinh: Mapped[str] = mapped_column(String(10), primary_key=True)
+    thang: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2026-11
+    co_cung_cap: Mapped[int] = mapped_column(Integer, default=0)
+    ngay_cap_nhat: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProvinceRanking(Base):
+    """The national portal's published Decision 766 scores of the 34 provinces for a period (imported)."""
+
+    __tablename__ = "ps_province_ranking"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    ma_tinh: Mapped[str] = mapped_column(String(10), primary_key=True)
+    ten_tinh: Mapped[str] = mapped_column(String(120))
+    tong_diem: Mapped[float] = mapped_column()
+    nhom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"1": 15.2, …, "6": 16.0}
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,9 @@ the rule's text and legal source). ``load_profile()`` returns the default profil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -17,16 +19,24 @@ import yaml
 
 from dieuhanh.core.errors import InvalidInput
 
-DEFAULT_PROFILE = Path(__file__).parent / "rules_profile.yaml"
+PROFILE_DIR = Path(__file__).parent / "profiles"
+DEFAULT_PROFILE = PROFILE_DIR / "qd766-dvcqg-2026.yaml"
+EVEN_SPLIT_PROFILE = Path(__file__).parent / "rules_profile.yaml"  # code qd766_2022: issue 8's even split
+PROFILE_FILES = (DEFAULT_PROFILE, EVEN_SPLIT_PROFILE)
 
 # The counts the engine (compute.py) knows how to make.
 MEASURES = {
     "on_time", "average_working_days", "online_procedures", "online_procedures_used", "received_online",
     "received_digitised", "received_reused", "paid_online", "electronic_result", "satisfaction",
-    "procedure_flag", "fee_procedure_flag", "received_flag", "petition_flag",
+    "procedure_flag", "fee_procedure_flag", "received_flag", "petition_flag", "received_flag_all",
+    "procedure_published_on_time", "procedure_public_on_time", "procedures_with_paid_dossiers",
+    "procedures_with_citizen_data", "certified_copies", "petition_classification", "petition_on_time",
+    "petition_satisfaction",
 }
-PROCEDURE_MEASURES = {"online_procedures", "online_procedures_used", "procedure_flag", "fee_procedure_flag"}
-EXTRA_MEASURES = {"procedure_flag", "fee_procedure_flag", "received_flag", "petition_flag"}
+PROCEDURE_MEASURES = {"online_procedures", "online_procedures_used", "procedure_flag", "fee_procedure_flag",
+                      "procedure_published_on_time", "procedure_public_on_time", "procedures_with_paid_dossiers",
+                      "procedures_with_citizen_data"}
+EXTRA_MEASURES = {"procedure_flag", "fee_procedure_flag", "received_flag", "petition_flag", "received_flag_all"}
 _COLUMN_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -63,6 +73,7 @@ class Rule:
     unit: str = "%"
     max_score_basis: str = "decision"
     unknown_deadline: str = "late"
+    choice: str = ""  # where the sources disagree: the option this profile applies ("cách tính")
 
     @property
     def procedure_based(self) -> bool:
@@ -88,6 +99,14 @@ class Profile:
     groups: tuple[Group, ...]
     rules: tuple[Rule, ...]
     total_max: float = 100.0
+    not_applicable_full: bool = False  # a rule that does not apply to a scope scores its maximum
+    parameters: dict[str, Any] = field(default_factory=dict)
+    make_up_days: tuple[date, ...] = ()  # working Saturdays (làm bù)
+    days_off: tuple[date, ...] = ()  # extra days off (nghỉ hoán đổi)
+    calendar_notes: tuple[str, ...] = ()
+
+    def param(self, name: str, default: Any) -> Any:
+        return self.parameters.get(name, default)
 
     def rule(self, code: str) -> Rule:
         for r in self.rules:
@@ -106,8 +125,11 @@ class Profile:
 
 
 def round2(value: float | None) -> float | None:
+    """Half-up to 2 decimals, as the portal shows scores (1,875 → 1,88)."""
     if value is None:
         return None
+    if value >= 0:  # the common case, without Decimal (the engine rounds ~10⁶ numbers)
+        return math.floor(value * 100 + 0.5 + 1e-9) / 100
     return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
@@ -139,6 +161,7 @@ def parse_profile(data: Any, *, origin: str = "hồ sơ quy tắc") -> Profile:
     if len(set(group_codes)) != len(group_codes):
         raise _err(origin, "mã nhóm bị lặp.")
     total_max = float(_number(data.get("total_max", 100), "total_max", origin) or 0)
+    empty_default = data.get("empty_default")
     if abs(sum(g.max_score for g in groups) - total_max) > 1e-9:
         raise _err(origin, f"tổng điểm tối đa các nhóm ({sum(g.max_score for g in groups):g}) khác {total_max:g}.")
     rules: list[Rule] = []
@@ -179,10 +202,11 @@ def parse_profile(data: Any, *, origin: str = "hồ sơ quy tắc") -> Profile:
             raise _err(origin, f"{where}: cách đếm «{r['measure']}» cần extra_field.")
         rules.append(Rule(
             code=code, name=str(r["name"]), group=str(r["group"]), max_score=max_score, measure=str(r["measure"]),
-            score=score, empty_score=_number(r.get("empty_score"), "empty_score", origin, allow_none=True),
+            score=score, empty_score=_empty(r.get("empty_score", empty_default), max_score, where, origin),
             rule_text=" ".join(str(r["rule_text"]).split()), source=str(r["source"]), extra_field=extra,
             unit=str(r.get("unit", "%")), max_score_basis=str(r.get("max_score_basis", "decision")),
             unknown_deadline=str(r.get("unknown_deadline", "late")),
+            choice=" ".join(str(r.get("choice") or "").split()),
         ))
     codes = [r.code for r in rules]
     if len(set(codes)) != len(codes):
@@ -191,8 +215,33 @@ def parse_profile(data: Any, *, origin: str = "hồ sơ quy tắc") -> Profile:
         total = sum(r.max_score for r in rules if r.group == g.code)
         if abs(total - g.max_score) > 1e-9:
             raise _err(origin, f"nhóm {g.code} ({g.name}) có tổng điểm chỉ tiêu {total:g}, khác {g.max_score:g}.")
+    cal = data.get("calendar") or {}
+    if not isinstance(cal, dict):
+        raise _err(origin, "calendar phải là một bảng (make_up_working_days, extra_days_off).")
+    make_up: list[date] = []
+    off: list[date] = []
+    notes: list[str] = []
+    for key, out in (("make_up_working_days", make_up), ("extra_days_off", off)):
+        for item in cal.get(key) or []:
+            day = item.get("date") if isinstance(item, dict) else None
+            if not isinstance(day, date):
+                raise _err(origin, f"calendar.{key}: mỗi mục cần date (yyyy-mm-dd).")
+            out.append(day)
+            notes.append(f"{day:%d/%m/%Y}: {item.get('decision', '')}")
+    params = data.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise _err(origin, "parameters phải là một bảng.")
     return Profile(code=str(data["code"]), name=str(data["name"]), source=str(data.get("source", "")),
-                   groups=tuple(groups), rules=tuple(rules), total_max=total_max)
+                   groups=tuple(groups), rules=tuple(rules), total_max=total_max,
+                   not_applicable_full=str(data.get("not_applicable", "none")) == "max", parameters=params,
+                   make_up_days=tuple(make_up), days_off=tuple(off), calendar_notes=tuple(notes))
+
+
+def _empty(value: Any, max_score: float, where: str, origin: str) -> float | None:
+    """``empty_score``: a number, ``max`` (full points when nothing is to be counted) or null (not scored)."""
+    if value == "max":
+        return max_score
+    return _number(value, f"empty_score của {where}", origin, allow_none=True)
 
 
 def read_profile(path: Path) -> Profile:
@@ -203,9 +252,21 @@ def read_profile(path: Path) -> Profile:
     return parse_profile(data, origin=path.name)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def load_profile(path: str | None = None) -> Profile:
     return read_profile(Path(path) if path else DEFAULT_PROFILE)
+
+
+def profile_by_code(code: str | None) -> Profile:
+    """A built-in profile by its code (None: the default)."""
+    if not code:
+        return load_profile()
+    for path in PROFILE_FILES:
+        p = load_profile(str(path))
+        if p.code == code:
+            return p
+    codes = ", ".join(load_profile(str(path)).code for path in PROFILE_FILES)
+    raise InvalidInput(f"Không có bộ quy tắc «{code}» (có: {codes}).")
 
 
 def extra_fields(profile: Profile | None = None) -> list[ExtraField]:

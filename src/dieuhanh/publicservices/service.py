@@ -167,7 +167,7 @@ class ExtraColumn:
     field: str  # PascalCase name in the portal's record
     column: str  # snake_case column of tthc_thu_tuc / tthc_ho_so
     level: str  # procedure | dossier
-    kind: str  # flag (0/1) | text
+    kind: str  # flag (0/1) | int | date (ISO yyyy-mm-dd) | text
 
 
 @dataclass(frozen=True)
@@ -178,32 +178,42 @@ class ExtraFields:
     dossier_columns: tuple[ExtraColumn, ...]
 
 
+NESTED_LISTS = ("TaiLieuNop", "DanhSachLePhi", "DanhSachHoSoBoSung", "DanhSachGiayToKetQua", "DSKetNoiCSDL")
+_KINDS = {"0/1": "flag", "0|1": "flag", "int": "int", "date": "date"}
+
+
 @cache
 def extra_fields() -> ExtraFields:
-    """The defaults plus the ``extra_field`` of every rule in the rules profile (rules_profile.yaml)."""
-    columns: dict[str, ExtraColumn] = {}
-    path = Path(__file__).with_name("rules_profile.yaml")
-    if path.exists():
-        import yaml
+    """The defaults plus the extra columns of every built-in rules profile (``columns`` and each rule's
+    ``extra_field``; see profiles/qd766-dvcqg-2026.yaml and rules_profile.yaml)."""
+    import yaml
 
+    from dieuhanh.publicservices.rules import PROFILE_FILES
+
+    columns: dict[str, ExtraColumn] = {}
+    for path in PROFILE_FILES:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
+        except (OSError, yaml.YAMLError):
             data = {}
-        for r in data.get("rules", []) if isinstance(data, dict) else []:
-            e = r.get("extra_field") if isinstance(r, dict) else None
+        if not isinstance(data, dict):
+            continue
+        items = [*(data.get("columns") or []),
+                 *(r.get("extra_field") for r in data.get("rules") or [] if isinstance(r, dict))]
+        for e in items:
             if not isinstance(e, dict) or not e.get("field") or not e.get("column"):
                 continue
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", str(e["column"])) or e.get("level") not in (
                     "procedure", "dossier"):
                 continue
-            kind = "flag" if str(e.get("values", "")).replace(" ", "") in ("0/1", "0|1") else "text"
-            columns[str(e["field"])] = ExtraColumn(str(e["field"]), str(e["column"]), str(e["level"]), kind)
+            kind = _KINDS.get(str(e.get("values", "")).replace(" ", ""), "text")
+            columns.setdefault(str(e["field"]), ExtraColumn(str(e["field"]), str(e["column"]), str(e["level"]),
+                                                            kind))
     proc = tuple(c for c in columns.values() if c.level == "procedure")
     doss = tuple(c for c in columns.values() if c.level == "dossier")
     return ExtraFields(
         procedure=frozenset(DEFAULT_PROCEDURE_EXTRA) | {c.field for c in proc},
-        dossier=frozenset(DEFAULT_DOSSIER_EXTRA) | {c.field for c in doss},
+        dossier=frozenset(DEFAULT_DOSSIER_EXTRA) | {c.field for c in doss} | set(NESTED_LISTS),
         procedure_columns=proc, dossier_columns=doss,
     )
 
@@ -276,6 +286,8 @@ def parse_datetime(value: Any) -> datetime | None:
             if len(s) == 14 and s.isdigit():
                 result = datetime(int(s[0:4]), int(s[4:6]), int(s[6:8]), int(s[8:10]), int(s[10:12]),
                                   int(s[12:14]))
+            elif len(s) == 8 and s.isdigit():
+                result = datetime(int(s[0:4]), int(s[4:6]), int(s[6:8]))
             elif (m := _VN_DATE.match(s)) is not None:
                 d, mo, y, h, mi, sec = m.groups()
                 result = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0))
@@ -290,6 +302,18 @@ def parse_datetime(value: Any) -> datetime | None:
     if not 1990 <= result.year <= 2100:
         raise ValueError(f"Ngày giờ «{value}» nằm ngoài khoảng hợp lý (1990–2100).")
     return result
+
+
+_DATE_ONLY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|\d{8})\s*$")
+
+
+def _date_only(value: Any) -> bool:
+    """A date given without a time (2025-06-12, 12/06/2025, 20250612; or a date object)."""
+    if isinstance(value, datetime):
+        return False
+    if isinstance(value, date):
+        return True
+    return isinstance(value, str) and _DATE_ONLY.match(value) is not None
 
 
 def _int(value: Any, *, allowed_values: Iterable[int] | None = None, minimum: int | None = None) -> int | None:
@@ -451,6 +475,8 @@ def _split(record: Any, keymap: _KeyMap, errors: _Errors, i: int,
         elif value is not None and value != "":
             if kind == "personal":
                 personal[name] = value if isinstance(value, str | int | float | bool) else str(value)
+            elif isinstance(value, list) and name in NESTED_LISTS:
+                extra[name] = value  # the sync record's nested lists: summarised by _nested, never stored
             else:
                 extra[name] = value if isinstance(value, str | int | float | bool) else str(value)
     return core, extra, personal
@@ -496,9 +522,88 @@ def _parse_extras(extra: dict[str, Any], columns: tuple[ExtraColumn, ...], error
                   i: int) -> dict[str, Any]:
     """Typed values of the extra fields the rules profile reads (flags are 0/1)."""
     for col in columns:
-        if col.field in extra and col.kind == "flag":
+        if col.field not in extra:
+            continue
+        if col.kind == "flag":
             extra[col.field] = _field(errors, i, col.field, _int, extra[col.field], allowed_values=(0, 1))
+        elif col.kind == "int":
+            extra[col.field] = _field(errors, i, col.field, _int, extra[col.field], minimum=0)
+        elif col.kind == "date":
+            day = _field(errors, i, col.field, parse_datetime, extra[col.field])
+            extra[col.field] = None if day is None else day.date().isoformat()
+        elif col.field == "DonViTinh":
+            unit = _norm_key(str(extra[col.field]))
+            if unit not in ("ngay", "gio"):
+                errors.add(i, col.field, f"DonViTinh «{extra[col.field]}» không hợp lệ: chỉ nhận «ngày» hoặc «giờ».")
+            extra[col.field] = unit
     return extra
+
+
+def _items(value: Any, name: str, errors: _Errors, i: int) -> list[dict[str, Any]]:
+    if type(value) is not list or not all(type(x) is dict for x in value):
+        errors.add(i, name, f"{name} phải là một danh sách các đối tượng JSON.")
+        return []
+    return value
+
+
+def _yes(item: dict[str, Any], name: str) -> bool:
+    v = item.get(name)
+    return v == 1 or v in ("1", "true", "True")  # 1 == True
+
+
+def _nested(row: dict[str, Any], extra: dict[str, Any], errors: _Errors, i: int) -> None:
+    """What the indicators need from the DVCQG sync record's nested lists, as flat fields (the lists themselves
+    are not kept): TaiLieuNop → DuocSoHoa, DuocTaiSuDung, DuocLayTuKhoDMQG; DanhSachLePhi → CoLePhi (a fee
+    above 0); DanhSachHoSoBoSung → SoLanYeuCauBoSung and ThoiGianChoBoSung (seconds from each request,
+    NgayBoSung, to the citizen's supplement, NgayTiepNhanBoSung); DanhSachGiayToKetQua → CoKetQuaDienTu (a
+    result file link); derived: KetNoiChiaSe (rule 4.4), DuLieuDanCu (rule 4.5b)."""
+    pop = extra.pop
+    docs = pop("TaiLieuNop", None)
+    if docs is not None:
+        so_hoa, tai_su_dung, kho = row["duoc_so_hoa"], row["duoc_tai_su_dung"], 0
+        for d in _items(docs, "TaiLieuNop", errors, i):
+            if _yes(d, "IsDeleted"):
+                continue
+            so_hoa = so_hoa or _yes(d, "DuocSoHoa")
+            tai_su_dung = tai_su_dung or _yes(d, "DuocTaiSuDung")
+            kho = kho or _yes(d, "DuocLayTuKhoDMQG")
+        row["duoc_so_hoa"], row["duoc_tai_su_dung"] = int(so_hoa), int(tai_su_dung)
+        extra["DuocLayTuKhoDMQG"] = int(kho or extra.get("DuocLayTuKhoDMQG") == 1)
+    fees = pop("DanhSachLePhi", None)
+    if fees is not None:
+        positive = False
+        for k, f in enumerate(_items(fees, "DanhSachLePhi", errors, i)):
+            price = f.get("Gia")
+            if type(price) is not int:
+                price = _field(errors, i, f"DanhSachLePhi[{k}].Gia", _int, price, minimum=0) or 0
+            positive = positive or price > 0
+        extra["CoLePhi"] = int(positive)
+    sups = pop("DanhSachHoSoBoSung", None)
+    if sups is not None:
+        sups = _items(sups, "DanhSachHoSoBoSung", errors, i)
+        row["so_lan_yeu_cau_bo_sung"] = max(row["so_lan_yeu_cau_bo_sung"], len(sups))
+        waited = 0
+        for k, sup in enumerate(sups):
+            asked = _field(errors, i, f"DanhSachHoSoBoSung[{k}].NgayBoSung", parse_datetime, sup.get("NgayBoSung"))
+            back = _field(errors, i, f"DanhSachHoSoBoSung[{k}].NgayTiepNhanBoSung", parse_datetime,
+                          sup.get("NgayTiepNhanBoSung"))
+            if asked is not None and back is not None and back > asked:
+                waited += int((back - asked).total_seconds())
+        extra["ThoiGianChoBoSung"] = waited
+    results = pop("DanhSachGiayToKetQua", None)
+    if results is not None:
+        row["co_ket_qua_dien_tu"] = int(row["co_ket_qua_dien_tu"] or any(
+            _text(r.get("DuongDanTepTinKetQua")) for r in _items(results, "DanhSachGiayToKetQua", errors, i)))
+    links = pop("DSKetNoiCSDL", None)
+    if links is not None:
+        links = _items(links, "DSKetNoiCSDL", errors, i)
+    kho_dmqg = extra.get("DuocLayTuKhoDMQG") == 1
+    if "DuocLayTuKhoDMQG" in extra or "DongBoDVCQG" in extra:
+        extra.setdefault("KetNoiChiaSe", int(kho_dmqg or (extra.get("DongBoDVCQG") == 1
+                                                          and row["co_ket_qua_dien_tu"] == 1)))
+    if links is not None or "TaiKhoanDuocXacThucVoiVNeID" in extra or "DuocLayTuKhoDMQG" in extra:
+        extra.setdefault("DuLieuDanCu", int(extra.get("TaiKhoanDuocXacThucVoiVNeID") == 1 or kho_dmqg
+                                           or bool(links)))
 
 
 def _validate_procedures(session: Session, records: list[Any], *, principal: Principal, ctx: _Context,
@@ -579,6 +684,10 @@ def _validate_dossiers(session: Session, records: list[Any], *, principal: Princ
             row[COLUMN[name]] = _flag(core, name, errors, i)
         row["danh_gia"] = _field(errors, i, "DanhGia", _enum, core.get("DanhGia"), DANH_GIA, "Đánh giá")
         row["extra"] = _parse_extras(extra, extras.dossier_columns, errors, i)
+        _nested(row, row["extra"], errors, i)
+        if row["ngay_hen_tra"] is not None and _date_only(core.get("NgayHenTra")):
+            # A due date without a time compares by date: finishing on the due day is on time.
+            row["ngay_hen_tra"] = row["ngay_hen_tra"].replace(hour=23, minute=59, second=59)
         row["personal"] = personal
         _check_agency(ctx, principal, errors, i, row["ma_co_quan"])
         if row["ma_tthc"] is not None:
@@ -661,7 +770,7 @@ _ARROW = {"string": pa.string(), "unit_code": pa.string(), "integer": pa.int64()
 
 
 def _extra_schema(columns: tuple[ExtraColumn, ...]) -> list[dict[str, Any]]:
-    return [{"name": c.column, "type": "integer" if c.kind == "flag" else "string",
+    return [{"name": c.column, "type": "integer" if c.kind in ("flag", "int") else "string",
              "description": f"{c.field} (trường bổ sung cho chỉ số QĐ 766; trống: không gửi)"} for c in columns]
 
 
@@ -1009,7 +1118,7 @@ def _extra_value(extra: dict[str, Any] | None, col: ExtraColumn) -> Any:
     value = (extra or {}).get(col.field)
     if value is None:
         return None
-    if col.kind == "flag":
+    if col.kind in ("flag", "int"):
         return int(value)
     return str(value)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.formatting import LOCAL_TZ, format_number
 from dieuhanh.core.periods import kind_of
 from dieuhanh.core.security import Principal, allowed
-from dieuhanh.publicservices import board
+from dieuhanh.publicservices import board, compute
 from dieuhanh.web.deps import DB, LoggedIn
 from dieuhanh.web.templating import render
 
@@ -53,7 +53,7 @@ def _choose(request: Request, db: Session, principal: Principal, period: str, ki
     board.check_scope(principal, scope, unit, db)
     kind = kind if kind in board.PERIOD_KINDS else (kind_of(period) if period else "month")
     if not period:
-        period = board.default_period(warehouse, kind) or ""
+        period = board.default_period(warehouse, kind, compute.as_of_of(db)) or ""
     return period, kind, scope, unit
 
 
@@ -76,9 +76,10 @@ def board_page(request: Request, db: DB, principal: LoggedIn, period: str = "", 
     }
     if not period:
         return render(request, "publicservices/board.html", {**ctx, "empty": True})
-    scores = board.unit_scores(warehouse, period=period, scope=scope, unit=unit, name=name)
+    as_of = compute.as_of_of(db) or compute.local_now()
+    scores = board.unit_scores(warehouse, period=period, scope=scope, unit=unit, name=name, as_of=as_of)
     province = scores if scope == "province" else board.unit_scores(
-        warehouse, period=period, scope="province", unit=province_code, name="")
+        warehouse, period=period, scope="province", unit=province_code, name="", as_of=as_of)
     kinds = board.agency_kinds(db)
     agencies = [] if officer else board.ranking(warehouse, period=period, scope="agency", names=names,
                                                 agency_kinds=kinds, reference_share=province.share)

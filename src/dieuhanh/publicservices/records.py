@@ -1,0 +1,405 @@
+"""The other inputs of the Decision 766 profile: petitions on procedures (PAKN, rules 5.1–5.3), electronic
+certified copies per commune and month (rule 4.2b), and the national ranking of the provinces (imported).
+
+Same rules as procedures and dossiers (service.py): every record of a request is validated first, one invalid
+record rejects the whole request (errors ``{index, field, message}``); a version whose ``NgayCapNhat`` is older
+than the stored one is skipped; a token with an agency only sends its agency's records.
+
+PAKN also come from the citizen-reports module: a report whose category is "thủ tục hành chính" or "cán bộ,
+công chức" counts as a PAKN (``report_petitions``), with the reference's 15-working-day deadline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from dieuhanh.core import audit
+from dieuhanh.core.db import utcnow
+from dieuhanh.core.errors import FieldError, InvalidInput
+from dieuhanh.core.periods import Period
+from dieuhanh.core.periods import parse as parse_period
+from dieuhanh.core.security import Principal, authorize
+from dieuhanh.publicservices import service as ps
+from dieuhanh.publicservices.calendar import WorkingCalendar
+from dieuhanh.publicservices.models import CertifiedCopy, Petition, ProvinceRanking
+from dieuhanh.publicservices.rules import Profile
+
+PHAN_LOAI = ("tthc", "canbo")
+PETITION_FIELDS = ("MaPAKN", "MaCoQuan", "MaDonViHanhChinh", "PhanLoai", "NgayTiepNhan", "HanXuLy", "NgayXuLy",
+                   "TrangThai", "DanhGia", "CongKhai", "NgayCapNhat")
+COPY_FIELDS = ("MaDonViHanhChinh", "Thang", "CoCungCap", "NgayCapNhat")
+# Categories of citizen reports that are PAKN on procedures (names matched without case or diacritics).
+REPORT_CATEGORIES = {"thutuchanhchinh": "tthc", "canbocongchuc": "canbo", "canbo": "canbo", "tthc": "tthc"}
+
+
+Result = ps.UpsertResult  # received, inserted, updated, unchanged, skipped_older (as for dossiers)
+
+
+def _fields(record: Any, names: Sequence[str], errors: ps._Errors, i: int) -> dict[str, Any] | None:
+    if not isinstance(record, dict):
+        errors.add(i, "", "Mỗi phần tử phải là một đối tượng JSON (các cặp tên trường: giá trị).")
+        return None
+    keys = {ps._norm_key(n): n for n in names}
+    return {keys[k]: v for k, v in ((ps._norm_key(k), v) for k, v in record.items()) if k in keys}
+
+
+def _date(core: dict[str, Any], name: str, errors: ps._Errors, i: int, *, required: bool = False) -> datetime | None:
+    value = ps._field(errors, i, name, ps.parse_datetime, core.get(name))
+    if value is None and required and ps._text(core.get(name)) is None:
+        errors.add(i, name, f"Thiếu trường bắt buộc {name}.")
+    return value
+
+
+def _apply(session: Session, model: Any, key_cols: Sequence[str], rows: list[dict[str, Any]],
+           result: Result) -> None:
+    """Insert new rows in bulk; update changed ones unless older (``ngay_cap_nhat``)."""
+    cols = [getattr(model, c) for c in key_cols]
+    existing: dict[tuple[Any, ...], Any] = {}
+    first = cols[0]
+    firsts = sorted({r[key_cols[0]] for r in rows})
+    for start in range(0, len(firsts), 500):
+        for old in session.scalars(select(model).where(first.in_(firsts[start:start + 500]))):
+            existing[tuple(getattr(old, c) for c in key_cols)] = old
+    new = []
+    now = utcnow()
+    for row in rows:
+        old = existing.get(tuple(row[c] for c in key_cols))
+        if old is None:
+            new.append({**row, "updated_at": now})
+            result.inserted += 1
+            continue
+        if row.get("ngay_cap_nhat") and old.ngay_cap_nhat and row["ngay_cap_nhat"] < old.ngay_cap_nhat:
+            result.skipped_older += 1
+            continue
+        if all(getattr(old, k) == v for k, v in row.items()):
+            result.unchanged += 1
+            continue
+        for k, v in row.items():
+            setattr(old, k, v)
+        old.updated_at = now
+        result.updated += 1
+    if new:
+        session.execute(insert(model), new)
+    session.flush()
+
+
+def upsert_petitions(session: Session, records: list[Any], *, principal: Principal, province_code: str,
+                     max_records: int | None = ps.MAX_RECORDS) -> Result:
+    """Upsert PAKN by ``MaPAKN`` (all valid or nothing)."""
+    ps._check_size(records, max_records)
+    authorize(principal, "publicservices.sync", None)
+    ctx = ps._context(session, province_code)
+    errors = ps._Errors()
+    rows: dict[str, dict[str, Any]] = {}
+    for i, record in enumerate(records):
+        core = _fields(record, PETITION_FIELDS, errors, i)
+        if core is None:
+            continue
+        before = errors.count
+        row: dict[str, Any] = {"ma_pakn": ps._required_text(core, "MaPAKN", errors, i, 100),
+               "ma_co_quan": ps._required_text(core, "MaCoQuan", errors, i, 40)}
+        unit = ps._text(core.get("MaDonViHanhChinh"))
+        row["ma_don_vi_hanh_chinh"] = None if unit is None else ps._field(errors, i, "MaDonViHanhChinh",
+                                                                          ctx.resolve_unit, unit)
+        kind = ps._field(errors, i, "PhanLoai", ps._enum, core.get("PhanLoai"), PHAN_LOAI, "Phân loại PAKN")
+        if kind is None and ps._text(core.get("PhanLoai")) is None:
+            errors.add(i, "PhanLoai", "Thiếu trường bắt buộc PhanLoai (tthc | canbo).")
+        row["phan_loai"] = kind
+        row["ngay_tiep_nhan"] = _date(core, "NgayTiepNhan", errors, i, required=True)
+        row["han_xu_ly"] = _date(core, "HanXuLy", errors, i)
+        row["ngay_xu_ly"] = _date(core, "NgayXuLy", errors, i)
+        row["ngay_cap_nhat"] = _date(core, "NgayCapNhat", errors, i)
+        row["trang_thai"] = ps._optional_text(core, "TrangThai", errors, i, 40)
+        row["danh_gia"] = ps._field(errors, i, "DanhGia", ps._enum, core.get("DanhGia"), ps.DANH_GIA, "Đánh giá")
+        row["cong_khai"] = ps._flag(core, "CongKhai", errors, i)
+        if (row["ngay_xu_ly"] is not None and row["ngay_tiep_nhan"] is not None
+                and row["ngay_xu_ly"] < row["ngay_tiep_nhan"]):
+            errors.add(i, "NgayXuLy", "NgayXuLy trước NgayTiepNhan.")
+        ps._check_agency(ctx, principal, errors, i, row["ma_co_quan"])
+        if errors.count == before:
+            rows[row["ma_pakn"]] = row
+    ps._raise(errors, "PAKN")
+    result = Result(received=len(records))
+    _apply(session, Petition, ("ma_pakn",), list(rows.values()), result)
+    audit.record(session, actor=principal.actor, action="publicservices.push_petitions", entity_type="ps_petition",
+                 entity_id="*", after=result.as_dict())
+    return result
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def upsert_certified_copies(session: Session, records: list[Any], *, principal: Principal, province_code: str,
+                            max_records: int | None = ps.MAX_RECORDS) -> Result:
+    """Upsert, per commune and month, whether electronic certified copies were provided (all valid or nothing).
+    Commune data: admins and tokens without an agency, or the commune People's Committee's own token."""
+    from dieuhanh.orgs.models import Agency
+
+    ps._check_size(records, max_records)
+    authorize(principal, "publicservices.sync", None)
+    ctx = ps._context(session, province_code)
+    errors = ps._Errors()
+    own = (session.scalar(select(Agency.unit_code).where(Agency.code == principal.agency_code))
+           if principal.agency_code else None)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for i, record in enumerate(records):
+        core = _fields(record, COPY_FIELDS, errors, i)
+        if core is None:
+            continue
+        before = errors.count
+        unit = ps._text(core.get("MaDonViHanhChinh"))
+        code = None if unit is None else ps._field(errors, i, "MaDonViHanhChinh", ctx.resolve_unit, unit)
+        if unit is None:
+            errors.add(i, "MaDonViHanhChinh", "Thiếu trường bắt buộc MaDonViHanhChinh (mã xã, phường).")
+        elif code is None and errors.count == before:
+            errors.add(i, "MaDonViHanhChinh", "MaDonViHanhChinh phải là một xã, phường (không phải mã tỉnh).")
+        month = ps._text(core.get("Thang"))
+        m = _MONTH.match(month or "")
+        if m is None or not 1 <= int(m.group(2)) <= 12:
+            errors.add(i, "Thang", f"Thang «{month or ''}» không hợp lệ: dùng yyyy-mm (ví dụ 2026-11).")
+        if principal.agency_code and not principal.has_role("admin") and code is not None and code != own:
+            errors.forbidden += 1
+            errors.add(i, "MaDonViHanhChinh", "Mã truy cập này chỉ được gửi số liệu của xã mình.")
+        row = {"ma_don_vi_hanh_chinh": code, "thang": month, "co_cung_cap": ps._flag(core, "CoCungCap", errors, i),
+               "ngay_cap_nhat": _date(core, "NgayCapNhat", errors, i)}
+        if errors.count == before:
+            rows[(str(code), str(month))] = row
+    ps._raise(errors, "bản ghi")
+    result = Result(received=len(records))
+    _apply(session, CertifiedCopy, ("ma_don_vi_hanh_chinh", "thang"), list(rows.values()), result)
+    audit.record(session, actor=principal.actor, action="publicservices.push_certified_copies",
+                 entity_type="ps_certified_copy", entity_id="*", after=result.as_dict())
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ ranking
+
+RANKING_COLUMNS = {"kỳ": "period", "ky": "period", "period": "period", "matinh": "ma_tinh", "tentinh": "ten_tinh",
+                   "tongdiem": "tong_diem", "total": "tong_diem"}
+
+
+def import_ranking(session: Session, path: Path, *, principal: Principal, max_bytes: int = 1 << 26) -> int:
+    """The portal's published table (CSV/XLSX/JSON: Ky, MaTinh, TenTinh, TongDiem, Nhom1…Nhom6) replaces the
+    ranking of each period it holds. All or nothing; errors name the row and column."""
+    authorize(principal, "publicservices.sync", None)
+    rows: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
+    for records, first_row in ps._file_chunks(path, max_bytes=max_bytes, chunk=1000):
+        for k, rec in enumerate(records):
+            row_no = first_row + k
+            norm = {ps._norm_key(key): v for key, v in rec.items()}
+            out: dict[str, Any] = {"nhom": {}}
+
+            def bad(col: str, msg: str, row_no: int = row_no) -> None:
+                errors.append(FieldError(message=msg, field=col, column=col, row=row_no))
+
+            period = str(norm.get("ky") or norm.get("period") or "").strip()
+            try:
+                parse_period(period)
+                out["period"] = period
+            except InvalidInput:
+                bad("Ky", f"Kỳ «{period}» không hợp lệ (2026-11, 2026-Q3 hoặc 2026).")
+            out["ma_tinh"] = str(norm.get("matinh") or "").strip()
+            out["ten_tinh"] = str(norm.get("tentinh") or "").strip()
+            if not out["ma_tinh"]:
+                bad("MaTinh", "Thiếu MaTinh.")
+            if not out["ten_tinh"]:
+                bad("TenTinh", "Thiếu TenTinh.")
+            for col, key, target in [("TongDiem", "tongdiem", None), *((f"Nhom{g}", f"nhom{g}", str(g))
+                                                                     for g in range(1, 7))]:
+                raw = norm.get(key)
+                if raw in (None, "") and target is not None:
+                    continue
+                try:
+                    value = float(str(raw).replace(",", "."))
+                    if not 0 <= value <= 100:
+                        raise ValueError
+                except ValueError:
+                    bad(col, f"{col} «{raw}» phải là số từ 0 đến 100.")
+                    continue
+                if target is None:
+                    out["tong_diem"] = value
+                else:
+                    out["nhom"][target] = value
+            rows.append(out)
+    if errors:
+        first = "; ".join(f"dòng {e.row}, cột {e.column}: {e.message}" for e in errors[:3])
+        raise InvalidInput(f"Tệp xếp hạng không hợp lệ: {len(errors)} lỗi ({first}). Không có dòng nào được lưu.",
+                           errors=errors[:ps.MAX_REPORTED_ERRORS])
+    if not rows:
+        raise InvalidInput("Tệp xếp hạng không có dòng nào.")
+    store_ranking(session, rows)
+    audit.record(session, actor=principal.actor, action="publicservices.import_ranking",
+                 entity_type="ps_province_ranking", entity_id=path.name, after={"rows": len(rows)})
+    return len(rows)
+
+
+def store_ranking(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Replace the ranking of each period in ``rows`` (period, ma_tinh, ten_tinh, tong_diem, nhom)."""
+    for period in {r["period"] for r in rows}:
+        session.execute(delete(ProvinceRanking).where(ProvinceRanking.period == period))
+    seen: set[tuple[str, str]] = set()
+    for r in rows:
+        if (r["period"], r["ma_tinh"]) in seen:
+            raise InvalidInput(f"Tỉnh {r['ma_tinh']} lặp trong kỳ {r['period']}.")
+        seen.add((r["period"], r["ma_tinh"]))
+        session.add(ProvinceRanking(**r))
+    session.flush()
+
+
+def ranking(session: Session, *, period: str | None, province_code: str) -> dict[str, Any]:
+    """The provinces' published scores for a period (default: the latest imported), ranked, with this
+    province's rank and its gap to the first province in total and per group. Published data: anyone."""
+    if period:
+        parse_period(period)
+    else:
+        period = session.scalar(select(ProvinceRanking.period).order_by(ProvinceRanking.period.desc()).limit(1))
+        if period is None:
+            return {"period": None, "items": [], "province": None, "rank": None, "count": 0}
+    items = list(session.scalars(select(ProvinceRanking).where(ProvinceRanking.period == period)))
+    items.sort(key=lambda r: (-r.tong_diem, r.ten_tinh))
+    out: list[dict[str, Any]] = []
+    rank = 0
+    last: float | None = None
+    for i, r in enumerate(items, start=1):
+        if last is None or r.tong_diem != last:
+            rank, last = i, r.tong_diem
+        out.append({"rank": rank, "ma_tinh": r.ma_tinh, "ten_tinh": r.ten_tinh, "tong_diem": r.tong_diem,
+                    "nhom": r.nhom or {}, "this_province": r.ma_tinh == province_code})
+    mine = next((x for x in out if x["this_province"]), None)
+    gaps = None
+    if mine is not None and out:
+        best_groups = {g: max(float((x["nhom"] or {}).get(g) or 0) for x in out) for g in map(str, range(1, 7))}
+        gaps = {"tong_diem": round(out[0]["tong_diem"] - mine["tong_diem"], 2),
+                **{f"nhom_{g}": round(best - float(mine["nhom"].get(g) or 0), 2) for g, best in best_groups.items()
+                   if any(g in (x["nhom"] or {}) for x in out)}}
+    return {"period": period, "count": len(out), "items": out, "province": province_code,
+            "rank": mine["rank"] if mine else None, "gap_to_first": gaps}
+
+
+# ------------------------------------------------------------------------------------------------ counts
+
+
+def report_petitions(session: Session, calendar: WorkingCalendar, deadline_days: int) -> list[dict[str, Any]]:
+    """Citizen reports (feedback module) on procedures or officials, as PAKN rows."""
+    from dieuhanh.feedback.models import Category, Report
+
+    kinds: dict[str, str] = {}
+    for code, name, group in session.execute(select(Category.service_code, Category.name, Category.group)):
+        for text_ in (name, group, code):
+            kind = REPORT_CATEGORIES.get(ps._norm_key(text_ or ""))
+            if kind:
+                kinds[code] = kind
+                break
+    if not kinds:
+        return []
+    out: list[dict[str, Any]] = []
+    from dieuhanh.core.formatting import LOCAL_TZ
+
+    def local(v: datetime | None) -> datetime | None:  # naive UTC (operational database) → naive local
+        return None if v is None else v + _utc_offset(LOCAL_TZ, v)
+
+    for r in session.scalars(select(Report).where(Report.category_code.in_(list(kinds)))):
+        received = local(r.created_at)
+        assert received is not None
+        due = local(r.due_at) or _plus_working(calendar, received, deadline_days)
+        out.append({"ma_co_quan": r.agency_code, "ma_don_vi_hanh_chinh": r.unit_code,
+                    "phan_loai": kinds[r.category_code], "ngay_tiep_nhan": received, "han_xu_ly": due,
+                    "ngay_xu_ly": local(r.resolved_at or r.closed_at),
+                    "danh_gia": {"satisfied": "hai_long", "unsatisfied": "khong_hai_long"}.get(r.rating or "")})
+    return out
+
+
+def _utc_offset(tz: Any, v: datetime) -> timedelta:
+    from datetime import UTC
+
+    offset = v.replace(tzinfo=UTC).astimezone(tz).utcoffset()
+    return offset or timedelta(0)
+
+
+def _plus_working(calendar: WorkingCalendar, start: datetime, days: int) -> datetime:
+    rows = calendar.rows(start.date() + timedelta(days=1), start.date() + timedelta(days=days * 2 + 30))
+    working = [d for d, w, _i in rows if w]
+    day = working[min(days, len(working)) - 1]
+    return datetime(day.year, day.month, day.day, 23, 59, 59)
+
+
+def side_counts(session: Session, *, periods: Sequence[Period], province_code: str, as_of: datetime,
+                profile: Profile, calendar: WorkingCalendar) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Per (period, scope, unit): PAKN counts (``pk_den``, ``pk_ontime``, ``pk_ok``, ``pk_tthc``) and certified
+    copies (``cc_den`` communes, ``cc_num`` providing in a month of the period)."""
+    from dieuhanh.geo import reference
+    from dieuhanh.orgs.models import Agency
+
+    deadline = int((profile.param("petition_deadlines", {}) or {}).get("xu_ly", 15))
+    petitions: list[dict[str, Any]] = [{"ma_co_quan": p.ma_co_quan, "ma_don_vi_hanh_chinh": p.ma_don_vi_hanh_chinh,
+                  "phan_loai": p.phan_loai, "ngay_tiep_nhan": p.ngay_tiep_nhan,
+                  "han_xu_ly": p.han_xu_ly or _plus_working(calendar, p.ngay_tiep_nhan, deadline),
+                  "ngay_xu_ly": p.ngay_xu_ly, "danh_gia": p.danh_gia}
+                 for p in session.scalars(select(Petition))]
+    petitions += report_petitions(session, calendar, deadline)
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    commune_agency: dict[str, str] = {}
+    departments: list[str] = []
+    for code, unit, kind in session.execute(select(Agency.code, Agency.unit_code, Agency.kind)):
+        if kind == "commune" and unit:
+            commune_agency[unit] = code
+        else:
+            departments.append(code)
+    for p in periods:
+        start = datetime(p.start.year, p.start.month, p.start.day)
+        end = min(datetime(p.end.year, p.end.month, p.end.day), as_of)
+        if end <= start:
+            continue
+        for pk in petitions:
+            if not start <= pk["ngay_tiep_nhan"] < end:
+                continue
+            done = pk["ngay_xu_ly"] if pk["ngay_xu_ly"] is not None and pk["ngay_xu_ly"] < end else None
+            on_time = done <= pk["han_xu_ly"] if done is not None else pk["han_xu_ly"] >= end
+            ok = on_time and pk["danh_gia"] != "khong_hai_long"
+            keys = [(p.code, "province", province_code), (p.code, "agency", pk["ma_co_quan"])]
+            if pk["ma_don_vi_hanh_chinh"]:
+                keys.append((p.code, "commune", pk["ma_don_vi_hanh_chinh"]))
+            for key in keys:
+                acc = out.setdefault(key, {})
+                acc["pk_den"] = acc.get("pk_den", 0) + 1
+                acc["pk_ontime"] = acc.get("pk_ontime", 0) + int(on_time)
+                acc["pk_ok"] = acc.get("pk_ok", 0) + int(ok)
+                acc["pk_tthc"] = acc.get("pk_tthc", 0) + int(pk["phan_loai"] == "tthc")
+    copies = list(session.execute(select(CertifiedCopy.ma_don_vi_hanh_chinh, CertifiedCopy.thang,
+                                         CertifiedCopy.co_cung_cap)))
+    if copies:
+        communes = [u.code for u in reference.communes_of(province_code)]
+        provided: dict[str, set[str]] = {}
+        for unit, month, flag in copies:
+            if flag:
+                provided.setdefault(month, set()).add(unit)
+        for p in periods:
+            months = [f"{d.year:04d}-{d.month:02d}" for d in _months(p.start, min(p.last_day, as_of.date()))]
+            units = set().union(*(provided.get(m, set()) for m in months)) if months else set()
+            out.setdefault((p.code, "province", province_code), {}).update(
+                cc_den=len(communes), cc_num=len(units & set(communes)))
+            for c in communes:
+                vals = {"cc_den": 1, "cc_num": int(c in units)}
+                out.setdefault((p.code, "commune", c), {}).update(vals)
+                if c in commune_agency:
+                    out.setdefault((p.code, "agency", commune_agency[c]), {}).update(vals)
+            for code in departments:  # a department issues no certified copies: the rule does not apply
+                out.setdefault((p.code, "agency", code), {})["cc_scope"] = 1
+    return out
+
+
+def _months(first: date, last: date) -> list[date]:
+    out = []
+    d = date(first.year, first.month, 1)
+    while d <= last:
+        out.append(d)
+        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return out
