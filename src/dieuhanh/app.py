@@ -112,6 +112,9 @@ def create_app(
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    from dieuhanh.web.security_headers import SecurityHeaders
+
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", tags=["hệ thống"], summary="Kiểm tra hệ thống đang hoạt động")
