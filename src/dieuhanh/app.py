@@ -61,6 +61,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """The scheduler (pulls, MQTT subscriber, later indicators and alerts) lives as long as the app."""
         scheduler = None
+        if settings.scheduler_enabled:  # the real server (tests start apps without it)
+            from dieuhanh.catalog.reconcile import reconcile
+
+            with db.session() as session:
+                reconcile(session, wh)
         if settings.scheduler_enabled:
             from dieuhanh.core.jobs import Scheduler
 

@@ -380,6 +380,9 @@ class PostgresWarehouse:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{self.schema}.{dataset}"])
             self._prepare(conn, dataset, data.schema)
         with self._connect() as conn, conn.transaction():
+            # Loads of one dataset run one after the other (until this transaction ends): the checks of unique
+            # columns run inside the load and must see the rows of any load committed before it.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"load:{self.schema}.{dataset}"])
             conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
             if replace:
                 if keep_as is not None:
