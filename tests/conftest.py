@@ -177,6 +177,8 @@ def make_settings(data_dir: Path, database_url: str, warehouse_url: str) -> Sett
     return Settings(
         data_dir=data_dir, database_url=database_url, warehouse_url=warehouse_url, secret_key="test-secret",
         province_code="37", scheduler_enabled=False,
+        # the tests' fake department APIs and webhook receivers listen on this machine
+        pull_allowed_hosts="127.0.0.1,localhost", webhook_allowed_hosts="127.0.0.1,localhost",
     )
 
 

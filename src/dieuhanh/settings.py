@@ -37,8 +37,11 @@ class Settings(BaseSettings):
     # MQTT broker for sensor subscriptions (ingest); only contacted when a subscription is enabled.
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     # Hosts scheduled pulls may call, comma-separated: names (lgsp.ninhbinh.gov.vn), *.domain for its sub-domains,
-    # IPs or networks (10.20.0.0/16). Empty: any host. Link-local and cloud metadata addresses are always refused.
+    # IPs or networks (10.20.0.0/16). Empty: any public host (this machine and private networks only when
+    # listed). Link-local and cloud metadata addresses are always refused.
     pull_allowed_hosts: str = ""
+    # The same for alert webhooks (DIEUHANH_WEBHOOK_ALLOWED_HOSTS), e.g. the province's LGSP or chat gateway.
+    webhook_allowed_hosts: str = ""
     # --- department periodic reports (reporting/)
     # Reminders of periodic reports: N days before the due date, and N days after it when still missing.
     report_remind_days_before: int = 3
