@@ -245,6 +245,8 @@ def login(client, username: str, password: str = "mat-khau-thu-nghiem"):  # type
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     response = client.post("/login", data={"username": username, "password": password, "csrf_token": token},
                            follow_redirects=False)
+    if response.status_code == 303:  # the CSRF token rotates at sign-in: the session's new one
+        token = csrf_from(client)
     return response, token
 
 

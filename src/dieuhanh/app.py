@@ -115,7 +115,8 @@ def create_app(
         session_cookie="dieuhanh_session",
         max_age=settings.session_max_age_seconds,
         same_site="lax",
-        https_only=settings.secure_cookies,
+        # Secure cookies behind HTTPS: set explicitly, or implied by an https PUBLIC_BASE_URL.
+        https_only=settings.secure_cookies or (settings.public_base_url or "").lower().startswith("https://"),
     )
     from dieuhanh.web.security_headers import SecurityHeaders
 
