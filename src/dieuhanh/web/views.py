@@ -51,7 +51,7 @@ def login(
     throttle: orgs_service.LoginThrottle = request.app.state.login_throttle
     ip = request.client.host if request.client else "unknown"
     try:
-        throttle.check(ip)
+        throttle.check(ip, username)
         if not username or not password:
             raise DomainError("Hãy nhập tên đăng nhập và mật khẩu.", status_code=422)
         user = orgs_service.authenticate(
@@ -60,7 +60,7 @@ def login(
         )
     except DomainError as exc:
         if exc.status_code == 401:
-            throttle.fail(ip)
+            throttle.fail(ip, username)
         db.commit()  # keep the failure count even though the request fails
         return render(request, "web/login.html", {"error": exc.message, "username": username,
                                                   "next": _safe_next(next)}, status_code=exc.status_code)
