@@ -10,7 +10,7 @@ import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -115,6 +115,8 @@ def _data_dir_lock(settings: Settings):
 
 def _check_port(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As uvicorn binds: connections of a crashed server left in TIME_WAIT do not block a restart.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
@@ -163,7 +165,14 @@ def up(
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 50, 100)
-        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+        uvicorn.run(application, host=host, port=port, log_level="warning", **proxy_options(settings))
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """X-Forwarded-For is believed only from the proxies named in DIEUHANH_TRUSTED_PROXIES (none by default: a
+    client on this machine cannot pick the address that login throttling and the audit log see)."""
+    proxies = settings.trusted_proxies.strip()
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
 
 
 def _print_credentials(credentials: list[tuple[str, str, str]], settings: Settings) -> None:

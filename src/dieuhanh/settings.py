@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     query_max_rows: int = 10_000
     # Cookies marked Secure (set to true behind HTTPS in production).
     secure_cookies: bool = False
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or networks).
+    # Empty: none, the client address is the connection's.
+    trusted_proxies: str = ""
     scheduler_enabled: bool = True
     # Mail server for alert notifications by e-mail (none: e-mail channels are recorded as skipped).
     smtp_host: str | None = None

@@ -81,3 +81,23 @@ def test_every_xlsx_export_writes_text_through_the_neutralising_cell_writer():
     texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert texts and not any(t.startswith(("=", "+", "-", "@")) for t in texts)
     assert sheet["B4"].value == 1.5  # numbers stay numbers
+
+
+def test_a_revoked_open311_key_is_refused_at_once(client, db, factory):
+    from dieuhanh.core.security import SYSTEM
+    from dieuhanh.orgs import service as orgs
+
+    with db.session() as session:
+        unit = next(u for u in communes_of("37") if commune_centroid(session, u.code) is not None)
+        lat, lon = commune_centroid(session, unit.code)  # type: ignore[misc]
+    token_id, key = factory.token(["open311"], name="cong-dan-app")
+
+    def post():  # type: ignore[no-untyped-def]
+        return client.post("/open311/v2/requests.json", data={
+            "api_key": key, "service_code": "rac-thai", "lat": lat, "long": lon,
+            "description": "Rác thải đổ trộm ven đường, bốc mùi khó chịu."})
+
+    assert post().status_code in (200, 201)  # the key's principal is now cached
+    with db.session() as session:
+        orgs.revoke_token(session, principal=SYSTEM, token_id=token_id)
+    assert post().status_code == 403
