@@ -138,8 +138,7 @@ def up(
     import uvicorn
 
     from dieuhanh.app import create_app
-    from dieuhanh.core.meta import get_meta, set_meta
-    from dieuhanh.demo.service import run_demo
+    from dieuhanh.core.meta import get_meta
 
     settings = _settings()
     with _errors(), _data_dir_lock(settings):
@@ -149,16 +148,25 @@ def up(
         console.print(f"[green]✓[/] Cơ sở dữ liệu: {db.kind}, kho dữ liệu: {wh.kind}")
         with db.session() as session:
             first_run = get_meta(session, "first_run_at") is None
+        loader = None
         if first_run and not no_demo:
-            console.print("Lần chạy đầu: nạp dữ liệu tỉnh mẫu (DỮ LIỆU MẪU, không phải số liệu chính thức)…")
-            ctx = run_demo(db, wh, settings)
-            _print_credentials(ctx.credentials, settings)
-        if first_run:
-            from dieuhanh.core.db import utcnow
+            # The server answers at once; the demo province loads in the background (pages show the progress,
+            # nothing half-loaded) and the first-run mark is set only when it has loaded.
+            from dieuhanh.demo.loading import DemoLoader
 
-            with db.session() as session:
-                set_meta(session, "first_run_at", utcnow().isoformat())
-        application = create_app(settings, database=db, warehouse=wh)
+            console.print("Lần chạy đầu: đang nạp dữ liệu tỉnh mẫu trong nền (DỮ LIỆU MẪU, không phải số liệu chính "
+                          "thức); các trang hiển thị tiến độ cho đến khi nạp xong…")
+            loader = DemoLoader()
+
+            def loaded(ctx: Any) -> None:
+                _mark_first_run(db)
+                console.print(f"[green]✓[/] Đã nạp tỉnh mẫu sau {loader.status()['seconds']:.0f} giây.")
+                _print_credentials(ctx.credentials, settings)
+
+            loader.start(db, wh, settings, on_success=loaded)
+        elif first_run:
+            _mark_first_run(db)
+        application = create_app(settings, database=db, warehouse=wh, loader=loader)
         console.print(f"[bold green]Trung tâm điều hành đang chạy tại http://{host}:{port}[/] (Ctrl+C để dừng)")
         # Long-lived objects of start-up (app, templates, reference data) leave the garbage collector's view, and
         # young-generation collections run less often: measured 15–35 % less CPU per request (bench/dashboard.py).
@@ -173,6 +181,14 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
     client on this machine cannot pick the address that login throttling and the audit log see)."""
     proxies = settings.trusted_proxies.strip()
     return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
+
+
+def _mark_first_run(db: Any) -> None:
+    from dieuhanh.core.db import utcnow
+    from dieuhanh.core.meta import set_meta
+
+    with db.session() as session:
+        set_meta(session, "first_run_at", utcnow().isoformat())
 
 
 def _print_credentials(credentials: list[tuple[str, str, str]], settings: Settings) -> None:
