@@ -70,8 +70,14 @@ def create_app(
         if settings.scheduler_enabled:  # the real server (tests start apps without it)
             from dieuhanh.catalog.reconcile import reconcile
 
-            with db.session() as session:
-                reconcile(session, wh)
+            def reconcile_stores() -> None:
+                with db.session() as session:
+                    reconcile(session, wh)
+
+            if loader is not None:
+                loader.after(reconcile_stores)  # never while the demo's own loads are in flight
+            else:
+                reconcile_stores()
         if settings.scheduler_enabled:
             from dieuhanh.core.jobs import Scheduler
 
