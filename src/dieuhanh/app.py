@@ -192,6 +192,19 @@ def _install_error_handlers(app: FastAPI) -> None:
         return render(request, "web/error.html", {"message": message, "status": exc.status_code},
                       status_code=exc.status_code)
 
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> Response:
+        """A full disk (or quota) is said plainly, as a page or JSON; other OS errors stay server errors."""
+        import errno
+
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise exc
+        message = ("Máy chủ hết dung lượng đĩa: thao tác không thực hiện được và không có gì bị ghi dở. "
+                   "Hãy báo quản trị hệ thống giải phóng dung lượng rồi thử lại.")
+        if wants_json(request):
+            return JSONResponse({"detail": message}, status_code=507)
+        return render(request, "web/error.html", {"message": message, "status": 507}, status_code=507)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = []

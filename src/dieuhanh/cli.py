@@ -67,6 +67,15 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _owner_only(settings: Settings) -> None:
+    """The database and warehouse files (and their logs) are readable by their owner only (0600)."""
+    import stat
+
+    for path in settings.data_dir.glob("*"):
+        if path.is_file() and path.suffix in (".db", ".duckdb", ".wal", ".db-wal", ".db-shm", ".db-journal"):
+            path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
 def _open_stores(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
     from dieuhanh.app import province_or_fail
     from dieuhanh.core.bootstrap import bootstrap
@@ -83,6 +92,7 @@ def _open_stores(settings: Settings, *, migrate: bool = True):  # type: ignore[n
         with db.session() as session:
             bootstrap(session, province_code=settings.province_code)
     wh = open_warehouse(settings.effective_warehouse_url)
+    _owner_only(settings)
     return db, wh
 
 

@@ -6,6 +6,7 @@ import socket
 
 import uvicorn
 
+from conftest import ONE_STORE
 from dieuhanh.cli import _check_port, proxy_options
 from dieuhanh.settings import Settings
 
@@ -31,3 +32,30 @@ def test_port_left_in_time_wait_by_a_crashed_server_is_usable_at_once():
     client.close()
     server.close()
     _check_port("127.0.0.1", port)  # before: "đang được chương trình khác sử dụng"
+
+
+def test_store_files_are_readable_by_their_owner_only(tmp_path):
+    from dieuhanh.cli import _owner_only
+
+    for name in ("dieuhanh.db", "dieuhanh.db-wal", "warehouse.duckdb", "notes.txt"):
+        (tmp_path / name).write_text("x")
+        (tmp_path / name).chmod(0o644)
+    _owner_only(Settings(data_dir=tmp_path))
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"dieuhanh.db": 0o600, "dieuhanh.db-wal": 0o600, "warehouse.duckdb": 0o600, "notes.txt": 0o644}
+
+
+@ONE_STORE
+def test_a_full_disk_gives_a_clear_error(app):
+    import errno
+
+    from fastapi.testclient import TestClient
+
+    def full() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    app.add_api_route("/_thu_dia_day", full)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        page = client.get("/_thu_dia_day", headers={"Accept": "text/html"})
+        assert page.status_code == 507 and "hết dung lượng đĩa" in page.text
+        assert client.get("/_thu_dia_day", headers={"Accept": "application/json"}).status_code == 507
