@@ -329,7 +329,10 @@ def watched_page(context):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def page(browser_instance):  # type: ignore[no-untyped-def]
-    context = browser_instance.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    # bypass_csp: Playwright evaluates wait_for_function strings with eval, which the Content-Security-Policy
+    # forbids; tests/security/test_xss_headers.py browses with the policy in force.
+    context = browser_instance.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN",
+                                           bypass_csp=True)
     yield watched_page(context)
     context.close()
 

@@ -150,8 +150,12 @@ def _webhook(note: Notification, channel: dict[str, Any], payload: dict[str, Any
     # no loopback or private address unless listed, checked again on the address connected to (no DNS
     # rebinding). Only the status is kept of the answer, never its body.
     try:
-        policy = HostPolicy.parse(getattr(settings, "webhook_allowed_hosts", "") or "",
-                                  setting="DIEUHANH_WEBHOOK_ALLOWED_HOSTS")
+        hosts = getattr(settings, "webhook_allowed_hosts", None)
+        if hosts is None:  # called without settings (CLI evaluations): the environment's setting
+            import os
+
+            hosts = os.environ.get("DIEUHANH_WEBHOOK_ALLOWED_HOSTS", "")
+        policy = HostPolicy.parse(hosts or "", setting="DIEUHANH_WEBHOOK_ALLOWED_HOSTS")
         with guarded_client(policy, timeout=timeout, headers={"User-Agent": "dieuhanh-alerts"}) as client:
             response = client.post(str(channel["url"]), json=payload)
     except HostRefused as exc:
