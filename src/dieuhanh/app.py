@@ -10,6 +10,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -161,7 +163,9 @@ def create_app(
     from dieuhanh.web import docs
 
     docs.install(app)
+    from dieuhanh.web.params import bound_parameters
 
+    bound_parameters(app)  # ids, pages and strings bounded as the stores accept (issue 17)
     _install_error_handlers(app)
     return app
 
@@ -205,12 +209,36 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": message}, status_code=507)
         return render(request, "web/error.html", {"message": message, "status": 507}, status_code=507)
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        """Last guard (the parameters are bounded, see web/params.py): a value the database cannot hold
+        (an integer beyond 64 bits in a body, a NUL character for PostgreSQL) is the caller's error, not ours."""
+        message = "Dữ liệu gửi lên không hợp lệ: có giá trị vượt giới hạn hoặc ký tự mà cơ sở dữ liệu không lưu được."
+        if wants_json(request):
+            return JSONResponse({"detail": message}, status_code=422)
+        return render(request, "web/error.html", {"message": message, "status": 422}, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        """Last guard: a reference to a row that does not exist, or a duplicate a service did not check first,
+        is refused as a conflict (409), not a server error; the transaction was rolled back."""
+        message = ("Dữ liệu gửi lên không hợp lệ: tham chiếu tới mục không tồn tại hoặc trùng với mục đã có "
+                   "(kiểm tra các mã cơ quan, mã đơn vị, mã định danh).")
+        if wants_json(request):
+            return JSONResponse({"detail": message}, status_code=409)
+        return render(request, "web/error.html", {"message": message, "status": 409}, status_code=409)
+
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    @app.exception_handler(ValidationError)  # a body a route validates itself (e.g. read as raw JSON)
+    async def validation_error(request: Request, exc: RequestValidationError | ValidationError) -> Response:
+        from dieuhanh.web.params import vi_message
+
         errors = []
-        for err in exc.errors():
+        raw = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc.errors()
+        for err in raw:
             loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "form")]
-            errors.append({"field": ".".join(loc), "message": err.get("msg", "")})
+            errors.append({"field": ".".join(loc), "message": vi_message(dict(err))})
         detail = "Dữ liệu gửi lên không hợp lệ: " + "; ".join(
             f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "unit_code")
 ACCESS = ("public", "internal", "restricted")
@@ -21,7 +21,54 @@ LICENSES = {
     "odc-by": "Open Data Commons Attribution",
     "other-open": "Giấy phép mở khác",
     "internal": "Chỉ sử dụng nội bộ cơ quan nhà nước",
+    # CKAN's standard licences without an equivalent above (ids as CKAN and its harvesters send them)
+    "cc-by-sa": "Creative Commons Ghi công - Chia sẻ tương tự",
+    "cc-nc": "Creative Commons Phi thương mại",
+    "odc-odbl": "Open Data Commons Open Database License (ODbL)",
+    "odc-pddl": "Open Data Commons Public Domain Dedication and License (PDDL)",
+    "gfdl": "GNU Free Documentation License",
+    "uk-ogl": "UK Open Government Licence (OGL)",
+    "other-pd": "Phạm vi công cộng khác",
+    "other-at": "Giấy phép ghi công khác",
+    "other-nc": "Giấy phép phi thương mại khác",
+    "other-closed": "Giấy phép không mở khác",
+    "notspecified": "Chưa xác định giấy phép",
 }
+# Other names of the licences above: CKAN's ids (as in its default licence list) and SPDX ids; matched without
+# regard to case. A dataset always stores the product's own id.
+LICENSE_ALIASES = {
+    "cc-by": "cc-by-4.0", "cc-by-4": "cc-by-4.0", "cc-zero": "cc0-1.0", "cc0": "cc0-1.0",
+    "odc-by-1.0": "odc-by", "odbl-1.0": "odc-odbl", "odc-odbl-1.0": "odc-odbl", "pddl-1.0": "odc-pddl",
+    "cc-by-sa-4.0": "cc-by-sa", "cc-by-nc-4.0": "cc-nc", "gfdl-1.3": "gfdl", "gfdl-1.3-only": "gfdl",
+    "ogl-uk-3.0": "uk-ogl",
+}
+LICENSE_URLS = {
+    "cc-by-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "cc0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "odc-by": "https://opendatacommons.org/licenses/by/1-0/",
+    "cc-by-sa": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "cc-nc": "https://creativecommons.org/licenses/by-nc/4.0/",
+    "odc-odbl": "https://opendatacommons.org/licenses/odbl/1-0/",
+    "odc-pddl": "https://opendatacommons.org/licenses/pddl/1-0/",
+    "gfdl": "https://www.gnu.org/licenses/fdl-1.3.html",
+    "uk-ogl": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+}
+# Licences that are open in the Open Definition's sense (CKAN's ``isopen`` / ``is_okd_compliant``).
+OPEN_LICENSES = {"cc-by-4.0", "cc0-1.0", "odc-by", "other-open", "cc-by-sa", "odc-odbl", "odc-pddl", "gfdl",
+                 "uk-ogl", "other-pd", "other-at"}
+
+
+def canonical_license(value: str) -> str | None:
+    """The product's id of a licence given by its own id, its CKAN id or its SPDX id; None when unknown."""
+    text = value.strip()
+    if text in LICENSES:
+        return text
+    lowered = text.lower()
+    if lowered in LICENSES:
+        return lowered
+    return LICENSE_ALIASES.get(lowered)
+
+
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 RESERVED = {"_batch_id"}
 
@@ -79,9 +126,10 @@ class DatasetIn(BaseModel):
     @field_validator("license_id")
     @classmethod
     def _license(cls, v: str) -> str:
-        if v not in LICENSES:
-            raise ValueError(f"license_id phải là một trong: {', '.join(LICENSES)}")
-        return v
+        known = canonical_license(v)
+        if known is None:
+            raise ValueError(f"license_id phải là một trong: {', '.join(LICENSES)} (hoặc mã CKAN/SPDX tương ứng)")
+        return known
 
     @model_validator(mode="after")
     def _unique_columns(self) -> DatasetIn:
@@ -119,6 +167,17 @@ class DatasetOut(BaseModel):
     last_batch_at: datetime | None
     row_count: int
     schema_: list[ColumnOut] = Field(serialization_alias="schema", validation_alias="columns")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def license_title(self) -> str:
+        return LICENSES.get(self.license_id, self.license_id)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def license_url(self) -> str:
+        return LICENSE_URLS.get(self.license_id, "")
+
 
 
 class BatchOut(BaseModel):

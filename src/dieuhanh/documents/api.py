@@ -217,7 +217,7 @@ def list_documents(
     q: Annotated[str | None, Query(max_length=200)] = None,
     doc_type: Annotated[str | None, Query(max_length=8)] = None,
     priority: Annotated[str | None, Query(max_length=12)] = None,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    month: Annotated[str | None, Query(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=service.PAGE_SIZE_MAX)] = 50,
 ) -> dict[str, Any]:
@@ -238,7 +238,7 @@ def list_documents(
 
 @router.get("/stats")
 def stats(db: DB, principal: LoggedIn,
-          month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None) -> dict[str, Any]:
+          month: Annotated[str | None, Query(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$")] = None) -> dict[str, Any]:
     """Per department for a month (default: the current one): received, completed, on time, overdue, average
     handling days."""
     month = month or service.today_local().strftime("%Y-%m")

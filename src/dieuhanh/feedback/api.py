@@ -204,7 +204,8 @@ def public_list(db: DB, category: str | None = None, unit_code: str | None = Non
             "items": [report_public(r) for r in result.items]}
 
 
-@router.post("/public/reports", status_code=201)
+@router.post("/public/reports", status_code=201, openapi_extra={"requestBody": {
+    "required": True, "content": {"application/json": {"schema": ReportIn.model_json_schema()}}}})
 async def public_submit(request: Request, db: DB) -> dict[str, Any]:
     """A report as JSON (no photos; the web form and Open311 take photos). Rate-limited per client address.
 

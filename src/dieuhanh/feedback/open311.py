@@ -9,6 +9,16 @@ for abuse control).
 The POST response adds one field to the spec's: ``tracking_url``, the citizen's own tracking link with the secret
 key that rating and reopening need (clients ignore fields they do not know; the app hands the link to its user).
 It is given once, there only: no GET carries it.
+
+Requests are never queued: a POST answers only once the report is stored, always with its
+``service_request_id`` and never with a ``token``. ``GET tokens/{token}`` is still served, as the spec describes
+it for a request that has been processed: a token is the request's own id, and the answer is
+``[{service_request_id, token}]`` (404 in the spec's error list for an unknown one). A client written for
+queued servers therefore works unchanged.
+
+The ``status`` filter of ``GET requests`` and the ``status`` each request shows use one mapping
+(:func:`open311_status`) applied to the status shown: a merged duplicate shows, and is filtered by, the status at
+the end of its chain of merges.
 """
 
 from __future__ import annotations
@@ -18,9 +28,9 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +50,10 @@ from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB
 
 PREFIX = "/open311/v2"
+# What the path parameters accept, said in the OpenAPI document too (anything else: 422)
+Fmt = Annotated[str, Path(pattern=r"^(json|xml)$", description="Định dạng trả về: json hoặc xml.")]
+NamedFmt = Annotated[str, Path(pattern=r"^[^/]+\.(json|xml|JSON|XML)$", max_length=200,
+                               description="Mã kèm định dạng, ví dụ PA-2026-000001.json hoặc rac-thai.xml.")]
 router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -202,7 +216,7 @@ def _request_dict(report: Any, shown: Any, category_name: str | None, deadline_h
         address = unit_names.get(report.unit_code)
     return {
         "service_request_id": report.code,
-        "status": "closed" if shown.status in CLOSED_STATUSES else "open",
+        "status": open311_status(shown.status),
         "status_notes": status_notes,
         "service_name": category_name or report.category_code,
         "service_code": report.category_code,
@@ -219,6 +233,13 @@ def _request_dict(report: Any, shown: Any, category_name: str | None, deadline_h
         "long": report.lon,
         "media_url": media_url,
     }
+
+
+def open311_status(status: str) -> str:
+    """The one mapping of a workflow status to Open311's two (the list's ``status`` filter uses the same sets):
+    resolved, closed and rejected are ``closed``; every other (new, accepted, in_progress, forwarded, reopened)
+    is ``open``."""
+    return "closed" if status in CLOSED_STATUSES else "open"
 
 
 def _notice_text(code: str, deadline_hours: int) -> str:
@@ -244,7 +265,7 @@ def _names_of(session: Session, agencies: set[str], units: set[str]) -> tuple[di
 
 
 @router.get("/discovery.{fmt}", summary="Open311 service discovery")
-def discovery(fmt: str, request: Request) -> Response:
+def discovery(fmt: Fmt, request: Request) -> Response:
     if fmt not in FORMATS:
         return _error("json", 404, "Định dạng không hỗ trợ: dùng .json hoặc .xml.")
     settings = request.app.state.settings
@@ -263,7 +284,7 @@ def discovery(fmt: str, request: Request) -> Response:
 
 
 @router.get("/services.{fmt}", summary="Danh sách lĩnh vực (GET Service List)")
-def services(fmt: str, db: DB) -> Response:
+def services(fmt: Fmt, db: DB) -> Response:
     if fmt not in FORMATS:
         return _error("json", 404, "Định dạng không hỗ trợ: dùng .json hoặc .xml.")
     return _handle(fmt, db, lambda: _respond(
@@ -271,7 +292,7 @@ def services(fmt: str, db: DB) -> Response:
 
 
 @router.get("/services/{name}", summary="Định nghĩa thuộc tính của lĩnh vực (GET Service Definition)")
-def service_definition(name: str, db: DB) -> Response:
+def service_definition(name: NamedFmt, db: DB) -> Response:
     fmt = _fmt_of(name)
 
     def run() -> Response:
@@ -321,14 +342,14 @@ def _window(start: datetime | None, end: datetime | None) -> tuple[datetime, dat
 
 
 @router.get("/requests.{fmt}", summary="Tra cứu nhiều phản ánh (GET Service Requests)")
-def list_requests(fmt: str, request: Request, db: DB) -> Response:
+def list_requests(fmt: Fmt, request: Request, db: DB) -> Response:
     if fmt not in FORMATS:
         return _error("json", 404, "Định dạng không hỗ trợ: dùng .json hoặc .xml.")
 
     def run() -> Response:
         q = request.query_params
         ids = [s.strip() for s in (q.get("service_request_id") or "").split(",") if s.strip()]
-        filters = ReportFilters()
+        filters = ReportFilters(status_of_main=True)  # the filter uses the mapping the response shows
         if ids:  # overrides every other argument (spec)
             filters.codes = ids[:MAX_RESULTS]
         else:
@@ -360,7 +381,7 @@ def list_requests(fmt: str, request: Request, db: DB) -> Response:
 
 
 @router.get("/requests/{name}", summary="Tra cứu một phản ánh (GET Service Request)")
-def get_request(name: str, request: Request, db: DB) -> Response:
+def get_request(name: NamedFmt, request: Request, db: DB) -> Response:
     fmt = _fmt_of(name)
 
     def run() -> Response:
@@ -375,8 +396,8 @@ def get_request(name: str, request: Request, db: DB) -> Response:
 
 
 @router.get("/tokens/{name}", summary="Mã phản ánh từ token (GET service_request_id from a token)")
-def get_token(name: str, db: DB) -> Response:
-    """Requests are created in real time, so the token of a request is its own id."""
+def get_token(name: NamedFmt, db: DB) -> Response:
+    """Requests are created in real time (never queued), so the token of a request is its own id."""
     fmt = _fmt_of(name)
 
     def run() -> Response:
@@ -488,7 +509,7 @@ def report_in_from_form(form: FormData, *, has_photos: bool = False) -> ReportIn
 
 
 @router.post("/requests.{fmt}", summary="Gửi phản ánh (POST Service Request)")
-async def post_request(fmt: str, request: Request) -> Response:
+async def post_request(fmt: Fmt, request: Request) -> Response:
     """Validation, key and limits on the event loop; the write goes to the group-commit writer (see writer.py).
 
     A POST with photos is written directly in a worker thread (decoding and re-encoding the photos should not hold

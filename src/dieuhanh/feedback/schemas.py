@@ -105,6 +105,8 @@ class ReportFilters:
     end: datetime | None = None  # created_at <= (naive UTC)
     possible_duplicates: bool = False  # only reports flagged as possible duplicates
     include_merged: bool = True
+    # "open"/"closed" by the status shown (a merged duplicate shows its main report's), as Open311 displays it
+    status_of_main: bool = False
 
 
 @dataclass

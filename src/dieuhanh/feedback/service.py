@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, or_, select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Table, and_, event, func, insert, literal, or_, select, text
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
@@ -864,7 +864,9 @@ def _apply_filters(query: Any, filters: ReportFilters, now: datetime) -> Any:
         wanted = [s.strip() for s in filters.status.split(",") if s.strip()]
         conditions: list[Any] = []
         for s in wanted:
-            if s == "open":
+            if s in ("open", "closed") and filters.status_of_main:
+                conditions.append(_shown_status_in(OPEN_STATUSES if s == "open" else CLOSED_STATUSES, s))
+            elif s == "open":
                 conditions.append(Report.status.in_(OPEN_STATUSES))
             elif s == "closed":
                 conditions.append(Report.status.in_(CLOSED_STATUSES))
@@ -890,6 +892,26 @@ def _apply_filters(query: Any, filters: ReportFilters, now: datetime) -> Any:
     if not filters.include_merged:
         query = query.where(Report.duplicate_of_id.is_(None))
     return query
+
+
+MAX_MERGE_DEPTH = 20
+
+
+def _shown_status_in(statuses: tuple[str, ...], label: str) -> Any:
+    """Reports whose *shown* status (see :func:`effective`: a merged duplicate shows its main report's) is one of
+    ``statuses``: a report not merged by its own status, a merged one by the status at the end of its chain of
+    merges (a recursive query, so merges of merges count too)."""
+    chain = select(Report.id.label("id"), Report.duplicate_of_id.label("main_id"), literal(1).label("depth")).where(
+        Report.duplicate_of_id.is_not(None)).cte(f"merge_chain_{label}", recursive=True)
+    step = aliased(Report)
+    chain = chain.union_all(
+        select(chain.c.id, step.duplicate_of_id, chain.c.depth + 1)
+        .join(step, step.id == chain.c.main_id)
+        .where(step.duplicate_of_id.is_not(None), chain.c.depth < MAX_MERGE_DEPTH))
+    root = aliased(Report)
+    merged = select(chain.c.id).join(root, root.id == chain.c.main_id).where(
+        root.duplicate_of_id.is_(None), root.status.in_(statuses))
+    return or_(and_(Report.duplicate_of_id.is_(None), Report.status.in_(statuses)), Report.id.in_(merged))
 
 
 def _page(session: Session, query: Any, page: Page, order: Any) -> PageResult:

@@ -16,16 +16,17 @@ import uuid
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dieuhanh.catalog.models import Dataset, DatasetColumn
+from dieuhanh.catalog.schemas import LICENSE_URLS, LICENSES, OPEN_LICENSES
 from dieuhanh.core.errors import DomainError
 from dieuhanh.core.warehouse import Warehouse, _quote
 from dieuhanh.geo.reference import normalize
@@ -45,10 +46,14 @@ WRITE_VERBS = {"create", "update", "patch", "delete", "purge", "upsert", "insert
 MAX_ROWS = 1000
 DATASTORE_DEFAULT_LIMIT = 100
 DATASTORE_MAX_LIMIT = 32000
+FACET_LIMIT = 50  # CKAN's search.facets.default
 DEFAULT_FACETS = ("organization", "groups", "tags", "res_format", "license_id")
 FIELD_TYPES = {"string": "text", "unit_code": "text", "integer": "int", "number": "numeric", "boolean": "bool",
                "date": "date", "datetime": "timestamp"}
 TEXT_TYPES = {"string", "unit_code"}
+# Each engine's hidden row position, in the order rows were appended (loads only append rows or delete whole
+# batches; DuckDB's rowid and PostgreSQL's ctid both follow it for such tables).
+INSERTION_ORDER = {"duckdb": "rowid", "postgresql": "ctid"}
 
 
 # ------------------------------------------------------------------------------------------------ errors
@@ -100,6 +105,17 @@ def _int(data: dict[str, Any], key: str, default: int, *, maximum: int | None = 
     if value < 0:
         raise invalid(key, "Phải là số nguyên không âm.")
     return min(value, maximum) if maximum is not None else value
+
+
+def _facet_limit(data: dict[str, Any]) -> int | None:
+    """CKAN's ``facet.limit``: 50 by default, a negative number (``-1``, as ``ckanapi`` and many portals send)
+    means every value; None here is "no limit"."""
+    raw = _param(data, "facet.limit", FACET_LIMIT)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise invalid("facet.limit", "Phải là số nguyên (-1 là không giới hạn).") from None
+    return None if value < 0 else value
 
 
 def _bool(data: dict[str, Any], key: str, default: bool = False) -> bool:
@@ -197,6 +213,16 @@ def group_dict(code: str, *, package_count: int | None = None) -> dict[str, Any]
     return out
 
 
+def license_dict(license_id: str) -> dict[str, Any]:
+    """A licence as CKAN's ``license_list`` gives it."""
+    is_open = license_id in OPEN_LICENSES
+    return {"id": license_id, "title": LICENSES[license_id], "url": LICENSE_URLS.get(license_id, ""),
+            "status": "active", "maintainer": "", "family": "", "is_generic": license_id.startswith("other-"),
+            "is_okd_compliant": is_open, "is_osi_compliant": False,
+            "od_conformance": "approved" if is_open else "not reviewed", "osd_conformance": "not reviewed",
+            "domain_content": True, "domain_data": True, "domain_software": False}
+
+
 def resource_id(ds: Dataset, fmt: str) -> str:
     return f"{ds.name}-{fmt}"
 
@@ -224,13 +250,14 @@ def package_dict(session: Session, ds: Dataset, base: str, agencies: dict[str, A
     return {
         "id": package_id(ds), "name": ds.name, "title": ds.title, "notes": ds.description,
         "license_id": ds.license_id, "license_title": service.license_title(ds.license_id),
+        "license_url": LICENSE_URLS.get(ds.license_id, ""),
         "organization": organization, "owner_org": organization["id"],
         "author": organization["title"], "maintainer": organization["title"],
         "tags": tags, "num_tags": len(tags),
         "groups": [group_dict(g) for g in service.groups_of(ds)],
         "metadata_created": _iso(ds.created_at), "metadata_modified": modified,
         "resources": resources, "num_resources": len(resources),
-        "state": "active", "private": False, "type": "dataset", "isopen": True,
+        "state": "active", "private": False, "type": "dataset", "isopen": ds.license_id in OPEN_LICENSES,
         "url": f"{base}/opendata/datasets/{ds.name}", "version": str(ds.schema_version),
         "extras": [{"key": "update_frequency", "value": ds.update_frequency},
                    {"key": "update_frequency_label", "value": service.frequency_label(ds.update_frequency)}],
@@ -339,7 +366,7 @@ def package_search(session: Session, data: dict[str, Any], base: str) -> dict[st
     unknown = [f for f in facet_fields if f not in DEFAULT_FACETS]
     if unknown:
         raise invalid("facet.field", f"Không có facet '{unknown[0]}'.")
-    facet_limit = _int(data, "facet.limit", 50)
+    facet_limit = _facet_limit(data)
     counters: dict[str, Counter[str]] = {f: Counter() for f in facet_fields}
     for ds in found:
         for f in facet_fields:
@@ -349,7 +376,7 @@ def package_search(session: Session, data: dict[str, Any], base: str) -> dict[st
     search_facets = {}
     for f, counter in counters.items():
         items = []
-        for name, count in counter.most_common(facet_limit if facet_limit else None):
+        for name, count in counter.most_common(facet_limit):
             display = name
             if f == "organization":
                 agency = next((a for code, a in agencies.items() if code.lower() == name), None)
@@ -450,6 +477,7 @@ def datastore_search(session: Session, warehouse: Warehouse, data: dict[str, Any
                 clauses.append(f"{_fold(haystack)} LIKE ?")
                 params.extend([FOLD_FROM, FOLD_TO, f"%{term}%"])
     order_parts: list[str] = []
+    insertion = INSERTION_ORDER[warehouse.kind]
     sort = _param(data, "sort")
     if sort:
         for item in str(sort).split(","):
@@ -460,11 +488,12 @@ def datastore_search(session: Session, warehouse: Warehouse, data: dict[str, Any
             direction = words[1].lower() if len(words) > 1 else "asc"
             if len(words) > 2 or direction not in ("asc", "desc"):
                 raise invalid("sort", f"Không hiểu sắp xếp '{item.strip()}'.")
-            order_parts.append(f"{_quote(known('sort', name).name)} {direction.upper()}")
+            target = insertion if name == "_id" else _quote(known("sort", name).name)
+            order_parts.append(f"{target} {direction.upper()}")
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
-    if order_parts:
-        # A stable order for paging: the caller's sort, then every public column.
-        order_parts.extend(_quote(c) for c in columns)
+    # As CKAN (which orders by ``_id``): the caller's sort, then the order rows were loaded in, so paging with
+    # limit/offset returns every record exactly once and ``limit=2&offset=1`` is records 2-3 of the whole.
+    order_parts.append(f"{insertion} ASC")
     total = service.count_rows(warehouse, ds, where=where, params=params)
     table = service.read_page(warehouse, ds, limit=limit, offset=offset, columns=selected, where=where,
                               params=params, order_by=", ".join(order_parts))
@@ -580,9 +609,7 @@ def run_action(action: str, data: dict[str, Any], request: Request, session: Ses
             return [{"id": t, "name": t, "display_name": t, "vocabulary_id": None} for t in tags]
         return tags
     if action == "license_list":
-        from dieuhanh.catalog.schemas import LICENSES
-
-        return [{"id": k, "title": v, "status": "active"} for k, v in LICENSES.items()]
+        return [license_dict(k) for k in LICENSES]
     if action in ("datastore_search", "datastore_info"):
         result = datastore_search(session, request.app.state.warehouse, data if action == "datastore_search"
                                   else {**data, "limit": 0}, request.url.path)
@@ -607,7 +634,12 @@ def _envelope(request: Request, action: str, body: dict[str, Any], status: int =
     return JSONResponse({"help": help_url, **body}, status_code=status)
 
 
-async def _handle(action: str, request: Request, db: DB) -> JSONResponse:
+ActionName = Annotated[str, Path(
+    max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+    description="Tên action CKAN, ví dụ package_search, datastore_search (action ghi bị từ chối với 403).")]
+
+
+async def _handle(action: ActionName, request: Request, db: DB) -> JSONResponse:
     try:
         if is_write(action):
             raise CkanError("Authorization Error",
@@ -627,5 +659,10 @@ async def _handle(action: str, request: Request, db: DB) -> JSONResponse:
 
 
 for _prefix in PREFIXES:
-    router.add_api_route(f"{_prefix}/{{action}}", _handle, methods=["GET", "POST"], response_class=JSONResponse,
-                         summary="CKAN Action API (chỉ đọc)")
+    for _method in ("GET", "POST"):
+        # one route per prefix and method, each with its own operation id (a shared one breaks OpenAPI clients)
+        router.add_api_route(
+            f"{_prefix}/{{action}}", _handle, methods=[_method], response_class=JSONResponse,
+            summary="CKAN Action API (chỉ đọc)",
+            operation_id=f"ckan_action_{_prefix.strip('/').replace('/', '_')}_{_method.lower()}",
+        )

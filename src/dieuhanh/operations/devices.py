@@ -295,7 +295,7 @@ def save_feed(session: Session, *, principal: Principal, data: FeedIn) -> EventF
     elif feed.kind != data.kind:
         raise Conflict(f"Nguồn «{data.slug}» là {feed.kind}: không đổi sang {data.kind} được; hãy tạo nguồn mới.")
     for key, value in data.model_dump(exclude={"slug"}).items():
-        setattr(feed, key, value)
+        setattr(feed, key, value or None if key == "owner_agency" else value)  # "" is no agency
     feed.updated_at = utcnow()
     session.flush()
     audit.record(session, actor=principal.actor, action="feed.create" if created else "feed.update",

@@ -103,7 +103,8 @@ def save_notify_rule(session: Session, *, principal: Principal, data: NotifyRule
         errors.append(FieldError("Giờ yên lặng cần cả giờ bắt đầu và giờ kết thúc.", field="quiet_end"))
     if errors:
         raise InvalidInput("Đăng ký nhận thông báo không hợp lệ: " + errors[0].message, errors=errors)
-    rule = NotifyRule(created_by=principal.actor, **data.model_dump())
+    # "" is "no agency" (a foreign key cannot hold an empty code)
+    rule = NotifyRule(created_by=principal.actor, **(data.model_dump() | {"agency_code": data.agency_code or None}))
     session.add(rule)
     session.flush()
     audit.record(session, actor=principal.actor, action="notify_rule.create", entity_type="ops_notify_rule",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
-from dieuhanh.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from dieuhanh.core.errors import Conflict, FieldError, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from dieuhanh.core.security import (
     Principal,
     authorize,
@@ -95,6 +95,8 @@ def update_agency(session: Session, *, principal: Principal, code: str, data: Ag
     authorize(principal, "agency.update", agency)
     before = _agency_snapshot(agency)
     for key, value in data.model_dump(exclude_unset=True).items():
+        if key == "name" and not value:
+            raise InvalidInput("Tên cơ quan không được để trống.", errors=[FieldError("Bắt buộc.", field="name")])
         setattr(agency, key, value if value != "" else None)
     audit.record(
         session, actor=principal.actor, action="agency.update", entity_type="agency", entity_id=code,

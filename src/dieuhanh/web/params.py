@@ -1,0 +1,166 @@
+"""What every route's parameters accept, said once for the whole API (and so in ``/openapi.json``).
+
+Both stores keep ids and counts in 64-bit integers, and PostgreSQL refuses text holding a NUL character. A path or
+query parameter declared as a bare ``int`` or ``str`` let such values through to the database, which answered with
+a server error (found by schemathesis, issue 17). :func:`bound_parameters` runs once when the app is built, after
+every module's router is mounted, and gives each such parameter that declares no bounds of its own:
+
+* integers: ``0 ≤ n ≤ 2^63-1`` for ids, sizes, limits and offsets (names ending in ``id``, ``size``, ``limit``,
+  ``offset``), ``0 ≤ page ≤ 1.000.000``, else the signed 64-bit range (a missing side only: a route's own
+  ``ge=1`` stays);
+* strings that declare no pattern: a pattern without control characters (a bad one is refused with 422, never
+  reaches SQL).
+
+Bounds a route declares itself (``Query(ge=1, le=500)``) are kept as they are. The documented schema then says
+what the API accepts, and an out-of-range value gets the usual Vietnamese 422 of ``app.validation_error``.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+import annotated_types
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import StringConstraints
+
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+MAX_PAGE = 1_000_000
+COUNT_SUFFIXES = ("id", "page", "size", "limit", "offset")
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # tab, line feed and carriage return are allowed
+
+
+def _base_type(annotation: Any) -> Any:
+    """``int`` for ``int`` and ``int | None``; likewise ``str``; anything else as it is."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _bound(field: Any) -> bool:
+    """Add the bounds to one ``fastapi`` ModelField; True when it changed."""
+    info = field.field_info
+    base = _base_type(info.annotation)
+    metadata = list(info.metadata)
+    if base is int:
+        lower = any(isinstance(m, annotated_types.Ge | annotated_types.Gt) for m in metadata)
+        upper = any(isinstance(m, annotated_types.Le | annotated_types.Lt) for m in metadata)
+        if lower and upper:
+            return False
+        name = (field.alias or field.name).lower()
+        if not lower:
+            metadata.append(annotated_types.Ge(0 if name.endswith(COUNT_SUFFIXES) else INT64_MIN))
+        if not upper:
+            # a page number is multiplied by a page size into an offset: it stays far below 2^63
+            metadata.append(annotated_types.Le(MAX_PAGE if name.endswith("page") else INT64_MAX))
+    elif base is str:
+        if any(getattr(m, "pattern", None) for m in metadata):  # the route's own pattern (or ours, already)
+            return False
+        metadata.append(StringConstraints(pattern=NO_CONTROL))
+    else:
+        return False
+    info.metadata = metadata
+    field.__post_init__()  # rebuilds the field's validator from its (now bounded) FieldInfo
+    return True
+
+
+def _fields(dependant: Any) -> list[Any]:
+    out = [*dependant.path_params, *dependant.query_params]
+    for sub in dependant.dependencies:
+        out.extend(_fields(sub))
+    return out
+
+
+def _dependants(routes: list[Any]) -> list[Any]:
+    """The dependant of every API route as the app serves and documents it. FastAPI (0.16x) keeps an included
+    router as one route whose effective routes it builds on first use, each with a dependant of its own: build
+    them now (they are cached) and take theirs."""
+    out: list[Any] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            out.append(route.dependant)
+        elif hasattr(route, "effective_candidates"):
+            for candidate in route.effective_candidates():
+                if hasattr(candidate, "effective_candidates"):
+                    out.extend(_dependants([candidate]))
+                elif isinstance(candidate.original_route, APIRoute):
+                    out.append(candidate.dependant)
+    return out
+
+
+def bound_parameters(app: FastAPI) -> int:
+    """Bound every integer and string path/query parameter of ``app``'s routes; how many fields changed.
+
+    The routers are module-level objects shared by every app built in a process: a field bounded once is
+    recognised and left alone, so building a second app changes nothing."""
+    changed = 0
+    seen: set[int] = set()
+    for dependant in _dependants(app.routes):
+        for field in _fields(dependant):
+            if id(field) in seen:
+                continue
+            seen.add(id(field))
+            changed += _bound(field)
+    app.openapi_schema = None
+    return changed
+
+
+# ------------------------------------------------------------------------------------------------ messages
+
+# Pydantic's English messages of the errors a caller meets most, in Vietnamese (others keep pydantic's text).
+VI_MESSAGES = {
+    "missing": "Thiếu giá trị bắt buộc.",
+    "int_parsing": "Phải là số nguyên.",
+    "int_type": "Phải là số nguyên.",
+    "int_from_float": "Phải là số nguyên.",
+    "float_parsing": "Phải là số.",
+    "float_type": "Phải là số.",
+    "bool_parsing": "Phải là true hoặc false.",
+    "bool_type": "Phải là true hoặc false.",
+    "string_type": "Phải là chuỗi ký tự.",
+    "greater_than_equal": "Phải lớn hơn hoặc bằng {ge}.",
+    "greater_than": "Phải lớn hơn {gt}.",
+    "less_than_equal": "Phải nhỏ hơn hoặc bằng {le}.",
+    "less_than": "Phải nhỏ hơn {lt}.",
+    "string_too_short": "Cần ít nhất {min_length} ký tự.",
+    "string_too_long": "Dài quá {max_length} ký tự.",
+    "string_pattern_mismatch": "Không đúng dạng quy định ({pattern}).",
+    "too_short": "Cần ít nhất {min_length} phần tử.",
+    "too_long": "Nhiều quá {max_length} phần tử.",
+    "enum": "Chỉ nhận một trong: {expected}.",
+    "literal_error": "Chỉ nhận một trong: {expected}.",
+    "json_invalid": "Nội dung không phải JSON hợp lệ.",
+    "model_type": "Phải là một đối tượng JSON.",
+    "model_attributes_type": "Phải là một đối tượng JSON.",
+    "dict_type": "Phải là một đối tượng JSON.",
+    "list_type": "Phải là một danh sách.",
+    "date_from_datetime_parsing": "Phải là ngày dạng YYYY-MM-DD.",
+    "date_parsing": "Phải là ngày dạng YYYY-MM-DD.",
+    "datetime_parsing": "Phải là thời điểm dạng ISO 8601.",
+    "datetime_from_date_parsing": "Phải là thời điểm dạng ISO 8601.",
+    "extra_forbidden": "Trường không được phép.",
+}
+
+
+def vi_message(error: dict[str, Any]) -> str:
+    """The Vietnamese message of one pydantic error (a ``ValueError`` raised by our validators keeps its own)."""
+    kind = str(error.get("type", ""))
+    if kind == "value_error":
+        message = str(error.get("msg", ""))
+        return message.removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == NO_CONTROL:
+        return "Không được chứa ký tự điều khiển."
+    template = VI_MESSAGES.get(kind)
+    if template is None:
+        return str(error.get("msg", ""))
+    try:
+        ctx = {k: f"{v:,}".replace(",", ".") if isinstance(v, int) and not isinstance(v, bool) else v
+               for k, v in (error.get("ctx") or {}).items()}  # 1.000.000, as the UI writes numbers
+        return template.format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        return template.split(" (")[0].split(":")[0] + "."
