@@ -188,6 +188,8 @@ def make_settings(data_dir: Path, database_url: str, warehouse_url: str) -> Sett
     return Settings(
         data_dir=data_dir, database_url=database_url, warehouse_url=warehouse_url, secret_key="test-secret",
         province_code="37", scheduler_enabled=False,
+        # the tests' fake department APIs and webhook receivers listen on this machine
+        pull_allowed_hosts="127.0.0.1,localhost", webhook_allowed_hosts="127.0.0.1,localhost",
     )
 
 
@@ -254,6 +256,8 @@ def login(client, username: str, password: str = "mat-khau-thu-nghiem"):  # type
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     response = client.post("/login", data={"username": username, "password": password, "csrf_token": token},
                            follow_redirects=False)
+    if response.status_code == 303:  # the CSRF token rotates at sign-in: the session's new one
+        token = csrf_from(client)
     return response, token
 
 
@@ -325,7 +329,10 @@ def watched_page(context):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def page(browser_instance):  # type: ignore[no-untyped-def]
-    context = browser_instance.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    # bypass_csp: Playwright evaluates wait_for_function strings with eval, which the Content-Security-Policy
+    # forbids; tests/security/test_xss_headers.py browses with the policy in force.
+    context = browser_instance.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN",
+                                           bypass_csp=True)
     yield watched_page(context)
     context.close()
 

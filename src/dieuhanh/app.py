@@ -69,6 +69,17 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """The scheduler (pulls, MQTT subscriber, later indicators and alerts) lives as long as the app."""
         scheduler = None
+        if settings.scheduler_enabled:  # the real server (tests start apps without it)
+            from dieuhanh.catalog.reconcile import reconcile
+
+            def reconcile_stores() -> None:
+                with db.session() as session:
+                    reconcile(session, wh)
+
+            if loader is not None:
+                loader.after(reconcile_stores)  # never while the demo's own loads are in flight
+            else:
+                reconcile_stores()
         if settings.scheduler_enabled:
             from dieuhanh.core.jobs import Scheduler
 
@@ -121,8 +132,12 @@ def create_app(
         session_cookie="dieuhanh_session",
         max_age=settings.session_max_age_seconds,
         same_site="lax",
-        https_only=settings.secure_cookies,
+        # Secure cookies behind HTTPS: set explicitly, or implied by an https PUBLIC_BASE_URL.
+        https_only=settings.secure_cookies or (settings.public_base_url or "").lower().startswith("https://"),
     )
+    from dieuhanh.web.security_headers import SecurityHeaders
+
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.state.demo_loader = loader
     if loader is not None:
@@ -180,6 +195,19 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": message}, status_code=exc.status_code, headers=exc.headers)
         return render(request, "web/error.html", {"message": message, "status": exc.status_code},
                       status_code=exc.status_code)
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> Response:
+        """A full disk (or quota) is said plainly, as a page or JSON; other OS errors stay server errors."""
+        import errno
+
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise exc
+        message = ("Máy chủ hết dung lượng đĩa: thao tác không thực hiện được và không có gì bị ghi dở. "
+                   "Hãy báo quản trị hệ thống giải phóng dung lượng rồi thử lại.")
+        if wants_json(request):
+            return JSONResponse({"detail": message}, status_code=507)
+        return render(request, "web/error.html", {"message": message, "status": 507}, status_code=507)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)

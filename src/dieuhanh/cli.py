@@ -67,6 +67,15 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _owner_only(settings: Settings) -> None:
+    """The database and warehouse files (and their logs) are readable by their owner only (0600)."""
+    import stat
+
+    for path in settings.data_dir.glob("*"):
+        if path.is_file() and path.suffix in (".db", ".duckdb", ".wal", ".db-wal", ".db-shm", ".db-journal"):
+            path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
 def _open_stores(settings: Settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
     from dieuhanh.app import province_or_fail
     from dieuhanh.core.bootstrap import bootstrap
@@ -83,6 +92,7 @@ def _open_stores(settings: Settings, *, migrate: bool = True):  # type: ignore[n
         with db.session() as session:
             bootstrap(session, province_code=settings.province_code)
     wh = open_warehouse(settings.effective_warehouse_url)
+    _owner_only(settings)
     return db, wh
 
 
@@ -115,6 +125,8 @@ def _data_dir_lock(settings: Settings):
 
 def _check_port(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As uvicorn binds: connections of a crashed server left in TIME_WAIT do not block a restart.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
@@ -171,7 +183,14 @@ def up(
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 50, 100)
-        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+        uvicorn.run(application, host=host, port=port, log_level="warning", **proxy_options(settings))
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """X-Forwarded-For is believed only from the proxies named in DIEUHANH_TRUSTED_PROXIES (none by default: a
+    client on this machine cannot pick the address that login throttling and the audit log see)."""
+    proxies = settings.trusted_proxies.strip()
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
 
 
 def _mark_first_run(db: Any) -> None:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     query_max_rows: int = 10_000
     # Cookies marked Secure (set to true behind HTTPS in production).
     secure_cookies: bool = False
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or networks).
+    # Empty: none, the client address is the connection's.
+    trusted_proxies: str = ""
     scheduler_enabled: bool = True
     # Mail server for alert notifications by e-mail (none: e-mail channels are recorded as skipped).
     smtp_host: str | None = None
@@ -37,8 +40,11 @@ class Settings(BaseSettings):
     # MQTT broker for sensor subscriptions (ingest); only contacted when a subscription is enabled.
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     # Hosts scheduled pulls may call, comma-separated: names (lgsp.ninhbinh.gov.vn), *.domain for its sub-domains,
-    # IPs or networks (10.20.0.0/16). Empty: any host. Link-local and cloud metadata addresses are always refused.
+    # IPs or networks (10.20.0.0/16). Empty: any public host (this machine and private networks only when
+    # listed). Link-local and cloud metadata addresses are always refused.
     pull_allowed_hosts: str = ""
+    # The same for alert webhooks (DIEUHANH_WEBHOOK_ALLOWED_HOSTS), e.g. the province's LGSP or chat gateway.
+    webhook_allowed_hosts: str = ""
     # --- department periodic reports (reporting/)
     # Reminders of periodic reports: N days before the due date, and N days after it when still missing.
     report_remind_days_before: int = 3

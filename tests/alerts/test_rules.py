@@ -306,8 +306,10 @@ class _Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[tuple[_Receiver, str]]:
-    """A webhook endpoint on 127.0.0.1 recording every JSON body it receives."""
+def receiver(monkeypatch) -> Iterator[tuple[_Receiver, str]]:  # type: ignore[no-untyped-def]
+    """A webhook endpoint on 127.0.0.1 recording every JSON body it receives (listed: webhooks refuse this
+    machine's addresses unless DIEUHANH_WEBHOOK_ALLOWED_HOSTS names them)."""
+    monkeypatch.setenv("DIEUHANH_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
     state = _Receiver()
 
     class Handler(BaseHTTPRequestHandler):

@@ -24,7 +24,7 @@ from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.ingest.models import PullRun, PullSource
 
 API_KEY = "khoa-bi-mat-cua-so-tu-phap-2025"
-GUARD = PullGuard.of(secret_key="test-secret")  # the conftest settings' key: what the app uses too
+GUARD = PullGuard.of(secret_key="test-secret", allowed_hosts="127.0.0.1,localhost")  # conftest settings
 COMMUNES = ["13285", "13291", "13435"]
 MAX_BYTES = 10 * 1024 * 1024
 FIELD_MAP = {"id": "ma_ho_so", "commune.code": "ma_xa", "field": "linh_vuc", "received": "ngay_nhan",

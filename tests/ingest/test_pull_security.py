@@ -43,7 +43,8 @@ from dieuhanh.ingest.models import PullRun, PullSource
 
 KEY = "khoa-api-cua-so-xay-dung-ninh-binh-2025"
 APP_KEY = "test-secret"  # the conftest settings' SECRET_KEY
-GUARD = PullGuard.of(secret_key=APP_KEY)
+GUARD = PullGuard.of(secret_key=APP_KEY, allowed_hosts="127.0.0.1,localhost")  # the fake APIs run here
+OLD_KEY_GUARD = PullGuard.of(secret_key="the-key-before-rotation", allowed_hosts="127.0.0.1,localhost")
 MAX_BYTES = 1024 * 1024
 UNDECRYPTABLE = ("Không giải mã được bí mật của nguồn «Công trình xây dựng» — SECRET_KEY đã thay đổi? "
                  "Hãy nhập lại bí mật")
@@ -226,7 +227,7 @@ def test_migration_0012_tags_plain_secrets_and_leaves_sealed_ones(db, works, ser
 
 def test_a_changed_secret_key_fails_the_run_clearly_and_the_scheduler_goes_on(db, warehouse, server, works,
                                                                                settings):
-    locked_id = make_source(db, f"{server.url}/data", guard=PullGuard.of(secret_key="the-key-before-rotation"))
+    locked_id = make_source(db, f"{server.url}/data", guard=OLD_KEY_GUARD)
     open_id = make_source(db, f"{server.url}/open", name="Công trình công khai", auth_header=None, auth_value=None)
     scheduler = Scheduler(db, warehouse=warehouse, settings=settings)
     sync = PullSchedules(scheduler, province_code="37", max_bytes=MAX_BYTES, guard=GUARD)
@@ -246,7 +247,7 @@ def test_a_changed_secret_key_fails_the_run_clearly_and_the_scheduler_goes_on(db
 
 
 def test_the_page_and_the_api_say_which_secret_to_enter_again(client, factory, db, server, works):
-    source_id = make_source(db, f"{server.url}/data", guard=PullGuard.of(secret_key="the-key-before-rotation"))
+    source_id = make_source(db, f"{server.url}/data", guard=OLD_KEY_GUARD)
     _, username, _ = factory.user("officer", agency="SXD")
     _, csrf = login(client, username)
     page = client.get(f"/ingest/sources?source={source_id}")

@@ -138,30 +138,35 @@ def directive_from_alert(instance_id: Annotated[int, Path(ge=1, le=2**31 - 1)], 
 # ------------------------------------------------------------------------------------------------ rules
 
 
-def _rule(rule: Any) -> dict[str, Any]:
-    return RuleOut.model_validate(rule).model_dump(mode="json")
+def _rule(rule: Any, principal: Any = None) -> dict[str, Any]:
+    """A rule; webhook URLs (they often embed a secret) only for admins, others see «***»."""
+    out = RuleOut.model_validate(rule).model_dump(mode="json")
+    if principal is None or not principal.has_role("admin"):
+        out["channels"] = [{**c, "url": "***"} if isinstance(c, dict) and c.get("url") else c
+                           for c in out.get("channels") or []]
+    return out
 
 
 @router.get("/alert-rules")
 def list_rules(db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
     rules = service.list_rules(db, principal=principal)
-    return {"items": [_rule(r) for r in rules], "total": len(rules)}
+    return {"items": [_rule(r, principal) for r in rules], "total": len(rules)}
 
 
 @router.post("/alert-rules", status_code=201)
 def create_rule(body: RuleIn, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
-    return _rule(service.create_rule(db, principal=principal, rule_in=body))
+    return _rule(service.create_rule(db, principal=principal, rule_in=body), principal)
 
 
 @router.get("/alert-rules/{rule_id}")
 def get_rule(rule_id: int, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
     authorize(principal, "officials.read")
-    return _rule(service.get_rule(db, rule_id))
+    return _rule(service.get_rule(db, rule_id), principal)
 
 
 @router.patch("/alert-rules/{rule_id}")
 def update_rule(rule_id: int, body: RulePatch, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
-    return _rule(service.update_rule(db, principal=principal, rule_id=rule_id, patch=body))
+    return _rule(service.update_rule(db, principal=principal, rule_id=rule_id, patch=body), principal)
 
 
 @router.delete("/alert-rules/{rule_id}", status_code=204)

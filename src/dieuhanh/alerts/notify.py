@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts.models import AlertInstance, AlertRule, Notification, Silence
+from dieuhanh.core.errors import DomainError
 from dieuhanh.core.formatting import format_datetime
 
 log = logging.getLogger(__name__)
@@ -143,16 +144,33 @@ def _webhook(note: Notification, channel: dict[str, Any], payload: dict[str, Any
              settings: Any) -> None:
     timeout = float(channel.get("timeout") or getattr(settings, "alert_webhook_timeout", None)
                     or WEBHOOK_TIMEOUT_SECONDS)
+    from dieuhanh.ingest.guard import HostPolicy, HostRefused, guarded_client
+
+    # The same host policy as pull sources (DIEUHANH_WEBHOOK_ALLOWED_HOSTS): no link-local or metadata address,
+    # no loopback or private address unless listed, checked again on the address connected to (no DNS
+    # rebinding). Only the status is kept of the answer, never its body.
     try:
-        response = httpx.post(str(channel["url"]), json=payload, timeout=timeout,
-                              headers={"User-Agent": "dieuhanh-alerts"})
+        hosts = getattr(settings, "webhook_allowed_hosts", None)
+        if hosts is None:  # called without settings (CLI evaluations): the environment's setting
+            import os
+
+            hosts = os.environ.get("DIEUHANH_WEBHOOK_ALLOWED_HOSTS", "")
+        policy = HostPolicy.parse(hosts or "", setting="DIEUHANH_WEBHOOK_ALLOWED_HOSTS")
+        with guarded_client(policy, timeout=timeout, headers={"User-Agent": "dieuhanh-alerts"}) as client:
+            response = client.post(str(channel["url"]), json=payload)
+    except HostRefused as exc:
+        note.status, note.error = "failed", exc.message[:2000]
+        return
+    except DomainError as exc:  # a mistyped allow-list
+        note.status, note.error = "failed", exc.message[:2000]
+        return
     except httpx.HTTPError as exc:
-        note.status, note.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        note.status, note.error = "failed", f"Không gửi được tới webhook ({type(exc).__name__})."
         return
     if response.is_success:
         note.status, note.sent_at = "sent", now
     else:
-        note.status, note.error = "failed", f"HTTP {response.status_code}: {response.text[:500]}"
+        note.status, note.error = "failed", f"Webhook trả lời HTTP {response.status_code}."
 
 
 def _email(note: Notification, recipients: str, payload: dict[str, Any], *, now: datetime, settings: Any) -> None:

@@ -29,6 +29,12 @@ def _jobs(scheduler: Scheduler) -> None:
 
     scheduler.add("catalog.snapshot_freshness", run, cron="5 0 * * *", name="Ảnh chụp tình trạng cập nhật dữ liệu")
 
+    def clean_previews() -> int:
+        return views.remove_stale_previews(scheduler.settings.uploads_dir)
+
+    scheduler.add("catalog.clean_previews", clean_previews, cron="17 * * * *",
+                  name="Xóa tệp xem trước bỏ dở quá một ngày")
+
 
 MODULE = Module(
     name="catalog",

@@ -21,9 +21,9 @@ from dieuhanh.catalog.models import (
 from dieuhanh.catalog.schemas import FREQUENCIES, ColumnIn, DatasetIn
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
-from dieuhanh.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dieuhanh.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from dieuhanh.core.security import Principal, authorize
-from dieuhanh.core.warehouse import BATCH_COLUMN, Warehouse, _quote
+from dieuhanh.core.warehouse import BATCH_COLUMN, ReadScope, Warehouse, _quote
 from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.orgs import service as orgs_service
 
@@ -127,11 +127,21 @@ def can_read(session: Session, principal: Principal, dataset: Dataset) -> bool:
         return True
     if not principal.is_authenticated:
         return False
-    if principal.agency_code == dataset.owner_agency or principal.can_read_all():
+    if principal.can_read_all():
+        return True
+    if not _acts_for_agency_data(principal):
+        return False  # a token reads agency data only with the scope that names it (datasets)
+    if principal.agency_code == dataset.owner_agency:
         return True
     if dataset.access in ("public", "internal"):
         return principal.kind in ("user", "system")
     return active_grant(session, dataset, principal.agency_code) is not None
+
+
+def _acts_for_agency_data(principal: Principal) -> bool:
+    """Users act for their agency; a token only with the ``datasets`` scope (a ``reports``,
+    ``publicservices``... token bound to an agency reads none of its datasets)."""
+    return principal.kind != "token" or principal.has_scope("datasets")
 
 
 def _require_read(session: Session, principal: Principal, ds: Dataset) -> None:
@@ -146,7 +156,7 @@ def _require_read(session: Session, principal: Principal, ds: Dataset) -> None:
 
 def can_read_pii(session: Session, principal: Principal, dataset: Dataset) -> bool:
     """PII columns: only the owner agency and grants that include them (not even admins or leaders)."""
-    if not principal.is_authenticated:
+    if not principal.is_authenticated or not _acts_for_agency_data(principal):
         return False
     if principal.agency_code is not None and principal.agency_code == dataset.owner_agency:
         return True
@@ -448,27 +458,25 @@ def leaderboard(session: Session, *, principal: Principal, warehouse: Warehouse 
 def run_query(session: Session, warehouse: Warehouse, *, principal: Principal, sql: str, timeout: float,
               max_rows: int) -> dict[str, Any]:
     """The one guarded path for user SQL: parsed and checked first, then run read-only with limits."""
-    from dieuhanh.catalog.sqlguard import TableAccess, check_query
+    from dieuhanh.catalog.sqlguard import TableAccess, base_tables, check_query, engine_error
 
     authorize(principal, "query.run")
     readable: dict[str, TableAccess] = {}
+    pii_of: dict[str, frozenset[str]] = {}
     for ds in session.scalars(select(Dataset).options(selectinload(Dataset.columns))):
         if can_read(session, principal, ds):
-            hidden = frozenset() if can_read_pii(session, principal, ds) else frozenset(
-                c.name for c in ds.columns if c.pii)
+            pii_of[ds.name] = frozenset(c.name for c in ds.columns if c.pii)
+            hidden = frozenset() if can_read_pii(session, principal, ds) else pii_of[ds.name]
             readable[ds.name] = TableAccess(pii_columns=hidden)
     safe_sql = check_query(sql, readable)
+    used = base_tables(safe_sql) & set(readable)
+    scope = ReadScope(tables={t: pii_of[t] for t in used}, pii=all(not readable[t].pii_columns for t in used))
     try:
-        table = warehouse.query(safe_sql, timeout=timeout, max_rows=max_rows)
-    except InvalidInput:
+        table = warehouse.query(safe_sql, timeout=timeout, max_rows=max_rows, scope=scope)
+    except DomainError:
         raise
     except Exception as exc:  # engine errors (unknown column, type mismatch…) are the user's to fix
-        from dieuhanh.core.warehouse import QueryTimeout
-
-        if isinstance(exc, QueryTimeout):
-            raise
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput(f"Truy vấn lỗi: {first_line}") from exc
+        raise InvalidInput(f"Truy vấn lỗi: {engine_error(exc, safe_sql)}") from exc
     truncated = table.num_rows > max_rows
     table = table.slice(0, max_rows)
     rows = [[_plain(v) for v in r] for r in zip(*(c.to_pylist() for c in table.columns), strict=True)]

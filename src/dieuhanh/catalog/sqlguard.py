@@ -70,6 +70,47 @@ _DENY_PREFIXES = (
 )  # fmt: skip
 _DENY_SUFFIXES = ("_scan",)
 
+# Function names (lowercase, as the engine receives them) allowed in user SQL, on both stores. A deny-list
+# cannot be complete (PostgreSQL's query_to_xml, table_to_xml, ts_stat... run a query string): anything not
+# named here is refused. Aggregates, window functions, conditionals, arithmetic, text and date functions only.
+ALLOWED_FUNCTIONS = frozenset(
+    {
+        # aggregates
+        "count", "sum", "avg", "min", "max", "median", "mode", "stddev", "stddev_pop", "stddev_samp", "variance",
+        "var_pop", "var_samp", "string_agg", "listagg", "group_concat", "array_agg", "list", "bool_and",
+        "bool_or", "every", "count_if", "countif", "first", "last", "any_value", "arg_max", "arg_min", "argmax",
+        "argmin", "max_by", "min_by", "percentile_cont", "percentile_disc", "quantile", "quantile_cont",
+        "quantile_disc", "approx_count_distinct", "approx_quantile", "corr", "covar_pop", "covar_samp",
+        "product", "within_group", "filter",
+        # window functions
+        "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value",
+        "last_value", "nth_value",
+        # conditionals and types
+        "coalesce", "nullif", "ifnull", "nvl", "if", "iif", "greatest", "least", "cast", "try_cast",
+        "isnan", "isinf", "isfinite",
+        # arithmetic
+        "abs", "ceil", "ceiling", "floor", "round", "trunc", "sqrt", "cbrt", "power", "pow", "exp", "ln", "log",
+        "log10", "log2", "mod", "sign", "div", "pi", "degrees", "radians", "sin", "cos", "tan", "asin", "acos",
+        "atan", "atan2", "width_bucket", "round_even",
+        # text
+        "length", "len", "char_length", "character_length", "octet_length", "lower", "upper", "lcase", "ucase",
+        "trim", "ltrim", "rtrim", "btrim", "substr", "substring", "left", "right", "replace", "concat",
+        "concat_ws", "lpad", "rpad", "position", "strpos", "instr", "split_part", "starts_with", "ends_with",
+        "suffix", "prefix", "contains", "reverse", "repeat", "initcap", "regexp_replace", "regexp_matches",
+        "regexp_extract", "regexp_like", "regexp_full_match", "strip_accents", "translate", "ascii", "chr",
+        "format", "printf", "to_char", "to_number",
+        # dates and times
+        "date_trunc", "date_part", "datepart", "extract", "strftime", "strptime", "to_date", "to_timestamp",
+        "date_diff", "datediff", "date_sub", "date_add", "age", "make_date", "make_time", "make_timestamp",
+        "make_interval", "current_date", "current_timestamp", "now", "epoch", "epoch_ms", "year", "month",
+        "day", "quarter", "week", "weekofyear", "dayofweek", "dayofmonth", "dayofyear", "isodow", "dow", "doy",
+        "isoyear", "hour", "minute", "second", "millisecond", "last_day", "monthname", "dayname", "yearweek",
+        "time_to_str", "timestamp_trunc", "str_to_time", "str_to_date", "date", "to_days", "to_months",
+        "to_years", "to_hours", "to_minutes", "to_seconds", "justify_days", "justify_hours", "generate_series",
+        "range", "unnest", "interval",
+    }
+)  # fmt: skip
+
 _TOKEN_REPR = re.compile(r"<Token token_type: [^,]*, text: ([^,]*),[^>]*>")
 _RENDERED_NAME = re.compile(r'^\s*"?([A-Za-z_][A-Za-z0-9_]*)"?\s*\(')
 
@@ -201,7 +242,7 @@ def _check_tree(tree: exp.Expr, access: Mapping[str, TableAccess]) -> None:
                 raise _refuse("Không được dùng SELECT ... INTO (tạo bảng mới); chỉ được đọc dữ liệu.")
             raise _refuse(f"Câu lệnh {_statement_label(node)} không được phép; chỉ được đọc dữ liệu (SELECT).")
 
-    # Rule 4: dangerous functions anywhere.
+    # Rule 4: dangerous functions anywhere, then only functions of the allow-list.
     for node in nodes:
         if isinstance(node, exp.Func):
             bad = sorted(n for n in _function_names(node) if _is_dangerous(n))
@@ -210,6 +251,7 @@ def _check_tree(tree: exp.Expr, access: Mapping[str, TableAccess]) -> None:
                     f"Không được dùng hàm '{bad[0]}': hàm này có thể đọc tệp, cấu hình hệ thống "
                     f"hoặc chạy truy vấn khác."
                 )
+    _check_allowed_functions(nodes, DIALECT)
 
     # Rule 3: sources in FROM/JOIN are plain tables, subqueries or VALUES; no table functions.
     for node in nodes:
@@ -246,6 +288,68 @@ def _check_tree(tree: exp.Expr, access: Mapping[str, TableAccess]) -> None:
         base_refs.append((table, acc))
 
     _check_pii(nodes, base_refs)
+
+
+def _called_name(node: exp.Func, dialect: str) -> str | None:
+    """The name under which the engine receives this call, or None for syntax that is no call (a AND b, CASE)."""
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    rendered = _RENDERED_NAME.match(node.sql(dialect=dialect, comments=False))
+    return rendered.group(1).lower() if rendered else None
+
+
+def _check_allowed_functions(nodes: list[exp.Expr], dialect: str) -> None:
+    for node in nodes:
+        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+            raise _refuse(
+                f"Không được gọi hàm kèm tiền tố ('{_snippet(node)}'); chỉ được gọi hàm theo tên trong danh sách "
+                f"hàm cho phép."
+            )
+        if isinstance(node, exp.Func):
+            name = _called_name(node, dialect)
+            if name is not None and name not in ALLOWED_FUNCTIONS:
+                raise _refuse(
+                    f"Không được dùng hàm '{name}': chỉ được dùng các hàm tổng hợp, số học, chuỗi, ngày tháng "
+                    f"trong danh sách hàm cho phép (xem docs/security.md)."
+                )
+
+
+def check_functions(sql: str, dialect: str) -> None:
+    """Checks exactly the text an engine will run (e.g. the PostgreSQL translation) against the allow-list."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except Exception:  # noqa: BLE001 - what cannot be checked is not run
+        raise _refuse("Câu SQL sau khi chuyển đổi không phân tích được; truy vấn bị từ chối.") from None
+    if len(statements) != 1:
+        raise _refuse("Chỉ được gửi đúng một câu lệnh.")
+    _check_allowed_functions(list(statements[0].walk()), dialect)
+
+
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+
+
+def engine_error(exc: BaseException, sql: str) -> str:
+    """The first line of an engine error, with every quoted text that is not in the query itself replaced by
+    «…»: the engines quote offending values ("invalid input syntax for type integer: \"Nguyễn Văn A\""), and no
+    warehouse value may reach the user through an error message. Names the user wrote stay readable."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    lowered = sql.lower()
+
+    def mask(m: re.Match[str]) -> str:
+        inner = m.group(0)[1:-1]
+        return m.group(0) if inner and inner.lower() in lowered else "«…»"
+
+    masked = _QUOTED.sub(mask, first)
+    # long runs of digits (ID numbers, phones) unquoted in some messages
+    return re.sub(r"\d{6,}", lambda m: m.group(0) if m.group(0) in sql else "…", masked)
+
+
+def base_tables(sql: str) -> set[str]:
+    """Names (lowercase) of the tables a checked query reads, CTE names excluded."""
+    tree = _parse_single(sql)
+    return {t.name.lower() for t in tree.find_all(exp.Table)
+            if isinstance(t.this, exp.Identifier) and not _refers_to_cte(t, t.name.lower())}
 
 
 def _refers_to_cte(table: exp.Table, name: str) -> bool:

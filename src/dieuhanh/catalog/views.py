@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from dieuhanh.catalog import service
 from dieuhanh.catalog.schemas import ACCESS, COLUMN_TYPES, FREQUENCIES, LICENSES, DatasetIn
 from dieuhanh.core.errors import DomainError, InvalidInput
-from dieuhanh.core.security import allowed
+from dieuhanh.core.security import allowed, authorize
 from dieuhanh.ingest import service as ingest
 from dieuhanh.orgs import service as orgs_service
 from dieuhanh.web.deps import DB, LoggedIn
@@ -129,6 +129,25 @@ def dataset_page(request: Request, name: str, db: DB, principal: LoggedIn) -> HT
     return render(request, "catalog/dataset.html", _detail(request, db, principal, name))
 
 
+PREVIEW_MAX_AGE_SECONDS = 24 * 3600
+
+
+def remove_stale_previews(directory: Path, *, max_age: float = PREVIEW_MAX_AGE_SECONDS,
+                          now: float | None = None) -> int:
+    """Delete files kept for a preview that nobody loaded (older than a day); returns how many went."""
+    import time
+
+    if not directory.is_dir():
+        return 0
+    limit = (now if now is not None else time.time()) - max_age
+    removed = 0
+    for path in directory.iterdir():
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def _upload_dir(request: Request) -> Path:
     path = request.app.state.settings.uploads_dir
     path.mkdir(parents=True, exist_ok=True)
@@ -140,6 +159,8 @@ async def upload_preview(request: Request, name: str, db: DB, principal: LoggedI
     """Step 1: keep the file aside and show what loading it would do."""
     settings = request.app.state.settings
     max_bytes = settings.max_upload_mb * 1024 * 1024
+    # The right to load into this dataset is checked before a byte is written (no file kept after a 403).
+    authorize(principal, "dataset.load", service.get_dataset(db, name))
     form = await request.form(max_part_size=max_bytes)
     upload = form.get("file")
     context: dict[str, Any] = {}
@@ -150,12 +171,16 @@ async def upload_preview(request: Request, name: str, db: DB, principal: LoggedI
         suffix = Path(upload.filename).suffix.lower()[:10]
         target = _upload_dir(request) / f"{token}{suffix}"
         size = 0
-        with target.open("wb") as out:
-            while chunk := await upload.read(1 << 20):
-                size += len(chunk)
-                if size > max_bytes:
-                    break
-                out.write(chunk)
+        try:
+            with target.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        break
+                    out.write(chunk)
+        except BaseException:
+            target.unlink(missing_ok=True)  # a full disk, a client gone: nothing half-written stays
+            raise
         if size > max_bytes:
             target.unlink(missing_ok=True)
             context["error"] = f"Tệp vượt quá giới hạn {settings.max_upload_mb} MB."
@@ -167,11 +192,14 @@ async def upload_preview(request: Request, name: str, db: DB, principal: LoggedI
                 context["upload_token"] = f"{token}{suffix}"
                 context["upload_name"] = upload.filename
             except DomainError as exc:
+                target.unlink(missing_ok=True)
                 if exc.status_code in (401, 403):
                     raise
-                target.unlink(missing_ok=True)
                 context["error"] = exc.message
                 context["load_errors"] = exc.errors
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
     return render(request, "catalog/dataset.html", _detail(request, db, principal, name, **context),
                   status_code=422 if context.get("error") else 200)
 

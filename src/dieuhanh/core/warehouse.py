@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias
 
@@ -56,6 +57,24 @@ Check: TypeAlias = Callable[  # noqa: UP040
     [Callable[[str], list[tuple[Any, ...]]]], None]
 
 
+@dataclass(frozen=True)
+class ReadScope:
+    """User SQL (``POST /api/v1/query``, indicator definitions): the warehouse tables it reads, each with its
+    personal-data columns (from the catalog), and whether the caller may read those columns in all of them.
+
+    On PostgreSQL such a query runs as a database role that can read nothing but these tables of the
+    warehouse schema (never the operational schema), without the PII columns unless ``pii`` is true, inside a
+    read-only transaction with a statement timeout, after its final text passed the function allow-list."""
+
+    tables: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    pii: bool = False
+
+
+READER_ROLE = "dieuhanh_sql_reader"  # PostgreSQL role for user SQL: warehouse columns that are not PII
+READER_PII_ROLE = "dieuhanh_sql_reader_pii"  # the same, PII columns included (owner agency, PII grants)
+DEFAULT_USER_SQL_TIMEOUT = 30.0
+
+
 class Warehouse(Protocol):
     kind: str
 
@@ -68,7 +87,7 @@ class Warehouse(Protocol):
     def table_exists(self, dataset: str) -> bool: ...
     def query(
         self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
-        max_rows: int | None = None,
+        max_rows: int | None = None, scope: ReadScope | None = None,
     ) -> pa.Table: ...
 
 
@@ -358,8 +377,13 @@ class DuckDBWarehouse:
 
     def query(
         self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
-        max_rows: int | None = None,
+        max_rows: int | None = None, scope: ReadScope | None = None,
     ) -> pa.Table:
+        if scope is not None:
+            from dieuhanh.catalog.sqlguard import check_functions
+
+            check_functions(sql, "duckdb")
+            timeout = timeout or DEFAULT_USER_SQL_TIMEOUT
         with self._connect(read_only=True) as conn:
             timer = threading.Timer(timeout, conn.interrupt) if timeout else None
             if timer:
@@ -467,6 +491,9 @@ class PostgresWarehouse:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{self.schema}.{dataset}"])
             self._prepare(conn, dataset, data.schema)
         with self._connect() as conn, conn.transaction():
+            # Loads of one dataset run one after the other (until this transaction ends): the checks of unique
+            # columns run inside the load and must see the rows of any load committed before it.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"load:{self.schema}.{dataset}"])
             conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
             if replace:
                 if keep_as is not None:
@@ -510,6 +537,71 @@ class PostgresWarehouse:
         with self._connect() as conn:
             conn.execute(f"DROP TABLE IF EXISTS {self._t(dataset)}")
 
+    # ------------------------------------------------------------------ the database roles of user SQL
+
+    _roles_ready: set[str] = set()
+
+    def _ensure_roles(self, conn: Any) -> None:
+        """Create (once, idempotently) the two NOLOGIN reader roles and let this connection's user take them.
+        They get USAGE on the warehouse schema only: no grant on the operational schema, ever."""
+        import psycopg
+
+        if self.dsn in self._roles_ready:
+            return
+        for role in (READER_ROLE, READER_PII_ROLE):
+            for _attempt in range(3):
+                try:
+                    with conn.transaction():
+                        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+                        if not exists:
+                            conn.execute(f"CREATE ROLE {_quote(role)} NOLOGIN NOINHERIT")
+                        member = conn.execute("SELECT pg_has_role(current_user, %s, 'USAGE')", [role]).fetchone()
+                        if not (member and member[0]):
+                            conn.execute(f"GRANT {_quote(role)} TO CURRENT_USER")
+                        conn.execute(f"GRANT USAGE ON SCHEMA {_quote(self.schema)} TO {_quote(role)}")
+                    break
+                except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject,
+                        psycopg.errors.InternalError):
+                    continue  # another process created it at the same moment: look again
+                except psycopg.Error as exc:
+                    raise DomainError(
+                        f"Không tạo được vai trò cơ sở dữ liệu «{role}» để chạy SQL của người dùng ({exc}). "
+                        f"Người quản trị PostgreSQL cần tạo vai trò này (NOLOGIN) và cấp nó cho người dùng của "
+                        f"ứng dụng; xem docs/security.md."
+                    ) from exc
+        self._roles_ready.add(self.dsn)
+
+    def _reader_for(self, scope: ReadScope) -> str:
+        """The role that runs this query, with SELECT on exactly the scope's tables (and, for the role without
+        PII, on their columns that are not PII). Grants are compared and repaired before each query, so a table
+        created, a column added or a column newly marked PII is covered at once."""
+        role = READER_PII_ROLE if scope.pii else READER_ROLE
+        with self._connect() as conn:
+            conn.autocommit = True
+            self._ensure_roles(conn)
+            for table, pii in scope.tables.items():
+                check_name(table)
+                with conn.transaction():
+                    rows = conn.execute(
+                        "SELECT column_name, has_column_privilege(%s, format('%%I.%%I', table_schema, table_name), "
+                        "column_name, 'SELECT') FROM information_schema.columns "
+                        "WHERE table_schema=%s AND table_name=%s", [role, self.schema, table]).fetchall()
+                    if not rows:
+                        continue  # no such table yet: the query fails on its own
+                    hidden = set() if scope.pii else {c.lower() for c in pii}
+                    wanted = {name: name.lower() not in hidden for name, _ in rows}
+                    if all(bool(granted) == wanted[name] for name, granted in rows):
+                        continue
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"grants:{self.schema}.{table}"])
+                    conn.execute(f"REVOKE ALL ON {self._t(table)} FROM {_quote(role)}")
+                    if scope.pii:
+                        conn.execute(f"GRANT SELECT ON {self._t(table)} TO {_quote(role)}")
+                    else:
+                        granted_cols = ", ".join(_quote(n) for n, ok in wanted.items() if ok)
+                        if granted_cols:
+                            conn.execute(f"GRANT SELECT ({granted_cols}) ON {self._t(table)} TO {_quote(role)}")
+        return role
+
     def translate(self, sql: str, *, has_params: bool = False) -> str:
         """DuckDB dialect -> PostgreSQL, with ``?`` placeholders turned into ``%s``.
 
@@ -528,14 +620,23 @@ class PostgresWarehouse:
 
     def query(
         self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
-        max_rows: int | None = None,
+        max_rows: int | None = None, scope: ReadScope | None = None,
     ) -> pa.Table:
         import psycopg
 
         pg_sql = self.translate(sql, has_params=bool(params))
+        role = None
+        if scope is not None:
+            from dieuhanh.catalog.sqlguard import check_functions
+
+            check_functions(pg_sql, "postgres")  # exactly the text PostgreSQL receives
+            role = self._reader_for(scope)
+            timeout = timeout or DEFAULT_USER_SQL_TIMEOUT
         with self._connect() as conn:
             conn.execute("BEGIN READ ONLY")
             conn.execute(f"SET LOCAL search_path TO {_quote(self.schema)}")
+            if role is not None:
+                conn.execute(f"SET LOCAL ROLE {_quote(role)}")
             if timeout:
                 conn.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
             try:

@@ -39,7 +39,7 @@ import pyarrow as pa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from dieuhanh.core.warehouse import BATCH_COLUMN, Check, Incoming, Warehouse, _quote
+from dieuhanh.core.warehouse import BATCH_COLUMN, Check, Incoming, ReadScope, Warehouse, _quote
 
 log = logging.getLogger(__name__)
 _KEY = "dieuhanh.warehouse_tx"
@@ -150,8 +150,8 @@ class TransactionalWarehouse:
         return self._warehouse.table_exists(dataset)
 
     def query(self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
-              max_rows: int | None = None) -> pa.Table:
-        return self._warehouse.query(sql, params, timeout=timeout, max_rows=max_rows)
+              max_rows: int | None = None, scope: ReadScope | None = None) -> pa.Table:
+        return self._warehouse.query(sql, params, timeout=timeout, max_rows=max_rows, scope=scope)
 
 
 def _run(pending: _Pending, steps: list[_Step], when: str) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from dieuhanh.core.cells import xlsx_cell
 from dieuhanh.web.templating import WEB_DIR
 
 FONTS_DIR = WEB_DIR / "static" / "fonts"
@@ -56,16 +57,16 @@ def table_to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[An
     sheet = book.active
     assert sheet is not None
     sheet.title = _sheet_title(title)
-    sheet.append([title])
+    sheet.append([xlsx_cell(title)])
     sheet["A1"].font = Font(bold=True, size=14)
     header_row = 2
     if subtitle:
-        sheet.append([subtitle])
+        sheet.append([xlsx_cell(subtitle)])
         sheet["A2"].font = Font(italic=not demo, bold=demo, color="B71C1C" if demo else "555555")
         header_row = 3
     if demo:
         sheet.oddHeader.center.text = DEMO_MARK
-    sheet.append(list(headers))
+    sheet.append([xlsx_cell(h) for h in headers])
     fill = PatternFill("solid", fgColor="DCE7F3")
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
@@ -98,12 +99,15 @@ def table_to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[An
 
 
 def _cell(value: Any) -> Any:
+    """Through the one cell writer of exports (core/cells.py): text a spreadsheet would run is neutralised."""
+    if isinstance(value, str):
+        return xlsx_cell(value)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     if isinstance(value, list | tuple | dict):
-        return ", ".join(map(str, value)) if not isinstance(value, dict) else str(value)
+        return xlsx_cell(", ".join(map(str, value)) if not isinstance(value, dict) else str(value))
     return value
 
 

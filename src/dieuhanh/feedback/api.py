@@ -78,7 +78,10 @@ def report_public(report: Report) -> dict[str, Any]:
 
 
 def report_internal(session: Any, report: Report, principal: Principal) -> dict[str, Any]:
+    """The officials' view. Internal notes and the contact follow the page's rule (``feedback.read_internal``:
+    the report's agency, admins, leaders); analysts and ``read`` tokens get the events without them."""
     data = report_public(report)
+    internal = allowed(principal, "feedback.read_internal", report)
     data.update({
         "agency_code": report.agency_code, "status": report.status, "source": report.source,
         "possible_duplicate_of": report.possible_duplicate_of.code if report.possible_duplicate_of else None,
@@ -87,10 +90,11 @@ def report_internal(session: Any, report: Report, principal: Principal) -> dict[
         "attributes": report.attributes, "location_source": report.location_source,
         "can_handle": service.can_handle(principal, report),
         "events": [{"at": _iso(e.at), "actor": e.actor, "action": e.action, "from_status": e.from_status,
-                    "to_status": e.to_status, "note_public": e.note_public, "note_internal": e.note_internal,
+                    "to_status": e.to_status, "note_public": e.note_public,
+                    "note_internal": e.note_internal if internal else None,
                     "agency_from": e.agency_from, "agency_to": e.agency_to} for e in report.events],
     })
-    if allowed(principal, "feedback.read_internal", report):
+    if internal:
         contact = service.contact(session, report, principal=principal)
         data["contact"] = ({"name": contact.name, "phone": contact.phone, "email": contact.email}
                            if contact else None)

@@ -409,7 +409,7 @@ def get_token(name: NamedFmt, db: DB) -> Response:
     return _handle(fmt, db, run)
 
 
-TOKEN_CACHE_SECONDS = 30.0  # a revoked or expired key is refused at the latest this long after the change
+TOKEN_CACHE_SECONDS = 30.0  # how long a key's principal is reused (its row is still checked on every request)
 
 
 def _principal_for_key(request: Request, form: FormData) -> tuple[Principal, str]:
@@ -430,7 +430,7 @@ def _principal_for_key(request: Request, form: FormData) -> tuple[Principal, str
     digest = hashlib.sha256(key.strip().encode()).hexdigest()
     now = time.monotonic()
     hit = cache.get(digest)
-    if hit is not None and hit[1] > now:
+    if hit is not None and hit[1] > now and _still_valid(state, hit[0]):
         principal = hit[0]
     else:
         try:
@@ -446,6 +446,20 @@ def _principal_for_key(request: Request, form: FormData) -> tuple[Principal, str
     if not principal.has_scope("open311"):
         raise Open311Error(403, "api_key không có phạm vi open311.")
     return principal, key
+
+
+def _still_valid(state: Any, principal: Principal) -> bool:
+    """A cached key is checked against its row on every request (one indexed read, no write): revoking or
+    expiring a token takes effect at once, here as everywhere else."""
+    from sqlalchemy import or_, select
+
+    from dieuhanh.core.db import utcnow
+    from dieuhanh.orgs.models import ApiToken
+
+    with state.db.session_factory() as own:
+        return own.scalar(select(ApiToken.id).where(
+            ApiToken.id == principal.id, ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()))) is not None
 
 
 def _float(form: FormData, name: str) -> float | None:

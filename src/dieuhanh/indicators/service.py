@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,18 +31,18 @@ from typing import Any, cast
 import sqlglot
 import yaml
 from sqlalchemy import Table, delete, func, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlglot import exp
 
 from dieuhanh.catalog.models import Dataset, LoadBatch
-from dieuhanh.catalog.sqlguard import TableAccess, check_query
+from dieuhanh.catalog.sqlguard import TableAccess, base_tables, check_query, engine_error
 from dieuhanh.core import audit
 from dieuhanh.core import periods as period_codes
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from dieuhanh.core.formatting import LOCAL_TZ
 from dieuhanh.core.security import SYSTEM, Principal, allowed, authorize
-from dieuhanh.core.warehouse import Warehouse
+from dieuhanh.core.warehouse import ReadScope, Warehouse
 from dieuhanh.geo import reference
 from dieuhanh.indicators import rules
 from dieuhanh.indicators.models import ComputeRun, IndicatorDefinition, IndicatorValue
@@ -246,8 +247,13 @@ def unit_names(province_code: str) -> dict[str, str]:
 
 
 def _readable(session: Session) -> dict[str, TableAccess]:
-    # System computation: every catalog dataset is readable, PII columns included (values are aggregates).
-    return {name: TableAccess() for name in session.scalars(select(Dataset.name))}
+    """Every catalog dataset is readable by an indicator, never its personal-data (PII) columns: an indicator's
+    value is shown to leaders and often to the public, and a definition must not read names, ID numbers or
+    phones even inside an aggregate (``string_agg(ho_ten …)``). Refused when checked, like ``/query``."""
+    out: dict[str, TableAccess] = {}
+    for ds in session.scalars(select(Dataset).options(selectinload(Dataset.columns))):
+        out[ds.name] = TableAccess(pii_columns=frozenset(c.name for c in ds.columns if c.pii))
+    return out
 
 
 def _loaded_batches(session: Session, names: Iterable[str]) -> dict[str, list[str]]:
@@ -319,12 +325,22 @@ def _run_sql(defn: IndicatorDefinition, warehouse: Warehouse, readable: dict[str
         # A literal, not a parameter: parse() admits only 2025-06, 2025-Q2 or 2025 (and with parameters the
         # PostgreSQL translation would double the % of the query's own strftime formats).
         sql = f"{sql} WHERE CAST(period AS VARCHAR) = '{period_codes.parse(period).code}'"
+    used = base_tables(safe) & set(readable)
+    scope = ReadScope(tables={t: readable[t].pii_columns for t in used}, pii=False)
     try:
-        return warehouse.query(sql, None, timeout=timeout, max_rows=MAX_RESULT_ROWS)
+        return warehouse.query(sql, None, timeout=timeout, max_rows=MAX_RESULT_ROWS, scope=scope)
     except DomainError:
         raise
-    except Exception as exc:  # engine errors: unknown column, type mismatch, missing table…
-        raise IndicatorError(f"Truy vấn lỗi: {_first_line(exc)}") from exc
+    except Exception as exc:  # engine errors: unknown column, type mismatch, missing table… (values masked)
+        raise IndicatorError(f"Truy vấn lỗi: {engine_error(exc, sql)}") from exc
+
+
+_CODE_LIKE = re.compile(r"^[A-Za-z0-9_.\-]{1,20}$")
+
+
+def _code_like(value: str) -> str:
+    """A code from a query result, quoted in an error only when it looks like a code (never free text)."""
+    return value if _CODE_LIKE.match(value) else "…"
 
 
 def _read_rows(defn: IndicatorDefinition, table: Any, *, province_code: str, agency_set: set[str]
@@ -346,8 +362,8 @@ def _read_rows(defn: IndicatorDefinition, table: Any, *, province_code: str, age
     for i, raw_period in enumerate(columns["period"]):
         p = _period_text(raw_period)
         if not pattern.match(p):
-            raise IndicatorError(f"Kỳ «{p}» không đúng dạng {PERIOD_EXAMPLES[defn.periodicity]} "
-                                 f"(chỉ số theo {defn.periodicity}).")
+            raise IndicatorError(f"Kỳ «{_code_like(p)}» (dòng {i + 1}) không đúng dạng "
+                                 f"{PERIOD_EXAMPLES[defn.periodicity]} (chỉ số theo {defn.periodicity}).")
         raw_unit = columns["unit_code"][i]
         unit = province_code if raw_unit is None else str(raw_unit).strip()
         if unit in agency_set and unit not in commune_set and unit != province_code:
@@ -356,10 +372,11 @@ def _read_rows(defn: IndicatorDefinition, table: Any, *, province_code: str, age
             unknown.add(unit)
             continue
         if (p, unit) in found:
-            raise IndicatorError(f"Kết quả có hai dòng cho kỳ {p}, đơn vị {unit}: mỗi kỳ và đơn vị chỉ một dòng.")
+            raise IndicatorError(f"Kết quả có hai dòng cho kỳ {p}, đơn vị {_code_like(unit)}: "
+                                 f"mỗi kỳ và đơn vị chỉ một dòng.")
         found[(p, unit)] = (_number(columns["value"][i]), _number(numerators[i]), _number(denominators[i]))
     if unknown:
-        sample = ", ".join(sorted(unknown)[:5])
+        sample = ", ".join(sorted({_code_like(u) for u in unknown})[:5])
         raise IndicatorError(f"Mã đơn vị không thuộc tỉnh {province_code}: {sample}"
                              f"{'…' if len(unknown) > 5 else ''}.")
     return found, agency_found

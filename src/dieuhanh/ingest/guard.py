@@ -125,6 +125,11 @@ class BadAllowList(DomainError):
                          "Hãy sửa cấu hình rồi khởi động lại.")
 
 
+def _internal(address: IpAddress) -> bool:
+    """This machine, a private network or an address no public server has (refused unless listed)."""
+    return not address.is_global or address.is_multicast
+
+
 NUMERIC_HOST = re.compile(r"^[0-9a-fx.]+$")
 
 
@@ -167,9 +172,11 @@ class HostPolicy:
     networks: tuple[IpNetwork, ...] = ()  # from IPs and CIDR entries
     blocked: tuple[IpNetwork, ...] = BLOCKED_NETWORKS
     text: str = ""
+    setting: str = "DIEUHANH_PULL_ALLOWED_HOSTS"
 
     @classmethod
-    def parse(cls, text: str | None, *, blocked: Iterable[IpNetwork] = BLOCKED_NETWORKS) -> HostPolicy:
+    def parse(cls, text: str | None, *, blocked: Iterable[IpNetwork] = BLOCKED_NETWORKS,
+              setting: str = "DIEUHANH_PULL_ALLOWED_HOSTS") -> HostPolicy:
         names: set[str] = set()
         suffixes: list[str] = []
         networks: list[IpNetwork] = []
@@ -190,7 +197,7 @@ class HostPolicy:
                 networks.append(ipaddress.ip_network(address))
             else:
                 names.add(_ascii_host(entry))
-        return cls(frozenset(names), tuple(suffixes), tuple(networks), tuple(blocked), (text or "").strip())
+        return cls(frozenset(names), tuple(suffixes), tuple(networks), tuple(blocked), (text or "").strip(), setting)
 
     @property
     def restricted(self) -> bool:
@@ -199,22 +206,32 @@ class HostPolicy:
     def _blocked(self, address: IpAddress) -> bool:
         return any(address.version == network.version and address in network for network in self.blocked)
 
+    def _named(self, name: str) -> bool:
+        """Whether the allow-list names this host (by name or ``*.domain``)."""
+        return name in self.names or any(name.endswith(suffix) for suffix in self.suffixes)
+
+    def _listed(self, address: IpAddress) -> bool:
+        return any(address.version == n.version and address in n for n in self.networks)
+
     def check_host(self, host: str) -> None:
-        """Refuse a host (as in a URL) that is blocked or, with an allow-list, not on it."""
+        """Refuse a host (as in a URL) that is blocked or, with an allow-list, not on it. Without one, an
+        address of this machine or of a private network (loopback, 10/8, 172.16/12, 192.168/16, fc00::/7…)
+        is refused too: the server's own services and the internal network are reached only when listed."""
         name = host.lower().strip("[]").rstrip(".")
         address = _ip(name)
         if (address is not None and self._blocked(address)) or name in BLOCKED_NAMES:
             raise HostRefused(f"Máy chủ «{name}» là địa chỉ nội bộ của hạ tầng (link-local, metadata): nguồn dữ "
                               "liệu không được gọi tới địa chỉ này.", name)
-        if not self.restricted:
+        if address is not None and self._listed(address):
             return
-        if address is not None:
-            if any(address in network for network in self.networks):
-                return
-        elif name in self.names or any(name.endswith(suffix) for suffix in self.suffixes):
+        if address is None and self._named(name):
             return
-        raise HostRefused(f"Máy chủ «{name}» không nằm trong danh sách máy chủ được phép kéo dữ liệu "
-                          f"(DIEUHANH_PULL_ALLOWED_HOSTS = {self.text}).", name)
+        if self.restricted:
+            raise HostRefused(f"Máy chủ «{name}» không nằm trong danh sách máy chủ được phép "
+                              f"({self.setting} = {self.text}).", name)
+        if address is not None and _internal(address):
+            raise HostRefused(f"Máy chủ «{name}» là địa chỉ của chính máy chủ hoặc mạng nội bộ: chỉ được gọi khi "
+                              f"có trong danh sách máy chủ được phép ({self.setting}).", name)
 
     def check_url(self, url: httpx.URL | str) -> None:
         url = httpx.URL(url) if isinstance(url, str) else url
@@ -228,12 +245,16 @@ class HostPolicy:
         except (socket.gaierror, UnicodeError) as exc:
             raise httpcore.ConnectError(f"không phân giải được tên máy chủ {host}: {exc}") from exc
         addresses: list[str] = []
+        named = self._named(host.lower().rstrip("."))
         for *_, sockaddr in infos:
             text = str(sockaddr[0])
             address = _ip(text.split("%", 1)[0])
             if address is None or self._blocked(address):
                 raise HostRefused(f"Máy chủ «{host}» trỏ tới địa chỉ nội bộ của hạ tầng ({text}: link-local, "
                                   "metadata): nguồn dữ liệu không được gọi tới địa chỉ này.", host)
+            if not named and not self._listed(address) and _internal(address):
+                raise HostRefused(f"Máy chủ «{host}» trỏ tới địa chỉ của chính máy chủ hoặc mạng nội bộ ({text}): "
+                                  f"chỉ được gọi khi có trong danh sách máy chủ được phép ({self.setting}).", host)
             if text not in addresses:
                 addresses.append(text)
         return addresses
@@ -263,6 +284,15 @@ class _CheckedBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self.inner.sleep(seconds)
+
+
+def guarded_client(policy: HostPolicy, **kwargs: Any) -> httpx.Client:
+    """An httpx client for a call out of the server (webhooks): every request's URL and every address it
+    connects to are checked by ``policy``."""
+    def check(request: httpx.Request) -> None:
+        policy.check_url(request.url)
+
+    return httpx.Client(transport=guarded_transport(policy), event_hooks={"request": [check]}, **kwargs)
 
 
 def guarded_transport(policy: HostPolicy) -> httpx.HTTPTransport:

@@ -538,13 +538,9 @@ def _get_json(client: httpx.Client, cfg: FetchConfig, params: dict[str, Any], wh
                         return json.loads(b"".join(chunks))
                     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                         raise FetchError(f"{where}: phản hồi không phải JSON hợp lệ ({exc}).") from exc
-                snippet = b""
-                for chunk in response.iter_bytes():
-                    snippet += chunk
-                    if len(snippet) >= 300:
-                        break
-                text = snippet[:300].decode("utf-8", errors="replace").strip()
-                reason = f"HTTP {status}" + (f": {text}" if text else "")
+                # The status only: the body of an error page is never shown (an internal service's answer
+                # must not reach the user through a pull source).
+                reason = f"HTTP {status}"
                 if status == 429 or status >= 500:
                     wait = _retry_after(response)
                 elif 300 <= status < 400:

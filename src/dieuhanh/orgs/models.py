@@ -42,6 +42,18 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UserSession(Base):
+    """A signed-in browser session, server-side: logging out revokes it (a replayed cookie is refused) and it
+    ends ``SESSION_MAX_AGE_SECONDS`` after sign-in whatever the activity (absolute lifetime)."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
 class ApiToken(Base):
     __tablename__ = "api_token"
 

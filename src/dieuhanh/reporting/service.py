@@ -473,6 +473,8 @@ def list_submissions(session: Session, *, principal: Principal, code: str | None
     if not allowed(principal, "report.read_all"):
         if agency_code and agency_code != principal.agency_code:
             raise PermissionDenied("Bạn chỉ xem được báo cáo của cơ quan mình.")
+        if principal.agency_code is None:
+            return []  # a token (or account) of no agency sees no agency's submissions, not every agency's
         agency_code = principal.agency_code
     if code:
         query = query.where(ReportSubmission.report_type_id == get_type(session, code).id)

@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from dieuhanh.core.cells import xlsx_cell
 from dieuhanh.core.formatting import period_label
 from dieuhanh.ingest import values
 from dieuhanh.reporting import periods
@@ -111,7 +112,7 @@ def build_template(rt: ReportType, *, agency_code: str, agency_name: str, period
     ws = wb.active
     assert ws is not None
     ws.title = SHEET
-    ws["A1"] = rt.title.upper()
+    ws["A1"] = xlsx_cell(rt.title.upper())
     ws["A1"].font = Font(bold=True, size=14)
     layout = "dạng biểu: nhập vào các ô nền vàng" if rt.layout == "form" else (
         f"dạng bảng: mỗi dòng một bản ghi từ dòng {FIRST_FIELD_ROW}, dừng ở dòng trống đầu tiên")
@@ -126,8 +127,8 @@ def build_template(rt: ReportType, *, agency_code: str, agency_name: str, period
                                               ("Kỳ báo cáo", period, period_label(period)),
                                               ("Mã mẫu", version_tag(rt), "")), start=3):
         ws.cell(row=row, column=2, value=key).font = Font(bold=True)
-        ws.cell(row=row, column=3, value=value).fill = HEAD_FILL
-        ws.cell(row=row, column=4, value=text)
+        ws.cell(row=row, column=3, value=xlsx_cell(value)).fill = HEAD_FILL
+        ws.cell(row=row, column=4, value=xlsx_cell(text))
     ws.column_dimensions["A"].width = 4
     fields = rt.fields or []
     if rt.layout == "form":
@@ -137,7 +138,7 @@ def build_template(rt: ReportType, *, agency_code: str, agency_name: str, period
         for f in fields:
             col_letter, row = coordinate_from_string(f["cell"])
             col = column_index_from_string(col_letter)
-            label = ws.cell(row=row, column=col - 1, value=f["label"] + (" *" if f.get("required") else ""))
+            label = ws.cell(row=row, column=col - 1, value=xlsx_cell(f["label"] + (" *" if f.get("required") else "")))
             label.alignment = Alignment(wrap_text=True)
             target = ws.cell(row=row, column=col)
             target.protection = Protection(locked=False)
@@ -148,14 +149,15 @@ def build_template(rt: ReportType, *, agency_code: str, agency_name: str, period
                 target.number_format = "#,##0"
             elif f.get("type") == "number":
                 target.number_format = "#,##0.0#"
-            ws.cell(row=row, column=col + 1, value=f.get("unit") or FIELD_TYPES.get(f.get("type", ""), ""))
+            ws.cell(row=row, column=col + 1, value=xlsx_cell(f.get("unit") or FIELD_TYPES.get(f.get("type", ""), "")))
             dv = _validation(f)
             if dv is not None:
                 ws.add_data_validation(dv)
                 dv.add(target.coordinate)
     else:
         for i, f in enumerate(fields, start=1):
-            head = ws.cell(row=TABLE_HEADER_ROW, column=i, value=_header(f) + (" *" if f.get("required") else ""))
+            head = ws.cell(row=TABLE_HEADER_ROW, column=i,
+                           value=xlsx_cell(_header(f) + (" *" if f.get("required") else "")))
             head.font = Font(bold=True)
             head.fill = HEAD_FILL
             head.alignment = Alignment(wrap_text=True)

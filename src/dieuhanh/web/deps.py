@@ -49,7 +49,8 @@ def _principal(request: Request, db: DB) -> Principal:
         user_id = request.session.get("user_id")
         if user_id is not None:
             user = db.get(User, user_id)
-            if user is not None and user.is_active and request.session.get("pw") == user.password_hash[-12:]:
+            live = _live_session(request, db, user_id)
+            if live and user is not None and user.is_active and request.session.get("pw") == user.password_hash[-12:]:
                 principal = orgs_service.principal_for_user(user)
                 # The layout shows the user's full name and agency name (read now: the session may be gone
                 # when a page renders).
@@ -58,6 +59,22 @@ def _principal(request: Request, db: DB) -> Principal:
                 request.session.clear()
     request.state.principal = principal
     return principal
+
+
+def _live_session(request: Request, db: Session, user_id: int) -> bool:
+    """The cookie's server-side session exists, is the user's, was not revoked (logout) and is younger than
+    the absolute lifetime."""
+    from datetime import timedelta
+
+    from dieuhanh.core.db import utcnow
+    from dieuhanh.orgs.models import UserSession
+
+    sid = request.session.get("sid")
+    row = db.get(UserSession, sid) if isinstance(sid, str) else None
+    if row is None or row.user_id != user_id or row.revoked_at is not None:
+        return False
+    lifetime = timedelta(seconds=int(request.app.state.settings.session_max_age_seconds))
+    return row.created_at + lifetime > utcnow()
 
 
 def _agency_name(db: Session, code: str | None) -> str:

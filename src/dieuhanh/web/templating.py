@@ -70,6 +70,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "province": request.app.state.province,
         "is_demo": request.app.state.is_demo(),
         "path": request.url.path,
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
     }
     ctx.update(context or {})
     return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import DomainError
 from dieuhanh.orgs import service as orgs_service
+from dieuhanh.orgs.models import UserSession
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn
 from dieuhanh.web.templating import render
 
@@ -48,7 +51,7 @@ def login(
     throttle: orgs_service.LoginThrottle = request.app.state.login_throttle
     ip = request.client.host if request.client else "unknown"
     try:
-        throttle.check(ip)
+        throttle.check(ip, username)
         if not username or not password:
             raise DomainError("Hãy nhập tên đăng nhập và mật khẩu.", status_code=422)
         user = orgs_service.authenticate(
@@ -57,18 +60,26 @@ def login(
         )
     except DomainError as exc:
         if exc.status_code == 401:
-            throttle.fail(ip)
+            throttle.fail(ip, username)
         db.commit()  # keep the failure count even though the request fails
         return render(request, "web/login.html", {"error": exc.message, "username": username,
                                                   "next": _safe_next(next)}, status_code=exc.status_code)
-    csrf = request.session.get("csrf")
-    request.session.clear()  # new session on sign-in (no fixation)
-    request.session.update({"user_id": user.id, "pw": user.password_hash[-12:], "csrf": csrf})
+    # A new session on sign-in (no fixation): a new server-side id and a new CSRF token.
+    sid = secrets.token_urlsafe(32)
+    db.add(UserSession(id=sid, user_id=user.id, created_at=utcnow()))
+    request.session.clear()
+    request.session.update({"user_id": user.id, "pw": user.password_hash[-12:], "sid": sid,
+                            "csrf": secrets.token_urlsafe(32)})
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, db: DB) -> Response:
+    """Ends the session on the server too: the same cookie sent again is refused."""
+    sid = request.session.get("sid")
+    row = db.get(UserSession, sid) if isinstance(sid, str) else None
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -52,7 +52,7 @@ function fbProvinceMap(el, geo, extra) {
   echarts.registerMap('fb-province', geo);
   const names = Object.fromEntries((geo.features || []).map(f => [f.properties.code, f.properties.name]));
   chart.setOption(Object.assign({
-    tooltip: { trigger: 'item', formatter: p => (p.seriesType === 'scatter' ? (p.data.tip || '') : (names[p.name] || p.name)) },
+    tooltip: { trigger: 'item', formatter: p => (p.seriesType === 'scatter' ? (p.data.tip || '') : fbEscape(names[p.name] || p.name)) },
     geo: {
       map: 'fb-province', nameProperty: 'code', roam: true, scaleLimit: { min: 1, max: 40 },
       itemStyle: { areaColor: '#dbe7f3', borderColor: '#5a7fa8', borderWidth: 0.6 },
@@ -109,7 +109,7 @@ function initReportForm() {
     where.dataset.state = commune || !geo ? 'ok' : 'outside';
     if (chart) {
       chart.setOption({ series: [{ type: 'scatter', coordinateSystem: 'geo', symbolSize: 16, z: 5,
-        itemStyle: { color: '#c0392b', borderColor: '#fff', borderWidth: 2 }, data: [{ value: [lo, la], tip: label }] }] });
+        itemStyle: { color: '#c0392b', borderColor: '#fff', borderWidth: 2 }, data: [{ value: [lo, la], tip: fbEscape(label) }] }] });
     }
   }
 

@@ -15,6 +15,10 @@ const UNIT_MAP_PALETTE = ['#deebf7', '#9ecae1', '#6baed6', '#3182bd', '#08519c']
 const UNIT_MAP_NODATA = '#cfcfcf';
 const UNIT_MAP_STATUS = { good: 'Đạt', warning: 'Gần đạt', critical: 'Chưa đạt', neutral: 'Theo dõi', nodata: 'Chưa có số liệu' };  // indicators/rules.py
 
+function unitMapEscape(text) {
+  return String(text).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
 function unitMapScale(values, options) {
   const numbers = Object.values(values).filter(v => typeof v === 'number' && Number.isFinite(v));
   if (!numbers.length) return null;
@@ -42,10 +46,19 @@ function unitMapLegend(el, scale, options, fmt) {
     legend.style.cssText = 'display:flex;flex-wrap:wrap;gap:.35rem 1rem;align-items:center;margin-top:.5rem;font-size:.85rem';
     el.insertAdjacentElement('afterend', legend);
   }
+  // Built with the DOM and textContent: the unit is definition text an analyst typed (no HTML, ever).
   const unit = options.unit ? ` ${options.unit}` : '';
-  const swatch = (color, text) => `<span style="display:inline-flex;align-items:center;gap:.3rem"><span style="display:inline-block;width:1.1rem;height:.8rem;border:1px solid #8a9bb0;background:${color}"></span>${text}</span>`;
-  legend.innerHTML = scale.classes.map(c => swatch(c.color, `${fmt.format(c.from)} – ${fmt.format(c.to)}${unit}`)).join('')
-    + swatch(UNIT_MAP_NODATA, 'Chưa có số liệu');
+  const swatch = (color, text) => {
+    const item = document.createElement('span');
+    item.style.cssText = 'display:inline-flex;align-items:center;gap:.3rem';
+    const box = document.createElement('span');
+    box.style.cssText = 'display:inline-block;width:1.1rem;height:.8rem;border:1px solid #8a9bb0';
+    box.style.background = color;
+    item.append(box, document.createTextNode(text));
+    return item;
+  };
+  legend.replaceChildren(...scale.classes.map(c => swatch(c.color, `${fmt.format(c.from)} – ${fmt.format(c.to)}${unit}`)),
+    swatch(UNIT_MAP_NODATA, 'Chưa có số liệu'));
 }
 
 // ECharts' geo layout fails on a 0×0 element (a hidden tab, a slide of the wall not shown yet, a layout not done):
@@ -72,10 +85,11 @@ async function drawUnitMap(elementId, options = {}) {
   const scale = unitMapScale(values, options);
   const hasValues = Object.keys(values).length > 0;
   const show = v => (typeof v === 'number' && Number.isFinite(v)) ? fmt.format(v) + (options.unit ? ` ${options.unit}` : '') : 'Chưa có số liệu';
+  // ECharts renders a formatter's string as HTML: every piece of text is escaped (names, unit, status).
   const describe = (code, name) => {
-    let text = `<strong>${name || code}</strong>`;  // names, never codes, where people read
-    if (hasValues) text += `<br>${show(values[code])}`;
-    if (statuses[code]) text += ` · ${UNIT_MAP_STATUS[statuses[code]] || statuses[code]}`;
+    let text = `<strong>${unitMapEscape(name || code)}</strong>`;  // names, never codes, where people read
+    if (hasValues) text += `<br>${unitMapEscape(show(values[code]))}`;
+    if (statuses[code]) text += ` · ${unitMapEscape(UNIT_MAP_STATUS[statuses[code]] || statuses[code])}`;
     return text;
   };
   const style = code => {
