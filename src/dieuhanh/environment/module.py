@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dieuhanh.core.plugin import Module
+from dieuhanh.core.plugin import Module, NavItem
+from dieuhanh.environment import alerting, api, demo, permissions, views  # noqa: F401  (registers rules, sources)
 
 HERE = Path(__file__).parent
 
 MODULE = Module(
     name="environment",
+    routers=[api.router, views.router],
+    nav=[NavItem("Quan trắc không khí", "/environment", "environment.officials", section="Điều hành")],
     templates=HERE / "templates",
+    demo=demo.run,
 )
