@@ -24,7 +24,7 @@ def _local(now_utc: datetime) -> datetime:
 
 
 def _names(session: Session, keys: set[str]) -> dict[str, str]:
-    return dict(session.execute(select(Station.code, Station.name).where(Station.code.in_(keys))).tuples())
+    return {code: name for code, name in session.execute(select(Station.code, Station.name).where(Station.code.in_(keys)))}
 
 
 def _responsible(_session: Session, keys: set[str]) -> dict[str, str]:
