@@ -24,7 +24,8 @@ def _local(now_utc: datetime) -> datetime:
 
 
 def _names(session: Session, keys: set[str]) -> dict[str, str]:
-    return {code: name for code, name in session.execute(select(Station.code, Station.name).where(Station.code.in_(keys)))}
+    rows = session.execute(select(Station.code, Station.name).where(Station.code.in_(keys)))
+    return {code: name for code, name in rows}
 
 
 def _responsible(_session: Session, keys: set[str]) -> dict[str, str]:

@@ -117,7 +117,7 @@ def run(ctx: Any) -> None:
     _alert_rules(ctx)
     first = end.date() - timedelta(days=DAYS - 1)
     ctx.summary["environment"] = {"stations": len(stations), "readings": len(rows)}
-    publish_open_data(ctx, first, end.date() - timedelta(days=1))
+    publish_open_data(ctx, first, end.date())
 
 
 def publish_open_data(ctx: Any, first: date, last: date) -> None:

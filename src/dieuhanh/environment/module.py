@@ -15,4 +15,5 @@ MODULE = Module(
     nav=[NavItem("Quan trắc không khí", "/environment", "environment.officials", section="Điều hành")],
     templates=HERE / "templates",
     demo=demo.run,
+    indicators=(HERE / "indicators.yaml",),
 )

@@ -372,23 +372,27 @@ def summaries(session: Session, stations: Sequence[Station], first: date, last: 
 
 
 def daily_table(session: Session, stations: Sequence[Station], first: date, last: date) -> list[dict[str, Any]]:
-    """Rows of the open daily dataset (one per station and day with an AQI)."""
+    """Rows of the open daily dataset: one per station and day, ``aqi`` empty when the day has no AQI, with the
+    hours of PM readings (data completeness)."""
     rows = []
     grids = daily_grids(session, stations, first, last)
+    days = (last - first).days + 1
+    dates = [first + timedelta(days=i) for i in range(days)]
     for st in stations:
         if st.id not in grids:
             continue
-        grid, _ = grids[st.id]
-        dates = [first + timedelta(days=i) for i in range(len(grid.aqi))]
+        grid, data = grids[st.id]
         over = daily_exceedances(grid, dates)
+        pm = data.get("pm25", data.get("pm10"))
+        hours = (np.zeros(days, dtype=int) if pm is None
+                 else (~np.isnan(pm[7:].reshape(-1, 24))).sum(axis=1))
         for i, day in enumerate(dates):
-            if math.isnan(grid.aqi[i]):
-                continue
-            value = int(grid.aqi[i])
+            value = None if math.isnan(grid.aqi[i]) else int(grid.aqi[i])
             rows.append({"ngay": day.isoformat(), "ma_tram": st.code, "ten_tram": st.name, "ma_xa": st.unit_code,
-                         "aqi": value, "muc": aqi.category(value).name,
-                         "thong_so_chinh": aqi.PARAMETER_LABELS[aqi.PARAMETERS[grid.dominant[i]]],
-                         "vuot_qcvn": 1 if over[i] else 0})
+                         "aqi": value, "muc": aqi.category(value).name if value is not None else None,
+                         "thong_so_chinh": (aqi.PARAMETER_LABELS[aqi.PARAMETERS[grid.dominant[i]]]
+                                            if value is not None else None),
+                         "vuot_qcvn": 1 if over[i] else 0, "so_gio_pm": int(hours[i])})
     return rows
 
 
@@ -416,3 +420,38 @@ def store_bulk(session: Session, *, principal: Principal, rows: list[tuple[Any, 
     audit.record(session, actor=principal.actor, action="environment.observation.load", entity_type="env_observation",
                  after={"created": len(rows)})
     return len(rows)
+
+
+def read_file(filename: str, data: bytes) -> list[Any]:
+    """Records of a CSV (header station,parameter,value,unit,observed_at[,averaging]) or JSON file, for
+    :func:`push_observations` (which validates them and names the record's index = CSV data row − 1)."""
+    import csv
+    import io
+    import json
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("Tệp phải mã hóa UTF-8.", errors=[FieldError("Sai mã hóa.", field="file")]) from exc
+    if filename.lower().endswith(".json"):
+        try:
+            return list(json.loads(text))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise InvalidInput("Tệp JSON không hợp lệ.", errors=[FieldError("JSON không hợp lệ.", field="file")]
+                               ) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"station", "parameter", "value", "observed_at"} - set(reader.fieldnames or [])
+    if missing:
+        raise InvalidInput(f"Tệp CSV thiếu cột: {', '.join(sorted(missing))}.",
+                           errors=[FieldError("Thiếu cột.", column=", ".join(sorted(missing)), row=1)])
+    items: list[Any] = []
+    for row in reader:
+        item: dict[str, Any] = {k: (v or "").strip() for k, v in row.items() if k}
+        try:
+            item["value"] = float(item["value"].replace(",", "."))
+        except ValueError:
+            pass  # left as text: push_observations reports it by index and field
+        item["unit"] = item.get("unit") or "ug/m3"
+        item["averaging"] = item.get("averaging") or "1h"
+        items.append(item)
+    return items
