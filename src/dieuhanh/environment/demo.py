@@ -61,7 +61,12 @@ def _series(rng: np.random.Generator, hod: np.ndarray, winter: np.ndarray, mean2
     """Hourly values for the hours whose local hour (of the hour's end) is ``hod``; ``winter`` is +1 mid-January,
     −1 mid-July."""
     n = len(hod)
-    pm25 = mean25 * (1 + 0.5 * winter) * DIURNAL[hod] * np.exp(_ar1(rng, n, 0.97, 0.075) - 0.12)
+    # Cold surges and rain clear the air for a day or two, several times a month (more often in winter).
+    clean = np.ones(n)
+    for start in np.nonzero(rng.random(n) < (1 / 120) * (1 + 0.5 * np.clip(winter, 0, None)))[0]:
+        clean[start:start + int(rng.integers(18, 48))] = 0.45
+    pm25 = (mean25 * (1 + 0.42 * winter) * DIURNAL[hod] * clean
+            * np.exp(_ar1(rng, n, 0.97, 0.07) - 0.1))
     out = {"pm25": np.round(np.maximum(pm25, 3.0), 1)}
     out["pm10"] = np.round(out["pm25"] * ratio * rng.uniform(0.9, 1.1, n), 1)
     if "o3" in params:
