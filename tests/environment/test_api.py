@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -148,3 +149,18 @@ def test_public_page_without_login_and_department_page_for_officials(client, fac
     page = client.get("/khong-khi")
     assert page.status_code == 200 and "Trạm KK01" in page.text and "Thang VN_AQI" in page.text
     assert client.get("/environment", follow_redirects=False).status_code in (302, 303, 401)
+
+
+def test_mqtt_messages_are_stored_per_message_and_bad_ones_refused(client, db, factory):
+    from dieuhanh.environment import mqtt
+
+    _station(client, _token(factory))
+    assert [h.filter for h in mqtt.mqtt_handlers(db)] == [mqtt.TOPIC_FILTER]  # a real station: subscribed
+    good = json.dumps([{"parameter": "pm25", "value": 12.5, "unit": "ug/m3", "observed_at": T.isoformat()}])
+    bad = json.dumps({"parameter": "pm25", "value": "cao", "observed_at": T.isoformat()})
+    refused = mqtt.handle_batch(db, [("dieuhanh/khong-khi/KK01", good.encode(), T),
+                                     ("dieuhanh/khong-khi/KK01", bad.encode(), T),
+                                     ("dieuhanh/khong-khi/KK01", b"\xff", T)])
+    assert [i for i, _ in refused] == [1, 2] and "giá trị phải là một số" in refused[0][1]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Observation)) == 1

@@ -9,6 +9,17 @@ from dieuhanh.environment import alerting, api, demo, permissions, views  # noqa
 
 HERE = Path(__file__).parent
 
+
+def _register_hooks() -> None:
+    """Readings by MQTT ride on ingest's subscriber (environment/mqtt.py)."""
+    from dieuhanh.environment import mqtt as environment_mqtt
+    from dieuhanh.ingest import mqtt
+
+    mqtt.register_handlers(environment_mqtt.mqtt_handlers)
+
+
+_register_hooks()
+
 MODULE = Module(
     name="environment",
     routers=[api.router, views.router],
