@@ -21,7 +21,7 @@ DAILY = "vn_aqi_ngay"
 HOURLY = "vn_aqi_gio"
 HOURLY_DAYS = 30
 OWNER = "SNNMT"
-SAMPLE = "DỮ LIỆU MẪU (trình diễn, không phải số đo thật)."
+SAMPLE = "Dữ liệu mẫu (không phải số liệu chính thức): trạm và số đo là ước lượng mẫu."
 
 
 def _col(name: str, type_: str, description: str, required: bool = False) -> ColumnIn:

@@ -408,15 +408,32 @@ def store_bulk(session: Session, *, principal: Principal, rows: list[tuple[Any, 
     columns = ", ".join(BULK_COLUMNS)
     if conn.dialect.name == "postgresql":
         raw: Any = conn.connection.driver_connection
+        text: dict[Any, str] = {None: "\\N", True: "t", False: "f"}  # COPY's text format; times formatted once
+
+        def cell(v: Any) -> str:
+            if isinstance(v, datetime):
+                if v not in text:
+                    text[v] = v.isoformat(sep=" ")
+                return text[v]
+            if v is None or isinstance(v, bool):
+                return text[v]
+            return str(v)
+
         with raw.cursor() as cur, cur.copy(f"COPY env_observation ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for start in range(0, len(rows), 20000):
+                copy.write("".join("\t".join(cell(v) for v in row) + "\n" for row in rows[start:start + 20000]))
     else:
         # SQLAlchemy's own text form of SQLite DATETIME, so comparisons with its bound values hold
         marks = ", ".join("?" for _ in BULK_COLUMNS)
+        stamps: dict[datetime, str] = {}
+
+        def stamp(v: datetime) -> str:
+            if v not in stamps:
+                stamps[v] = v.strftime("%Y-%m-%d %H:%M:%S.%f")
+            return stamps[v]
+
         conn.exec_driver_sql(f"INSERT INTO env_observation ({columns}) VALUES ({marks})", [
-            (r[0], r[1], r[2].strftime("%Y-%m-%d %H:%M:%S.%f"), r[3], r[4], r[5], r[6],
-             r[7].strftime("%Y-%m-%d %H:%M:%S.%f")) for r in rows])
+            (r[0], r[1], stamp(r[2]), r[3], r[4], r[5], r[6], stamp(r[7])) for r in rows])
     audit.record(session, actor=principal.actor, action="environment.observation.load", entity_type="env_observation",
                  after={"created": len(rows)})
     return len(rows)
