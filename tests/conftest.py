@@ -56,6 +56,17 @@ CHROMIUM = os.environ.get("DIEUHANH_TEST_CHROMIUM", "/usr/bin/chromium")
 KEEP_TABLES = {"admin_unit", "alembic_version"}
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n 2 --dist loadgroup`, pyproject.toml), every test of one store kind runs in the same
+    worker: each store's session fixtures (its databases, the demo template) are built once per run, and the two
+    stores' tests run side by side on the two cores. Tests without a store are shared out freely."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("store_kind") if callspec is not None else None
+        if kind is not None:
+            item.add_marker(pytest.mark.xdist_group(name=f"store-{kind}"))
+
+
 def missing(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: this is a failure, not a skip)")

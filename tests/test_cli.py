@@ -64,24 +64,30 @@ def wait_health(base: str, proc: subprocess.Popen, timeout: float = 90) -> dict:
     raise AssertionError("dieuhanh up did not answer /healthz in time")
 
 
-def test_up_serves_healthz_and_refuses_a_second_up_on_the_same_data_dir(cli_env, store_kind):
+def test_up_answers_at_once_while_the_demo_loads_and_refuses_a_second_up(cli_env, store_kind):
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(DIEUHANH + ["up", "--port", str(port)], env=cli_env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
-        health = wait_health(f"http://127.0.0.1:{port}", proc)
+        health = wait_health(base, proc)
         assert health["status"] == "ok"
         assert health["database"] == ("sqlite" if store_kind == "sqlite" else "postgresql")
         assert health["warehouse"] == ("duckdb" if store_kind == "sqlite" else "postgresql")
-        # The demo province was loaded on first run and is marked as demo data.
-        home = httpx.get(f"http://127.0.0.1:{port}/").text
-        assert "DỮ LIỆU MẪU" in home
+        # The first start answers before the demo province has loaded (it loads in the background, ~30 s):
+        # /healthz says how far it is, pages show the progress instead of half-loaded data, the API says 503.
+        assert health["demo"]["state"] == "loading" and 0 <= health["demo"]["percent"] < 100
+        home = httpx.get(f"{base}/")
+        assert home.status_code == 503 and "Đang nạp dữ liệu tỉnh mẫu lần đầu" in home.text
+        api = httpx.get(f"{base}/api/v1/indicators")
+        assert api.status_code == 503 and api.headers["retry-after"] == "5"
         second = run(["up", "--port", str(free_port())], cli_env, timeout=60)
         assert second.returncode == 1
         assert "đang được một tiến trình `dieuhanh up` khác sử dụng" in second.stderr
-        # The CLI writes while the server runs (the server does not hold the warehouse file).
+        # The CLI writes to the operational database while the server runs.
         created = run(["users", "create", "canbo.moi", "--role", "officer", "--agency", "SYT"], cli_env)
         assert created.returncode == 0, created.stderr
+        # (the demo's end — pages served, first-run mark — is tests/web/test_first_start.py, in process)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

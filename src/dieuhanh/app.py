@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,9 @@ from dieuhanh.orgs.service import LoginThrottle
 from dieuhanh.settings import Settings
 from dieuhanh.web.deps import csrf_protect
 from dieuhanh.web.templating import WEB_DIR, make_templates, render
+
+if TYPE_CHECKING:
+    from dieuhanh.demo.loading import DemoLoader
 
 
 class UnknownProvince(InvalidInput):
@@ -47,8 +50,11 @@ def wants_json(request: Request) -> bool:
 
 
 def create_app(
-    settings: Settings | None = None, *, database: Database | None = None, warehouse: Warehouse | None = None
+    settings: Settings | None = None, *, database: Database | None = None, warehouse: Warehouse | None = None,
+    loader: DemoLoader | None = None,
 ) -> FastAPI:
+    """The web application. ``loader``: the demo province loading in the background (first `dieuhanh up`): until
+    it ends, pages and the API answer 503 with its progress and the scheduled jobs wait."""
     from dieuhanh.modules import MODULES
 
     settings = settings or Settings()
@@ -68,7 +74,10 @@ def create_app(
             for module in MODULES:
                 if module.jobs:
                     module.jobs(scheduler)
-            scheduler.start()
+            if loader is not None:
+                loader.after(scheduler.start)  # jobs never see a half-loaded demo province
+            else:
+                scheduler.start()
         app.state.scheduler = scheduler
         try:
             yield
@@ -113,6 +122,11 @@ def create_app(
         https_only=settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.state.demo_loader = loader
+    if loader is not None:
+        from dieuhanh.demo.loading import LoadingGate
+
+        app.add_middleware(LoadingGate, loader=loader)
 
     @app.get("/healthz", tags=["hệ thống"], summary="Kiểm tra hệ thống đang hoạt động")
     def healthz() -> dict[str, Any]:
@@ -123,6 +137,7 @@ def create_app(
             "warehouse": wh.kind,
             "version": __version__,
             "province": province.code,
+            **({"demo": loader.status()} if loader is not None and loader.state != "idle" else {}),
         }
 
     for module in MODULES:

@@ -10,7 +10,7 @@ import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -136,8 +136,7 @@ def up(
     import uvicorn
 
     from dieuhanh.app import create_app
-    from dieuhanh.core.meta import get_meta, set_meta
-    from dieuhanh.demo.service import run_demo
+    from dieuhanh.core.meta import get_meta
 
     settings = _settings()
     with _errors(), _data_dir_lock(settings):
@@ -147,16 +146,25 @@ def up(
         console.print(f"[green]✓[/] Cơ sở dữ liệu: {db.kind}, kho dữ liệu: {wh.kind}")
         with db.session() as session:
             first_run = get_meta(session, "first_run_at") is None
+        loader = None
         if first_run and not no_demo:
-            console.print("Lần chạy đầu: nạp dữ liệu tỉnh mẫu (DỮ LIỆU MẪU, không phải số liệu chính thức)…")
-            ctx = run_demo(db, wh, settings)
-            _print_credentials(ctx.credentials, settings)
-        if first_run:
-            from dieuhanh.core.db import utcnow
+            # The server answers at once; the demo province loads in the background (pages show the progress,
+            # nothing half-loaded) and the first-run mark is set only when it has loaded.
+            from dieuhanh.demo.loading import DemoLoader
 
-            with db.session() as session:
-                set_meta(session, "first_run_at", utcnow().isoformat())
-        application = create_app(settings, database=db, warehouse=wh)
+            console.print("Lần chạy đầu: đang nạp dữ liệu tỉnh mẫu trong nền (DỮ LIỆU MẪU, không phải số liệu chính "
+                          "thức); các trang hiển thị tiến độ cho đến khi nạp xong…")
+            loader = DemoLoader()
+
+            def loaded(ctx: Any) -> None:
+                _mark_first_run(db)
+                console.print(f"[green]✓[/] Đã nạp tỉnh mẫu sau {loader.status()['seconds']:.0f} giây.")
+                _print_credentials(ctx.credentials, settings)
+
+            loader.start(db, wh, settings, on_success=loaded)
+        elif first_run:
+            _mark_first_run(db)
+        application = create_app(settings, database=db, warehouse=wh, loader=loader)
         console.print(f"[bold green]Trung tâm điều hành đang chạy tại http://{host}:{port}[/] (Ctrl+C để dừng)")
         # Long-lived objects of start-up (app, templates, reference data) leave the garbage collector's view, and
         # young-generation collections run less often: measured 15–35 % less CPU per request (bench/dashboard.py).
@@ -164,6 +172,14 @@ def up(
         gc.freeze()
         gc.set_threshold(50_000, 50, 100)
         uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+def _mark_first_run(db: Any) -> None:
+    from dieuhanh.core.db import utcnow
+    from dieuhanh.core.meta import set_meta
+
+    with db.session() as session:
+        set_meta(session, "first_run_at", utcnow().isoformat())
 
 
 def _print_credentials(credentials: list[tuple[str, str, str]], settings: Settings) -> None:

@@ -237,16 +237,24 @@ def test_missing_data_for_the_latest_expected_period(db):
 
 def test_missing_data_when_a_source_dataset_is_late(db):
     with db.session() as s:
-        s.add(Dataset(name="thu_chi", title="Thu chi", owner_agency="TKT", license_id="cc-by-4.0",
+        # Loaded 60 days ago but covering June, the period due: a monthly source is judged by the period it
+        # covers (the indicator's periods), not by its load time.
+        s.add(Dataset(name="thu_chi", title="Thu chi ngân sách", owner_agency="TKT", license_id="cc-by-4.0",
                       access="internal", update_frequency="monthly", tags=[], created_by="test",
                       last_batch_at=T0 - timedelta(days=60)))
-        add_indicator(s, datasets=["thu_chi"])
+        # A weekly feed has no period column to judge: its last load counts.
+        s.add(Dataset(name="gia_ca_tuan", title="Giá cả thị trường hằng tuần", owner_agency="SCT",
+                      license_id="cc-by-4.0", access="internal", update_frequency="weekly", tags=[],
+                      created_by="test", last_batch_at=T0 - timedelta(days=30)))
+        add_indicator(s, datasets=["thu_chi", "gia_ca_tuan"])
         add_value(s, "2025-06", 100)
         rule = add_rule(s, "missing_data", unit_code="37", params={})
         service.evaluate(s, now=T0)
         inst = instances(s, rule)["37"]
-        assert inst.state == "Alerting" and "thu_chi" in inst.message
-        s.scalar(select(Dataset).where(Dataset.name == "thu_chi")).last_batch_at = T0 - timedelta(days=3)
+        assert inst.state == "Alerting"
+        assert "«Giá cả thị trường hằng tuần»" in inst.message and "thu_chi" not in inst.message
+        assert "Thu chi" not in inst.message and "gia_ca_tuan" not in inst.message  # titles, never table names
+        s.scalar(select(Dataset).where(Dataset.name == "gia_ca_tuan")).last_batch_at = T0 - timedelta(days=3)
         service.evaluate(s, now=T0 + timedelta(minutes=1))
         assert state_of(s, rule) == "Normal"
 

@@ -129,3 +129,26 @@ def test_update_request_is_tracked_until_a_new_batch_arrives(client, factory, ag
     assert entry["open_update_requests"] == 0 and entry["late"] is False
     tkt = next(a for a in board["agencies"] if a["agency"] == "TKT")
     assert tkt["on_time_share"] == 100.0
+
+
+def test_board_judges_periodic_data_by_the_period_it_covers_not_the_load_time(client, factory, agency_token,
+                                                                              population):
+    from datetime import datetime
+
+    from dieuhanh.core.formatting import LOCAL_TZ
+    from dieuhanh.indicators import rules
+
+    # Loaded a moment ago, but it covers 2023: a yearly dataset is due for the newest year published by today.
+    assert csv_upload(client, "dan_so_xa", "ma_xa,nam,dan_so\n13285,2023,1\n", agency_token).status_code == 201
+    _, analyst, _ = factory.user("analyst")
+    login(client, analyst)
+    board = client.get("/api/v1/datasets/freshness").json()
+    entry = next(d for d in board["datasets"] if d["name"] == "dan_so_xa")
+    expected = rules.expected_period("year", None, datetime.now(LOCAL_TZ).date())
+    assert (entry["covered_period"], entry["expected_period"], entry["basis"]) == ("2023", expected, "kỳ dữ liệu")
+    assert entry["late"] is True and entry["days_since"] == 0
+    assert next(a for a in board["agencies"] if a["agency"] == "TKT")["on_time_share"] == 0.0
+    page = client.get("/data-quality").text
+    tkt = next(a for a in board["agencies"] if a["agency"] == "TKT")["name"]
+    assert tkt and page.count(tkt) >= 2 and ">TKT<" not in page  # the owner by name, on the board and the row
+    assert "Năm 2023 / Năm " in page

@@ -83,16 +83,20 @@ def _fmt(v: float | None) -> str:
 
 
 def _dataset_lateness(session: Session, names: list[str], now: datetime) -> list[str]:
+    """Titles of the source datasets whose last load is older than their frequency allows. Monthly, quarterly and
+    yearly data are left out: for them the period covered counts, not the load time, and the rule already checks
+    the indicator's periods against the one due by its publication schedule."""
     from dieuhanh.catalog.models import Dataset
     from dieuhanh.catalog.schemas import FREQUENCIES
+    from dieuhanh.catalog.snapshots import FREQUENCY_KINDS
 
     late = []
     for ds in session.scalars(select(Dataset).where(Dataset.name.in_(names))):
         days_allowed = FREQUENCIES.get(ds.update_frequency, ("", None))[1]
-        if days_allowed is None:
+        if days_allowed is None or ds.update_frequency in FREQUENCY_KINDS:
             continue
         if ds.last_batch_at is None or (now - ds.last_batch_at).days > days_allowed:
-            late.append(ds.name)
+            late.append(f"«{ds.title}»")
     return sorted(late)
 
 

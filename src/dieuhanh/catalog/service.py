@@ -396,8 +396,25 @@ def leaderboard(session: Session, *, principal: Principal, warehouse: Warehouse 
         raise PermissionDenied("Bạn cần đăng nhập.")
     datasets = list(session.scalars(select(Dataset).options(selectinload(Dataset.columns)).order_by(Dataset.name)))
     items = [freshness(session, d, warehouse) for d in datasets]
-    agencies: dict[str, dict[str, Any]] = {}
     names = {a.code: a.name for a in session.scalars(select(Agency))}
+    # Monthly, quarterly and yearly data are late when the period they cover is older than the period due by
+    # today under the publication schedule (snapshots.dataset_freshness), not by the time of the last load.
+    periods_of: dict[str, Any] = {}
+    if warehouse is not None:
+        from datetime import datetime
+
+        from dieuhanh.catalog import snapshots
+        from dieuhanh.core.formatting import LOCAL_TZ
+
+        today = datetime.now(LOCAL_TZ).date()
+        readers = snapshots.schedules(session)
+        for f in items:
+            by_period = snapshots.dataset_freshness(session, warehouse, f.dataset, today,
+                                                    readers=readers.get(f.dataset.name))
+            if by_period is not None and by_period.basis == "kỳ dữ liệu":
+                f.late = not by_period.on_time
+                periods_of[f.dataset.name] = by_period
+    agencies: dict[str, dict[str, Any]] = {}
     for f in items:
         a = agencies.setdefault(f.dataset.owner_agency, {
             "agency": f.dataset.owner_agency, "name": names.get(f.dataset.owner_agency, ""), "datasets": 0,
@@ -410,12 +427,19 @@ def leaderboard(session: Session, *, principal: Principal, warehouse: Warehouse 
     board = sorted(agencies.values(), key=lambda a: (-(a["datasets"] - a["late"]) / a["datasets"], a["agency"]))
     for a in board:
         a["on_time_share"] = round(100 * (a["datasets"] - a["late"]) / a["datasets"], 1)
+
+    def period_fields(name: str) -> dict[str, Any]:
+        p = periods_of.get(name)
+        return {"covered_period": p.covered if p else None, "expected_period": p.expected if p else None,
+                "basis": "kỳ dữ liệu" if p else "thời điểm nạp"}
+
     return {
         "datasets": [{"name": f.dataset.name, "title": f.dataset.title, "owner_agency": f.dataset.owner_agency,
+                      "owner_name": names.get(f.dataset.owner_agency, f.dataset.owner_agency),
                       "update_frequency": f.dataset.update_frequency, "last_batch_at": f.dataset.last_batch_at,
                       "days_since": f.days_since, "expected_days": f.expected_days, "late": f.late,
                       "rows": f.dataset.row_count, "open_update_requests": f.open_update_requests,
-                      "completeness": f.completeness, "error_rate": f.error_rate}
+                      "completeness": f.completeness, "error_rate": f.error_rate, **period_fields(f.dataset.name)}
                      for f in items],
         "agencies": board,
     }

@@ -88,7 +88,7 @@ def covered_period(warehouse: Warehouse, ds: Dataset, kind: str) -> str | None:
     return None
 
 
-def _schedules(session: Session) -> dict[str, list[Any]]:
+def schedules(session: Session) -> dict[str, list[Any]]:
     """The publication schedules of the indicators reading each dataset."""
     from dieuhanh.indicators.models import IndicatorDefinition
 
@@ -152,7 +152,7 @@ def snapshot_freshness(session: Session, warehouse: Warehouse, *, province_code:
                                "bố hay không (kỳ có trong dữ liệu so với kỳ cần có), theo cơ quan chủ quản. Nguồn "
                                "của chỉ số tỷ lệ bộ dữ liệu cập nhật đúng hạn.",
                    owner="VPUBND", schema=SNAPSHOT_SCHEMA)
-    readers = _schedules(session)
+    readers = schedules(session)
     records = []
     for ds in session.scalars(select(Dataset).where(Dataset.name != FRESHNESS_DATASET).order_by(Dataset.name)):
         fresh = dataset_freshness(session, warehouse, ds, today, readers=readers.get(ds.name), clip=clip,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -72,8 +72,12 @@ def demo_loaded(db: Database) -> bool:
 
 
 def run_demo(db: Database, warehouse: Warehouse, settings: Settings, *, seed: int = 2025,
-             today: date | None = None) -> DemoContext:
-    """Loads the demo province in one transaction of the operational database."""
+             today: date | None = None, modules: Collection[str] | None = None,
+             progress: Callable[[str, int, int], None] | None = None) -> DemoContext:
+    """Loads the demo province in one transaction of the operational database. ``modules`` (names) limits the
+    run to those modules' demos, in the usual order and on the same random sequence (a module that comes first
+    gets the same data as in a full run). ``progress(module_name, done, total)`` is called before each module's
+    demo and once at the end (``done == total``)."""
     from dieuhanh.modules import MODULES
 
     with db.session() as session:
@@ -91,9 +95,14 @@ def run_demo(db: Database, warehouse: Warehouse, settings: Settings, *, seed: in
                 user_in=UserIn(username=username, role=role, agency_code=agency_code, full_name=full_name),
             )
             ctx.credentials.append((username, role, password))
-        for module in MODULES:
-            if module.demo is not None:
-                module.demo(ctx)
+        steps = [m for m in MODULES if m.demo is not None and (modules is None or m.name in modules)]
+        for done, module in enumerate(steps):
+            if progress is not None:
+                progress(module.name, done, len(steps))
+            assert module.demo is not None
+            module.demo(ctx)
+        if progress is not None:
+            progress("", len(steps), len(steps))
         set_meta(session, DEMO_META_KEY, str(seed))
         audit.record(session, actor=SYSTEM.actor, action="demo.load", entity_type="demo", after={"seed": seed})
     _demo_cache[db.url] = True

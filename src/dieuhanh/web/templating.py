@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup
 
-from dieuhanh.core.formatting import format_cell, format_date, format_datetime, format_number
+from dieuhanh.core.formatting import format_cell, format_date, format_datetime, format_number, period_label
 from dieuhanh.core.plugin import NavItem
 from dieuhanh.core.security import ROLE_LABELS, SCOPES, Principal, allowed
 
@@ -31,6 +31,7 @@ def make_templates(extra_dirs: list[Path]) -> Jinja2Templates:
     templates.env.filters["vndate"] = format_date
     templates.env.filters["vndatetime"] = format_datetime
     templates.env.filters["cell"] = format_cell
+    templates.env.filters["period_label"] = period_label
     templates.env.filters["batch_status"] = lambda v: BATCH_STATUS_LABELS.get(v, v)
     templates.env.filters["batch_source"] = lambda v: BATCH_SOURCE_LABELS.get(v, v)
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
