@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from conftest import login
 from dieuhanh.alerts import service as alerts
 from dieuhanh.alerts.models import AlertInstance
 from dieuhanh.alerts.schemas import RuleIn
@@ -149,6 +150,10 @@ def test_public_page_without_login_and_department_page_for_officials(client, fac
     page = client.get("/khong-khi")
     assert page.status_code == 200 and "Trạm KK01" in page.text and "Thang VN_AQI" in page.text
     assert client.get("/environment", follow_redirects=False).status_code in (302, 303, 401)
+    _, username, password = factory.user("leader")
+    login(client, username, password)
+    officials = client.get("/environment")
+    assert officials.status_code == 200 and "Trạm KK01" in officials.text and "Số ngày vượt QCVN" in officials.text
 
 
 def test_mqtt_messages_are_stored_per_message_and_bad_ones_refused(client, db, factory):
