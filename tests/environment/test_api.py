@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from conftest import login
@@ -12,6 +13,7 @@ from dieuhanh.alerts import service as alerts
 from dieuhanh.alerts.models import AlertInstance
 from dieuhanh.alerts.schemas import RuleIn
 from dieuhanh.core.audit import AuditEntry
+from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.environment.models import Observation
 
@@ -169,3 +171,19 @@ def test_mqtt_messages_are_stored_per_message_and_bad_ones_refused(client, db, f
     assert [i for i, _ in refused] == [1, 2] and "giá trị phải là một số" in refused[0][1]
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Observation)) == 1
+
+
+def test_csv_file_import_goes_through_the_same_checks(client, db, factory):
+    from dieuhanh.environment import service
+
+    _station(client, _token(factory))
+    csv_text = ("station,parameter,value,unit,observed_at\n"
+                "KK01,pm25,\"12,5\",ug/m3,2026-12-07T13:00:00\n"
+                "KK01,co,1.4,mg/m3,2026-12-07T13:00:00\n")
+    items = service.read_file("so-do.csv", csv_text.encode("utf-8"))
+    with db.session() as s:
+        assert service.push_observations(s, principal=SYSTEM, items=items).created == 2
+    bad = service.read_file("so-do.csv", b"station,parameter,value,observed_at\nKK01,pm25,abc,2026-12-07T12:00:00\n")
+    with db.session() as s, pytest.raises(InvalidInput) as refused:
+        service.push_observations(s, principal=SYSTEM, items=bad)
+    assert [(e.index, e.field) for e in refused.value.errors] == [(0, "value")]
