@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pyarrow as pa
 import pytest
@@ -85,7 +86,7 @@ def test_duckdb_file_held_by_another_process_gives_a_clear_busy_error(tmp_path):
     import sys
 
     path = tmp_path / "w.duckdb"
-    DuckDBWarehouse(path)
+    wh = DuckDBWarehouse(path, busy_timeout=0.5, read_busy_timeout=0.3)
     holder = subprocess.Popen(
         [sys.executable, "-c",
          f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
@@ -93,12 +94,56 @@ def test_duckdb_file_held_by_another_process_gives_a_clear_busy_error(tmp_path):
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
-        wh = DuckDBWarehouse.__new__(DuckDBWarehouse)
-        wh.path, wh.busy_timeout, wh._lock = str(path.resolve()), 0.5, threading.RLock()
-        with pytest.raises(WarehouseBusy, match="đang được một tiến trình khác ghi"):
+        with pytest.raises(WarehouseBusy, match="đang được một tiến trình khác cập nhật") as write:
             wh.append("t", _table(1), "b1")
+        started = time.monotonic()
+        with pytest.raises(WarehouseBusy) as read:  # a page's read gives up at once, not after 30 s
+            wh.query("SELECT 1")
+        assert time.monotonic() - started < 5
+        for exc in (write.value, read.value):  # Vietnamese, and no server path
+            assert str(tmp_path) not in str(exc) and "duckdb" not in str(exc)
     finally:
         holder.kill()
         holder.wait()
     # Once the other process is gone the same call goes through.
     assert wh.append("t", _table(1), "b1") == 1
+
+
+def test_duckdb_reads_run_side_by_side_and_a_write_waits_for_them(tmp_path):
+    """A long analyst query does not hold up a small read (a page, a CKAN call) in the same process; a write has
+    the file alone: it waits for the running reads, and reads arriving meanwhile let it go first."""
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    wh.append("t", _table(3), "b1")
+    slow_started, slow_may_end = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow_read() -> None:
+        with wh._connect(read_only=True) as conn:  # a read that lasts until the test lets it end
+            conn.execute("SELECT count(*) FROM t").fetchall()
+            slow_started.set()
+            slow_may_end.wait(30)
+            order.append("slow read done")
+
+    reader = threading.Thread(target=slow_read)
+    reader.start()
+    assert slow_started.wait(30)
+    assert wh.query("SELECT count(*) AS n FROM t").column("n").to_pylist() == [3]  # while the slow read runs
+
+    def write() -> None:
+        wh.append("t", _table(1), "b2")
+        order.append("write done")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    while wh._access.writers_waiting == 0:  # the writer is queued behind the slow read
+        time.sleep(0.01)
+    late_read = threading.Thread(target=lambda: order.append(
+        f"late read saw {wh.query('SELECT count(*) AS n FROM t').column('n').to_pylist()[0]}"))
+    late_read.start()
+    time.sleep(0.2)
+    assert order == []  # the write waits for the running read; the new read waits for the queued write
+    slow_may_end.set()
+    for t in (reader, writer, late_read):
+        t.join(30)
+    assert order == ["slow read done", "write done", "late read saw 4"]
+    assert wh._access.instance is None  # idle: the file is released for other processes

@@ -284,3 +284,28 @@ def test_phone_search_open_dataset_and_download_csv(catalog, page, live_server):
         page.goto(f"{live_server}{path}")
         assert _no_horizontal_scroll(page), path
     assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+# One process at a time holds a DuckDB file for writing (the embedded store); PostgreSQL has no such lock.
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+def test_download_while_another_process_holds_the_warehouse_fails_before_its_first_byte(catalog, warehouse):
+    import subprocess
+    import sys
+
+    warehouse.read_busy_timeout = 0.5
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(60)"),
+        warehouse.path], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        for fmt in ("csv", "json"):
+            got = catalog.get(f"/opendata/datasets/dan_so_xa/download.{fmt}")
+            # a clear answer instead of a file cut off after its header; no server path in it
+            assert got.status_code == 503 and "Vui lòng thử lại" in got.text, got.text[:300]
+            assert warehouse.path not in got.text
+    finally:
+        holder.kill()
+        holder.wait()
+        warehouse.read_busy_timeout = 2.0
+    got = catalog.get("/opendata/datasets/dan_so_xa/download.csv")
+    assert got.status_code == 200 and got.headers["content-length"] == str(len(got.content))

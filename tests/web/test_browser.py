@@ -19,7 +19,9 @@ BASE = {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị", "Cổn
         # environment monitoring (issue 19)
         "Quan trắc không khí",
         # inspections without overlap (issue 21)
-        "Thanh tra, kiểm tra DN"}
+        "Thanh tra, kiểm tra DN",
+        # DTI and the national indices (issue 23), for every signed-in role
+        "Chuyển đổi số (DTI)", "Chính quyền số"}
 DATA = {"Kho dữ liệu", "Chất lượng, cập nhật", "Nguồn dữ liệu tự động", "Bản tin không nạp được"}
 # Each role's menu shows what the role uses (web/templating.py HIDDEN_FOR_ROLE): a leader does not see the
 # ingestion plumbing, SQL or the citizens' submission form; the pages stay reachable by address.

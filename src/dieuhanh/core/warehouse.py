@@ -3,10 +3,13 @@
 Two engines behind one small interface: DuckDB (embedded default) and PostgreSQL (schema ``warehouse``).
 SQL given to ``query`` is written in DuckDB's dialect and translated by sqlglot for PostgreSQL.
 
-DuckDB lets one process at a time open a database file for writing. This class therefore opens a connection
-per unit of work and closes it at once, so that ``dieuhanh ingest`` or ``dieuhanh indicators compute`` can
-write while the server runs; when the file is held by another process for longer than ``busy_timeout`` the
-caller gets ``WarehouseBusy`` with a clear message rather than a lock error.
+DuckDB lets one process at a time open a database file for writing. This class therefore keeps the file open
+only while some work needs it, so that ``dieuhanh ingest`` or ``dieuhanh indicators compute`` can write while
+the server runs. Inside one process (``_FileAccess``), reads run concurrently — each on its own cursor of one
+shared read-only instance, so a slow analyst query does not hold up a page or an open-data call — and a write
+has the file alone (waiting readers let a waiting writer go first). When another process holds the file, a read
+gives up after ``read_busy_timeout`` (pages answer at once) and a write after ``busy_timeout``, with
+``WarehouseBusy`` and a message in Vietnamese that names no server path.
 """
 
 from __future__ import annotations
@@ -106,47 +109,155 @@ READ_ONLY_CONFIG: dict[str, str | bool | int | float | list[str]] = {
 }
 
 
+class _FileAccess:
+    """Who uses one DuckDB file in this process. DuckDB allows one configuration per file in a process (read-only
+    with ``READ_ONLY_CONFIG`` for reads, read-write for writes), so at any time the file is either open once
+    read-only, shared by any number of concurrent readers (a cursor each), or open read-write for one writing
+    thread (nested work of that thread gets cursors of the same instance). The instance closes when its last
+    user is done, releasing the file to other processes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.cond = threading.Condition()
+        self.instance: Any = None
+        self.mode: str | None = None  # "r" | "w" while open or opening
+        self.opening = False
+        self.readers = 0
+        self.writer: int | None = None
+        self.write_depth = 0
+        self.writers_waiting = 0
+        self.reads_held: dict[int, int] = {}  # thread → reads it holds (nested reads never wait for a writer)
+
+    def _wait(self, deadline: float, ready: Callable[[], bool]) -> None:
+        while not ready():
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.cond.wait(left):
+                if ready():
+                    return
+                raise WarehouseBusy("Kho dữ liệu đang bận cập nhật. Vui lòng thử lại sau ít phút.")
+
+    def _open(self, mode: str, deadline: float) -> None:
+        """Open the instance (``cond`` held on entry and exit, released while waiting for another process)."""
+        import duckdb
+
+        self.mode, self.opening = mode, True
+        self.cond.release()
+        try:
+            while True:
+                try:
+                    instance = duckdb.connect(self.path, read_only=mode == "r",
+                                              config=dict(READ_ONLY_CONFIG) if mode == "r" else {})
+                    break
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower():
+                        raise
+                    if time.monotonic() > deadline:
+                        raise WarehouseBusy("Kho dữ liệu đang được một tiến trình khác cập nhật (ví dụ lệnh nạp dữ "
+                                            "liệu). Vui lòng thử lại sau ít phút.") from exc
+                    time.sleep(0.05)
+        except BaseException:
+            self.cond.acquire()
+            self.mode, self.opening = None, False
+            self.cond.notify_all()
+            raise
+        self.cond.acquire()
+        self.instance, self.opening = instance, False
+        self.cond.notify_all()
+
+    def _close_if_idle(self) -> None:
+        if self.readers == 0 and self.write_depth == 0 and self.instance is not None:
+            self.instance.close()
+            self.instance, self.mode, self.writer = None, None, None
+            self.cond.notify_all()
+
+    @contextmanager
+    def read(self, timeout: float) -> Iterator[Any]:
+        me = threading.get_ident()
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            if self.writer == me:  # a read inside this thread's own write sees the write's instance
+                self.write_depth += 1
+                mode = "w"
+            else:
+                nested = self.reads_held.get(me, 0) > 0
+                self._wait(deadline, lambda: (self.mode in (None, "r") and not self.opening
+                                              and (nested or not self.writers_waiting)))
+                if self.instance is None:
+                    self._open("r", deadline)
+                self.readers += 1
+                self.reads_held[me] = self.reads_held.get(me, 0) + 1
+                mode = "r"
+            cursor = self.instance.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            with self.cond:
+                if mode == "w":
+                    self.write_depth -= 1
+                else:
+                    self.readers -= 1
+                    held = self.reads_held.get(me, 1) - 1
+                    if held:
+                        self.reads_held[me] = held
+                    else:
+                        self.reads_held.pop(me, None)
+                self._close_if_idle()
+
+    @contextmanager
+    def write(self, timeout: float) -> Iterator[Any]:
+        me = threading.get_ident()
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            if self.writer != me:
+                if self.reads_held.get(me):
+                    raise RuntimeError("a warehouse write inside a read of the same thread")  # a bug, not input
+                self.writers_waiting += 1
+                try:
+                    self._wait(deadline, lambda: self.mode is None and not self.opening)
+                    self._open("w", deadline)
+                finally:
+                    self.writers_waiting -= 1
+                self.writer = me
+            self.write_depth += 1
+            cursor = self.instance.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            with self.cond:
+                self.write_depth -= 1
+                self._close_if_idle()
+
+
 class DuckDBWarehouse:
     kind = "duckdb"
-    # One process-wide lock per file: DuckDB refuses two connections to one file with different
-    # configurations (read-only vs read-write) inside one process.
-    _locks: dict[str, threading.RLock] = {}
+    # One access manager per file and process (see _FileAccess).
+    _files: dict[str, _FileAccess] = {}
+    _files_lock = threading.Lock()
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0):
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0, read_busy_timeout: float = 2.0):
         self.path = str(Path(path).resolve())
         self.busy_timeout = busy_timeout
-        self._lock = self._locks.setdefault(self.path, threading.RLock())
+        self.read_busy_timeout = read_busy_timeout
+        with self._files_lock:
+            self._access = self._files.setdefault(self.path, _FileAccess(self.path))
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with self._connect():
             pass
 
     @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[Any]:
-        import duckdb
-
-        deadline = time.monotonic() + self.busy_timeout
-        with self._lock:
-            while True:
-                try:
-                    config = dict(READ_ONLY_CONFIG) if read_only else {}
-                    conn = duckdb.connect(self.path, read_only=read_only, config=config)
-                    break
-                except duckdb.IOException as exc:
-                    if "lock" not in str(exc).lower():
-                        raise
-                    if time.monotonic() > deadline:
-                        raise WarehouseBusy(
-                            f"Kho dữ liệu ({self.path}) đang được một tiến trình khác ghi. "
-                            "Hãy thử lại sau ít phút."
-                        ) from exc
-                    time.sleep(0.1)
-            try:
-                yield conn
-            finally:
-                conn.close()
+        """A cursor for one unit of work: shared with concurrent readers, or the file alone to write."""
+        if read_only:
+            with self._access.read(self.read_busy_timeout) as cursor:
+                yield cursor
+        else:
+            with self._access.write(self.busy_timeout) as cursor:
+                yield cursor
 
     def table_exists(self, dataset: str) -> bool:
-        with self._connect() as conn:
+        with self._connect(read_only=True) as conn:
             return self._exists(conn, dataset)
 
     @staticmethod

@@ -22,6 +22,7 @@ DOMAINS = {
     "citizen_reports": "Phản ánh của người dân",
     "public_safety": "An ninh, trật tự, an toàn",
     "documents": "Văn bản, chỉ đạo điều hành",
+    "inspections": "Thanh tra, kiểm tra doanh nghiệp",
     "data": "Dữ liệu",
 }
 PERIODICITIES = periods.KIND_LABELS

@@ -49,6 +49,6 @@ def _validate(params: dict[str, Any]) -> None:
 
 
 SOURCE = sources.register(sources.AlertSource(
-    name="inspections.conflicts", label="Kế hoạch thanh tra, kiểm tra chồng chéo", domain="documents",
+    name="inspections.conflicts", label="Kế hoạch thanh tra, kiểm tra chồng chéo", domain="inspections",
     evaluate=_evaluate, validate=_validate,
     params_help="min_conflicts: số xung đột chưa xử lý của kế hoạch năm để cảnh báo (mặc định 1)"))

@@ -1,9 +1,10 @@
 """Downloads of a published dataset: CSV (optionally with a BOM for Excel), JSON, Parquet and XLSX.
 
-Everything is streamed page by page (``service.iter_public_batches``): a big table never sits in memory whole.
-Parquet and XLSX need a seekable file, so they are written page by page to a temporary file that is then
-streamed and deleted. Only public columns leave, and text that a spreadsheet would run as a formula is
-neutralised with a leading apostrophe (CSV and XLSX).
+Everything is read page by page (``service.iter_public_batches``): a big table never sits in memory whole.
+Each format is written page by page to a temporary file that is then streamed (with its length) and deleted:
+a download completes, or fails before its first byte with a clear answer — never a file cut off after the
+header because the warehouse became busy mid-way. Only public columns leave, and text that a spreadsheet would
+run as a formula is neutralised with a leading apostrophe (CSV and XLSX).
 """
 
 from __future__ import annotations
@@ -189,16 +190,19 @@ def download(request: Request, name: str, fmt: str, bom: bool = False) -> Stream
     ds = _dataset(request, name)
     warehouse = request.app.state.warehouse
     media, headers = MEDIA_TYPES[fmt], _headers(ds.name, fmt)
-    if fmt == "csv":
-        return StreamingResponse(csv_stream(warehouse, ds, bom=bom), media_type=media, headers=headers)
-    if fmt == "json":
-        return StreamingResponse(json_stream(warehouse, ds), media_type=media, headers=headers)
     if fmt == "xlsx" and service.count_rows(warehouse, ds) > XLSX_MAX_ROWS:
         raise InvalidInput(f"Bộ dữ liệu vượt quá {XLSX_MAX_ROWS + 1:,} dòng của một trang tính Excel; "
                            "hãy tải CSV hoặc Parquet.")
     path = _temp_path(f".{fmt}")
     try:
-        (write_parquet if fmt == "parquet" else write_xlsx)(warehouse, ds, path)
+        # Every format is written whole before the first byte is sent: a download either completes or fails
+        # with a clear answer (e.g. 503 while another process holds the warehouse), never breaks off mid-file.
+        if fmt in ("csv", "json"):
+            with open(path, "wb") as out:
+                for chunk in (csv_stream(warehouse, ds, bom=bom) if fmt == "csv" else json_stream(warehouse, ds)):
+                    out.write(chunk)
+        else:
+            (write_parquet if fmt == "parquet" else write_xlsx)(warehouse, ds, path)
     except BaseException:
         _unlink(path)
         raise
