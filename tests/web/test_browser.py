@@ -16,6 +16,8 @@ BASE = {"Tổng quan", "Đơn vị hành chính", "Cơ quan, đơn vị", "Cổn
         # the operations room (issue 18) and the forecasts (issue 22), for every signed-in role
         "Phòng điều hành", "Sự cố", "Camera, cảm biến", "Quy trình xử lý", "Giao thông", "Dự báo chất thải rắn",
         "Dự báo đạt chỉ tiêu",
+        # environment monitoring (issue 19)
+        "Quan trắc không khí",
         # inspections without overlap (issue 21)
         "Thanh tra, kiểm tra DN",
         # DTI and the national indices (issue 23), for every signed-in role
