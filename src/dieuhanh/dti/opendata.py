@@ -24,16 +24,17 @@ COLUMNS = [("nam", "integer", "Năm đánh giá"), ("cap", "string", "Cấp: so_
            ("hang", "integer", "Hạng theo tổng điểm")]
 
 
-def _ensure_dataset(session: Session, principal: Principal) -> None:
+def _ensure_dataset(session: Session, principal: Principal, *, demo: bool = False) -> None:
     try:
         catalog.get_dataset(session, DATASET)
     except NotFound:
         catalog.create_dataset(session, principal=principal, dataset_in=DatasetIn.model_validate({
             "name": DATASET, "title": "Kết quả đánh giá chuyển đổi số các sở, ngành và xã, phường",
             "description": "Điểm DTI của từng cơ quan, đơn vị theo năm: tổng điểm, từng trụ cột và chỉ số chính, "
-                           "thứ hạng. Chỉ gồm các đợt đánh giá đã đóng, thẩm định xong và được công bố.",
+                           "thứ hạng. Chỉ gồm các đợt đánh giá đã đóng, thẩm định xong và được công bố."
+                           + (" Dữ liệu mẫu của tỉnh mẫu, không phải kết quả chính thức." if demo else ""),
             "owner_agency": OWNER, "license_id": "cc-by-4.0", "access": "public", "update_frequency": "yearly",
-            "tags": ["chuyển đổi số", "DTI", "chính quyền số"],
+            "tags": ["chuyển đổi số", "DTI", "chính quyền số", "hệ thống"],
             "schema": [ColumnIn(name=n, type=t, description=d) for n, t, d in COLUMNS]}))
 
 
@@ -42,7 +43,8 @@ def publish(session: Session, warehouse: Warehouse, *, principal: Principal, res
     """Append the campaign's results to the open dataset and publish it. Returns the rows loaded."""
     from dieuhanh.ingest import service as ingest
 
-    _ensure_dataset(session, principal)
+    demo = bool(results.get("demo"))
+    _ensure_dataset(session, principal, demo=demo)
     names = {p["code"]: p["name"] for p in results["pillars"]} | {i["code"]: i["name"] for i in results["indices"]}
     cap = "so_nganh" if results["level"] == "department" else "xa_phuong"
     out = io.StringIO()
@@ -56,6 +58,7 @@ def publish(session: Session, warehouse: Warehouse, *, principal: Principal, res
                              value, r["rank"]])
     result = ingest.load(session, warehouse, principal=principal, dataset_name=DATASET,
                          source=out.getvalue().encode("utf-8"), filename=f"dti-{cap}-{results['year']}.csv",
-                         source_kind="dti", province_code=province_code, max_bytes=64 * 1024 * 1024)
+                         source_kind="demo" if demo else "system", province_code=province_code,
+                         max_bytes=64 * 1024 * 1024)
     catalog.set_published(session, principal=principal, name=DATASET, published=True)
     return result.rows
