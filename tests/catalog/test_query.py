@@ -16,6 +16,23 @@ def analyst(client, factory, population, agency_token):
     return {"X-CSRF-Token": csrf}
 
 
+def test_one_caller_runs_at_most_two_queries_at_a_time(client, factory, population, agency_token):
+    from dieuhanh.catalog.service import QUERY_LIMITER
+
+    assert csv_upload(client, "dan_so_xa", CSV_OK, agency_token).status_code == 201
+    _, username, _ = factory.user("analyst")
+    _, csrf = login(client, username)
+    headers = {"X-CSRF-Token": csrf}
+    sql = {"sql": "SELECT count(*) AS n FROM dan_so_xa"}
+    actor = f"user:{username}"
+    with QUERY_LIMITER.slot(actor), QUERY_LIMITER.slot(actor):  # two of this analyst's queries still running
+        refused = client.post("/api/v1/query", headers=headers, json=sql)
+        assert refused.status_code == 429 and "2 truy vấn chạy cùng lúc" in refused.json()["detail"]
+        with QUERY_LIMITER.slot("user:someone-else"):  # other callers are not held up
+            pass
+    assert client.post("/api/v1/query", headers=headers, json=sql).json()["rows"] == [[3]]
+
+
 def test_select_over_a_dataset(client, analyst):
     response = client.post("/api/v1/query", headers=analyst,
                            json={"sql": "SELECT ma_xa, sum(dan_so) AS dan_so FROM dan_so_xa GROUP BY ma_xa ORDER BY 1"})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,7 +24,7 @@ from dieuhanh.catalog.models import (
 from dieuhanh.catalog.schemas import FREQUENCIES, ColumnIn, DatasetIn
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
-from dieuhanh.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from dieuhanh.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import BATCH_COLUMN, ReadScope, Warehouse, _quote
 from dieuhanh.core.warehouse_tx import TransactionalWarehouse
@@ -455,6 +458,37 @@ def leaderboard(session: Session, *, principal: Principal, warehouse: Warehouse 
     }
 
 
+class QueryLimiter:
+    """At most ``per_caller`` user SQL queries of one caller (user or token) at a time in this process: one
+    analyst's heavy queries cannot take every worker thread, while other callers' queries and pages go on
+    (warehouse reads run side by side)."""
+
+    def __init__(self, per_caller: int = 2) -> None:
+        self.per_caller = per_caller
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self, caller: str) -> Iterator[None]:
+        with self._lock:
+            if self._running.get(caller, 0) >= self.per_caller:
+                raise TooManyRequests(f"Bạn đang có {self.per_caller} truy vấn chạy cùng lúc; chờ một truy vấn "
+                                      "xong rồi chạy tiếp.")
+            self._running[caller] = self._running.get(caller, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._running[caller] - 1
+                if left:
+                    self._running[caller] = left
+                else:
+                    del self._running[caller]
+
+
+QUERY_LIMITER = QueryLimiter()
+
+
 def run_query(session: Session, warehouse: Warehouse, *, principal: Principal, sql: str, timeout: float,
               max_rows: int) -> dict[str, Any]:
     """The one guarded path for user SQL: parsed and checked first, then run read-only with limits."""
@@ -472,7 +506,8 @@ def run_query(session: Session, warehouse: Warehouse, *, principal: Principal, s
     used = base_tables(safe_sql) & set(readable)
     scope = ReadScope(tables={t: pii_of[t] for t in used}, pii=all(not readable[t].pii_columns for t in used))
     try:
-        table = warehouse.query(safe_sql, timeout=timeout, max_rows=max_rows, scope=scope)
+        with QUERY_LIMITER.slot(principal.actor):
+            table = warehouse.query(safe_sql, timeout=timeout, max_rows=max_rows, scope=scope)
     except DomainError:
         raise
     except Exception as exc:  # engine errors (unknown column, type mismatch…) are the user's to fix
