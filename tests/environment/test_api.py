@@ -91,6 +91,26 @@ def test_push_is_idempotent_converts_mg_and_flags_out_of_range(client, db, facto
             AuditEntry.action == "environment.observation.correct")) == 1
 
 
+def test_a_sudden_jump_is_kept_and_flagged_as_a_spike(client, db, factory):
+    headers = _token(factory)
+    _station(client, headers)
+    h = timedelta(hours=1)
+    # 20 then 400 µg/m³ within the same push: a spike; a reading that stays high an hour later is an episode
+    pushed = client.post("/api/v1/environment/observations", headers=headers, json=[
+        _reading("KK01", "pm25", 20.0, T - 3 * h), _reading("KK01", "pm25", 400.0, T - 2 * h),
+        _reading("KK01", "pm25", 35.0, T - h)])
+    assert pushed.json()["flagged"] == 1
+    # against the stored hour before: 35 → 300 is a spike; 35 → 120 is not (the jump is too small)
+    assert client.post("/api/v1/environment/observations", headers=headers, json=[
+        _reading("KK01", "pm25", 300.0, T)]).json()["flagged"] == 1
+    assert client.post("/api/v1/environment/observations", headers=headers, json=[
+        _reading("KK01", "pm10", 30.0, T - h), _reading("KK01", "pm10", 120.0, T)]).json()["flagged"] == 0
+    with db.session() as s:
+        flags = dict(s.execute(select(Observation.observed_at, Observation.flag).where(
+            Observation.parameter == "pm25")).all())
+    assert flags == {T - 3 * h: None, T - 2 * h: "spike", T - h: None, T: "spike"}
+
+
 def test_hourly_and_daily_aqi_rows(client, factory):
     headers = _token(factory)
     _station(client, headers)

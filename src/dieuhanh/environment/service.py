@@ -32,6 +32,12 @@ UNITS = {"ug/m3": 1.0, "µg/m3": 1.0, "µg/m³": 1.0, "mg/m3": 1000.0, "mg/m³":
 # Above these (µg/m³) a reading is outside any analyser's range: kept, flagged, not used (QĐ 1459 mục 2.1.a).
 PLAUSIBLE_MAX = {"pm25": 1000.0, "pm10": 2000.0, "o3": 2000.0, "co": 200000.0, "so2": 5000.0, "no2": 5000.0}
 MAX_ITEMS = 5000
+# A spike: a reading more than SPIKE_RATIO times the same station's reading of the hour before and higher by more
+# than this much (µg/m³) — a sensor glitch far more often than real air (dust on a low-cost sensor, a power
+# cycle). Kept and flagged ("spike"), not used for AQI, shown to the department; a real episode that persists is
+# not a spike in its second hour.
+SPIKE_RATIO = 4.0
+SPIKE_JUMP = {"pm25": 150.0, "pm10": 250.0, "o3": 250.0, "co": 15000.0, "so2": 250.0, "no2": 250.0}
 SILENT_AFTER = timedelta(hours=3)
 
 
@@ -109,6 +115,27 @@ def _flag(parameter: str, value: float) -> str | None:
     return "out_of_range" if value > PLAUSIBLE_MAX[parameter] else None
 
 
+def _flag_spikes(session: Session, rows: dict[tuple[int, str, datetime], dict[str, Any]]) -> None:
+    """Flag "spike" readings against the hour before (from the same push or stored), in place."""
+    wanted = {(sid, par, at - HOUR) for sid, par, at in rows} - set(rows)
+    before: dict[tuple[int, str, datetime], float] = {}
+    keys = list(wanted)
+    for start in range(0, len(keys), 500):
+        for sid, par, at, value in session.execute(select(
+                Observation.station_id, Observation.parameter, Observation.observed_at, Observation.value).where(
+                tuple_(Observation.station_id, Observation.parameter, Observation.observed_at).in_(
+                    keys[start:start + 500]), Observation.flag.is_(None))):
+            before[(sid, par, at)] = value
+    for (sid, par, at), row in rows.items():
+        if row["flag"] is not None:
+            continue
+        prev_row = rows.get((sid, par, at - HOUR))
+        prev = prev_row["value"] if prev_row is not None and prev_row["flag"] is None else before.get(
+            (sid, par, at - HOUR))
+        if prev is not None and row["value"] > SPIKE_RATIO * prev and row["value"] - prev > SPIKE_JUMP[par]:
+            row["flag"] = "spike"
+
+
 def push_observations(session: Session, *, principal: Principal, items: Sequence[Any], demo: bool = False,
                       now: datetime | None = None) -> PushResult:
     """Store hourly readings, all or none. Each error names the record's index (from 0) and the field.
@@ -178,6 +205,7 @@ def push_observations(session: Session, *, principal: Principal, items: Sequence
                      "demo": demo}
     if errors:
         raise InvalidInput(f"{len(errors)} bản ghi không hợp lệ; không lưu bản ghi nào.", errors=errors)
+    _flag_spikes(session, rows)
     result = PushResult()
     existing: dict[tuple[int, str, datetime], Observation] = {}
     keys = list(rows)
