@@ -1,7 +1,8 @@
 """JSON API of air-quality monitoring (thin: the rules are in service.py and aqi.py).
 
 ``POST/GET /api/v1/environment/stations``, ``POST /api/v1/environment/observations`` (scope ``environment``),
-``GET /api/v1/environment/aqi`` (hourly/daily VN_AQI) and ``GET /api/v1/environment/ngsi-ld/AirQualityObserved``
+``GET /api/v1/environment/aqi`` (hourly/daily VN_AQI), ``/api/v1/environment/pull-sources`` (scheduled pull)
+and ``GET /api/v1/environment/ngsi-ld/AirQualityObserved``
 (FIWARE Smart Data Model). Reads are public: VN_AQI is published information (QĐ 1459/QĐ-TCMT mục 3).
 """
 
@@ -11,15 +12,16 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from dieuhanh.core.errors import FieldError, InvalidInput
 from dieuhanh.core.security import authorize
-from dieuhanh.environment import aqi, service
+from dieuhanh.environment import aqi, pull, service
 from dieuhanh.environment.models import Observation
 from dieuhanh.environment.schemas import PushOut, StationIn, StationOut
+from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.web.deps import DB, CurrentPrincipal, read_body_limited
 
 router = APIRouter(prefix="/api/v1/environment", tags=["môi trường"])
@@ -129,3 +131,29 @@ def ngsi_ld(db: DB, principal: CurrentPrincipal, station: StationCode = None) ->
         entity["@context"] = NGSI_CONTEXT
         entities.append(entity)
     return JSONResponse(entities, media_type="application/ld+json")
+
+
+# ------------------------------------------------------------------------------------------------ scheduled pull
+
+
+@router.post("/pull-sources", status_code=201, summary="Khai báo nguồn kéo số liệu quan trắc theo lịch")
+def create_pull_source(data: pull.PullSourceIn, request: Request, db: DB,
+                       principal: CurrentPrincipal) -> dict[str, Any]:
+    src = pull.create_source(db, principal=principal, data=data,
+                             guard=PullGuard.from_settings(request.app.state.settings))
+    db.commit()
+    return pull.source_dict(src)
+
+
+@router.get("/pull-sources", summary="Danh sách nguồn kéo số liệu quan trắc")
+def list_pull_sources(db: DB, principal: CurrentPrincipal) -> list[dict[str, Any]]:
+    return [pull.source_dict(s) for s in pull.list_sources(db, principal=principal)]
+
+
+@router.post("/pull-sources/{source_id}/run", summary="Kéo số liệu từ một nguồn ngay bây giờ")
+def run_pull_source(source_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, db: DB,
+                    principal: CurrentPrincipal) -> dict[str, Any]:
+    result = pull.run_source(db, principal=principal, source_id=source_id,
+                             guard=PullGuard.from_settings(request.app.state.settings))
+    db.commit()
+    return result

@@ -53,3 +53,23 @@ class Observation(Base):
     flag: Mapped[str | None] = mapped_column(String(20), nullable=True)  # suspect: kept, not used for AQI
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PullSource(Base):
+    """A station network's API that the server asks for readings on a schedule (the readings' JSON as for
+    ``POST /api/v1/environment/observations``). The secret sent in ``header_name`` is sealed at rest."""
+
+    __tablename__ = "env_pull_source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(1000))
+    header_name: Mapped[str] = mapped_column(String(100), default="Authorization")
+    secret: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    every_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_status: Mapped[str | None] = mapped_column(String(10), nullable=True)  # ok | error
+    last_message: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

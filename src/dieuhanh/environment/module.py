@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from dieuhanh.core.plugin import Module, NavItem
 from dieuhanh.environment import alerting, api, demo, permissions, views  # noqa: F401  (registers rules, sources)
@@ -20,11 +21,26 @@ def _register_hooks() -> None:
 
 _register_hooks()
 
+
+def _jobs(scheduler: Any) -> None:
+    """Pull sources are asked every minute whether their interval has passed (environment/pull.py)."""
+    from dieuhanh.environment import pull
+    from dieuhanh.ingest.guard import PullGuard
+
+    database, settings = scheduler.database, scheduler.settings
+
+    def run() -> int:
+        with database.session() as session:
+            return pull.run_due(session, guard=PullGuard.from_settings(settings))
+
+    scheduler.add("environment.pull", run, seconds=60, name="Kéo số liệu quan trắc không khí theo lịch")
+
 MODULE = Module(
     name="environment",
     routers=[api.router, views.router],
     nav=[NavItem("Quan trắc không khí", "/environment", "environment.officials", section="Điều hành")],
     templates=HERE / "templates",
     demo=demo.run,
+    jobs=_jobs,
     indicators=(HERE / "indicators.yaml",),
 )

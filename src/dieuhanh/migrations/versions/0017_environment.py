@@ -52,9 +52,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('env_observation', schema=None) as batch_op:
         batch_op.create_index('ix_env_observation_station_time', ['station_id', 'observed_at'], unique=False)
+    op.create_table('env_pull_source',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('url', sa.String(length=1000), nullable=False),
+    sa.Column('header_name', sa.String(length=100), nullable=False),
+    sa.Column('secret', sa.String(length=2000), nullable=True),
+    sa.Column('every_minutes', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('last_run_at', sa.DateTime(), nullable=True),
+    sa.Column('last_status', sa.String(length=10), nullable=True),
+    sa.Column('last_message', sa.String(length=1000), nullable=True),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_env_pull_source'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('env_pull_source')
     with op.batch_alter_table('env_observation', schema=None) as batch_op:
         batch_op.drop_index('ix_env_observation_station_time')
     op.drop_table('env_observation')
