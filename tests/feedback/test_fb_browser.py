@@ -23,8 +23,10 @@ def png() -> bytes:
 @pytest.fixture
 def phone(browser_instance, live_server) -> Iterator:  # type: ignore[no-untyped-def]
     """A phone-sized browser page (390×844, touch) that records console errors like the ``page`` fixture."""
+    # bypass_csp as the ``page`` fixture: Playwright runs wait_for_function strings with eval, which the CSP blocks
+    # (the policy itself is tested with it on in tests/security/test_xss_headers.py)
     context = browser_instance.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                           is_mobile=True, has_touch=True, locale="vi-VN")
+                                           is_mobile=True, has_touch=True, locale="vi-VN", bypass_csp=True)
     context.grant_permissions(["geolocation"], origin=live_server)
     context.set_geolocation({"latitude": PHU_LY[0], "longitude": PHU_LY[1]})
     yield watched_page(context)

@@ -130,6 +130,29 @@ MATRIX = {
     ("documents.contribute", DOC_SYT): {"officer"},
     ("documents.contribute", DOC_SGDDT): set(),
     ("documents.train", None): {"admin", "analyst"},
+    # DTI (issue 23): a unit's form is read by leadership, analysts, read tokens and that unit's officers; answered
+    # only by that unit's officers (admins for support); reviewed, defined and run by analysts.
+    ("dti.form.read", "SYT"): {"admin", "analyst", "leader", "officer", "read_token"},
+    ("dti.form.read", "SGDDT"): {"admin", "analyst", "leader", "read_token"},
+    ("dti.form.answer", "SYT"): {"admin", "officer"},
+    ("dti.form.answer", "SGDDT"): {"admin"},
+    ("dti.review", None): {"admin", "analyst"},
+    ("dti.framework.define", None): {"admin", "analyst"},
+    ("dti.campaign.manage", None): {"admin", "analyst"},
+    ("governance.write", None): {"admin", "analyst"},
+    # Inspections (issue 21): an agency submits its own plan; the merged plan is read by every official (each
+    # agency must see what collides with its visits); the inspectorate's leadership optimises and signs.
+    ("inspections.submit", "SYT"): {"admin", "officer"},
+    ("inspections.submit", "SGDDT"): {"admin"},
+    ("inspections.read", None): {"admin", "analyst", "leader", "officer", "read_token"},
+    ("inspections.review", None): {"admin", "analyst"},
+    ("inspections.sign", None): {"admin", "leader"},
+    ("inspections.optimise", None): {"admin", "leader"},
+    # Air quality (issue 19): VN_AQI is public; readings come from the network's token (scope environment).
+    ("environment.read", None): set(PRINCIPALS),
+    ("environment.officials", None): {"admin", "analyst", "leader", "officer", "read_token"},
+    ("environment.push", None): {"admin"},
+    ("environment.station.manage", None): {"admin", "analyst"},
 }
 
 

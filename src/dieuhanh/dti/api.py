@@ -85,7 +85,8 @@ async def _json(request: Request) -> Any:
 # ------------------------------------------------------------------------------------------------ frameworks
 
 
-@router.post("/api/v1/dti/frameworks", status_code=201)
+@router.post("/api/v1/dti/frameworks", status_code=201,
+             summary="Khai báo khung đánh giá chuyển đổi số (YAML hoặc JSON)")
 async def framework_define(request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     """Define (or redefine) a framework from a YAML or JSON body."""
     authorize(principal, "dti.framework.define")
@@ -95,14 +96,14 @@ async def framework_define(request: Request, db: DB, principal: LoggedIn) -> dic
     return service.framework_out(row)
 
 
-@router.get("/api/v1/dti/frameworks")
+@router.get("/api/v1/dti/frameworks", summary="Danh sách khung đánh giá chuyển đổi số")
 def framework_list(db: DB, principal: LoggedIn) -> list[dict[str, Any]]:
     authorize(principal, "officials.read")
     return [{"code": f.code, "name": f.name, "level": f.level, "url": f"/api/v1/dti/frameworks/{f.code}"}
             for f in service.list_frameworks(db)]
 
 
-@router.get("/api/v1/dti/frameworks/{code}")
+@router.get("/api/v1/dti/frameworks/{code}", summary="Một khung đánh giá chuyển đổi số")
 def framework_get(code: CodePath, db: DB, principal: LoggedIn) -> dict[str, Any]:
     authorize(principal, "officials.read")
     return service.framework_out(service.get_framework(db, code))
@@ -111,7 +112,7 @@ def framework_get(code: CodePath, db: DB, principal: LoggedIn) -> dict[str, Any]
 # ------------------------------------------------------------------------------------------------ campaigns
 
 
-@router.post("/api/v1/dti/campaigns", status_code=201)
+@router.post("/api/v1/dti/campaigns", status_code=201, summary="Mở đợt đánh giá chuyển đổi số")
 async def campaign_create(request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     data = _model(CampaignIn, await _json(request))
     c = service.create_campaign(db, principal=principal, framework=data.framework, year=data.year,
@@ -119,25 +120,25 @@ async def campaign_create(request: Request, db: DB, principal: LoggedIn) -> dict
     return service.campaign_out(db, c)
 
 
-@router.get("/api/v1/dti/campaigns")
+@router.get("/api/v1/dti/campaigns", summary="Danh sách đợt đánh giá")
 def campaign_list(db: DB, principal: LoggedIn) -> list[dict[str, Any]]:
     authorize(principal, "officials.read")
     return [service.campaign_out(db, c) for c in service.list_campaigns(db)]
 
 
-@router.get("/api/v1/dti/campaigns/{campaign_id}")
+@router.get("/api/v1/dti/campaigns/{campaign_id}", summary="Một đợt đánh giá và tình hình nộp phiếu")
 def campaign_get(campaign_id: IdPath, db: DB, principal: LoggedIn) -> dict[str, Any]:
     authorize(principal, "officials.read")
     return service.campaign_out(db, service.get_campaign(db, campaign_id))
 
 
-@router.post("/api/v1/dti/campaigns/{campaign_id}/close")
+@router.post("/api/v1/dti/campaigns/{campaign_id}/close", summary="Đóng đợt đánh giá (chốt các giá trị tự động)")
 def campaign_close(campaign_id: IdPath, request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     c = service.close_campaign(db, request.app.state.warehouse, principal=principal, campaign_id=campaign_id)
     return service.campaign_out(db, c)
 
 
-@router.post("/api/v1/dti/campaigns/{campaign_id}/publish")
+@router.post("/api/v1/dti/campaigns/{campaign_id}/publish", summary="Công bố kết quả đợt đánh giá")
 def campaign_publish(campaign_id: IdPath, request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     """Publish a closed, fully reviewed campaign: public results and the open dataset «ket_qua_chuyen_doi_so»."""
     c = service.publish_campaign(db, request.app.state.warehouse, principal=principal, campaign_id=campaign_id,
@@ -145,7 +146,8 @@ def campaign_publish(campaign_id: IdPath, request: Request, db: DB, principal: L
     return service.campaign_out(db, c)
 
 
-@router.get("/api/v1/dti/campaigns/{campaign_id}/units/{unit}")
+@router.get("/api/v1/dti/campaigns/{campaign_id}/units/{unit}",
+             summary="Phiếu tự đánh giá của một đơn vị (kèm giá trị tự động)")
 def form_get(campaign_id: IdPath, unit: CodePath, request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     """The unit's form: every sub-indicator with its rule, value, score, evidence and review; automatic ones
     recomputed from the platform's data (``automatic: true``, ``locked: true``, ``source_text``)."""
@@ -153,7 +155,8 @@ def form_get(campaign_id: IdPath, unit: CodePath, request: Request, db: DB, prin
                              unit=unit)
 
 
-@router.put("/api/v1/dti/campaigns/{campaign_id}/units/{unit}/answers/{sub_indicator}")
+@router.put("/api/v1/dti/campaigns/{campaign_id}/units/{unit}/answers/{sub_indicator}",
+             summary="Trả lời một chỉ số thành phần, kèm minh chứng")
 async def answer_put(campaign_id: IdPath, unit: CodePath, sub_indicator: CodePath, request: Request, db: DB,
                      principal: LoggedIn) -> dict[str, Any]:
     """Answer a self-assessed sub-indicator: JSON ``{value, note, evidence: [{title, url}]}``, or multipart with
@@ -186,14 +189,15 @@ async def answer_put(campaign_id: IdPath, unit: CodePath, sub_indicator: CodePat
             "evidence": answer.evidence, "files": len(answer.files), "review_state": answer.review_state}
 
 
-@router.post("/api/v1/dti/campaigns/{campaign_id}/units/{unit}/submit")
+@router.post("/api/v1/dti/campaigns/{campaign_id}/units/{unit}/submit", summary="Nộp phiếu tự đánh giá")
 def form_submit(campaign_id: IdPath, unit: CodePath, db: DB, principal: LoggedIn) -> dict[str, Any]:
     form = service.submit_form(db, principal=principal, campaign_id=campaign_id, unit=unit)
     return {"unit": form.agency_code, "status": form.status, "late": form.late,
             "submitted_at": form.submitted_at.isoformat() if form.submitted_at else None}
 
 
-@router.post("/api/v1/dti/campaigns/{campaign_id}/units/{unit}/review/{sub_indicator}")
+@router.post("/api/v1/dti/campaigns/{campaign_id}/units/{unit}/review/{sub_indicator}",
+             summary="Thẩm định điểm một chỉ số thành phần")
 async def review(campaign_id: IdPath, unit: CodePath, sub_indicator: CodePath, request: Request, db: DB,
                  principal: LoggedIn) -> dict[str, Any]:
     """Accept (no score or the same score), adjust (another score with a comment) or ask for more evidence
@@ -206,7 +210,7 @@ async def review(campaign_id: IdPath, unit: CodePath, sub_indicator: CodePath, r
             "review_score": a.review_score, "final_score": service.final_score(a), "comment": a.review_comment}
 
 
-@router.get("/api/v1/dti/evidence/{file_id}")
+@router.get("/api/v1/dti/evidence/{file_id}", summary="Tải tệp minh chứng")
 def evidence_file(file_id: IdPath, db: DB, principal: LoggedIn) -> Response:
     row = db.get(DtiEvidenceFile, file_id)
     if row is None:
@@ -226,7 +230,7 @@ def _quote(name: str) -> str:
 # ------------------------------------------------------------------------------------------------ results
 
 
-@router.get("/api/v1/dti/results")
+@router.get("/api/v1/dti/results", summary="Kết quả, xếp hạng chuyển đổi số theo đơn vị")
 def results(request: Request, db: DB, principal: CurrentPrincipal,
             campaign: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
             level: Annotated[Literal["department", "commune"] | None, Query()] = None) -> list[dict[str, Any]]:
@@ -242,13 +246,14 @@ def results(request: Request, db: DB, principal: CurrentPrincipal,
 # ------------------------------------------------------------------------------------------------ governance
 
 
-@router.post("/api/v1/governance-indices", status_code=201)
+@router.post("/api/v1/governance-indices", status_code=201,
+             summary="Ghi chỉ số quản trị quốc gia của tỉnh (DTI, PAR INDEX, SIPAS, PAPI, PCI, QĐ 766)")
 async def governance_record(request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     data = _model(governance.GovernanceIn, await _json(request))
     return governance.out(governance.record(db, principal=principal, data=data))
 
 
-@router.get("/api/v1/governance-indices")
+@router.get("/api/v1/governance-indices", summary="Các chỉ số quản trị quốc gia của tỉnh theo năm")
 def governance_list(request: Request, db: DB, principal: LoggedIn,
                     province_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None) -> list[dict[str, Any]]:
     authorize(principal, "officials.read")
