@@ -43,9 +43,9 @@ def test_rows_of_a_batch_the_catalog_never_committed_are_removed_at_start_up(db,
         assert reconcile(session, warehouse) == []  # idempotent
 
 
+# DuckDB has one writer per file (core/warehouse.py); the race is PostgreSQL's.
+@pytest.mark.parametrize("store_kind", ["postgresql"], indirect=True)
 def test_parallel_loads_of_one_dataset_run_one_after_the_other(db, warehouse):
-    if warehouse.kind != "postgresql":
-        pytest.skip("DuckDB has one writer per file; the race is PostgreSQL's")
     import psycopg
 
     warehouse.append("tai_song_song", pa.table({"ma": ["seed"]}), "seed")

@@ -48,9 +48,8 @@ def test_engine_errors_do_not_echo_data_values(client, analyst):
     assert "Qwv123" not in response.text
 
 
+@pytest.mark.parametrize("store_kind", ["postgresql"], indirect=True)  # database roles are PostgreSQL's
 def test_postgres_user_sql_runs_as_a_role_that_reads_only_granted_warehouse_columns(warehouse, client, factory):
-    if warehouse.kind != "postgresql":
-        pytest.skip("PostgreSQL roles")
     import psycopg
 
     from dieuhanh.core.warehouse import ReadScope
