@@ -84,13 +84,18 @@ def create_app(
             from dieuhanh.core.jobs import Scheduler
 
             scheduler = Scheduler(db, warehouse=wh, settings=settings)
-            for module in MODULES:
-                if module.jobs:
-                    module.jobs(scheduler)
+            jobs_of = scheduler
+
+            def start_jobs() -> None:
+                for module in MODULES:
+                    if module.jobs:
+                        module.jobs(jobs_of)  # some write (e.g. the indicator library), so not during the load
+                jobs_of.start()
+
             if loader is not None:
-                loader.after(scheduler.start)  # jobs never see a half-loaded demo province
+                loader.after(start_jobs)  # jobs never see a half-loaded demo province, and never wait on it
             else:
-                scheduler.start()
+                start_jobs()
         app.state.scheduler = scheduler
         try:
             yield
