@@ -63,6 +63,30 @@ def test_agency_token_pushes_only_its_agency(client, db, warehouse, factory) -> 
 
 
 @pytest.mark.usefixtures("with_procedures")
+def test_an_agency_token_cannot_take_over_another_agencys_dossier(client, db, warehouse, factory, motcua) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 item 4: SYT's token sends SXD's dossier number with its own MaCoQuan and a newer
+    NgayCapNhat; it is refused (403, the record's MaHoSo named) and the stored dossier is untouched."""
+    assert client.post(DOSSIERS, json=[dossier("HS-9", "1.000001", "SXD")], headers=motcua).status_code == 200
+    before = counts(db, warehouse)
+    syt = bearer(factory.token(["publicservices"], agency="SYT", name="motcua-syt")[1])
+    takeover = client.post(DOSSIERS, headers=syt, json=[
+        dossier("HS-10", "1.000002", "SYT"),
+        dossier("HS-9", "1.000002", "SYT", updated="20250620090000")])
+    assert takeover.status_code == 403, takeover.text
+    assert [(e["index"], e["field"]) for e in takeover.json()["errors"]] == [(1, "MaHoSo")]
+    assert "thuộc cơ quan «SXD»" in takeover.json()["errors"][0]["message"]
+    assert counts(db, warehouse) == before  # nothing stored, HS-10 included
+    from dieuhanh.publicservices.models import Dossier
+
+    with db.session() as s:
+        stored = s.scalar(select(Dossier).where(Dossier.ma_ho_so == "HS-9"))
+        assert stored.ma_co_quan == "SXD"
+    # the one-stop-shop system (no agency) may still move a dossier between agencies
+    moved = client.post(DOSSIERS, headers=motcua, json=[dossier("HS-9", "1.000002", "SYT", updated="20250620090000")])
+    assert moved.status_code == 200 and moved.json()["updated"] == 1
+
+
+@pytest.mark.usefixtures("with_procedures")
 def test_tokens_without_the_scope_and_anonymous_callers_are_refused(client, db, warehouse, factory) -> None:  # type: ignore[no-untyped-def]
     before = counts(db, warehouse)
     datasets_token = bearer(factory.token(["datasets"], agency="SXD")[1])

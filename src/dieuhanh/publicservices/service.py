@@ -975,7 +975,28 @@ def validate_dossiers(session: Session, records: list[Any], *, principal: Princi
     rows = _validate_dossiers(session, records, principal=principal, ctx=_context(session, province_code),
                               errors=errors, ignored=set() if ignored is None else ignored)
     _raise(errors, "hồ sơ")
+    _check_stored_owners(session, rows, principal=principal, errors=errors)  # rows[i] is records[i] here
+    _raise(errors, "hồ sơ")
     return rows
+
+
+def _check_stored_owners(session: Session, rows: list[dict[str, Any]], *, principal: Principal,
+                         errors: _Errors) -> None:
+    """A caller may update only dossiers whose **stored** owner it may write for: an agency-bound token cannot take
+    over another agency's dossier by sending its MaHoSo with its own MaCoQuan (and so move it, or wipe its
+    personal data). Moving a dossier between agencies is for a caller allowed for both."""
+    table = _DOSSIER_TABLE
+    keys = [r["ma_ho_so"] for r in rows]
+    owners: dict[str, str] = {}
+    for start in range(0, len(keys), 1000):
+        owners.update(session.execute(select(table.c.ma_ho_so, table.c.ma_co_quan).where(
+            table.c.ma_ho_so.in_(keys[start:start + 1000]))).tuples().all())
+    for i, row in enumerate(rows):
+        owner = owners.get(row["ma_ho_so"])
+        if owner is not None and owner != row["ma_co_quan"] and not allowed(principal, "publicservices.sync", owner):
+            errors.forbidden += 1
+            errors.add(i, "MaHoSo", f"Hồ sơ «{row['ma_ho_so']}» thuộc cơ quan «{owner}»; mã truy cập này không được "
+                                    "sửa hồ sơ của cơ quan khác.")
 
 
 def upsert_dossiers(session: Session, warehouse: Warehouse, records: list[Any], *, principal: Principal,
