@@ -84,10 +84,19 @@ def test_up_answers_at_once_while_the_demo_loads_and_refuses_a_second_up(cli_env
         second = run(["up", "--port", str(free_port())], cli_env, timeout=60)
         assert second.returncode == 1
         assert "đang được một tiến trình `dieuhanh up` khác sử dụng" in second.stderr
-        # The CLI writes to the operational database while the server runs.
+        # (the demo's end — pages served, first-run mark — is tests/web/test_first_start.py, in process)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    # Stopped during the load: nothing half-loaded stays marked as loaded. A server without the demo; the CLI
+    # writes to the operational database while it runs.
+    port = free_port()
+    proc = subprocess.Popen(DIEUHANH + ["up", "--port", str(port), "--no-demo"], env=cli_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "demo" not in wait_health(f"http://127.0.0.1:{port}", proc)
         created = run(["users", "create", "canbo.moi", "--role", "officer", "--agency", "SYT"], cli_env)
         assert created.returncode == 0, created.stderr
-        # (the demo's end — pages served, first-run mark — is tests/web/test_first_start.py, in process)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

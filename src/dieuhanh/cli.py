@@ -57,10 +57,18 @@ def fail(message: str, code: int = 1) -> None:
 
 @contextmanager
 def _errors():
+    from sqlalchemy.exc import OperationalError
+
     try:
         yield
     except DomainError as exc:
         fail(exc.message)
+    except OperationalError as exc:
+        if "database is locked" not in str(exc):
+            raise
+        # SQLite has one writer: the first start's demo load (about half a minute) or a long import holds it
+        fail("Cơ sở dữ liệu đang bận ghi (ví dụ đang nạp tỉnh mẫu lần đầu hoặc một lệnh nạp dữ liệu khác). "
+             "Không có gì thay đổi; hãy chạy lại lệnh sau ít phút.")
 
 
 def _settings() -> Settings:
