@@ -73,6 +73,15 @@ def _form_context(request: Request, db: DB, principal: Any, campaign_id: int, un
                       "value": [form["index_totals"][i["code"]] for p in form["pillars"] for i in p["indices"]]}}
 
 
+def _ranking(request: Request, db: Any, principal: Any, cap: str,
+             khu_vuc: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """What both exports show: the results of the level, the rows of the chosen area, the area's title suffix."""
+    authorize(principal, "officials.read")
+    data = service.results(db, request.app.state.warehouse, level=LEVELS[cap])
+    rows = [r for r in data["results"] if not khu_vuc or r.get("area") == khu_vuc]
+    return data, rows, f" — khu vực {khu_vuc}" if khu_vuc else ""
+
+
 @router.get("/chuyen-doi-so/xuat.xlsx")
 def rankings_xlsx(request: Request, db: DB, principal: LoggedIn,
                   cap: Annotated[str, Query(pattern="^(so-nganh|xa-phuong)$")] = "so-nganh",
@@ -80,10 +89,8 @@ def rankings_xlsx(request: Request, db: DB, principal: LoggedIn,
     """The ranking as an XLSX workbook (the same rows as the page, with every main index)."""
     from dieuhanh.dti.export import results_xlsx
 
-    authorize(principal, "officials.read")
-    data = service.results(db, request.app.state.warehouse, level=LEVELS[cap])
-    rows = [r for r in data["results"] if not khu_vuc or r.get("area") == khu_vuc]
-    title = f"{data['framework_name']} năm {data['year']}" + (f" — khu vực {khu_vuc}" if khu_vuc else "")
+    data, rows, area = _ranking(request, db, principal, cap, khu_vuc)
+    title = f"{data['framework_name']} năm {data['year']}{area}"
     body = results_xlsx(data, rows, title=title, as_of=_vn(data["as_of"]))
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="dti-{cap}-{data["year"]}.xlsx"'})
@@ -100,11 +107,8 @@ def rankings_pdf(request: Request, db: DB, principal: LoggedIn,
     from dieuhanh.dashboard.exports import html_to_pdf
     from dieuhanh.dti.export import results_html
 
-    authorize(principal, "officials.read")
-    data = service.results(db, request.app.state.warehouse, level=LEVELS[cap])
-    rows = [r for r in data["results"] if not khu_vuc or r.get("area") == khu_vuc]
-    title = f"Kết quả đánh giá {data['framework_name']} năm {data['year']}" + (
-        f" — khu vực {khu_vuc}" if khu_vuc else "")
+    data, rows, area = _ranking(request, db, principal, cap, khu_vuc)
+    title = f"Kết quả đánh giá {data['framework_name']} năm {data['year']}{area}"
     html = results_html(data, rows, title=title, as_of=_vn(data["as_of"]),
                         province=request.app.state.province.name,
                         today=datetime.now(LOCAL_TZ).strftime("%d/%m/%Y"))
