@@ -23,8 +23,9 @@ _register_hooks()
 
 
 def _jobs(scheduler: Any) -> None:
-    """Pull sources are asked every minute whether their interval has passed (environment/pull.py)."""
-    from dieuhanh.environment import pull
+    """Pull sources are asked every minute whether their interval has passed (environment/pull.py); the open
+    VN_AQI datasets are recomputed every night at 01:20 (after the day's last hour, 24:00, has arrived)."""
+    from dieuhanh.environment import opendata, pull
     from dieuhanh.ingest.guard import PullGuard
 
     database, settings = scheduler.database, scheduler.settings
@@ -34,6 +35,15 @@ def _jobs(scheduler: Any) -> None:
             return pull.run_due(session, guard=PullGuard.from_settings(settings))
 
     scheduler.add("environment.pull", run, seconds=60, name="Kéo số liệu quan trắc không khí theo lịch")
+
+    def publish() -> int:
+        with database.session() as session:
+            return sum(opendata.publish_nightly(session, scheduler.warehouse, province_code=settings.province_code,
+                                                max_bytes=settings.max_upload_mb * 1024 * 1024).values())
+
+    scheduler.add("environment.publish", publish, cron="20 1 * * *",
+                  name="Tính lại dữ liệu mở VN_AQI ngày và giờ (hằng đêm)")
+
 
 MODULE = Module(
     name="environment",

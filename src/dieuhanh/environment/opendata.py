@@ -82,7 +82,7 @@ def publish(session: Session, warehouse: Warehouse, *, principal: Principal, fir
                             "ma_xa": units[r["station"]], "aqi": r["aqi"], "muc": r["category"],
                             "thong_so_chinh": aqi.PARAMETER_LABELS[r["dominant"]],
                             "nowcast_pm25": nc.get("pm25"), "nowcast_pm10": nc.get("pm10")})
-    counts = {}
+    counts: dict[str, int] = {}
     for name, rows in ((DAILY, daily_rows), (HOURLY, hourly_rows)):
         if not rows:
             continue
@@ -91,3 +91,24 @@ def publish(session: Session, warehouse: Warehouse, *, principal: Principal, fir
                              province_code=province_code, max_bytes=max_bytes)
         counts[name] = result.rows
     return counts
+
+
+def _is_demo(session: Session) -> bool:
+    try:
+        return "dữ liệu mẫu" in (catalog.get_dataset(session, DAILY).tags or [])
+    except NotFound:
+        return False
+
+
+def publish_nightly(session: Session, warehouse: Warehouse, *, province_code: str, max_bytes: int,
+                    today: date | None = None, days: int = 365) -> dict[str, int]:
+    """The scheduler's nightly job: both datasets recomputed up to yesterday (late readings counted), the last
+    ``days`` days. Nothing is created while no station is placed in a commune (a new installation without a
+    network publishes no empty dataset). Demo datasets stay marked as demo."""
+    from dieuhanh.core.security import SYSTEM
+
+    if not any(s.unit_code for s in service.list_stations(session)):
+        return {}
+    last = (today or service.local_now().date()) - timedelta(days=1)
+    return publish(session, warehouse, principal=SYSTEM, first=last - timedelta(days=days - 1), last=last,
+                   province_code=province_code, max_bytes=max_bytes, demo=_is_demo(session))
