@@ -152,12 +152,18 @@ def _clean(db: Database, wh: Warehouse) -> None:
                 session.execute(table.delete())
         # admin_unit is kept (reference data), but a test may have imported boundaries: back to none, as
         # bootstrap leaves a new installation
-        from sqlalchemy import update
+        # (only when a test changed them: re-applying the packaged file rewrites ~2 MB per test)
+        from sqlalchemy import or_, select, update
 
         from dieuhanh.geo.models import AdminUnit
+        from dieuhanh.geo.service import PACKAGED_SOURCE
 
-        session.execute(update(AdminUnit).where(AdminUnit.boundary.is_not(None))
-                        .values(boundary=None, boundary_source=None))
+        changed = session.scalar(select(AdminUnit.code).where(
+            AdminUnit.level == "commune",
+            or_(AdminUnit.boundary.is_(None), AdminUnit.boundary_source.is_distinct_from(PACKAGED_SOURCE))).limit(1))
+        if changed is not None:
+            session.execute(update(AdminUnit).where(AdminUnit.boundary.is_not(None))
+                            .values(boundary=None, boundary_source=None))
         bootstrap(session, province_code="37")
     if wh.kind == "duckdb":
         names = wh.query("SELECT table_name FROM information_schema.tables WHERE table_schema='main'")

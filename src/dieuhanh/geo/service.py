@@ -17,6 +17,8 @@ from dieuhanh.core.security import Principal, authorize
 from dieuhanh.geo import boundaries, reference
 from dieuhanh.geo.models import AdminUnit
 
+PACKAGED_SOURCE = "Dữ liệu ranh giới mẫu 2025 (Vietnamese Provinces Database, MIT)"
+
 
 def sync_units(session: Session, *, province_code: str) -> int:
     """Make the unit table match the packaged official list for the province; idempotent. Returns new units."""
@@ -47,12 +49,22 @@ def sync_units(session: Session, *, province_code: str) -> int:
     if province_code == "37" and not session.scalar(
         select(AdminUnit.code).where(AdminUnit.boundary.is_not(None)).limit(1)
     ):
-        path = boundaries.packaged_boundaries_path()
-        _apply_boundaries(
-            session, json.loads(path.read_text(encoding="utf-8")), province_code,
-            source="Dữ liệu ranh giới mẫu 2025 (Vietnamese Provinces Database, MIT)",
-        )
+        _apply_match(session, _packaged_match(province_code), source=PACKAGED_SOURCE)
     return created
+
+
+_packaged: tuple[tuple[float, str], boundaries.BoundaryMatch] | None = None
+
+
+def _packaged_match(province_code: str) -> boundaries.BoundaryMatch:
+    """The packaged boundaries parsed and checked once per process (the file is ~2 MB and its geometries are
+    validated one by one; it only changes with the package). Callers never modify the result."""
+    global _packaged
+    path = boundaries.packaged_boundaries_path()
+    key = (path.stat().st_mtime, province_code)
+    if _packaged is None or _packaged[0] != key:
+        _packaged = (key, boundaries.match_features(json.loads(path.read_text(encoding="utf-8")), province_code))
+    return _packaged[1]
 
 
 def list_units(session: Session, *, level: str | None = None, q: str | None = None) -> list[AdminUnit]:
@@ -94,7 +106,10 @@ class BoundaryImport:
 
 
 def _apply_boundaries(session: Session, geojson: dict, province_code: str, *, source: str) -> BoundaryImport:
-    match = boundaries.match_features(geojson, province_code)
+    return _apply_match(session, boundaries.match_features(geojson, province_code), source=source)
+
+
+def _apply_match(session: Session, match: boundaries.BoundaryMatch, *, source: str) -> BoundaryImport:
     if not match.matched:
         raise InvalidInput(
             "Không đối chiếu được đối tượng nào trong tệp với xã, phường của tỉnh (theo mã hoặc tên). "
