@@ -754,6 +754,8 @@ class AgencyRow:
     remote: int
     conflicts: int
     changed: int
+    found: int = 0
+    resolved: int = 0
 
 
 def board(session: Session, *, principal: Principal, year: int) -> dict[str, Any]:
@@ -775,6 +777,10 @@ def board(session: Session, *, principal: Principal, year: int) -> dict[str, Any
         a.visits += 1
         a.remote += int(r.remote)
         a.changed += int(r.status != "planned")
+    figures = year_figures(session, year=year)
+    for code, a in per.items():
+        a.found = figures["agencies"].get(code, {}).get("found", 0)
+        a.resolved = figures["agencies"].get(code, {}).get("resolved", 0)
     active = [r for r in rows if r.status in ("planned", "moved")]
     per_ent = Counter(r.enterprise_id for r in active)
     by_rule = Counter(c["rule"] for c in conflicts)
@@ -789,6 +795,7 @@ def board(session: Session, *, principal: Principal, year: int) -> dict[str, Any
         "conflicts": conflicts, "by_rule": {k: by_rule.get(k, 0) for k in RULE_LABELS},
         "agencies": sorted(per.values(), key=lambda a: a.agency_name),
         "changed": sum(1 for r in rows if r.status != "planned"),
+        "found": figures["found"], "resolved": figures["resolved"],
     }
 
 
