@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlalchemy import select
 
@@ -103,6 +104,11 @@ def test_the_signed_plan_is_open_data_without_personal_data_and_the_figures_are_
         assert values("tt_ty_le_truc_tuyen")[PROVINCE] == 50.0  # 1 of the 2 visits left is remote
         assert values("tt_cuoc_moi_doanh_nghiep") == {PROVINCE: 1.0}
         assert values("tt_doanh_nghiep_tren_mot_lan") == {PROVINCE: 0.0}
+    # the proposal page shows each agency's months before → after, the board the conflicts found and resolved
+    proposal_page = client.get(f"/thanh-tra/de-xuat?nam={YEAR}").text
+    assert 'data-testid="workload"' in proposal_page and "(mặc định)" in proposal_page
+    board = client.get(f"/thanh-tra?nam={YEAR}").text
+    assert re.search(r'data-testid="tile-resolved".*?>2 / 2<', board, re.S)
     # the indicators page shows them to an official
     page = client.get("/indicators/tt_xung_dot_da_xu_ly")
     assert page.status_code == 200 and "Số xung đột kế hoạch thanh tra, kiểm tra đã được xử lý" in page.text
