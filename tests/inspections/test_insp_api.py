@@ -101,7 +101,8 @@ def test_plans_conflicts_proposal_signing_and_publication(client, factory, db):
     proposal = client.post(f"{API}/optimise?year={YEAR}", headers=bearer(ttt)).json()
     assert proposal["conflicts_after"] == 0 and proposal["changes"]
     assert {c["action"] for c in proposal["changes"]} <= {"merge", "move", "drop"}
-    assert max(proposal["workload"]["CAT"]["after"]) <= 2
+    assert max(proposal["workload"]["after"]["CAT"].values()) <= 2
+    assert proposal["workload"]["capacity"]["CAT"] == 2 and proposal["workload"]["blackout"]["CAT"] == [2, 12]
     accepted = client.post(f"{API}/proposals/{proposal['id']}/accept", headers=bearer(ttt))
     assert accepted.status_code == 200, accepted.text
     assert client.get(f"{API}/conflicts?year={YEAR}", headers=bearer(ttt)).json() == []
@@ -151,3 +152,37 @@ def test_an_analysts_split_is_honoured_when_the_plan_is_submitted_again(client, 
     again = client.post(f"{API}/plans", json=plan, headers=bearer(syt)).json()["visits"][0]
     assert again["match_status"] == "split" and again["enterprise_id"] != first["candidate_id"]
     assert client.get(f"{API}/matches?year={YEAR}", headers=bearer(syt)).json() == []
+
+
+NAMES = ["An Phát", "Bình Minh", "Hoàng Gia", "Thành Công", "Đại Dương", "Phú Thịnh", "Minh Khang", "Hải Âu",
+         "Sông Đáy", "Lam Sơn", "Tràng An", "Vạn Xuân"]
+
+
+def test_an_agencys_limits_are_set_by_api_and_the_proposal_balances_its_months(client, factory, db):
+    _, sxd = factory.token(["inspections"], agency="SXD")
+    _, syt = factory.token(["inspections"], agency="SYT")
+    _, ttt = factory.token(["inspections"], agency="TTT")
+    plan = {"agency_code": "SXD", "year": YEAR, "visits": [
+        visit(enterprise_name=f"Công ty TNHH Xây dựng {name}", address=f"Thôn {i}, Xã Kim Bảng", content_code="XD",
+              month=6) for i, name in enumerate(NAMES, start=1)]}
+    assert client.post(f"{API}/plans", json=plan, headers=bearer(sxd)).status_code == 201
+    limits = f"{API}/plans/SXD/{YEAR}/limits"
+    assert client.put(limits, json={"capacity_per_month": 2}, headers=bearer(syt)).status_code == 403
+    r = client.put(limits, json={"capacity_per_month": 0, "blackout_months": [13]}, headers=bearer(sxd))
+    assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"capacity_per_month",
+                                                                                  "blackout_months"}
+    r = client.put(limits, json={"capacity_per_month": 2, "blackout_months": [7, 8, 7]}, headers=bearer(sxd))
+    assert r.status_code == 200 and r.json()["blackout_months"] == [7, 8]
+    # resubmitting the plan without limits keeps them
+    assert client.post(f"{API}/plans", json=plan, headers=bearer(sxd)).status_code == 201
+    proposal = client.post(f"{API}/optimise?year={YEAR}", headers=bearer(ttt)).json()
+    w = proposal["workload"]
+    assert w["before"]["SXD"]["6"] == 12 and w["capacity"]["SXD"] == 2 and w["blackout"]["SXD"] == [7, 8]
+    assert max(w["after"]["SXD"].values()) == 2 and w["after"]["SXD"]["7"] == w["after"]["SXD"]["8"] == 0
+    assert proposal["conflicts_after"] == 0 and len(proposal["changes"]) == 10
+    assert client.post(f"{API}/proposals/{proposal['id']}/accept", headers=bearer(ttt)).status_code == 200
+    with db.session() as s:
+        months = sorted(s.scalars(select(Visit.final_month).where(Visit.agency_code == "SXD")))
+        actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.action == "inspections.plan.limits")))
+    assert max(months.count(m) for m in months) == 2, (months, proposal["changes"])
+    assert not {7, 8} & set(months) and actions == {"inspections.plan.limits"}

@@ -19,7 +19,7 @@ from dieuhanh.core.db import Database
 from dieuhanh.core.migrate import upgrade
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.inspections import service
-from dieuhanh.inspections.models import Visit
+from dieuhanh.inspections.models import Plan, Visit
 from dieuhanh.inspections.schemas import COLUMNS
 
 HEADER = list(COLUMNS.values())
@@ -115,6 +115,16 @@ def test_officer_uploads_a_plan_and_pages_show_names_not_codes(client, factory, 
     assert added.status_code == 200 and "Đã thêm cuộc vào kế hoạch" in added.text
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Visit).where(Visit.content_code == "DUOC")) == 1
+    # the agency's limits for the optimiser, on the plans page: a wrong number is refused, then saved
+    assert 'data-testid="limits-form"' in client.get("/thanh-tra/ke-hoach?nam=2027").text
+    limits = {"csrf_token": token, "co_quan": "SYT", "nam": "2027", "toi_da": "ba", "thang_nghi": ["2", "12"]}
+    refused = client.post("/thanh-tra/ke-hoach/gioi-han", data=limits)
+    assert refused.status_code == 422 and "phải là số nguyên" in refused.text
+    saved = client.post("/thanh-tra/ke-hoach/gioi-han", data={**limits, "toi_da": "3"}, follow_redirects=True)
+    assert saved.status_code == 200 and "Đã lưu giới hạn" in saved.text
+    with db.session() as s:
+        plan = s.scalar(select(Plan).where(Plan.agency_code == "SYT", Plan.year == 2027))
+        assert plan is not None and (plan.capacity_per_month, plan.blackout_months) == (3, [2, 12])
     assert client.get("/thanh-tra/de-xuat?nam=2027").status_code == 200
     assert client.post("/thanh-tra/de-xuat?nam=2027", data={"csrf_token": token}).status_code == 403
     template = client.get("/thanh-tra/ke-hoach/mau.xlsx")

@@ -97,5 +97,48 @@ def test_repair_merges_moves_and_drops_with_no_conflict_left_and_capacity_kept()
     assert actions[4] == {"visit_id": 4, "action": "merge", "merged_with": 5}  # joint inspection led by TTT
     assert actions[7]["action"] == "move" and actions[7]["to_month"] != 5
     assert actions[8]["action"] == "move" and actions[8]["to_month"] not in (2, 12)  # blackout respected
-    assert max(result.workload["CAT"]["after"]) <= 1
+    assert max(result.workload["after"]["CAT"].values()) <= 1
     assert visits[0].kind == "kiem_tra" and visits[1].active  # the caller's visits are not changed
+
+
+def test_one_agency_with_everything_in_one_month_is_spread_within_capacity_and_blackout():
+    # 24 checks of SXD in May on 24 enterprises; enterprise 1 is also checked by CAT in March (so a move there
+    # would clash); SXD cannot work in February and December and may do at most 3 a month
+    visits = [v(i, i, "SXD", "kiem_tra", "XD", 5) for i in range(1, 25)] + [v(100, 1, "CAT", "thanh_tra", "PCCC", 3)]
+    result = propose(visits, {}, {"SXD": Capacity(per_month=3, blackout={2, 12})})
+    assert result.conflicts_before == 0 and result.conflicts_after == 0
+    before, after = result.workload["before"]["SXD"], result.workload["after"]["SXD"]
+    assert before["5"] == 24 and sum(before.values()) == sum(after.values()) == 24
+    assert after["2"] == after["12"] == 0  # blackout months never used
+    assert max(after.values()) <= 3  # capacity kept
+    moves = [c for c in result.changes if c["action"] == "move"]
+    assert len(moves) == 24 - 3  # exactly the excess of May moved: the fewest changes
+    assert all(c["from_month"] == 5 and c["to_month"] not in (2, 5, 12) for c in moves)
+    assert not any(c["visit_id"] == 1 and c["to_month"] == 3 for c in moves)  # not into CAT's month
+    assert sorted(after.values()) == [0, 0] + [2] * 6 + [3] * 4  # 24 over 10 months: as even as it gets
+    spread = result.workload["spread"]
+    assert spread["after"]["SXD"]["max"] == 3 < spread["before"]["SXD"]["max"] == 24
+    assert spread["after"]["SXD"]["deviation"] < spread["before"]["SXD"]["deviation"]
+
+
+def test_without_a_configured_capacity_no_month_exceeds_one_and_a_half_mean_months():
+    visits = [v(i, i, "SYT", "kiem_tra", "ATTP", 7) for i in range(1, 13)]
+    result = propose(visits, {}, {"SYT": Capacity(blackout={1})})
+    assert result.workload["default_capacity"] == ["SYT"] and result.workload["capacity"]["SYT"] == 2  # ⌈1,5×12/11⌉
+    after = result.workload["after"]["SYT"]
+    assert max(after.values()) <= 2 and after["1"] == 0 and result.conflicts_after == 0
+    assert len(result.changes) == 10
+    # a plan already within its limits is not touched
+    even = [v(i, i, "SYT", "kiem_tra", "ATTP", i) for i in range(1, 13)]
+    assert propose(even, {}, {}).changes == []
+
+
+def test_a_visit_moved_for_a_conflict_goes_to_the_least_loaded_month_and_back_home_when_it_can():
+    # SCT's visit to enterprise 1 clashes with SYT's in month 4 and must move; SCT's months 5 and 3 are full
+    visits = [v(1, 1, "SYT", "kiem_tra", "ATTP", 4), v(2, 1, "SCT", "thanh_tra", "GIA", 4)]
+    visits += [v(10 + i, 10 + i, "SCT", "kiem_tra", "GIA", m) for i, m in enumerate([3, 3, 5, 5, 6, 7, 8, 9, 10,
+                                                                                      11, 12, 1])]
+    result = propose(visits, {}, {"SCT": Capacity(per_month=2)})
+    moved = next(c for c in result.changes if c["visit_id"] == 2)
+    assert moved["to_month"] == 2  # SCT's only empty month, not the nearest (3 or 5)
+    assert result.conflicts_after == 0 and len(result.changes) == 1

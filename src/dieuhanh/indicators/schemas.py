@@ -53,7 +53,7 @@ class IndicatorIn(BaseModel):
     name: str = Field(min_length=2, max_length=255)
     domain: Literal["socio_economy", "population", "health", "education", "traffic", "environment",
                     "digital_government", "public_services", "citizen_reports", "public_safety", "data",
-                    "documents"]
+                    "documents", "inspections"]
     unit: str = Field(min_length=1, max_length=40)
     periodicity: Literal["month", "quarter", "year"]
     levels: list[Literal["province", "commune", "agency"]] = Field(default=["province"], min_length=1)

@@ -85,13 +85,11 @@ def submit_plan(request: Request, db: DB, principal: LoggedIn,
     if not isinstance(agency, str) or not isinstance(year, int) or not isinstance(visits, list):
         raise InvalidInput("Cần agency_code (chuỗi), year (số) và visits (danh sách các cuộc).")
     cap = body.get("capacity_per_month")
-    blackout = body.get("blackout_months") or []
-    if (cap is not None and not isinstance(cap, int)) or not isinstance(blackout, list) or not all(
-            isinstance(m, int) and 1 <= m <= 12 for m in blackout):
-        raise InvalidInput("capacity_per_month phải là số; blackout_months là danh sách tháng 1–12.")
+    blackout = body.get("blackout_months")
     plan = service.submit_plan(db, principal=principal, agency_code=agency, year=year, visits=visits,
                                source="api", province_code=request.app.state.settings.province_code,
-                               capacity_per_month=cap, blackout_months=blackout)
+                               capacity_per_month=cap, blackout_months=blackout,
+                               warehouse=request.app.state.warehouse)
     stored = db.query(Visit).filter(Visit.plan_id == plan.id).order_by(Visit.row_no).all()
     return {"id": plan.id, "agency_code": plan.agency_code, "year": plan.year, "visits": [visit_dict(v)
                                                                                           for v in stored]}
@@ -104,6 +102,26 @@ def plans(db: DB, principal: LoggedIn, year: Year) -> list[dict[str, Any]]:
     authorize(principal, "inspections.read")
     return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in p.items()}
             for p in service.list_plans(db, year=year)]
+
+
+class LimitsDoc(BaseModel):
+    capacity_per_month: int | None = Field(None, ge=1, description="Số cuộc tối đa mỗi tháng (trống: 1,5 lần "
+                                                                   "bình quân tháng)")
+    blackout_months: list[int] = Field([], description="Tháng không bố trí (1–12)")
+
+
+@router.put("/plans/{agency_code}/{year}/limits", summary="Đặt số cuộc tối đa mỗi tháng và tháng không bố trí",
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "application/json": {"schema": LimitsDoc.model_json_schema()}}}})
+def set_limits(db: DB, principal: LoggedIn, agency_code: Annotated[str, Path(max_length=40)],
+               year: Annotated[int, Path(ge=2020, le=2100)],
+               body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """The agency's limits for the optimiser (its officers or token, or the inspectorate; until signing)."""
+    plan = service.set_limits(db, principal=principal, agency_code=agency_code, year=year,
+                              capacity_per_month=body.get("capacity_per_month"),
+                              blackout_months=body.get("blackout_months"))
+    return {"agency_code": plan.agency_code, "year": plan.year, "capacity_per_month": plan.capacity_per_month,
+            "blackout_months": plan.blackout_months}
 
 
 @router.get("/conflicts", summary="Các xung đột của kế hoạch chung với Nghị quyết 198/2025/QH15")
@@ -145,31 +163,36 @@ def optimise(db: DB, principal: LoggedIn, year: Year) -> dict[str, Any]:
 
 
 @router.post("/proposals/{proposal_id}/accept", summary="Chấp nhận đề xuất điều chỉnh")
-def accept(db: DB, principal: LoggedIn, proposal_id: Id,
+def accept(request: Request, db: DB, principal: LoggedIn, proposal_id: Id,
            body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
     """Apply the proposal; ``{"rejected": [visit ids]}`` leaves those visits as planned."""
     rejected = (body or {}).get("rejected") or []
     if not isinstance(rejected, list) or not all(isinstance(i, int) for i in rejected):
         raise InvalidInput("rejected phải là danh sách mã cuộc (số).")
     return proposal_dict(service.accept_proposal(db, principal=principal, proposal_id=proposal_id,
-                                                 rejected=set(rejected)))
+                                                 rejected=set(rejected), warehouse=request.app.state.warehouse,
+                                                 province_code=request.app.state.settings.province_code))
 
 
 @router.post("/sign", summary="Ký ban hành và công khai kế hoạch năm")
-def sign(db: DB, principal: LoggedIn, year: Year) -> dict[str, Any]:
-    """Sign and publish the year's plan (409 while conflicts remain)."""
-    plan = service.sign_plan(db, principal=principal, year=year)
+def sign(request: Request, db: DB, principal: LoggedIn, year: Year) -> dict[str, Any]:
+    """Sign and publish the year's plan (409 while conflicts remain); the open dataset is reloaded."""
+    plan = service.sign_plan(db, principal=principal, year=year, warehouse=request.app.state.warehouse,
+                             province_code=request.app.state.settings.province_code)
     return {"year": plan.year, "status": plan.status, "signed_at": plan.signed_at.isoformat()
             if plan.signed_at else None}
 
 
 @router.post("/visits/{visit_id}/move", summary="Dời tháng một cuộc (kể cả sau khi ban hành, có ghi lý do)")
-def move(db: DB, principal: LoggedIn, visit_id: Id, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+def move(request: Request, db: DB, principal: LoggedIn, visit_id: Id,
+         body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """``{month, reason}``: the inspectorate moves a visit (also after publication; audited with the reason)."""
     month, reason = body.get("month"), body.get("reason")
     if not isinstance(month, int) or not isinstance(reason, str):
         raise InvalidInput("Cần month (số 1–12) và reason (lý do).")
-    return visit_dict(service.move_visit(db, principal=principal, visit_id=visit_id, month=month, reason=reason))
+    return visit_dict(service.move_visit(db, principal=principal, visit_id=visit_id, month=month, reason=reason,
+                                         warehouse=request.app.state.warehouse,
+                                         province_code=request.app.state.settings.province_code))
 
 
 @router.get("/published", summary="Kế hoạch đã ban hành (dữ liệu mở)")

@@ -28,10 +28,11 @@ def import_plan(file: Annotated[Path, typer.Argument(help="Tệp kế hoạch .x
     settings = _settings()
     with _errors():
         rows = service.read_xlsx(file.read_bytes())
-        db, _ = _open_stores(settings)
+        db, warehouse = _open_stores(settings)
         with db.session() as session:
             plan = service.submit_plan(session, principal=SYSTEM, agency_code=agency, year=year, visits=rows,
-                                       source="xlsx", province_code=settings.province_code, by_column=True)
+                                       source="xlsx", province_code=settings.province_code, by_column=True,
+                                       warehouse=warehouse)
             conflicts = service.find_conflicts(session, principal=SYSTEM, year=year)
             plan_id = plan.id
     console.print(f"[green]✓[/] Đã nạp {len(rows)} cuộc của {agency} năm {year} (kế hoạch số {plan_id}); "

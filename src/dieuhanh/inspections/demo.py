@@ -39,6 +39,7 @@ def run(ctx: Any) -> None:
                             province_code=province, capacity_per_month=gen.capacity[agency],
                             blackout_months=gen.blackout[agency], resolver=resolver, is_demo=True)
     proposal = service.optimise(session, principal=SYSTEM, year=year)
+    service.refresh_datasets(session, ctx.warehouse, province_code=province, demo=True)
     _alert_rule(ctx)
     ctx.summary["inspections"] = {"enterprises": len(rows), "plans": len(by_agency),
                                   "visits": sum(len(v) for v in by_agency.values()),

@@ -21,4 +21,5 @@ MODULE = Module(
     nav=[NavItem("Thanh tra, kiểm tra DN", "/thanh-tra", "inspections.read", section="Điều hành")],
     templates=HERE / "templates",
     demo=demo.run,
+    indicators=(HERE / "indicators.yaml",),
 )

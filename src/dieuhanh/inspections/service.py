@@ -18,10 +18,20 @@ from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from dieuhanh.core.security import Principal, authorize
+from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.geo import reference as geo
 from dieuhanh.inspections import matching, permissions, planning, taxcode
 from dieuhanh.inspections.matching import Record
-from dieuhanh.inspections.models import CHECK_KINDS, Enterprise, MatchDecision, Plan, Proposal, Visit, YearPlan
+from dieuhanh.inspections.models import (
+    CHECK_KINDS,
+    KIND_LABELS,
+    Enterprise,
+    MatchDecision,
+    Plan,
+    Proposal,
+    Visit,
+    YearPlan,
+)
 from dieuhanh.inspections.reference import CONTENTS, RULE_LABELS
 from dieuhanh.inspections.schemas import COLUMNS, VisitIn, parse_visit
 from dieuhanh.orgs.models import Agency
@@ -162,7 +172,7 @@ def _check_year(year: int) -> None:
 def submit_plan(session: Session, *, principal: Principal, agency_code: str, year: int, visits: list[Any],
                 source: str, province_code: str, by_column: bool = False, capacity_per_month: int | None = None,
                 blackout_months: list[int] | None = None, resolver: Resolver | None = None,
-                is_demo: bool = False) -> Plan:
+                is_demo: bool = False, warehouse: Warehouse | None = None) -> Plan:
     """Stores (or replaces) an agency's plan: every visit valid, or nothing stored and every error listed (row or
     index, column or field)."""
     authorize(principal, "inspections.submit", agency_code)
@@ -195,14 +205,17 @@ def submit_plan(session: Session, *, principal: Principal, agency_code: str, yea
         raise InvalidInput(f"Kế hoạch có {len(errors)} lỗi, chưa lưu gì: {shown}{more}", errors=errors)
     old = session.scalar(select(Plan).where(Plan.agency_code == agency_code, Plan.year == year))
     before = None
+    if old is not None and capacity_per_month is None and blackout_months is None:
+        # a resubmission that says nothing of the limits keeps those the agency set
+        capacity_per_month, blackout_months = old.capacity_per_month, list(old.blackout_months or [])
+    capacity_per_month, blackout_months = _check_limits(capacity_per_month, blackout_months)
     if old is not None:
         before = {"plan_id": old.id, "visits": session.scalar(select(func.count()).where(Visit.plan_id == old.id))}
         session.execute(delete(Visit).where(Visit.plan_id == old.id))
         session.delete(old)
         session.flush()
     plan = Plan(agency_code=agency_code, year=year, source=source, submitted_by=principal.actor,
-                capacity_per_month=capacity_per_month, blackout_months=sorted(set(blackout_months or [])),
-                is_demo=is_demo)
+                capacity_per_month=capacity_per_month, blackout_months=blackout_months, is_demo=is_demo)
     session.add(plan)
     session.flush()
     resolver = resolver or Resolver(session, province_code)
@@ -223,14 +236,58 @@ def submit_plan(session: Session, *, principal: Principal, agency_code: str, yea
     audit.record(session, actor=principal.actor, action="inspections.plan.submit", entity_type="inspection_plan",
                  entity_id=plan.id, before=before, after={"agency_code": agency_code, "year": year,
                                                           "visits": len(rows), "source": source})
+    refresh_datasets(session, warehouse, province_code=province_code, demo=is_demo)
     return plan
 
 
 _VISIT_COLUMNS = [c.key for c in Visit.__table__.columns if c.key != "id"]
+MAX_CAPACITY = 10_000
+
+
+def _check_limits(capacity: Any, blackout: Any) -> tuple[int | None, list[int]]:
+    """An agency's monthly capacity (a whole number ≥ 1, or none: 1,5 × its mean month) and blackout months."""
+    errors = []
+    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)
+                                 or not 1 <= capacity <= MAX_CAPACITY):
+        errors.append(FieldError(f"số cuộc tối đa mỗi tháng phải là số nguyên từ 1 đến {MAX_CAPACITY:,}"
+                                 .replace(",", "."), field="capacity_per_month"))
+    months = blackout if blackout is not None else []
+    if not isinstance(months, list) or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12
+                                               for m in months):
+        errors.append(FieldError("tháng không bố trí phải là danh sách tháng từ 1 đến 12",
+                                 field="blackout_months"))
+    elif len(set(months)) == 12:
+        errors.append(FieldError("không thể không bố trí cả 12 tháng", field="blackout_months"))
+    if errors:
+        raise InvalidInput("Giới hạn của cơ quan chưa hợp lệ: " + "; ".join(e.message for e in errors) + ".",
+                           errors=errors)
+    return capacity, sorted(set(months))
+
+
+def set_limits(session: Session, *, principal: Principal, agency_code: str, year: int,
+               capacity_per_month: Any, blackout_months: Any) -> Plan:
+    """An agency's capacity (visits a month at most; none: 1,5 × its mean month) and blackout months for the
+    optimiser, set by its officers or the inspectorate until the year's plan is signed (audited)."""
+    authorize(principal, "inspections.submit", agency_code)
+    _check_year(year)
+    capacity, months = _check_limits(capacity_per_month, blackout_months)
+    plan = session.scalar(select(Plan).where(Plan.agency_code == agency_code, Plan.year == year))
+    if plan is None:
+        raise NotFound(f"Cơ quan “{agency_code}” chưa nộp kế hoạch năm {year}.")
+    year_plan = session.get(YearPlan, year)
+    if year_plan is not None and year_plan.status == "signed":
+        raise Conflict(f"Kế hoạch năm {year} đã được ký ban hành; không thể đổi giới hạn.")
+    before = {"capacity_per_month": plan.capacity_per_month, "blackout_months": list(plan.blackout_months or [])}
+    plan.capacity_per_month, plan.blackout_months = capacity, months
+    session.execute(update(Proposal).where(Proposal.year == year, Proposal.status == "proposed")
+                    .values(status="superseded"))
+    audit.record(session, actor=principal.actor, action="inspections.plan.limits", entity_type="inspection_plan",
+                 entity_id=plan.id, before=before, after={"capacity_per_month": capacity, "blackout_months": months})
+    return plan
 
 
 def add_visit(session: Session, *, principal: Principal, agency_code: str, year: int, raw: dict[str, Any],
-              province_code: str) -> Visit:
+              province_code: str, warehouse: Warehouse | None = None) -> Visit:
     """One visit entered on the web form, added to the agency's plan of the year (created when missing)."""
     authorize(principal, "inspections.submit", agency_code)
     _check_year(year)
@@ -264,6 +321,7 @@ def add_visit(session: Session, *, principal: Principal, agency_code: str, year:
                     .values(status="superseded"))
     audit.record(session, actor=principal.actor, action="inspections.visit.add", entity_type="inspection_visit",
                  entity_id=v.id, after={"agency_code": agency_code, "year": year, "enterprise_id": v.enterprise_id})
+    refresh_datasets(session, warehouse, province_code=province_code)
     return v
 
 
@@ -391,7 +449,8 @@ def latest_proposal(session: Session, *, year: int) -> Proposal | None:
 
 
 def accept_proposal(session: Session, *, principal: Principal, proposal_id: int,
-                    rejected: set[int] | None = None) -> Proposal:
+                    rejected: set[int] | None = None, warehouse: Warehouse | None = None,
+                    province_code: str = "") -> Proposal:
     """Applies the proposal's changes (less those the inspectorate struck out, by visit id)."""
     authorize(principal, "inspections.optimise")
     proposal = session.get(Proposal, proposal_id)
@@ -427,11 +486,15 @@ def accept_proposal(session: Session, *, principal: Principal, proposal_id: int,
     audit.record(session, actor=principal.actor, action="inspections.proposal.accept",
                  entity_type="inspection_proposal", entity_id=proposal.id,
                  after={"applied": applied, "rejected": sorted(rejected)})
+    session.flush()
+    refresh_datasets(session, warehouse, province_code=province_code)
     return proposal
 
 
-def sign_plan(session: Session, *, principal: Principal, year: int, note: str | None = None) -> YearPlan:
-    """Signs and publishes the year's merged plan; refused while any conflict is unresolved."""
+def sign_plan(session: Session, *, principal: Principal, year: int, note: str | None = None,
+              warehouse: Warehouse | None = None, province_code: str = "") -> YearPlan:
+    """Signs and publishes the year's merged plan (the open dataset ``ke_hoach_thanh_tra_kiem_tra`` is reloaded);
+    refused while any conflict is unresolved."""
     authorize(principal, "inspections.sign")
     year_plan = _year_plan(session, year)
     if year_plan.status == "signed":
@@ -446,10 +509,13 @@ def sign_plan(session: Session, *, principal: Principal, year: int, note: str | 
         utcnow(), note
     audit.record(session, actor=principal.actor, action="inspections.plan.sign", entity_type="inspection_year_plan",
                  entity_id=year, after={"status": "signed"})
+    session.flush()
+    refresh_datasets(session, warehouse, province_code=province_code, plan=True)
     return year_plan
 
 
-def move_visit(session: Session, *, principal: Principal, visit_id: int, month: int, reason: str) -> Visit:
+def move_visit(session: Session, *, principal: Principal, visit_id: int, month: int, reason: str,
+               warehouse: Warehouse | None = None, province_code: str = "") -> Visit:
     """The inspectorate moves one visit to another month, also after the plan is signed (the published plan then
     changes: the audit row keeps who, why, before and after); refused if the move creates a conflict."""
     authorize(principal, "inspections.optimise")
@@ -478,6 +544,7 @@ def move_visit(session: Session, *, principal: Principal, visit_id: int, month: 
     audit.record(session, actor=principal.actor, action="inspections.visit.move_after_publication" if signed
                  else "inspections.visit.move", entity_type="inspection_visit", entity_id=v.id, before=before,
                  after={"final_month": month, "reason": reason.strip()[:500]})
+    refresh_datasets(session, warehouse, province_code=province_code, plan=signed)
     return v
 
 
@@ -486,8 +553,13 @@ def _public_name(name: str) -> str:
     return "Hộ kinh doanh (không công bố tên cá nhân)" if matching.name_key(name)[0] == "#hkd" else name
 
 
+def _household(name: str) -> bool:
+    return matching.name_key(name)[0] == "#hkd"
+
+
 def published(session: Session, *, year: int) -> list[dict[str, Any]]:
-    """Open data of a signed plan: enterprise, kind, content, month, agency (no address, no person)."""
+    """Open data of a signed plan: enterprise, kind, content, month, agency (no address, no person; a household
+    business's tax code is its owner's personal one, so it is not shown either)."""
     year_plan = session.get(YearPlan, year)
     if year_plan is None or year_plan.status != "signed":
         return []
@@ -495,10 +567,110 @@ def published(session: Session, *, year: int) -> list[dict[str, Any]]:
     rows = session.execute(select(Visit, Enterprise.name, Enterprise.tax_code).join(
         Enterprise, Enterprise.id == Visit.enterprise_id).where(
         Visit.year == year, Visit.status.in_(("planned", "moved"))).order_by(Visit.final_month, Visit.id)).all()
-    return [{"enterprise": _public_name(name), "tax_code": tax, "kind": v.kind, "content_code": v.content_code,
+    return [{"enterprise": _public_name(name), "enterprise_id": v.enterprise_id,
+             "tax_code": None if _household(name) else tax, "kind": v.kind, "content_code": v.content_code,
              "content": CONTENTS.get(v.content_code), "month": v.final_month, "agency_code": v.lead_agency,
              "agency": names.get(v.lead_agency, v.lead_agency), "participants": v.participants, "remote": v.remote}
             for v, name, tax in rows]
+
+
+def published_rows(session: Session) -> list[dict[str, Any]]:
+    """Every signed year's plan as rows of the open dataset (inspections/opendata.py)."""
+    years = session.scalars(select(YearPlan.year).where(YearPlan.status == "signed").order_by(YearPlan.year))
+    return [{"nam": year, "thang": r["month"], "ma_doanh_nghiep": r["enterprise_id"], "ma_so_thue": r["tax_code"],
+             "ten_doanh_nghiep": r["enterprise"], "hinh_thuc": r["kind"], "ten_hinh_thuc": KIND_LABELS[r["kind"]],
+             "ma_noi_dung": r["content_code"], "noi_dung": r["content"], "ma_co_quan": r["agency_code"],
+             "co_quan": r["agency"], "co_quan_phoi_hop": ", ".join(r["participants"] or []),
+             "truc_tuyen": int(bool(r["remote"]))}
+            for year in years for r in published(session, year=year)]
+
+
+def _original_state(session: Session, year: int) -> list[planning.PlanVisit]:
+    """The plans as the agencies submitted them (every visit, its planned month), for the conflicts found."""
+    rows = session.execute(select(Visit.id, Visit.enterprise_id, Visit.lead_agency, Visit.kind, Visit.content_code,
+                                  Visit.month, Visit.violation_signs, Visit.basis_document)
+                           .where(Visit.year == year)).all()
+    return [planning.PlanVisit(r.id, r.enterprise_id or -r.id, r.lead_agency, r.kind, r.content_code, r.month,
+                               r.violation_signs, r.basis_document) for r in rows]
+
+
+def year_figures(session: Session, *, year: int) -> dict[str, Any]:
+    """The board's figures of a year: visits per enterprise, enterprises visited more than once, share of remote
+    visits (province and per lead agency), conflicts found on the submitted plans and resolved since (province
+    and per agency whose visit is involved)."""
+    visits, parents = _plan_state(session, year)
+    agency_of = dict(session.execute(select(Visit.id, Visit.agency_code).where(Visit.year == year)).all())
+    remote = set(session.scalars(select(Visit.id).where(Visit.year == year, Visit.remote.is_(True))))
+    found = planning.find_conflicts(_original_state(session, year), parents)
+    left = planning.find_conflicts(visits, parents)
+
+    def per_agency(conflicts: list[planning.ConflictFound]) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for c in conflicts:
+            for agency in {agency_of.get(v) for v in c.visits}:
+                if agency:
+                    out[agency] += 1
+        return out
+
+    found_by, left_by = per_agency(found), per_agency(left)
+    per_ent = Counter(v.enterprise_id for v in visits)
+    lead_visits = Counter(v.agency for v in visits)
+    lead_remote = Counter(v.agency for v in visits if v.id in remote)
+    agencies = sorted(set(agency_of.values()) | set(lead_visits))
+    return {
+        "year": year, "visits": len(visits), "enterprises": len(per_ent),
+        "visited_more_than_once": sum(1 for n in per_ent.values() if n > 1),
+        "remote": sum(lead_remote.values()),
+        "found": len(found), "left": len(left), "resolved": max(0, len(found) - len(left)),
+        "agencies": {a: {"visits": lead_visits.get(a, 0), "remote": lead_remote.get(a, 0),
+                         "found": found_by.get(a, 0), "left": left_by.get(a, 0),
+                         "resolved": max(0, found_by.get(a, 0) - left_by.get(a, 0))} for a in agencies},
+    }
+
+
+def figure_rows(session: Session, *, province_code: str) -> list[dict[str, Any]]:
+    """Every year's figures as rows of the internal dataset the indicators read (inspections/opendata.py)."""
+    out: list[dict[str, Any]] = []
+    for year in sorted(set(session.scalars(select(Plan.year)))):
+        f = year_figures(session, year=year)
+
+        def row(level: str, unit: str, code: str, value: float | None, num: float | None = None,
+                den: float | None = None, year: int = year) -> dict[str, Any]:
+            return {"nam": year, "ky": str(year), "cap": level, "ma_don_vi": unit, "chi_so": code, "gia_tri": value,
+                    "tu_so": num, "mau_so": den}
+
+        n, ents = f["visits"], f["enterprises"]
+        out += [row("tinh", province_code, "cuoc", n),
+                row("tinh", province_code, "cuoc_moi_doanh_nghiep", round(n / ents, 4) if ents else None, n, ents),
+                row("tinh", province_code, "doanh_nghiep_tren_mot_lan", f["visited_more_than_once"]),
+                row("tinh", province_code, "ty_le_truc_tuyen", round(100 * f["remote"] / n, 2) if n else None,
+                    f["remote"], n),
+                row("tinh", province_code, "xung_dot_phat_hien", f["found"]),
+                row("tinh", province_code, "xung_dot_da_xu_ly", f["resolved"], f["resolved"], f["found"]),
+                row("tinh", province_code, "xung_dot_con_lai", f["left"])]
+        for agency, a in f["agencies"].items():
+            out += [row("co_quan", agency, "cuoc", a["visits"]),
+                    row("co_quan", agency, "ty_le_truc_tuyen",
+                        round(100 * a["remote"] / a["visits"], 2) if a["visits"] else None, a["remote"], a["visits"]),
+                    row("co_quan", agency, "xung_dot_phat_hien", a["found"]),
+                    row("co_quan", agency, "xung_dot_da_xu_ly", a["resolved"], a["resolved"], a["found"]),
+                    row("co_quan", agency, "xung_dot_con_lai", a["left"])]
+    return out
+
+
+def refresh_datasets(session: Session, warehouse: Warehouse | None, *, province_code: str,
+                     plan: bool = False, demo: bool = False) -> None:
+    """Reload the figures dataset (and, with ``plan``, the open dataset of signed plans) after a change; without a
+    warehouse (a bare service call) nothing is loaded."""
+    if warehouse is None:
+        return
+    from dieuhanh.inspections import opendata
+
+    if plan:
+        opendata.publish_plan(session, warehouse, rows=published_rows(session), province_code=province_code,
+                              demo=demo)
+    opendata.publish_figures(session, warehouse, rows=figure_rows(session, province_code=province_code),
+                             province_code=province_code, demo=demo)
 
 
 # ------------------------------------------------------------------------------------------------ matches
@@ -582,6 +754,8 @@ class AgencyRow:
     remote: int
     conflicts: int
     changed: int
+    found: int = 0
+    resolved: int = 0
 
 
 def board(session: Session, *, principal: Principal, year: int) -> dict[str, Any]:
@@ -603,6 +777,10 @@ def board(session: Session, *, principal: Principal, year: int) -> dict[str, Any
         a.visits += 1
         a.remote += int(r.remote)
         a.changed += int(r.status != "planned")
+    figures = year_figures(session, year=year)
+    for code, a in per.items():
+        a.found = figures["agencies"].get(code, {}).get("found", 0)
+        a.resolved = figures["agencies"].get(code, {}).get("resolved", 0)
     active = [r for r in rows if r.status in ("planned", "moved")]
     per_ent = Counter(r.enterprise_id for r in active)
     by_rule = Counter(c["rule"] for c in conflicts)
@@ -617,6 +795,7 @@ def board(session: Session, *, principal: Principal, year: int) -> dict[str, Any
         "conflicts": conflicts, "by_rule": {k: by_rule.get(k, 0) for k in RULE_LABELS},
         "agencies": sorted(per.values(), key=lambda a: a.agency_name),
         "changed": sum(1 for r in rows if r.status != "planned"),
+        "found": figures["found"], "resolved": figures["resolved"],
     }
 
 

@@ -39,7 +39,8 @@ MAX_UPLOAD = 5 * 1024 * 1024
 MESSAGES = {"signed": "Đã ký ban hành kế hoạch; kế hoạch được công khai.", "accepted": "Đã chấp nhận đề xuất điều "
             "chỉnh.", "proposed": "Đã lập đề xuất điều chỉnh.", "confirmed": "Đã xác nhận cùng doanh nghiệp.",
             "split": "Đã tách thành doanh nghiệp riêng; quyết định được ghi nhớ cho lần nộp sau.",
-            "uploaded": "Đã nạp kế hoạch.", "added": "Đã thêm cuộc vào kế hoạch."}
+            "uploaded": "Đã nạp kế hoạch.", "added": "Đã thêm cuộc vào kế hoạch.",
+            "limits": "Đã lưu giới hạn số cuộc mỗi tháng và tháng không bố trí; hãy lập đề xuất mới."}
 LABELS = {"kinds": KIND_LABELS, "contents": CONTENTS, "rules": RULE_LABELS, "matches": MATCH_LABELS,
           "statuses": VISIT_STATUS_LABELS, "actions": ACTION_LABELS, "year_statuses": YEAR_STATUS_LABELS}
 
@@ -73,7 +74,8 @@ def _visit_names(db: DB, conflicts: list[dict[str, Any]]) -> dict[int, Visit]:
 @router.post("/thanh-tra/ky")
 def sign(request: Request, db: DB, principal: LoggedIn, nam: Annotated[int, Query(ge=2020, le=2100)]) -> Response:
     try:
-        service.sign_plan(db, principal=principal, year=nam)
+        service.sign_plan(db, principal=principal, year=nam, warehouse=request.app.state.warehouse,
+                          province_code=request.app.state.settings.province_code)
     except DomainError as exc:
         if exc.status_code in (401, 403):
             raise
@@ -122,7 +124,8 @@ async def upload(request: Request, db: DB, principal: LoggedIn) -> Response:
             raise InvalidInput("Hãy chọn tệp kế hoạch (.xlsx).")
         rows = service.read_xlsx(await item.read())
         service.submit_plan(db, principal=principal, agency_code=agency, year=year, visits=rows, source="xlsx",
-                            province_code=request.app.state.settings.province_code, by_column=True)
+                            province_code=request.app.state.settings.province_code, by_column=True,
+                            warehouse=request.app.state.warehouse)
     except DomainError as exc:
         if exc.status_code in (401, 403):
             raise
@@ -146,7 +149,8 @@ async def add_visit(request: Request, db: DB, principal: LoggedIn) -> Response:
                            "remote": form.get("remote") == "1", "lead_agency": agency}
     try:
         service.add_visit(db, principal=principal, agency_code=agency, year=year, raw=raw,
-                          province_code=request.app.state.settings.province_code)
+                          province_code=request.app.state.settings.province_code,
+                          warehouse=request.app.state.warehouse)
     except DomainError as exc:
         if exc.status_code in (401, 403):
             raise
@@ -157,6 +161,31 @@ async def add_visit(request: Request, db: DB, principal: LoggedIn) -> Response:
             submittable=_submittable(principal, names), error=exc.message, errors=exc.errors, chosen=agency,
             values=fields), status_code=exc.status_code)
     return RedirectResponse(f"/thanh-tra/ke-hoach?nam={year}&tb=added", status_code=303)
+
+
+@router.post("/thanh-tra/ke-hoach/gioi-han")
+async def set_limits(request: Request, db: DB, principal: LoggedIn) -> Response:
+    """The limits form: capacity (empty: the default) and blackout months (checkboxes) of one agency's plan."""
+    form = await request.form()
+    agency = str(form.get("co_quan") or "")
+    year_text, cap_text = str(form.get("nam") or ""), str(form.get("toi_da") or "").strip()
+    year = int(year_text) if year_text.isdigit() else 0
+    months = [int(m) for m in form.getlist("thang_nghi") if isinstance(m, str) and m.isdigit()]
+    try:
+        if cap_text and not cap_text.isdigit():
+            raise InvalidInput("Số cuộc tối đa mỗi tháng phải là số nguyên (để trống: 1,5 lần bình quân tháng).")
+        service.set_limits(db, principal=principal, agency_code=agency, year=year,
+                           capacity_per_month=int(cap_text) if cap_text else None, blackout_months=months)
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        db.rollback()
+        names = service.agency_names(db)
+        return render(request, "inspections/plans.html", _ctx(
+            db, year or _year(db, None), plans=service.list_plans(db, year=year), message=None,
+            submittable=_submittable(principal, names), error=exc.message, errors=exc.errors, chosen=agency,
+            values={}), status_code=exc.status_code)
+    return RedirectResponse(f"/thanh-tra/ke-hoach?nam={year}&tb=limits", status_code=303)
 
 
 @router.get("/thanh-tra/doi-chieu")
@@ -219,5 +248,7 @@ def run_optimiser(db: DB, principal: LoggedIn, nam: Annotated[int, Query(ge=2020
 async def accept(request: Request, db: DB, principal: LoggedIn, proposal_id: Id) -> Response:
     form = await request.form()
     rejected = {int(v) for v in form.getlist("bo") if isinstance(v, str) and v.isdigit()}
-    proposal = service.accept_proposal(db, principal=principal, proposal_id=proposal_id, rejected=rejected)
+    proposal = service.accept_proposal(db, principal=principal, proposal_id=proposal_id, rejected=rejected,
+                                       warehouse=request.app.state.warehouse,
+                                       province_code=request.app.state.settings.province_code)
     return RedirectResponse(f"/thanh-tra?nam={proposal.year}&tb=accepted", status_code=303)
