@@ -38,6 +38,7 @@ from dieuhanh.documents.schemas import (
     vietnamese_error,
 )
 from dieuhanh.web.deps import DB, LoggedIn, read_body_limited
+from dieuhanh.web.params import one_of
 
 router = APIRouter(prefix="/api/v1/documents", tags=["văn bản đến"])
 
@@ -212,7 +213,8 @@ async def extract(request: Request, db: DB, principal: LoggedIn) -> dict[str, An
 def list_documents(
     db: DB, principal: LoggedIn, request: Request,
     status: Annotated[str, Query(max_length=12, description="all | new | open | overdue | near_due | done | review | "
-                                                            "duplicate")] = "all",
+                                                            "duplicate",
+                                 json_schema_extra=one_of(FILTER_STATUSES))] = "all",
     agency: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     doc_type: Annotated[str | None, Query(max_length=8)] = None,

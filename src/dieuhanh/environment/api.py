@@ -23,6 +23,7 @@ from dieuhanh.environment.models import Observation
 from dieuhanh.environment.schemas import PushOut, StationIn, StationOut
 from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.web.deps import DB, CurrentPrincipal, read_body_limited
+from dieuhanh.web.params import one_of
 
 router = APIRouter(prefix="/api/v1/environment", tags=["môi trường"])
 
@@ -74,7 +75,9 @@ def _parse(value: str | None, kind: str, name: str) -> Any:
 
 
 @router.get("/aqi", summary="VN_AQI giờ hoặc ngày theo Quyết định 1459/QĐ-TCMT")
-def get_aqi(db: DB, principal: CurrentPrincipal, station: StationCode = None, kind: Text40 = "hourly",
+def get_aqi(db: DB, principal: CurrentPrincipal, station: StationCode = None,
+            kind: Annotated[str | None, Query(max_length=40, json_schema_extra=one_of(("hourly", "daily")))]
+            = "hourly",
             from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
             to: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
     """Hourly rows: ``time`` = end of the hour (ISO, +07:00); daily rows: ``time`` = the date. AQI values are
