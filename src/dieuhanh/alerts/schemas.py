@@ -15,17 +15,19 @@ CHANNEL_TYPES = ("webhook", "email", "inapp")
 
 
 class RuleIn(BaseModel):
+    # the enums document what _check accepts (its Vietnamese messages stay those of the checks)
     name: str = Field(min_length=3, max_length=160)
     indicator_code: str = Field(min_length=1, max_length=60)
-    level: str = "province"
+    level: str = Field(default="province", json_schema_extra={"enum": ["province", "commune", "agency"]})
     unit_code: str | None = Field(default=None, max_length=10)
-    kind: str
+    kind: str = Field(json_schema_extra={"enum": list(RULE_KINDS)})
     params: dict[str, Any] = Field(default_factory=dict)
-    severity: str = "warning"
+    severity: str = Field(default="warning", json_schema_extra={"enum": list(SEVERITIES)})
     pending_for: int = Field(default=0, ge=0, le=10_000)
-    pending_unit: str = "evaluations"
+    pending_unit: str = Field(default="evaluations", json_schema_extra={"enum": ["evaluations", "minutes"]})
     channels: list[dict[str, Any]] = Field(default_factory=list)
-    group_by: list[str] = Field(default_factory=lambda: ["rule"])
+    group_by: list[str] = Field(default_factory=lambda: ["rule"],
+                                json_schema_extra={"items": {"type": "string", "enum": list(GROUP_FIELDS)}})
     repeat_interval_minutes: int = Field(default=240, ge=1, le=60 * 24 * 30)
     enabled: bool = True
 

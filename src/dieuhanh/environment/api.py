@@ -23,7 +23,7 @@ from dieuhanh.environment.models import Observation
 from dieuhanh.environment.schemas import PushOut, StationIn, StationOut
 from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.web.deps import DB, CurrentPrincipal, read_body_limited
-from dieuhanh.web.params import one_of
+from dieuhanh.web.params import json_body, one_of
 
 router = APIRouter(prefix="/api/v1/environment", tags=["môi trường"])
 
@@ -49,7 +49,20 @@ def list_stations(db: DB, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     return [service.station_dict(s) for s in service.list_stations(db)]
 
 
-@router.post("/observations", response_model=PushOut, summary="Gửi số liệu quan trắc trung bình 1 giờ")
+# the end of a whole hour in the past, Vietnam time unless an offset says otherwise
+WHOLE_HOUR = (r"^(19[0-9]{2}|20[01][0-9]|202[0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+              r"T([01][0-9]|2[0-3]):00:00(\+07:00)?$")
+# what push_observations accepts (the station must exist and measure the parameter; not in the future)
+OBSERVATIONS_SCHEMA = {"type": "array", "maxItems": service.MAX_ITEMS, "items": {
+    "type": "object", "required": ["station", "parameter", "value", "observed_at"], "properties": {
+        "station": {"type": "string", "maxLength": 40}, "parameter": one_of(aqi.PARAMETERS),
+        "unit": one_of(service.UNITS), "value": {"type": "number", "minimum": 0},
+        "averaging": one_of(("1h",)),
+        "observed_at": {"type": "string", "pattern": WHOLE_HOUR}}}}
+
+
+@router.post("/observations", response_model=PushOut, summary="Gửi số liệu quan trắc trung bình 1 giờ",
+             openapi_extra=json_body(OBSERVATIONS_SCHEMA))
 async def push_observations(request: Request, db: DB, principal: CurrentPrincipal) -> JSONResponse:
     authorize(principal, "environment.push")
     body = await read_body_limited(request, MAX_BODY_BYTES)

@@ -41,7 +41,8 @@ class TrafficForecastOut(BaseModel):
 
 @router.get("/forecasts/traffic", response_model=list[TrafficForecastOut])
 def traffic_forecasts(db: DB, principal: CurrentPrincipal, link: OptCode = None,
-                      horizon: Annotated[int | None, Query(ge=15, le=60, json_schema_extra=one_of(traffic.HORIZONS))] = None,
+                      horizon: Annotated[int | None, Query(ge=15, le=60,
+                                                           json_schema_extra=one_of(traffic.HORIZONS))] = None,
                       ) -> list[dict[str, Any]]:
     """Latest forecasts ``[{link, time, value, lower, upper, model, …}]`` (``horizon`` 15, 30 or 60 minutes;
     ``lower``/``upper`` the 80 % interval; ``backtest_rmse`` of ``model`` beside the best baseline's)."""

@@ -136,6 +136,30 @@ def documented(**schema: Any) -> dict[str, Any]:
     return schema
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+def json_schema(model: Any, **extra: Any) -> dict[str, Any]:
+    """The JSON schema of a pydantic model (or a schema as it is), nested models inlined: a route that reads its
+    body itself documents it in ``openapi_extra`` where the generator cannot resolve ``#/$defs/...``."""
+    schema = model.model_json_schema(by_alias=True) if hasattr(model, "model_json_schema") else dict(model)
+    return {**_inline(schema, schema.get("$defs", {})), **extra}
+
+
+def json_body(model: Any, **extra: Any) -> dict[str, Any]:
+    """``openapi_extra`` of a route that reads its JSON body itself: the body is required and has this schema."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": json_schema(model,
+                                                                                                       **extra)}}}}
+
+
 # ------------------------------------------------------------------------------------------------ messages
 
 # Pydantic's English messages of the errors a caller meets most, in Vietnamese (others keep pydantic's text).
