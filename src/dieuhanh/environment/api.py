@@ -118,7 +118,8 @@ def get_aqi(db: DB, principal: CurrentPrincipal, station: StationCode = None,
     return service.daily(db, stations, start, end)
 
 
-@router.get("/ngsi-ld/AirQualityObserved", summary="Quan trắc mới nhất dạng NGSI-LD (Smart Data Models)")
+@router.get("/ngsi-ld/AirQualityObserved", summary="Quan trắc mới nhất dạng NGSI-LD (Smart Data Models)",
+            responses={200: {"content": {"application/ld+json": {}}}})
 def ngsi_ld(db: DB, principal: CurrentPrincipal, station: StationCode = None) -> JSONResponse:
     authorize(principal, "environment.read")
     stations = [service.get_station(db, station)] if station else service.list_stations(db)

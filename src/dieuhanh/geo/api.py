@@ -43,7 +43,7 @@ def resolve(request: Request,
     )
 
 
-@router.get("/boundaries.geojson")
+@router.get("/boundaries.geojson", responses={200: {"content": {"application/geo+json": {}}}})
 def boundaries(db: DB) -> JSONResponse:
     return JSONResponse(service.boundaries_geojson(db), media_type="application/geo+json")
 

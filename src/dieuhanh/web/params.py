@@ -160,6 +160,37 @@ def json_body(model: Any, **extra: Any) -> dict[str, Any]:
                                                                                                        **extra)}}}}
 
 
+# ------------------------------------------------------------------------------------------------ error answers
+
+# What the app's error handlers answer on /api/v1 (DomainError and request validation, app.py): ``detail`` in
+# Vietnamese, with the fields at fault for invalid input. FastAPI documents its own 422 shape (``detail`` as a list),
+# which no route answers; the CKAN and Open311 APIs keep the error formats of their standards.
+ERROR_OUT: dict[str, Any] = {
+    "type": "object", "title": "Lỗi", "required": ["detail"], "properties": {
+        "detail": {"type": "string", "description": "Thông báo lỗi bằng tiếng Việt"},
+        "errors": {"type": "array", "items": {"type": "object"}, "description": "Các trường có lỗi"},
+        "error_count": {"type": "integer"}}}
+ERROR_STATUSES = {"400": "Yêu cầu không hợp lệ", "401": "Chưa đăng nhập", "403": "Không có quyền",
+                  "404": "Không tìm thấy", "409": "Xung đột với dữ liệu hiện có", "413": "Nội dung quá lớn",
+                  "422": "Dữ liệu không hợp lệ", "429": "Gửi quá nhiều yêu cầu"}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document the error answers of every /api/v1 operation in a generated OpenAPI document (in place)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = ERROR_OUT
+    ref = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, text in ERROR_STATUSES.items():
+                responses.setdefault(code, {"description": text, "content": {"application/json": {"schema": ref}}})
+    return schema
+
+
 # ------------------------------------------------------------------------------------------------ messages
 
 # Pydantic's English messages of the errors a caller meets most, in Vietnamese (others keep pydantic's text).
