@@ -107,6 +107,12 @@ class RuleOut(BaseModel):
 
 
 class SilenceIn(BaseModel):
+    # at least one matcher (checked by _matchers, with its message)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["rule_id"], "properties": {"rule_id": {"type": "integer"}}},
+        {"required": ["indicator_code"], "properties": {"indicator_code": {"type": "string", "minLength": 1}}},
+        {"required": ["unit_code"], "properties": {"unit_code": {"type": "string", "minLength": 1}}}]})
+
     rule_id: int | None = None
     indicator_code: str | None = None
     unit_code: str | None = None

@@ -32,7 +32,7 @@ class AgencyIn(BaseModel):
 
 class UserIn(BaseModel):
     username: str = Field(min_length=3, max_length=80, pattern=r"^[a-zA-Z0-9_.-]+$")
-    role: str
+    role: str = Field(json_schema_extra={"enum": list(ROLES)})  # checked by _role (its message)
     agency_code: str | None = None
     full_name: str = ""
     email: EmailStr | None = None
@@ -60,7 +60,9 @@ class UserOut(BaseModel):
 class TokenIn(BaseModel):
     name: str = Field(min_length=2, max_length=120)
     agency_code: str | None = None
-    scopes: list[str] = Field(default_factory=list)
+    # at least one (orgs.service.create_token says so), each checked by _scopes
+    scopes: list[str] = Field(default_factory=list, json_schema_extra={
+        "minItems": 1, "items": {"type": "string", "enum": list(SCOPES)}})
     expires_at: datetime | None = None
 
     @field_validator("scopes")
