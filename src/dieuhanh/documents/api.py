@@ -38,7 +38,7 @@ from dieuhanh.documents.schemas import (
     vietnamese_error,
 )
 from dieuhanh.web.deps import DB, LoggedIn, read_body_limited
-from dieuhanh.web.params import one_of
+from dieuhanh.web.params import NOT_BLANK_PATTERN, one_of
 
 router = APIRouter(prefix="/api/v1/documents", tags=["văn bản đến"])
 
@@ -155,7 +155,10 @@ def _names(db: Any) -> dict[str, str]:
 
 
 @router.post("", status_code=201, openapi_extra={"requestBody": {"required": True, "content": {
-    "application/json": {"schema": DocumentIn.model_json_schema(by_alias=True)},
+    # without a file: the full text or at least the subject (register checks it, with its message)
+    "application/json": {"schema": {**DocumentIn.model_json_schema(by_alias=True), "anyOf": [
+        {"required": [key], "properties": {key: {"type": "string", "pattern": NOT_BLANK_PATTERN}}}
+        for key in ("text", "Subject")]}},
     "multipart/form-data": {"schema": _MULTIPART_SCHEMA}}}})
 async def register(request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     """Register an incoming document (file and/or NĐ 30 metadata). 201 with the document and ``extracted``;

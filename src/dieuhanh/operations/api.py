@@ -49,7 +49,7 @@ from dieuhanh.operations.schemas import (
     SensorIn,
 )
 from dieuhanh.web.deps import DB, CurrentPrincipal, read_body_limited
-from dieuhanh.web.params import csv_of, documented
+from dieuhanh.web.params import csv_of, documented, json_body
 
 router = APIRouter(prefix="/api/v1", tags=["phòng điều hành"])
 
@@ -140,7 +140,8 @@ async def push_cap(request: Request, db: DB, principal: CurrentPrincipal) -> JSO
                         status_code=201 if r.created else 200)
 
 
-@router.post("/events/webhooks/{slug}")
+@router.post("/events/webhooks/{slug}", openapi_extra=json_body(
+    {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}))
 async def push_webhook(slug: Annotated[str, Path(max_length=60, pattern=r"^[a-z0-9][a-z0-9\-]*$")],
                        request: Request, db: DB, principal: CurrentPrincipal) -> JSONResponse:
     """A camera vendor's (or any system's) own JSON — an object or a list — mapped to events by the feed ``slug``
