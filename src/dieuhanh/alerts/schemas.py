@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dieuhanh.alerts.models import RULE_KINDS, SEVERITIES
+from dieuhanh.core.stamps import Stamp
 
 OPS = (">", ">=", "<", "<=", "==", "!=")
 GROUP_FIELDS = ("rule", "indicator", "severity", "unit", "level")
@@ -103,7 +104,7 @@ class RuleOut(BaseModel):
     repeat_interval_minutes: int
     enabled: bool
     created_by: str
-    created_at: datetime
+    created_at: Stamp
 
 
 class SilenceIn(BaseModel):
@@ -134,8 +135,8 @@ class SilenceOut(BaseModel):
     rule_id: int | None
     indicator_code: str | None
     unit_code: str | None
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Stamp
+    ends_at: Stamp
     created_by: str
     comment: str
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+
+from dieuhanh.core.stamps import Stamp
 
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "unit_code")
 ACCESS = ("public", "internal", "restricted")
@@ -165,7 +165,7 @@ class DatasetOut(BaseModel):
     tags: list[str]
     published: bool
     schema_version: int
-    last_batch_at: datetime | None
+    last_batch_at: Stamp | None
     row_count: int
     schema_: list[ColumnOut] = Field(serialization_alias="schema", validation_alias="columns")
 
@@ -192,8 +192,8 @@ class BatchOut(BaseModel):
     encoding: str | None
     checksum: str | None
     created_by: str
-    created_at: datetime
-    rolled_back_at: datetime | None
+    created_at: Stamp
+    rolled_back_at: Stamp | None
     error_count: int
 
 

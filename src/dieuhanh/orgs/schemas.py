@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from dieuhanh.core.security import ROLES, SCOPES
+from dieuhanh.core.stamps import Stamp
 
 
 class AgencyOut(BaseModel):
@@ -54,7 +55,7 @@ class UserOut(BaseModel):
     role: str
     agency_code: str | None
     is_active: bool
-    last_login_at: datetime | None
+    last_login_at: Stamp | None
 
 
 class TokenIn(BaseModel):
@@ -82,16 +83,16 @@ class TokenOut(BaseModel):
     agency_code: str | None
     scopes: list[str]
     created_by: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: Stamp
+    expires_at: Stamp | None
+    last_used_at: Stamp | None
+    revoked_at: Stamp | None
 
 
 class AuditOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    at: datetime
+    at: Stamp
     actor: str
     action: str
     entity_type: str

@@ -175,19 +175,28 @@ ERROR_STATUSES = {"400": "Yêu cầu không hợp lệ", "401": "Chưa đăng nh
                   "422": "Dữ liệu không hợp lệ", "429": "Gửi quá nhiều yêu cầu"}
 
 
+# Open311 GeoReport v2 errors: a list of {code, description}, in the format the request asked for
+OPEN311_ERROR: dict[str, Any] = {"type": "array", "items": {
+    "type": "object", "required": ["code", "description"],
+    "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}}
+
+
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
-    """Document the error answers of every /api/v1 operation in a generated OpenAPI document (in place)."""
+    """Document the error answers of every /api/v1 and /open311 operation in a generated OpenAPI document (in
+    place)."""
     schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = ERROR_OUT
-    ref = {"$ref": "#/components/schemas/HTTPValidationError"}
+    ours = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+    open311 = {"application/json": {"schema": OPEN311_ERROR}, "application/xml": {}}
     for path, operations in schema.get("paths", {}).items():
-        if not path.startswith("/api/v1/"):
+        content = ours if path.startswith("/api/v1/") else open311 if path.startswith("/open311/") else None
+        if content is None:
             continue
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
             for code, text in ERROR_STATUSES.items():
-                responses.setdefault(code, {"description": text, "content": {"application/json": {"schema": ref}}})
+                responses.setdefault(code, {"description": text, "content": content})
     return schema
 
 
