@@ -205,7 +205,9 @@ def expire_silence(silence_id: int, db: DB, principal: CurrentPrincipal) -> dict
 
 
 @router.get("/directives")
-def list_directives(db: DB, principal: CurrentPrincipal, status: str | None = None, agency: str | None = None,
+def list_directives(db: DB, principal: CurrentPrincipal,
+                    status: Annotated[str | None, Query(json_schema_extra=one_of(dsvc.STATUS_FILTERS))] = None,
+                    agency: str | None = None,
                     deadline_from: date | None = None, deadline_to: date | None = None) -> dict[str, Any]:
     today = dsvc.today_local()
     items = dsvc.list_directives(db, principal=principal, status=status, agency=agency,

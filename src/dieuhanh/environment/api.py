@@ -23,7 +23,7 @@ from dieuhanh.environment.models import Observation
 from dieuhanh.environment.schemas import PushOut, StationIn, StationOut
 from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.web.deps import DB, CurrentPrincipal, read_body_limited
-from dieuhanh.web.params import json_body, one_of
+from dieuhanh.web.params import documented, json_body, one_of
 
 router = APIRouter(prefix="/api/v1/environment", tags=["môi trường"])
 
@@ -91,8 +91,11 @@ def _parse(value: str | None, kind: str, name: str) -> Any:
 def get_aqi(db: DB, principal: CurrentPrincipal, station: StationCode = None,
             kind: Annotated[str | None, Query(max_length=40, json_schema_extra=one_of(("hourly", "daily")))]
             = "hourly",
-            from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-            to: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
+            # a date is read by both kinds (hourly: from its midnight); a time, by hourly only
+            from_: Annotated[str | None, Query(alias="from", max_length=40,
+                                               json_schema_extra=documented(format="date"))] = None,
+            to: Annotated[str | None, Query(max_length=40, json_schema_extra=documented(format="date"))] = None,
+            ) -> list[dict[str, Any]]:
     """Hourly rows: ``time`` = end of the hour (ISO, +07:00); daily rows: ``time`` = the date. AQI values are
     rounded half up to integers, as the decision's worked examples do."""
     authorize(principal, "environment.read")
