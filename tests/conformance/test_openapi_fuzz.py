@@ -47,7 +47,6 @@ SCHEMA_EQUALS_VALIDATION = (
     "POST /api/v1/dti/campaigns/{campaign_id}/units/{unit}/review/{sub_indicator}",
     "PUT /api/v1/dti/campaigns/{campaign_id}/units/{unit}/answers/{sub_indicator}",
     "PUT /api/v1/datasets/{name}/schema",
-    "POST /api/v1/documents/{document_id}/assign",
     "POST /api/v1/documents/{document_id}/progress",
 )
 

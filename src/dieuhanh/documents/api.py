@@ -46,6 +46,7 @@ DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Mã văn bản
 _SAFE_TEXT = re.compile(r"^[^\x00-\x1f\x7f]*$")
 _MULTIPART_SCHEMA = {
     "type": "object",
+    "additionalProperties": False,  # another field is refused (NĐ 30 Phụ lục VI names only)
     "properties": {"file": {"type": "string", "format": "binary", "description": "PDF có lớp chữ, DOCX hoặc .txt"},
                    "metadata": {"type": "string", "description": "JSON các trường NĐ 30 Phụ lục VI"},
                    **{name: {"type": "string"} for name in EOFFICE_FIELDS}},
@@ -155,10 +156,12 @@ def _names(db: Any) -> dict[str, str]:
 
 
 @router.post("", status_code=201, openapi_extra={"requestBody": {"required": True, "content": {
-    # without a file: the full text or at least the subject (register checks it, with its message)
-    "application/json": {"schema": {**DocumentIn.model_json_schema(by_alias=True), "anyOf": [
-        {"required": [key], "properties": {key: {"type": "string", "pattern": NOT_BLANK_PATTERN}}}
-        for key in ("text", "Subject")]}},
+    # without a file, the subject (register refuses a document without one; it reads one from a pasted text only
+    # when the text has a recognisable heading, which the schema cannot say)
+    "application/json": {"schema": {**DocumentIn.model_json_schema(by_alias=True), "required": ["Subject"],
+                                    "properties": {**DocumentIn.model_json_schema(by_alias=True)["properties"],
+                                                   "Subject": {"type": "string", "maxLength": 2000,
+                                                               "pattern": NOT_BLANK_PATTERN}}}},
     "multipart/form-data": {"schema": _MULTIPART_SCHEMA}}}})
 async def register(request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     """Register an incoming document (file and/or NĐ 30 metadata). 201 with the document and ``extracted``;

@@ -59,6 +59,8 @@ class UserOut(BaseModel):
 
 
 class TokenIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"required": ["name", "scopes"]})  # scopes: at least one
+
     name: str = Field(min_length=2, max_length=120)
     agency_code: str | None = None
     # at least one (orgs.service.create_token says so), each checked by _scopes
