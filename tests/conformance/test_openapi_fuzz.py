@@ -24,9 +24,12 @@ RESPONSE_CHECKS = ("not_a_server_error", "response_schema_conformance", "status_
 
 # Operations whose documented input is what their validation accepts, so that any schema-valid request is
 # accepted (2xx) or refused for a reason the schema cannot state and schemathesis allows (404 unknown id, 409
-# conflict, 401/403). Operations not listed refuse schema-valid input for reasons that depend on stored data or
-# configuration (an agency, indicator or station that must exist; a host outside the allow-list; a SQL query or
-# a spreadsheet that must make sense; a time after another), see docs/api-conformance.md.
+# conflict, 401/403). The operations not listed that still refuse some schema-valid input do so for reasons the
+# schema cannot state: stored data (an agency, indicator, station, event type, procedure or population dataset that
+# must exist; 30 assigned documents before routing is trained), configuration (a pull host on the allow-list),
+# content that must make sense (a read-only SQL query, an indicator's query, a CAP message, an XLSX form, a DTI
+# framework, a record per the national portal's rules), relations between fields or with now (a silence ending
+# after it starts, an AQI range of at most 31/366 days, scope agency|commune with its unit, campaign or level).
 SCHEMA_EQUALS_VALIDATION = (
     "GET /api/3/action/{action}",
     "POST /api/3/action/{action}",
