@@ -8,6 +8,12 @@ Builds the app on brand-new stores (a temporary SQLite + DuckDB pair, or a tempo
 operations are exercised past their authorisation checks. Any other argument is passed on to ``schemathesis run``
 (e.g. ``--include-path-regex /api/v1/feedback``). Exit status: schemathesis's (non-zero on any failure).
 
+Whether the documented input schemas say what the validation accepts (issue 17): schema-valid requests refused
+with 400/422 are ``positive_data_acceptance`` failures, e.g.
+
+    uv run python tools/fuzz_openapi.py -n 12 --mode positive --phases fuzzing --continue-on-failure \
+        --checks not_a_server_error,positive_data_acceptance
+
 The test suite holds deterministic regressions of every 5xx found this way (tests/conformance/); this script is
 the tool that finds new ones, too slow for every CI run over all operations.
 """

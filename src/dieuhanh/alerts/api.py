@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dieuhanh.alerts import directives as dsvc
 from dieuhanh.alerts import service, triage
 from dieuhanh.alerts import sources as alert_sources
-from dieuhanh.alerts.models import AlertInstance
+from dieuhanh.alerts.models import SEVERITIES, AlertInstance
 from dieuhanh.alerts.schemas import (
     DirectiveCloseIn,
     DirectiveFromAlertIn,
@@ -25,8 +25,10 @@ from dieuhanh.alerts.schemas import (
 )
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.security import authorize
+from dieuhanh.indicators.schemas import DOMAINS
 from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB, CurrentPrincipal
+from dieuhanh.web.params import one_of
 
 router = APIRouter(prefix="/api/v1", tags=["cảnh báo, chỉ đạo"])
 
@@ -78,10 +80,13 @@ def group_dict(group: triage.AlertGroup, agency_names: dict[str, str]) -> dict[s
 @router.get("/alerts", summary="Danh sách cảnh báo (lọc, nhóm theo quy tắc, phân trang)")
 def list_alerts(db: DB, principal: CurrentPrincipal,
                 state: Annotated[str | None, Query(max_length=10, description="alerting | pending | normal | "
-                                                   "nodata | error")] = None,
+                                                   "nodata | error",
+                                                   json_schema_extra=one_of(triage.STATE_FILTERS))] = None,
                 group: Annotated[str | None, Query(pattern="^rule$", description="rule: nhóm theo quy tắc")] = None,
-                domain: Annotated[str | None, Query(max_length=40, description="Lĩnh vực của chỉ số")] = None,
-                severity: Annotated[str | None, Query(max_length=10, description="info | warning | critical")] = None,
+                domain: Annotated[str | None, Query(max_length=40, description="Lĩnh vực của chỉ số",
+                                                    json_schema_extra=one_of(DOMAINS))] = None,
+                severity: Annotated[str | None, Query(max_length=10, description="info | warning | critical",
+                                                      json_schema_extra=one_of(SEVERITIES))] = None,
                 agency: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00-\x1f]*$",
                                                     description="Mã cơ quan chịu trách nhiệm")] = None,
                 unit: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00-\x1f]*$",
@@ -200,7 +205,9 @@ def expire_silence(silence_id: int, db: DB, principal: CurrentPrincipal) -> dict
 
 
 @router.get("/directives")
-def list_directives(db: DB, principal: CurrentPrincipal, status: str | None = None, agency: str | None = None,
+def list_directives(db: DB, principal: CurrentPrincipal,
+                    status: Annotated[str | None, Query(json_schema_extra=one_of(dsvc.STATUS_FILTERS))] = None,
+                    agency: str | None = None,
                     deadline_from: date | None = None, deadline_to: date | None = None) -> dict[str, Any]:
     today = dsvc.today_local()
     items = dsvc.list_directives(db, principal=principal, status=status, agency=agency,

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dieuhanh.alerts.models import RULE_KINDS, SEVERITIES
+from dieuhanh.core.stamps import Stamp
 
 OPS = (">", ">=", "<", "<=", "==", "!=")
 GROUP_FIELDS = ("rule", "indicator", "severity", "unit", "level")
@@ -15,17 +16,19 @@ CHANNEL_TYPES = ("webhook", "email", "inapp")
 
 
 class RuleIn(BaseModel):
+    # the enums document what _check accepts (its Vietnamese messages stay those of the checks)
     name: str = Field(min_length=3, max_length=160)
     indicator_code: str = Field(min_length=1, max_length=60)
-    level: str = "province"
+    level: str = Field(default="province", json_schema_extra={"enum": ["province", "commune", "agency"]})
     unit_code: str | None = Field(default=None, max_length=10)
-    kind: str
+    kind: str = Field(json_schema_extra={"enum": list(RULE_KINDS)})
     params: dict[str, Any] = Field(default_factory=dict)
-    severity: str = "warning"
+    severity: str = Field(default="warning", json_schema_extra={"enum": list(SEVERITIES)})
     pending_for: int = Field(default=0, ge=0, le=10_000)
-    pending_unit: str = "evaluations"
+    pending_unit: str = Field(default="evaluations", json_schema_extra={"enum": ["evaluations", "minutes"]})
     channels: list[dict[str, Any]] = Field(default_factory=list)
-    group_by: list[str] = Field(default_factory=lambda: ["rule"])
+    group_by: list[str] = Field(default_factory=lambda: ["rule"],
+                                json_schema_extra={"items": {"type": "string", "enum": list(GROUP_FIELDS)}})
     repeat_interval_minutes: int = Field(default=240, ge=1, le=60 * 24 * 30)
     enabled: bool = True
 
@@ -101,10 +104,16 @@ class RuleOut(BaseModel):
     repeat_interval_minutes: int
     enabled: bool
     created_by: str
-    created_at: datetime
+    created_at: Stamp
 
 
 class SilenceIn(BaseModel):
+    # at least one matcher (checked by _matchers, with its message)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["rule_id"], "properties": {"rule_id": {"type": "integer"}}},
+        {"required": ["indicator_code"], "properties": {"indicator_code": {"type": "string", "minLength": 1}}},
+        {"required": ["unit_code"], "properties": {"unit_code": {"type": "string", "minLength": 1}}}]})
+
     rule_id: int | None = None
     indicator_code: str | None = None
     unit_code: str | None = None
@@ -126,8 +135,8 @@ class SilenceOut(BaseModel):
     rule_id: int | None
     indicator_code: str | None
     unit_code: str | None
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Stamp
+    ends_at: Stamp
     created_by: str
     comment: str
 

@@ -106,7 +106,16 @@ async def _batch_source(request: Request, max_bytes: int) -> tuple[Any, str | No
     raise InvalidInput("Gửi tệp (multipart/form-data, trường 'file') hoặc JSON {\"records\": [...]}.")
 
 
-@router.post("/datasets/{name}/batches", status_code=201)
+# what _batch_source reads: a file in a multipart form, or pushed records (each must fit the dataset's schema)
+_MODE = {"type": "string", "enum": ["append", "replace"]}
+BATCH_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "required": ["records"], "properties": {
+        "records": {"type": "array", "items": {"type": "object"}}, "mode": _MODE}}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"}, "mode": _MODE}}}}}}
+
+
+@router.post("/datasets/{name}/batches", status_code=201, openapi_extra=BATCH_BODY)
 async def create_batch(
     name: str, request: Request, db: DB, principal: CurrentPrincipal,
     idempotency_key: Annotated[str | None, Header(max_length=120)] = None,
@@ -134,7 +143,7 @@ async def create_batch(
     return result.as_dict()
 
 
-@router.post("/datasets/{name}/preview")
+@router.post("/datasets/{name}/preview", openapi_extra=BATCH_BODY)
 async def preview_batch(name: str, request: Request, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
     """What a load of this file would do (encoding, columns, types, errors, PII hints), storing nothing."""
     settings = request.app.state.settings

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+
+from dieuhanh.core.stamps import Stamp
 
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "unit_code")
 ACCESS = ("public", "internal", "restricted")
@@ -75,7 +75,7 @@ RESERVED = {"_batch_id"}
 
 class ColumnIn(BaseModel):
     name: str = Field(pattern=NAME_PATTERN)
-    type: str = "string"
+    type: str = Field(default="string", json_schema_extra={"enum": list(COLUMN_TYPES)})  # checked by _type
     required: bool = False
     unique: bool = False
     pii: bool = False
@@ -101,9 +101,10 @@ class DatasetIn(BaseModel):
     title: str = Field(min_length=3, max_length=255)
     description: str = ""
     owner_agency: str
-    license_id: str = "cc-by-4.0"
-    access: str = "internal"
-    update_frequency: str = "monthly"
+    # the enums document what the validators below accept (their messages stay)
+    license_id: str = Field(default="cc-by-4.0", json_schema_extra={"enum": [*LICENSES, *LICENSE_ALIASES]})
+    access: str = Field(default="internal", json_schema_extra={"enum": list(ACCESS)})
+    update_frequency: str = Field(default="monthly", json_schema_extra={"enum": list(FREQUENCIES)})
     tags: list[str] = Field(default_factory=list)
     schema_: list[ColumnIn] = Field(alias="schema", min_length=1)
 
@@ -164,7 +165,7 @@ class DatasetOut(BaseModel):
     tags: list[str]
     published: bool
     schema_version: int
-    last_batch_at: datetime | None
+    last_batch_at: Stamp | None
     row_count: int
     schema_: list[ColumnOut] = Field(serialization_alias="schema", validation_alias="columns")
 
@@ -191,8 +192,8 @@ class BatchOut(BaseModel):
     encoding: str | None
     checksum: str | None
     created_by: str
-    created_at: datetime
-    rolled_back_at: datetime | None
+    created_at: Stamp
+    rolled_back_at: Stamp | None
     error_count: int
 
 

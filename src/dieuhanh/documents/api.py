@@ -38,6 +38,7 @@ from dieuhanh.documents.schemas import (
     vietnamese_error,
 )
 from dieuhanh.web.deps import DB, LoggedIn, read_body_limited
+from dieuhanh.web.params import NOT_BLANK_PATTERN, one_of
 
 router = APIRouter(prefix="/api/v1/documents", tags=["văn bản đến"])
 
@@ -45,6 +46,7 @@ DocumentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Mã văn bản
 _SAFE_TEXT = re.compile(r"^[^\x00-\x1f\x7f]*$")
 _MULTIPART_SCHEMA = {
     "type": "object",
+    "additionalProperties": False,  # another field is refused (NĐ 30 Phụ lục VI names only)
     "properties": {"file": {"type": "string", "format": "binary", "description": "PDF có lớp chữ, DOCX hoặc .txt"},
                    "metadata": {"type": "string", "description": "JSON các trường NĐ 30 Phụ lục VI"},
                    **{name: {"type": "string"} for name in EOFFICE_FIELDS}},
@@ -154,7 +156,12 @@ def _names(db: Any) -> dict[str, str]:
 
 
 @router.post("", status_code=201, openapi_extra={"requestBody": {"required": True, "content": {
-    "application/json": {"schema": DocumentIn.model_json_schema(by_alias=True)},
+    # without a file, the subject (register refuses a document without one; it reads one from a pasted text only
+    # when the text has a recognisable heading, which the schema cannot say)
+    "application/json": {"schema": {**DocumentIn.model_json_schema(by_alias=True), "required": ["Subject"],
+                                    "properties": {**DocumentIn.model_json_schema(by_alias=True)["properties"],
+                                                   "Subject": {"type": "string", "maxLength": 2000,
+                                                               "pattern": NOT_BLANK_PATTERN}}}},
     "multipart/form-data": {"schema": _MULTIPART_SCHEMA}}}})
 async def register(request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     """Register an incoming document (file and/or NĐ 30 metadata). 201 with the document and ``extracted``;
@@ -212,7 +219,8 @@ async def extract(request: Request, db: DB, principal: LoggedIn) -> dict[str, An
 def list_documents(
     db: DB, principal: LoggedIn, request: Request,
     status: Annotated[str, Query(max_length=12, description="all | new | open | overdue | near_due | done | review | "
-                                                            "duplicate")] = "all",
+                                                            "duplicate",
+                                 json_schema_extra=one_of(FILTER_STATUSES))] = "all",
     agency: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     doc_type: Annotated[str | None, Query(max_length=8)] = None,

@@ -78,8 +78,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
-Day = Annotated[date | None, BeforeValidator(parse_date)]
-Text = Annotated[str | None, BeforeValidator(_clean)]
+# the documented schema says what parse_date and _clean accept (their Vietnamese messages stay theirs)
+_YEAR = r"(19(4[5-9]|[5-9][0-9])|20[0-9]{2}|2100)"
+DAY_PATTERN = (rf"^({_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+               rf"|(0?[1-9]|1[0-9]|2[0-8])/(0?[1-9]|1[0-2])/{_YEAR})$")
+Day = Annotated[date | None, BeforeValidator(parse_date), Field(json_schema_extra={
+    "anyOf": [{"type": "string", "pattern": DAY_PATTERN}, {"type": "null"}]})]
+Text = Annotated[str | None, BeforeValidator(_clean), Field(json_schema_extra={
+    "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"})]
 
 
 class DocumentIn(BaseModel):

@@ -29,6 +29,7 @@ from dieuhanh.dti import governance, service
 from dieuhanh.dti.framework import message
 from dieuhanh.dti.models import DtiEvidenceFile
 from dieuhanh.web.deps import DB, CurrentPrincipal, LoggedIn, read_body_limited
+from dieuhanh.web.params import json_body
 
 router = APIRouter(tags=["chuyển đổi số (DTI)"])
 
@@ -112,7 +113,8 @@ def framework_get(code: CodePath, db: DB, principal: LoggedIn) -> dict[str, Any]
 # ------------------------------------------------------------------------------------------------ campaigns
 
 
-@router.post("/api/v1/dti/campaigns", status_code=201, summary="Mở đợt đánh giá chuyển đổi số")
+@router.post("/api/v1/dti/campaigns", status_code=201, summary="Mở đợt đánh giá chuyển đổi số",
+             openapi_extra=json_body(CampaignIn))
 async def campaign_create(request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     data = _model(CampaignIn, await _json(request))
     c = service.create_campaign(db, principal=principal, framework=data.framework, year=data.year,
@@ -156,7 +158,7 @@ def form_get(campaign_id: IdPath, unit: CodePath, request: Request, db: DB, prin
 
 
 @router.put("/api/v1/dti/campaigns/{campaign_id}/units/{unit}/answers/{sub_indicator}",
-             summary="Trả lời một chỉ số thành phần, kèm minh chứng")
+             summary="Trả lời một chỉ số thành phần, kèm minh chứng", openapi_extra=json_body(AnswerIn))
 async def answer_put(campaign_id: IdPath, unit: CodePath, sub_indicator: CodePath, request: Request, db: DB,
                      principal: LoggedIn) -> dict[str, Any]:
     """Answer a self-assessed sub-indicator: JSON ``{value, note, evidence: [{title, url}]}``, or multipart with
@@ -197,7 +199,7 @@ def form_submit(campaign_id: IdPath, unit: CodePath, db: DB, principal: LoggedIn
 
 
 @router.post("/api/v1/dti/campaigns/{campaign_id}/units/{unit}/review/{sub_indicator}",
-             summary="Thẩm định điểm một chỉ số thành phần")
+             summary="Thẩm định điểm một chỉ số thành phần", openapi_extra=json_body(ReviewIn))
 async def review(campaign_id: IdPath, unit: CodePath, sub_indicator: CodePath, request: Request, db: DB,
                  principal: LoggedIn) -> dict[str, Any]:
     """Accept (no score or the same score), adjust (another score with a comment) or ask for more evidence
@@ -247,7 +249,8 @@ def results(request: Request, db: DB, principal: CurrentPrincipal,
 
 
 @router.post("/api/v1/governance-indices", status_code=201,
-             summary="Ghi chỉ số quản trị quốc gia của tỉnh (DTI, PAR INDEX, SIPAS, PAPI, PCI, QĐ 766)")
+             summary="Ghi chỉ số quản trị quốc gia của tỉnh (DTI, PAR INDEX, SIPAS, PAPI, PCI, QĐ 766)",
+             openapi_extra=json_body(governance.GovernanceIn))
 async def governance_record(request: Request, db: DB, principal: LoggedIn) -> dict[str, Any]:
     data = _model(governance.GovernanceIn, await _json(request))
     return governance.out(governance.record(db, principal=principal, data=data))

@@ -23,6 +23,7 @@ from dieuhanh.environment.models import Observation
 from dieuhanh.environment.schemas import PushOut, StationIn, StationOut
 from dieuhanh.ingest.guard import PullGuard
 from dieuhanh.web.deps import DB, CurrentPrincipal, read_body_limited
+from dieuhanh.web.params import documented, json_body, one_of
 
 router = APIRouter(prefix="/api/v1/environment", tags=["môi trường"])
 
@@ -48,7 +49,20 @@ def list_stations(db: DB, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     return [service.station_dict(s) for s in service.list_stations(db)]
 
 
-@router.post("/observations", response_model=PushOut, summary="Gửi số liệu quan trắc trung bình 1 giờ")
+# the end of a whole hour in the past, Vietnam time unless an offset says otherwise
+WHOLE_HOUR = (r"^(19[0-9]{2}|20[01][0-9]|202[0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+              r"T([01][0-9]|2[0-3]):00:00(\+07:00)?$")
+# what push_observations accepts (the station must exist and measure the parameter; not in the future)
+OBSERVATIONS_SCHEMA = {"type": "array", "maxItems": service.MAX_ITEMS, "items": {
+    "type": "object", "required": ["station", "parameter", "value", "observed_at"], "properties": {
+        "station": {"type": "string", "maxLength": 40}, "parameter": one_of(aqi.PARAMETERS),
+        "unit": one_of(service.UNITS), "value": {"type": "number", "minimum": 0},
+        "averaging": one_of(("1h",)),
+        "observed_at": {"type": "string", "pattern": WHOLE_HOUR}}}}
+
+
+@router.post("/observations", response_model=PushOut, summary="Gửi số liệu quan trắc trung bình 1 giờ",
+             openapi_extra=json_body(OBSERVATIONS_SCHEMA))
 async def push_observations(request: Request, db: DB, principal: CurrentPrincipal) -> JSONResponse:
     authorize(principal, "environment.push")
     body = await read_body_limited(request, MAX_BODY_BYTES)
@@ -74,9 +88,14 @@ def _parse(value: str | None, kind: str, name: str) -> Any:
 
 
 @router.get("/aqi", summary="VN_AQI giờ hoặc ngày theo Quyết định 1459/QĐ-TCMT")
-def get_aqi(db: DB, principal: CurrentPrincipal, station: StationCode = None, kind: Text40 = "hourly",
-            from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-            to: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
+def get_aqi(db: DB, principal: CurrentPrincipal, station: StationCode = None,
+            kind: Annotated[str | None, Query(max_length=40, json_schema_extra=one_of(("hourly", "daily")))]
+            = "hourly",
+            # a date is read by both kinds (hourly: from its midnight); a time, by hourly only
+            from_: Annotated[str | None, Query(alias="from", max_length=40,
+                                               json_schema_extra=documented(format="date"))] = None,
+            to: Annotated[str | None, Query(max_length=40, json_schema_extra=documented(format="date"))] = None,
+            ) -> list[dict[str, Any]]:
     """Hourly rows: ``time`` = end of the hour (ISO, +07:00); daily rows: ``time`` = the date. AQI values are
     rounded half up to integers, as the decision's worked examples do."""
     authorize(principal, "environment.read")
@@ -102,7 +121,8 @@ def get_aqi(db: DB, principal: CurrentPrincipal, station: StationCode = None, ki
     return service.daily(db, stations, start, end)
 
 
-@router.get("/ngsi-ld/AirQualityObserved", summary="Quan trắc mới nhất dạng NGSI-LD (Smart Data Models)")
+@router.get("/ngsi-ld/AirQualityObserved", summary="Quan trắc mới nhất dạng NGSI-LD (Smart Data Models)",
+            responses={200: {"content": {"application/ld+json": {}}}})
 def ngsi_ld(db: DB, principal: CurrentPrincipal, station: StationCode = None) -> JSONResponse:
     authorize(principal, "environment.read")
     stations = [service.get_station(db, station)] if station else service.list_stations(db)

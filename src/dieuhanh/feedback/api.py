@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse
 from dieuhanh.core.formatting import to_local
 from dieuhanh.core.security import ANONYMOUS, Principal, allowed
 from dieuhanh.feedback import links, ratelimit, service, views
-from dieuhanh.feedback.models import STATUS_LABELS, Category, Report, RoutingRule
+from dieuhanh.feedback.models import STATUS_LABELS, STATUSES, Category, Report, RoutingRule
 from dieuhanh.feedback.schemas import (
     ActionIn,
     CategoryIn,
@@ -33,6 +33,7 @@ from dieuhanh.feedback.schemas import (
     RoutingRuleIn,
 )
 from dieuhanh.web.deps import DB, LoggedIn
+from dieuhanh.web.params import csv_of
 
 router = APIRouter(prefix="/api/v1/feedback", tags=["phản ánh hiện trường"])
 PUBLIC_PREFIX = "/api/v1/feedback/public/"
@@ -143,9 +144,13 @@ def _filters(category: str | None, unit_code: str | None, agency: str | None, st
                          status=status or None, q=q or None, possible_duplicates=duplicates)
 
 
+# one status or several, comma separated: a stored status, or open | closed | overdue
+ReportStatuses = Annotated[str | None, Query(json_schema_extra=csv_of(("open", "closed", "overdue", *STATUSES)))]
+
+
 @router.get("/reports")
 def inbox(db: DB, principal: LoggedIn, category: str | None = None, unit_code: str | None = None,
-          agency: str | None = None, status: str | None = None, q: str | None = None, duplicates: bool = False,
+          agency: str | None = None, status: ReportStatuses = None, q: str | None = None, duplicates: bool = False,
           page: int = Query(1, ge=1), size: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
     result = service.inbox(db, principal, _filters(category, unit_code, agency, status, q, duplicates),
                            Page(number=page, size=size))
@@ -196,7 +201,7 @@ def overdue(db: DB, principal: LoggedIn) -> list[dict[str, Any]]:
 
 
 @router.get("/public/reports")
-def public_list(db: DB, category: str | None = None, unit_code: str | None = None, status: str | None = None,
+def public_list(db: DB, category: str | None = None, unit_code: str | None = None, status: ReportStatuses = None,
                 page: int = Query(1, ge=1), size: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
     result = service.public_list(db, _filters(category, unit_code, None, status, None, False),
                                  Page(number=page, size=size))

@@ -58,13 +58,26 @@ class ReopenIn(BaseModel):
     key: str | None = Field(default=None, max_length=200)  # as in RateIn
 
 
+ATTRIBUTE_TYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+# one Open311 attribute definition as service._check_attribute_defs accepts it (a list type needs values)
+ATTRIBUTE_SCHEMA: dict[str, Any] = {"type": "object", "required": ["code"], "properties": {
+    "code": {"type": "string", "pattern": r"\S"}, "variable": {"type": "boolean"}, "required": {"type": "boolean"},
+    "order": {"type": "integer", "minimum": 1, "maximum": 1000}, "description": {"type": "string"},
+    "datatype_description": {"type": "string"},
+    "values": {"type": "array", "items": {"type": "object", "required": ["key"]}}},
+    "anyOf": [{"properties": {"datatype": {"enum": [t for t in ATTRIBUTE_TYPES if not t.endswith("valuelist")]}}},
+              {"required": ["datatype", "values"], "properties": {
+                  "datatype": {"enum": [t for t in ATTRIBUTE_TYPES if t.endswith("valuelist")]},
+                  "values": {"minItems": 1}}}]}
+
+
 class CategoryIn(BaseModel):
     service_code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=2, max_length=160)
     description: str = Field(default="", max_length=2000)
     group: str = Field(default="", max_length=120)
     keywords: list[str] = Field(default_factory=list)
-    attributes: list[dict[str, Any]] = Field(default_factory=list)
+    attributes: list[dict[str, Any]] = Field(default_factory=list, json_schema_extra={"items": ATTRIBUTE_SCHEMA})
     deadline_hours: int = Field(default=72, ge=1, le=24 * 365)
     emergency: bool = False
     emergency_message: str | None = Field(default=None, max_length=2000)

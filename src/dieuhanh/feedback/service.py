@@ -65,6 +65,7 @@ from dieuhanh.feedback.models import (
 )
 from dieuhanh.feedback.schemas import (
     ACTIONS,
+    ATTRIBUTE_TYPES,
     CategoryIn,
     CategoryUpdate,
     Page,
@@ -79,7 +80,6 @@ from dieuhanh.orgs.catalogue import PROVINCE_COMMITTEE, commune_agency_code
 from dieuhanh.orgs.models import Agency
 
 CODE_PREFIX = "PA"
-ATTRIBUTE_TYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 ACTION_LABELS = {
     "submit": "Tiếp nhận phản ánh",
     "accept": "Nhận xử lý",

@@ -11,6 +11,7 @@ from dieuhanh.core.security import authorize
 from dieuhanh.forecasting import targets, traffic, waste
 from dieuhanh.indicators import service as indicators
 from dieuhanh.web.deps import DB, CurrentPrincipal
+from dieuhanh.web.params import one_of
 
 router = APIRouter(prefix="/api/v1", tags=["dự báo"])
 
@@ -40,7 +41,9 @@ class TrafficForecastOut(BaseModel):
 
 @router.get("/forecasts/traffic", response_model=list[TrafficForecastOut])
 def traffic_forecasts(db: DB, principal: CurrentPrincipal, link: OptCode = None,
-                      horizon: Annotated[int | None, Query(ge=15, le=60)] = None) -> list[dict[str, Any]]:
+                      horizon: Annotated[int | None, Query(ge=15, le=60,
+                                                           json_schema_extra=one_of(traffic.HORIZONS))] = None,
+                      ) -> list[dict[str, Any]]:
     """Latest forecasts ``[{link, time, value, lower, upper, model, …}]`` (``horizon`` 15, 30 or 60 minutes;
     ``lower``/``upper`` the 80 % interval; ``backtest_rmse`` of ``model`` beside the best baseline's)."""
     authorize(principal, "officials.read")

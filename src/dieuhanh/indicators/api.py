@@ -12,7 +12,9 @@ from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.errors import InvalidInput
 from dieuhanh.core.security import authorize
 from dieuhanh.indicators import service
+from dieuhanh.indicators.schemas import IndicatorIn
 from dieuhanh.web.deps import DB, CurrentPrincipal
+from dieuhanh.web.params import json_body
 
 router = APIRouter(prefix="/api/v1", tags=["bộ chỉ số"])
 _VALUES = LRUCache(512)  # encoded answers of the values API, keyed by query and data state
@@ -43,7 +45,7 @@ def compute(request: Request, db: DB, principal: CurrentPrincipal, body: Compute
     return summary.as_dict()
 
 
-@router.post("/indicators", status_code=201)
+@router.post("/indicators", status_code=201, openapi_extra=json_body(IndicatorIn))
 async def define(request: Request, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
     """An analyst defines an indicator: a JSON object, or YAML text (``Content-Type: application/yaml``)."""
     authorize(principal, "indicator.define")

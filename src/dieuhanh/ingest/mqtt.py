@@ -47,7 +47,7 @@ from dieuhanh.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.ingest.models import DeadLetter, MqttSubscription
-from dieuhanh.ingest.pull import check_columns, check_field_map, load_and_commit, map_record, owner_for
+from dieuhanh.ingest.pull import COLUMN_NAME, check_columns, check_field_map, load_and_commit, map_record, owner_for
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,10 @@ class SubscriptionIn(BaseModel):
     topic: str = Field(min_length=1, max_length=255, description="ví dụ sensors/air/{ma_tram}")
     dataset: str = Field(min_length=1, max_length=63)
     owner_agency: str | None = None
-    field_map: dict[str, str] = Field(default_factory=dict, description="trường trong bản tin → cột")
+    field_map: dict[str, str] = Field(default_factory=dict, description="trường trong bản tin → cột",
+                                      json_schema_extra={  # what check_field_map accepts (one column per field)
+                                          "propertyNames": {"pattern": r"\S"},
+                                          "additionalProperties": {"type": "string", "pattern": COLUMN_NAME.pattern}})
     batch_size: int = Field(default=100, ge=1, le=10_000)
     max_wait_seconds: float = Field(default=5.0, ge=0.1, le=3600)
     enabled: bool = True

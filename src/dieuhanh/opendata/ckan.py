@@ -33,6 +33,7 @@ from dieuhanh.geo.reference import normalize
 from dieuhanh.opendata import service
 from dieuhanh.orgs.models import Agency
 from dieuhanh.web.deps import DB
+from dieuhanh.web.params import one_of
 
 router = APIRouter(tags=["dữ liệu mở (CKAN API)"])
 
@@ -634,8 +635,13 @@ def _envelope(request: Request, action: str, body: dict[str, Any], status: int =
     return JSONResponse({"help": help_url, **body}, status_code=status)
 
 
+# the actions run_action answers (write actions get 403, any other name 400)
+READ_ACTIONS = ("status_show", "package_list", "current_package_list_with_resources", "package_search",
+                "package_show", "resource_show", "organization_list", "organization_show", "group_list",
+                "group_show", "tag_list", "license_list", "datastore_search", "datastore_info",
+                "datastore_search_sql", "resource_view_list")
 ActionName = Annotated[str, Path(
-    max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+    max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_]*$", json_schema_extra=one_of(READ_ACTIONS),
     description="Tên action CKAN, ví dụ package_search, datastore_search (action ghi bị từ chối với 403).")]
 
 

@@ -26,6 +26,7 @@ from dieuhanh.core.security import Principal, authorize
 from dieuhanh.feedback.service import serialized_writes
 from dieuhanh.operations import cap, catalogue, devices, incidents, live, media, notices, procedures, service
 from dieuhanh.operations.models import (
+    SEVERITIES,
     SEVERITY_LABELS,
     Camera,
     EventFeed,
@@ -48,6 +49,7 @@ from dieuhanh.operations.schemas import (
     SensorIn,
 )
 from dieuhanh.web.deps import DB, CurrentPrincipal, read_body_limited
+from dieuhanh.web.params import csv_of, documented, json_body
 
 router = APIRouter(prefix="/api/v1", tags=["phòng điều hành"])
 
@@ -55,6 +57,10 @@ MAX_BODY_BYTES = 4 * 1024 * 1024  # 1.000 events of a few KB each
 WEBHOOK_MAX_BYTES = 1024 * 1024
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ShortText = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+IsoTime = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
+                                      json_schema_extra=documented(format="date-time"))]
+Severities = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
+                                         json_schema_extra=csv_of(SEVERITIES))]
 
 
 def _province(request: Request) -> str:
@@ -134,7 +140,8 @@ async def push_cap(request: Request, db: DB, principal: CurrentPrincipal) -> JSO
                         status_code=201 if r.created else 200)
 
 
-@router.post("/events/webhooks/{slug}")
+@router.post("/events/webhooks/{slug}", openapi_extra=json_body(
+    {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}))
 async def push_webhook(slug: Annotated[str, Path(max_length=60, pattern=r"^[a-z0-9][a-z0-9\-]*$")],
                        request: Request, db: DB, principal: CurrentPrincipal) -> JSONResponse:
     """A camera vendor's (or any system's) own JSON — an object or a list — mapped to events by the feed ``slug``
@@ -189,8 +196,8 @@ def filters_from(since: str | None, until: str | None, type_: str | None, severi
 
 
 @router.get("/events")
-def list_events(request: Request, db: DB, principal: CurrentPrincipal, since: ShortText = None,
-                until: ShortText = None, type: ShortText = None, severity: ShortText = None,
+def list_events(request: Request, db: DB, principal: CurrentPrincipal, since: IsoTime = None,
+                until: IsoTime = None, type: ShortText = None, severity: Severities = None,
                 unit: Annotated[str | None, Query(max_length=10, pattern=r"^[0-9]*$")] = None,
                 bbox: ShortText = None,
                 status: Annotated[str | None, Query(pattern=r"^(active|cancelled|closed)?$")] = None,
@@ -206,8 +213,8 @@ def list_events(request: Request, db: DB, principal: CurrentPrincipal, since: Sh
 
 
 @router.get("/events/timeline")
-def event_timeline(db: DB, principal: CurrentPrincipal, since: ShortText = None, until: ShortText = None,
-                   type: ShortText = None, severity: ShortText = None,
+def event_timeline(db: DB, principal: CurrentPrincipal, since: IsoTime = None, until: IsoTime = None,
+                   type: ShortText = None, severity: Severities = None,
                    unit: Annotated[str | None, Query(max_length=10, pattern=r"^[0-9]*$")] = None,
                    hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
                    buckets: Annotated[int, Query(ge=4, le=96)] = 24) -> dict[str, Any]:

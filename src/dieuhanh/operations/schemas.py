@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dieuhanh.operations.catalogue import INCIDENT_TYPES
+
 Severity = Literal["info", "minor", "major", "critical"]
 TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # no control characters (tabs and new lines are fine)
 
@@ -46,7 +48,8 @@ class IncidentIn(BaseModel):
 
     title: str = Field(min_length=3, max_length=255, pattern=TEXT)
     type: str = Field(min_length=1, max_length=40, description="fire, flood, traffic_accident, public_order, "
-                                                                "environment, other")
+                                                                "environment, other",
+                      json_schema_extra={"enum": list(INCIDENT_TYPES)})  # checked by incidents.create
     event_ids: list[int] = Field(default_factory=list, max_length=200)
     unit_code: str | None = Field(default=None, max_length=10, pattern=r"^[0-9]{1,10}$")
     lat: float | None = Field(default=None, ge=-90, le=90)
@@ -150,7 +153,8 @@ class ProcedureIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: str = Field(min_length=2, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")
-    incident_type: str = Field(min_length=1, max_length=40)
+    incident_type: str = Field(min_length=1, max_length=40,
+                               json_schema_extra={"enum": list(INCIDENT_TYPES)})  # checked by procedures.save
     name: str = Field(min_length=3, max_length=200, pattern=TEXT)
     description: str = Field(default="", max_length=4000, pattern=TEXT)
     escalation: list[EscalationIn] = Field(default_factory=list, max_length=10)

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from dieuhanh.core.security import ROLES, SCOPES
+from dieuhanh.core.stamps import Stamp
 
 
 class AgencyOut(BaseModel):
@@ -32,7 +33,7 @@ class AgencyIn(BaseModel):
 
 class UserIn(BaseModel):
     username: str = Field(min_length=3, max_length=80, pattern=r"^[a-zA-Z0-9_.-]+$")
-    role: str
+    role: str = Field(json_schema_extra={"enum": list(ROLES)})  # checked by _role (its message)
     agency_code: str | None = None
     full_name: str = ""
     email: EmailStr | None = None
@@ -54,13 +55,17 @@ class UserOut(BaseModel):
     role: str
     agency_code: str | None
     is_active: bool
-    last_login_at: datetime | None
+    last_login_at: Stamp | None
 
 
 class TokenIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"required": ["name", "scopes"]})  # scopes: at least one
+
     name: str = Field(min_length=2, max_length=120)
     agency_code: str | None = None
-    scopes: list[str] = Field(default_factory=list)
+    # at least one (orgs.service.create_token says so), each checked by _scopes
+    scopes: list[str] = Field(default_factory=list, json_schema_extra={
+        "minItems": 1, "items": {"type": "string", "enum": list(SCOPES)}})
     expires_at: datetime | None = None
 
     @field_validator("scopes")
@@ -80,16 +85,16 @@ class TokenOut(BaseModel):
     agency_code: str | None
     scopes: list[str]
     created_by: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: Stamp
+    expires_at: Stamp | None
+    last_used_at: Stamp | None
+    revoked_at: Stamp | None
 
 
 class AuditOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    at: datetime
+    at: Stamp
     actor: str
     action: str
     entity_type: str

@@ -16,14 +16,17 @@ from dieuhanh.core.security import Principal
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.publicservices import compute
 from dieuhanh.web.deps import DB, CurrentPrincipal
+from dieuhanh.web.params import PERIOD_PATTERN, documented, one_of
 
 router = APIRouter(prefix="/api/v1/publicservices", tags=["dịch vụ công"])
 
 
 @router.get("/indicators")
 def indicators(request: Request, db: DB, principal: CurrentPrincipal,
-               period: str = Query(..., description="2025-06 (tháng), 2025-Q2 (quý) hoặc 2025 (năm)"),
-               scope: str = Query("province", description="province | agency | commune"),
+               period: str = Query(..., description="2025-06 (tháng), 2025-Q2 (quý) hoặc 2025 (năm)",
+                                   json_schema_extra=documented(pattern=PERIOD_PATTERN)),
+               scope: str = Query("province", description="province | agency | commune",
+                                  json_schema_extra=one_of(compute.SCOPES)),
                unit: str | None = Query(None, description="mã cơ quan (agency) hoặc mã xã (commune)"),
                ) -> dict[str, Any]:
     """Total, group and indicator scores of one unit for one period (QĐ 766/QĐ-TTg). Province scores are
@@ -43,8 +46,10 @@ def list_dossiers(db: Session, warehouse: Warehouse, *, principal: Principal, pe
 
 @router.get("/dossiers")
 def dossiers(request: Request, db: DB, principal: CurrentPrincipal,
-             period: str = Query(..., description="2025-06, 2025-Q2 hoặc 2025"),
-             scope: str = Query("province", description="province | agency | commune"),
+             period: str = Query(..., description="2025-06, 2025-Q2 hoặc 2025",
+                                 json_schema_extra=documented(pattern=PERIOD_PATTERN)),
+             scope: str = Query("province", description="province | agency | commune",
+                                json_schema_extra=one_of(compute.SCOPES)),
              unit: str | None = None, late: bool = False,
              indicator: str = Query("2.1", description="mã chỉ tiêu: danh sách mẫu số, đánh dấu tử số"),
              page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
@@ -57,7 +62,8 @@ def dossiers(request: Request, db: DB, principal: CurrentPrincipal,
 
 @router.get("/ranking")
 def ranking(request: Request, db: DB,
-            period: str | None = Query(None, description="2026-09, 2026-Q3 hoặc 2026; trống: kỳ mới nhất đã nhập"),
+            period: str | None = Query(None, description="2026-09, 2026-Q3 hoặc 2026; trống: kỳ mới nhất đã nhập",
+                                        json_schema_extra=documented(pattern=PERIOD_PATTERN)),
             ) -> dict[str, Any]:
     """The 34 provinces' published Decision 766 scores (imported from the national portal's table) with this
     province's rank and its gap to the first province, in total and per group. Published data: no sign-in."""

@@ -15,6 +15,7 @@ from dieuhanh.reporting import service
 from dieuhanh.reporting.models import ReportType
 from dieuhanh.reporting.schemas import AssignmentIn, ReportTypeIn
 from dieuhanh.web.deps import DB, CurrentPrincipal
+from dieuhanh.web.params import PERIOD_PATTERN, documented
 
 router = APIRouter(prefix="/api/v1/reports", tags=["báo cáo định kỳ"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,7 +41,9 @@ def save_type(body: ReportTypeIn, db: DB, principal: CurrentPrincipal) -> dict[s
 
 
 @router.get("/late")
-def late(db: DB, principal: CurrentPrincipal, period: str = Query(..., examples=["2025-06"])) -> dict[str, Any]:
+def late(db: DB, principal: CurrentPrincipal,
+         period: str = Query(..., examples=["2025-06"], json_schema_extra=documented(pattern=PERIOD_PATTERN)),
+         ) -> dict[str, Any]:
     """Reports owed for ``period`` (2025-06, 2025-Q2, 2025) missing after the due date or submitted late."""
     items = service.late_list(db, principal=principal, period=period)
     return {"period": period, "items": items, "total": len(items)}

@@ -28,7 +28,9 @@ class FieldDef(BaseModel):
     min: float | None = None
     max: float | None = None
     unit: str = ""
-    cell: str | None = Field(default=None, description="ô cố định (mẫu dạng biểu), ví dụ C7")
+    # _cell: from column B and row 7 on (rows 1–6 hold the form's heading); lower case is read as upper
+    cell: str | None = Field(default=None, description="ô cố định (mẫu dạng biểu), ví dụ C7",
+                             json_schema_extra={"pattern": r"^([B-Z]|[A-Z]{2,3})([7-9]|[1-9][0-9]{1,5})$"})
     header: str | None = Field(default=None, description="tiêu đề cột (mẫu dạng bảng)")
 
     @field_validator("name")

@@ -195,7 +195,9 @@ def summarise(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        schema = generate()
+        from dieuhanh.web.params import document_errors
+
+        schema = document_errors(generate())
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 if not isinstance(operation, dict) or vietnamese(operation.get("summary")):

@@ -17,6 +17,7 @@ what the API accepts, and an out-of-range value gets the usual Vietnamese 422 of
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -108,6 +109,95 @@ def bound_parameters(app: FastAPI) -> int:
             changed += _bound(field)
     app.openapi_schema = None
     return changed
+
+
+# ------------------------------------------------------------------------------------------------ documented checks
+
+# What a route checks itself (with its own Vietnamese message) said in the documented schema too, so that the
+# OpenAPI contract is no looser than the validation (issue 17): ``Query(json_schema_extra=one_of(STATUSES))``.
+PERIOD_PATTERN = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])|-Q[1-4])?$"  # 2025-06 (month), 2025-Q2 (quarter), 2025 (year)
+NOT_BLANK_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+HTTP_URL_PATTERN = r"^https?://[^\s/?#]+([/?#]\S*)?$"
+
+
+def one_of(values: Any) -> dict[str, Any]:
+    """``json_schema_extra`` documenting the only values a route accepts (it checks them itself)."""
+    return {"enum": list(values)}
+
+
+def csv_of(values: Any) -> dict[str, Any]:
+    """``json_schema_extra`` of a comma separated list of known values (``open,overdue``; empty: no filter)."""
+    one = "|".join(re.escape(v) for v in values)
+    return {"pattern": f"^(({one})(,({one}))*)?$"}
+
+
+def documented(**schema: Any) -> dict[str, Any]:
+    """``json_schema_extra`` documenting a format or pattern a route checks itself, e.g. ``format="date-time"``."""
+    return schema
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+def json_schema(model: Any, **extra: Any) -> dict[str, Any]:
+    """The JSON schema of a pydantic model (or a schema as it is), nested models inlined: a route that reads its
+    body itself documents it in ``openapi_extra`` where the generator cannot resolve ``#/$defs/...``."""
+    schema = model.model_json_schema(by_alias=True) if hasattr(model, "model_json_schema") else dict(model)
+    return {**_inline(schema, schema.get("$defs", {})), **extra}
+
+
+def json_body(model: Any, **extra: Any) -> dict[str, Any]:
+    """``openapi_extra`` of a route that reads its JSON body itself: the body is required and has this schema."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": json_schema(model,
+                                                                                                       **extra)}}}}
+
+
+# ------------------------------------------------------------------------------------------------ error answers
+
+# What the app's error handlers answer on /api/v1 (DomainError and request validation, app.py): ``detail`` in
+# Vietnamese, with the fields at fault for invalid input. FastAPI documents its own 422 shape (``detail`` as a list),
+# which no route answers; the CKAN and Open311 APIs keep the error formats of their standards.
+ERROR_OUT: dict[str, Any] = {
+    "type": "object", "title": "Lỗi", "required": ["detail"], "properties": {
+        "detail": {"type": "string", "description": "Thông báo lỗi bằng tiếng Việt"},
+        "errors": {"type": "array", "items": {"type": "object"}, "description": "Các trường có lỗi"},
+        "error_count": {"type": "integer"}}}
+ERROR_STATUSES = {"400": "Yêu cầu không hợp lệ", "401": "Chưa đăng nhập", "403": "Không có quyền",
+                  "404": "Không tìm thấy", "409": "Xung đột với dữ liệu hiện có", "413": "Nội dung quá lớn",
+                  "422": "Dữ liệu không hợp lệ", "429": "Gửi quá nhiều yêu cầu"}
+
+
+# Open311 GeoReport v2 errors: a list of {code, description}, in the format the request asked for
+OPEN311_ERROR: dict[str, Any] = {"type": "array", "items": {
+    "type": "object", "required": ["code", "description"],
+    "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document the error answers of every /api/v1 and /open311 operation in a generated OpenAPI document (in
+    place)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = ERROR_OUT
+    ours = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+    open311 = {"application/json": {"schema": OPEN311_ERROR}, "application/xml": {}}
+    for path, operations in schema.get("paths", {}).items():
+        content = ours if path.startswith("/api/v1/") else open311 if path.startswith("/open311/") else None
+        if content is None:
+            continue
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, text in ERROR_STATUSES.items():
+                responses.setdefault(code, {"description": text, "content": content})
+    return schema
 
 
 # ------------------------------------------------------------------------------------------------ messages
