@@ -21,6 +21,7 @@ from dieuhanh.core.errors import InvalidInput
 from dieuhanh.inspections import service
 from dieuhanh.inspections.models import KIND_LABELS, MATCH_LABELS, Enterprise, Proposal, Visit
 from dieuhanh.web.deps import DB, LoggedIn
+from dieuhanh.web.params import json_body
 
 router = APIRouter(prefix="/api/v1/inspections", tags=["thanh tra, kiểm tra doanh nghiệp"])
 
@@ -76,8 +77,7 @@ def proposal_dict(p: Proposal) -> dict[str, Any]:
 
 
 @router.post("/plans", status_code=201, summary="Nộp (hoặc thay) kế hoạch thanh tra, kiểm tra năm của một cơ quan",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": PlanDoc.model_json_schema()}}}})
+             openapi_extra=json_body(PlanDoc))
 def submit_plan(request: Request, db: DB, principal: LoggedIn,
                 body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """Submit (or replace) an agency's plan for a year. All visits valid or nothing stored (422 lists the errors)."""
@@ -111,8 +111,7 @@ class LimitsDoc(BaseModel):
 
 
 @router.put("/plans/{agency_code}/{year}/limits", summary="Đặt số cuộc tối đa mỗi tháng và tháng không bố trí",
-            openapi_extra={"requestBody": {"required": True, "content": {
-                "application/json": {"schema": LimitsDoc.model_json_schema()}}}})
+            openapi_extra=json_body(LimitsDoc))
 def set_limits(db: DB, principal: LoggedIn, agency_code: Annotated[str, Path(max_length=40)],
                year: Annotated[int, Path(ge=2020, le=2100)],
                body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
@@ -183,7 +182,13 @@ def sign(request: Request, db: DB, principal: LoggedIn, year: Year) -> dict[str,
             if plan.signed_at else None}
 
 
-@router.post("/visits/{visit_id}/move", summary="Dời tháng một cuộc (kể cả sau khi ban hành, có ghi lý do)")
+class MoveDoc(BaseModel):
+    month: int = Field(ge=1, le=12, description="Tháng mới (1–12)")
+    reason: str = Field(min_length=1, max_length=1000, description="Lý do dời")
+
+
+@router.post("/visits/{visit_id}/move", summary="Dời tháng một cuộc (kể cả sau khi ban hành, có ghi lý do)",
+             openapi_extra=json_body(MoveDoc))
 def move(request: Request, db: DB, principal: LoggedIn, visit_id: Id,
          body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """``{month, reason}``: the inspectorate moves a visit (also after publication; audited with the reason)."""
