@@ -116,8 +116,9 @@ with db.session() as s:
                  reopened_count=0, source="demo", owner_key_hash=None, api_token_id=None)
         rows.append(t)
     # a few merged duplicates (the shown status is the main report's)
-    for t in rows[: len(rows) // 50]:
-        t["duplicate_of_id"] = rng.choice(rows)["id"] if rng.random() < 0.5 else None
+    # (each points to a report of an earlier chunk, so that the foreign key holds at every insert)
+    for t in rows[2000:][: len(rows) // 100]:
+        t["duplicate_of_id"] = rng.choice(rows[:2000])["id"]
     for start in range(0, len(rows), 2000):
         s.execute(insert(Report.__table__), rows[start:start + 2000])
     total = s.scalar(select(func.count(Report.id)).where(Report.created_at >= now - timedelta(days=29)))
