@@ -9,12 +9,19 @@ from, and served again only while that version is current:
 * the *generation* of this process, raised whenever a session of this process writes a report, a service
   (category), an agency or an administrative unit — through the ORM (flush) or a statement (insert, update,
   delete on those tables) — both when it writes and when it commits;
-* the database's own summary of the reports, ``count(*)`` and ``max(updated_at)`` of ``feedback_report`` (one
-  index look-up and one count), which another process's writes (a second worker, ``dieuhanh demo``) change too.
+* the database's own summary of the reports, ``max(id)`` and ``max(updated_at)`` of ``feedback_report`` (two
+  index look-ups), which another process's new reports and workflow steps (a second worker, ``dieuhanh demo``)
+  change too.
 
 An entry is also dropped after ``TTL_SECONDS`` whatever happens, and the whole store is bounded
 (``MAX_BYTES``, least recently used out first). No personal data is ever in an answer (the list never reads the
 contact table), so nothing private is held here either.
+
+Below the answers, each report's own encoded JSON object is kept too (``fragments``), under the report's and its
+shown (main) report's ``updated_at`` — every change of a report sets it — and the *names generation* (raised by
+writes of services, agencies or administrative units, whose names the object shows). A new question (another
+window, another service) then reads only the ids and versions of its reports from the covering indexes of
+migration 0025 and reads in full, and encodes, only the reports not kept in their current version.
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ _entries: OrderedDict[tuple[Any, ...], tuple[float, tuple[Any, ...], bytes, str]
 _size = 0
 _generation = 0
 _MARK = "open311_cache_dirty"
+NAME_TABLES = frozenset({"feedback_category", "agency", "admin_unit"})
+MAX_FRAGMENTS = 100_000
+_fragments: dict[int, tuple[tuple[Any, ...], bytes]] = {}
+_names_generation = 0
 
 
 def generation() -> int:
@@ -51,11 +62,43 @@ def bump() -> None:
         _size = 0
 
 
+def bump_names() -> None:
+    """A name shown in the reports changed: forget the kept reports too."""
+    global _names_generation
+    with _lock:
+        _names_generation += 1
+        _fragments.clear()
+    bump()
+
+
+def fragments(keys: list[tuple[int, Any, int, Any]], tag: Any) -> tuple[dict[int, bytes], tuple[Any, ...]]:
+    """The kept encoded reports among ``keys`` (``(id, updated_at, shown id, shown updated_at)``) in that
+    version, and the stamp under which to keep the others (see :func:`keep`)."""
+    stamp = (tag, _names_generation)
+    found: dict[int, bytes] = {}
+    with _lock:
+        for key in keys:
+            kept = _fragments.get(key[0])
+            if kept is not None and kept[0] == (stamp, key):
+                found[key[0]] = kept[1]
+    return found, stamp
+
+
+def keep(stamp: tuple[Any, ...], items: list[tuple[tuple[int, Any, int, Any], bytes]]) -> None:
+    with _lock:
+        if stamp[1] != _names_generation:
+            return
+        if len(_fragments) + len(items) > MAX_FRAGMENTS:
+            _fragments.clear()
+        for key, body in items:
+            _fragments[key[0]] = ((stamp, key), body)
+
+
 def data_version(session: Session) -> tuple[Any, ...]:
     from dieuhanh.feedback.models import Report
 
-    count, latest = session.execute(select(func.count(Report.id), func.max(Report.updated_at))).one()
-    return _generation, count, latest
+    highest, latest = session.execute(select(func.max(Report.id), func.max(Report.updated_at))).one()
+    return _generation, highest, latest
 
 
 def get(key: tuple[Any, ...], version: tuple[Any, ...]) -> tuple[bytes, str] | None:
@@ -93,19 +136,25 @@ def _drop(key: tuple[Any, ...]) -> None:
 # ------------------------------------------------------------------------------------------------ invalidation
 
 
-def _watched_objects(session: Session) -> bool:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(obj, "__tablename__", None)
-        if table in WATCHED_TABLES:
-            return True
-    return False
+def _touched(session: Session) -> set[str]:
+    return {t for t in (getattr(o, "__tablename__", None) for o in (*session.new, *session.dirty, *session.deleted))
+            if t in WATCHED_TABLES}
+
+
+def _mark(session: Session, tables: set[str]) -> None:
+    if not tables:
+        return
+    names = bool(tables & NAME_TABLES)
+    session.info[_MARK] = session.info.get(_MARK, False) or names
+    if names:
+        bump_names()
+    else:
+        bump()
 
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if _watched_objects(session):
-        session.info[_MARK] = True
-        bump()
+    _mark(session, _touched(session))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -115,14 +164,15 @@ def _on_execute(state: Any) -> None:
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
     if name in WATCHED_TABLES:
-        state.session.info[_MARK] = True
-        bump()
+        # An UPDATE or DELETE statement may change reports without touching their updated_at: the kept reports go
+        # too (such statements are rare; an INSERT only adds new reports)
+        _mark(state.session, {name} | ({"feedback_category"} if not state.is_insert else set()))
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_MARK, False):
-        bump()
+    if _MARK in session.info:
+        bump_names() if session.info.pop(_MARK) else bump()
 
 
 @event.listens_for(Session, "after_soft_rollback")
