@@ -141,10 +141,11 @@ def _touched(session: Session) -> set[str]:
             if t in WATCHED_TABLES}
 
 
-def _mark(session: Session, tables: set[str]) -> None:
+def _mark(session: Session, tables: set[str], *, reports_too: bool = False) -> None:
+    """Forget kept answers (and, when names changed or ``reports_too``, the kept reports) now and at the commit."""
     if not tables:
         return
-    names = bool(tables & NAME_TABLES)
+    names = reports_too or bool(tables & NAME_TABLES)
     session.info[_MARK] = session.info.get(_MARK, False) or names
     if names:
         bump_names()
@@ -166,7 +167,7 @@ def _on_execute(state: Any) -> None:
     if name in WATCHED_TABLES:
         # An UPDATE or DELETE statement may change reports without touching their updated_at: the kept reports go
         # too (such statements are rare; an INSERT only adds new reports)
-        _mark(state.session, {name} | ({"feedback_category"} if not state.is_insert else set()))
+        _mark(state.session, {name}, reports_too=not state.is_insert)
 
 
 @event.listens_for(Session, "after_commit")
