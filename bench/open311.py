@@ -32,6 +32,16 @@ What it does, in order:
    other than 200/201, or a transport error), with the first error bodies, and the target
    *≥ 300 POST/s with zero errors*. The client runs on the same 2-core machine and takes part of the CPU.
 
+Before and after (issue 24's target for the GET: *filtered ``requests.json`` ≥ 200 req/s at p95 < 200 ms with
+20.000 reports in the window*): ``--baseline-tree DIR`` (a checkout of main, e.g. ``git archive main | tar -x``
+then ``uv sync``) serves a copy of the same data beside this tree. The data is then prepared once, by the
+baseline tree: ``dieuhanh demo``, and ``--reports`` (20,000) reports seeded in the last 30 days (copies of demo
+reports: several statuses, every service, a few merged duplicates), so every filtered GET reads a full window;
+both servers start with ``--no-demo``, this tree's copy stepped back to migration 0024 so that its own 0025 runs.
+The phases then run ``--repeat`` times per server, the servers alternating, and the figures of each run are
+printed with the median and spread. ``--cold`` gives every filtered GET its own ``start_date`` (a random second),
+so no two ask the same question and no kept answer is reused: the cost of reading and encoding every time.
+
 ``--profile`` samples the server process with py-spy during the ``post`` phase (``uv run --with py-spy python
 bench/open311.py --profile``; every thread, so the request handlers in the thread pool are seen too) and prints
 the functions holding the most samples, inclusive and self. Not a test: it prints figures.
@@ -68,6 +78,54 @@ TEXTS = ["Rác thải ùn ứ đầu ngõ {n} đã nhiều ngày chưa được 
          "Cống thoát nước gần số {n} bị tắc, nước tràn lên mặt đường.",
          "Hàng quán lấn chiếm vỉa hè trước số nhà {n}, người đi bộ phải xuống lòng đường."]
 TARGET_POSTS_PER_SECOND = 300
+TARGET_GETS_PER_SECOND, TARGET_GET_P95_MS = 200, 200.0
+GET_LIST = "GET requests.json (filters)"
+
+SEED_SCRIPT = r"""
+import random, sys
+from datetime import timedelta
+from sqlalchemy import func, insert, select
+from dieuhanh.core.db import Database, utcnow
+from dieuhanh.feedback.models import Report
+from dieuhanh.feedback.service import make_code
+from dieuhanh.settings import Settings
+
+wanted = int(sys.argv[1])
+rng = random.Random(7)
+db = Database(Settings().effective_database_url)
+now = utcnow()
+with db.session() as s:
+    have = s.scalar(select(func.count(Report.id)).where(Report.created_at >= now - timedelta(days=29)))
+    templates = [dict(r._mapping) for r in s.execute(select(Report.__table__).where(
+        Report.duplicate_of_id.is_(None)).order_by(Report.id).limit(2000))]
+    next_id = (s.scalar(select(func.max(Report.id))) or 0) + 1
+    rows = []
+    statuses = ["new"] * 5 + ["accepted", "in_progress", "in_progress", "forwarded", "reopened"] + \
+        ["resolved"] * 5 + ["closed"] * 3 + ["rejected"]
+    for i in range(max(0, wanted - have)):
+        t = dict(rng.choice(templates))
+        created = now - timedelta(seconds=rng.uniform(60, 29 * 86400))
+        status = rng.choice(statuses)
+        closed = status in ("resolved", "closed", "rejected")
+        t.update(id=next_id + i, code=make_code(next_id + i, created), created_at=created,
+                 updated_at=created + timedelta(hours=rng.uniform(0, 48) if closed else 0), status=status,
+                 due_at=created + timedelta(hours=72), resolved_at=created + timedelta(hours=24) if closed else None,
+                 closed_at=created + timedelta(hours=30) if status == "closed" else None,
+                 public_reply="Đã xử lý xong, cảm ơn người dân." if closed else None,
+                 duplicate_of_id=None, possible_duplicate_of_id=None, rating=None, rated_at=None,
+                 reopened_count=0, source="demo", owner_key_hash=None, api_token_id=None)
+        rows.append(t)
+    # a few merged duplicates (the shown status is the main report's)
+    # (each points to a report of an earlier chunk, so that the foreign key holds at every insert)
+    for t in rows[2000:][: len(rows) // 100]:
+        t["duplicate_of_id"] = rng.choice(rows[:2000])["id"]
+    for start in range(0, len(rows), 2000):
+        s.execute(insert(Report.__table__), rows[start:start + 2000])
+    total = s.scalar(select(func.count(Report.id)).where(Report.created_at >= now - timedelta(days=29)))
+    codes = [c for (c,) in s.execute(select(Report.code).order_by(Report.id.desc()).limit(500))]
+print(total)
+print(",".join(codes))
+"""
 
 
 def free_port() -> int:
@@ -264,6 +322,7 @@ class Load:
     codes: list[str]
     rng: random.Random
     stats: dict[str, Stats] = field(default_factory=dict)
+    cold: bool = False  # every filtered GET its own start_date (no two the same question)
 
     def stat(self, kind: str) -> Stats:
         return self.stats.setdefault(kind, Stats())
@@ -315,7 +374,8 @@ class Load:
             url, params = f"/open311/v2/requests/{self.rng.choice(self.codes)}.json", {}
         else:
             kind = "GET requests.json (filters)"
-            since = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            back = timedelta(days=30, seconds=self.rng.randint(0, 86400) if self.cold else 0)
+            since = (datetime.now(UTC) - back).strftime("%Y-%m-%dT%H:%M:%SZ")
             url = "/open311/v2/requests.json"
             params = {"service_code": self.rng.choice(CATEGORIES), "status": self.rng.choice(["open", "closed"]),
                       "start_date": since}
@@ -401,8 +461,16 @@ def main() -> None:
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
                         help="HTTP client of the post phase: plain asyncio keep-alive connections (default) or httpx")
     parser.add_argument("--data-dir", type=Path, help="reuse a folder kept by an earlier run (--keep)")
+    parser.add_argument("--baseline-tree", type=Path, help="a checkout of the baseline (main): before and after")
+    parser.add_argument("--reports", type=int, default=20000,
+                        help="reports in the last 30 days before the phases (with --baseline-tree; default 20000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per server, alternating (with --baseline-tree)")
+    parser.add_argument("--cold", action="store_true", help="every filtered GET its own start_date (no reuse)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    if args.baseline_tree is not None:
+        compare(args, rng)
+        return
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="dieuhanh-bench-open311-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIEUHANH_")}
@@ -452,6 +520,86 @@ def main() -> None:
             print_profile(profile)
         if not args.keep and args.data_dir is None:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def compare(args: argparse.Namespace, rng: random.Random) -> None:
+    """Baseline tree and this tree on copies of the same data, the phases alternating between them."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pages import DOWNGRADE_SCRIPT, cli  # the same preparation as bench/pages.py
+
+    base_tree = args.baseline_tree.resolve()
+    work = Path(tempfile.mkdtemp(prefix="dieuhanh-bench-open311-"))
+    data_dir = args.data_dir or work / "data"
+    procs: list[tuple[str, subprocess.Popen[bytes], str, Path]] = []
+    try:
+        started = time.perf_counter()
+        if not (data_dir / "demo-credentials.txt").exists():
+            cli(base_tree, ["dieuhanh", "demo"], data_dir)
+        key = cli(base_tree, ["dieuhanh", "tokens", "create", "--name", "bench", "--scope", "open311"],
+                  data_dir).strip().splitlines()[-1]
+        total, codes = cli(base_tree, ["python", "-c", SEED_SCRIPT, str(args.reports)], data_dir).split()[-2:]
+        print(f"data ready in {time.perf_counter() - started:.0f} s: {total} reports in the last 29 days")
+        for name, tree in (("baseline", base_tree), ("this tree", ROOT)):
+            copy = work / name.replace(" ", "-")
+            shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("server.log"))
+            if tree == ROOT:
+                cli(base_tree, ["python", "-c", DOWNGRADE_SCRIPT], copy)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("DIEUHANH_")}
+            env.update({"DIEUHANH_DATA_DIR": str(copy), "DIEUHANH_FEEDBACK_RATE_PER_KEY_PER_MINUTE": "10000000"})
+            port = free_port()
+            command = ["uv", "run", "--project", str(tree), "dieuhanh", "up", "--no-demo", "--host", "127.0.0.1",
+                       "--port", str(port)]
+            log = copy / "server.log"
+            proc = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=tree,
+                                    start_new_session=True)
+            procs.append((name, proc, f"http://127.0.0.1:{port}", log))
+        for _name, proc, base, log in procs:
+            wait_ready(base, proc, log, timeout=600)
+        phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+        results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for _name, _proc, base, _log in procs:  # warm-up
+            warm = Load(base=base, key=key, points=[], codes=codes.split(","), rng=rng, cold=args.cold)
+            asyncio.run(run_phase(warm, "get", 3.0, 4))
+        for rep in range(args.repeat):
+            order = procs if rep % 2 == 0 else list(reversed(procs))
+            for name, proc, base, _log in order:
+                load = Load(base=base, key=key, points=commune_points(500, rng) if "post" in phases else [],
+                            codes=codes.split(","), rng=rng, cold=args.cold)
+                for phase in phases:
+                    pid = server_python(proc)
+                    cpu = tree_cpu_seconds(pid), time.process_time()
+                    elapsed = asyncio.run(run_phase(load, phase, args.duration, args.concurrency))
+                    print(f"\n--- {name}, run {rep + 1}/{args.repeat}", end="")
+                    report(phase, elapsed, load.stats,
+                           (tree_cpu_seconds(pid) - cpu[0], time.process_time() - cpu[1]))
+                    for kind, st in load.stats.items():
+                        results.setdefault((name, f"{phase}: {kind}"), []).append(
+                            (len(st.latencies) / elapsed, percentile(st.latencies, 95) * 1000))
+        mode = "cold: every GET a new question" if args.cold else "warm: polling clients repeat questions"
+        print(f"\n== summary over {args.repeat} runs per server ({mode}), "
+              f"concurrency {args.concurrency}, {args.duration:g} s each; load average {os.getloadavg()[0]:.1f} / "
+              f"{os.getloadavg()[1]:.1f} (1 / 5 min), {os.cpu_count()} CPUs")
+        print(f"{'server':<11}{'request':<46}{'req/s median':>14}{'(min–max)':>16}{'p95 ms median':>15}"
+              f"{'(min–max)':>16}")
+        for (name, kind), runs in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            rates, p95s = sorted(r for r, _ in runs), sorted(p for _, p in runs)
+            print(f"{name:<11}{kind:<46}{rates[len(rates) // 2]:>14.1f}{f'({rates[0]:.0f}–{rates[-1]:.0f})':>16}"
+                  f"{p95s[len(p95s) // 2]:>15.0f}{f'({p95s[0]:.0f}–{p95s[-1]:.0f})':>16}")
+        ours = results.get(("this tree", f"get: {GET_LIST}"))
+        if ours:
+            rate = sorted(r for r, _ in ours)[len(ours) // 2]
+            p95 = sorted(p for _, p in ours)[len(ours) // 2]
+            verdict = "met" if rate >= TARGET_GETS_PER_SECOND and p95 < TARGET_GET_P95_MS else "NOT met"
+            print(f"target filtered GET ≥ {TARGET_GETS_PER_SECOND} req/s at p95 < {TARGET_GET_P95_MS:.0f} ms with "
+                  f"{total} reports in the window: {rate:.0f} req/s at p95 {p95:.0f} ms — {verdict} (this tree; "
+                  "the GET phase mixes the list with single reports, half each)")
+    finally:
+        for _name, proc, _base, _log in procs:
+            stop_server(proc)
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

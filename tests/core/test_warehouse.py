@@ -147,3 +147,30 @@ def test_duckdb_reads_run_side_by_side_and_a_write_waits_for_them(tmp_path):
         t.join(30)
     assert order == ["slow read done", "write done", "late read saw 4"]
     assert wh._access.instance is None  # idle: the file is released for other processes
+
+
+def test_a_held_read_opens_the_file_once_for_many_queries(tmp_path, monkeypatch):
+    """``reading()``: the queries of a page inside share one open instance (the file is opened once, not once per
+    query), a write from another thread waits for it, and the file is released at the end."""
+    import duckdb
+
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    wh.append("t", _table(3), "b1")
+    opened: list[bool] = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(True) or real_connect(*a, **k))
+    for _ in range(3):
+        wh.query("SELECT count(*) FROM t")
+    assert len(opened) == 3  # without a held read: one open per query
+    opened.clear()
+    done: list[str] = []
+    with wh.reading():
+        writer = threading.Thread(target=lambda: (wh.append("t", _table(1), "b2"), done.append("write")))
+        for _ in range(5):
+            assert wh.table_exists("t") and wh.query("SELECT count(*) AS n FROM t").column("n").to_pylist() == [3]
+        writer.start()
+        time.sleep(0.2)
+        assert done == []  # the write waits for the held read
+    writer.join(30)
+    assert done == ["write"] and len(opened) == 2  # the held read's open, then the write's
+    assert wh._access.instance is None

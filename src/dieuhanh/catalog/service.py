@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from dieuhanh.catalog.models import (
@@ -353,26 +354,92 @@ class Freshness:
     open_update_requests: int
 
 
-def freshness(session: Session, ds: Dataset, warehouse: Warehouse | None = None) -> Freshness:
+def freshness(session: Session, ds: Dataset, warehouse: Warehouse | None = None, *,
+              loads: LoadCounts | None = None) -> Freshness:
     """Last load against the expected frequency, completeness of the stored cells and the share of load
-    attempts refused in the last 90 days."""
-    expected = FREQUENCIES.get(ds.update_frequency, ("", None))[1]
-    days = (utcnow() - ds.last_batch_at).days if ds.last_batch_at else None
-    late = expected is not None and (days is None or days > expected)
-    open_requests = len(session.scalars(select(UpdateRequest.id).where(
-        UpdateRequest.dataset_id == ds.id, UpdateRequest.fulfilled_at.is_(None))).all())
-    since = utcnow() - timedelta(days=90)
-    statuses = list(session.scalars(select(LoadBatch.status).where(LoadBatch.dataset_id == ds.id,
-                                                                   LoadBatch.created_at >= since)))
-    error_rate = round(100 * statuses.count("rejected") / len(statuses), 1) if statuses else None
+    attempts refused in the last 90 days. ``loads``: those counts read once for many datasets (the board)."""
+    late, days, expected = load_lateness(ds)
+    loads = loads or load_counts(session, [ds.id])
+    open_requests = loads.open_requests.get(ds.id, 0)
+    rejected, attempts = loads.attempts.get(ds.id, (0, 0))
+    error_rate = round(100 * rejected / attempts, 1) if attempts else None
     return Freshness(dataset=ds, late=late, days_since=days, expected_days=expected,
                      completeness=_completeness(warehouse, ds) if warehouse is not None else None,
                      error_rate=error_rate, open_update_requests=open_requests)
 
 
+def load_lateness(ds: Dataset) -> tuple[bool, int | None, int | None]:
+    """(late, days since the last load, days expected between loads) by the time of the last load."""
+    expected = FREQUENCIES.get(ds.update_frequency, ("", None))[1]
+    days = (utcnow() - ds.last_batch_at).days if ds.last_batch_at else None
+    return expected is not None and (days is None or days > expected), days, expected
+
+
+@dataclass
+class LoadCounts:
+    """Per dataset id: open update requests, and (refused, all) load attempts of the last 90 days."""
+
+    open_requests: dict[int, int]
+    attempts: dict[int, tuple[int, int]]
+
+
+def load_counts(session: Session, dataset_ids: list[int] | None = None) -> LoadCounts:
+    """Two grouped queries for any number of datasets (None: every dataset)."""
+    requests_q = select(UpdateRequest.dataset_id, func.count()).where(
+        UpdateRequest.fulfilled_at.is_(None)).group_by(UpdateRequest.dataset_id)
+    since = utcnow() - timedelta(days=90)
+    attempts_q = select(LoadBatch.dataset_id, func.count(), func.sum(case((LoadBatch.status == "rejected", 1),
+                                                                          else_=0))).where(
+        LoadBatch.created_at >= since).group_by(LoadBatch.dataset_id)
+    if dataset_ids is not None:
+        requests_q = requests_q.where(UpdateRequest.dataset_id.in_(dataset_ids))
+        attempts_q = attempts_q.where(LoadBatch.dataset_id.in_(dataset_ids))
+    return LoadCounts(open_requests={i: int(n) for i, n in session.execute(requests_q)},
+                      attempts={i: (int(r or 0), int(n)) for i, n, r in session.execute(attempts_q)})
+
+
+# Summaries read from a dataset's stored rows (completeness, latest period covered), kept per dataset *state*:
+# its id, row count, last load time and columns. Every load, replace or rolled-back batch changes the row count
+# or the last load time, so a kept value is never older than the last change the catalog knows of; the TTL bounds
+# what a change outside the catalog could leave behind.
+SUMMARY_TTL_SECONDS = 600.0
+_summaries: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_summaries_lock = threading.Lock()
+
+
+def _warehouse_key(warehouse: Warehouse) -> tuple[Any, ...]:
+    inner = getattr(warehouse, "_warehouse", warehouse)  # a TransactionalWarehouse reads through its warehouse
+    path, dsn, schema = (getattr(inner, "path", None), getattr(inner, "dsn", None), getattr(inner, "schema", None))
+    return (path, dsn, schema) if (path or dsn) else (id(inner),)
+
+
+def dataset_summary(warehouse: Warehouse, ds: Dataset, what: str, compute: Any) -> Any:
+    """``compute()`` once per state of ``ds`` (see above) and kind of summary ``what``."""
+    key = (what, _warehouse_key(warehouse), ds.id, ds.name, ds.row_count, ds.last_batch_at,
+           tuple((c.name, c.type, c.required) for c in ds.columns))
+    now = time.monotonic()
+    with _summaries_lock:
+        kept = _summaries.get(key)
+    if kept is not None and now - kept[0] < SUMMARY_TTL_SECONDS:
+        return kept[1]
+    value = compute()
+    with _summaries_lock:
+        if len(_summaries) > 10_000:
+            _summaries.clear()
+        _summaries[key] = (now, value)
+    return value
+
+
 def _completeness(warehouse: Warehouse, ds: Dataset) -> float | None:
     """Share of filled cells over all columns of the stored rows, in percent."""
-    if not ds.columns or not ds.row_count or not warehouse.table_exists(ds.name):
+    if not ds.columns or not ds.row_count:
+        return None
+    value = dataset_summary(warehouse, ds, "completeness", lambda: _count_completeness(warehouse, ds))
+    return None if value is None else float(value)
+
+
+def _count_completeness(warehouse: Warehouse, ds: Dataset) -> float | None:
+    if not warehouse.table_exists(ds.name):
         return None
     counts = ", ".join(f"count({_quote(c.name)})" for c in ds.columns)
     row = warehouse.query(f"SELECT count(*), {counts} FROM {_quote(ds.name)}").to_pylist()[0]
@@ -403,12 +470,19 @@ def fulfil_update_requests(session: Session, *, dataset: Dataset, batch_id: str)
 
 def leaderboard(session: Session, *, principal: Principal, warehouse: Warehouse | None = None) -> dict[str, Any]:
     """Freshness per dataset and, per owner agency, the share of its datasets loaded on time."""
-    from dieuhanh.orgs.models import Agency
-
     if not principal.is_authenticated:
         raise PermissionDenied("Bạn cần đăng nhập.")
     datasets = list(session.scalars(select(Dataset).options(selectinload(Dataset.columns)).order_by(Dataset.name)))
-    items = [freshness(session, d, warehouse) for d in datasets]
+    loads = load_counts(session)
+    with warehouse.reading() if warehouse is not None else nullcontext():  # one open of the file for the board
+        return _leaderboard(session, datasets, loads, warehouse)
+
+
+def _leaderboard(session: Session, datasets: list[Dataset], loads: LoadCounts,
+                 warehouse: Warehouse | None) -> dict[str, Any]:
+    from dieuhanh.orgs.models import Agency
+
+    items = [freshness(session, d, warehouse, loads=loads) for d in datasets]
     names = {a.code: a.name for a in session.scalars(select(Agency))}
     # Monthly, quarterly and yearly data are late when the period they cover is older than the period due by
     # today under the publication schedule (snapshots.dataset_freshness), not by the time of the last load.

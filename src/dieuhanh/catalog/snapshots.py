@@ -70,7 +70,14 @@ def covered_period(warehouse: Warehouse, ds: Dataset, kind: str) -> str | None:
     """The latest period of ``kind`` the dataset's rows cover, read from its period column (a date of the month
     or quarter, a year, a school year "2025-2026" = 2025); None without such a column or rows."""
     column = _period_column(ds)
-    if column is None or not ds.row_count or not warehouse.table_exists(ds.name):
+    if column is None or not ds.row_count:
+        return None
+    value = catalog.dataset_summary(warehouse, ds, f"covered:{kind}", lambda: _covered(warehouse, ds, column, kind))
+    return None if value is None else str(value)
+
+
+def _covered(warehouse: Warehouse, ds: Dataset, column: Any, kind: str) -> str | None:
+    if not warehouse.table_exists(ds.name):
         return None
     name = column.name.replace('"', "")
     value = warehouse.query(f'SELECT max("{name}") AS v FROM "{ds.name}"').column(0).to_pylist()[0]
@@ -126,10 +133,10 @@ def dataset_freshness(session: Session, warehouse: Warehouse, ds: Dataset, today
                 covered = expected
             return DatasetFreshness(covered, expected, periods.parse(covered).end >= periods.parse(expected).end,
                                     "kỳ dữ liệu", _days_since(ds, today))
-    fresh = catalog.freshness(session, ds)
-    if fresh.expected_days is None:
+    late, days_since, expected_days = catalog.load_lateness(ds)
+    if expected_days is None:
         return None
-    return DatasetFreshness(None, None, not fresh.late, "thời điểm nạp", fresh.days_since)
+    return DatasetFreshness(None, None, not late, "thời điểm nạp", days_since)
 
 
 def _days_since(ds: Dataset, today: date) -> int | None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,6 +153,9 @@ class TransactionalWarehouse:
     def query(self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None,
               max_rows: int | None = None, scope: ReadScope | None = None) -> pa.Table:
         return self._warehouse.query(sql, params, timeout=timeout, max_rows=max_rows, scope=scope)
+
+    def reading(self) -> AbstractContextManager[None]:
+        return self._warehouse.reading()
 
 
 def _run(pending: _Pending, steps: list[_Step], when: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dieuhanh.core.db import Base, utcnow
@@ -79,6 +79,12 @@ class Report(Base):
     """A citizen's field report (phản ánh hiện trường); ``code`` is the tracking code and Open311 id."""
 
     __tablename__ = "feedback_report"
+    # The Open311 list answered from the index alone (migration 0025): service, window, shown status, last change.
+    __table_args__ = (
+        Index("ix_feedback_report_open311_service", "category_code", "created_at", "status", "duplicate_of_id",
+              "updated_at"),
+        Index("ix_feedback_report_open311_window", "created_at", "status", "duplicate_of_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)

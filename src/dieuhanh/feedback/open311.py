@@ -24,6 +24,7 @@ the end of its chain of merges.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -41,7 +42,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, TooLarge, TooManyRequests
 from dieuhanh.core.formatting import to_local
 from dieuhanh.core.security import Principal
-from dieuhanh.feedback import links, ratelimit, service
+from dieuhanh.feedback import links, open311cache, ratelimit, service
 from dieuhanh.feedback.models import CLOSED_STATUSES, Category, Report
 from dieuhanh.feedback.schemas import ReportFilters, ReportIn
 from dieuhanh.feedback.writer import writer_for
@@ -355,7 +356,7 @@ def list_requests(fmt: Fmt, request: Request, db: DB) -> Response:
         else:
             codes = [s.strip() for s in (q.get("service_code") or "").split(",") if s.strip()]
             if codes:
-                known = {c.service_code for c in service.list_categories(db, include_inactive=True)}
+                known = set(db.scalars(select(Category.service_code)))
                 unknown = [c for c in codes if c not in known]
                 if unknown:
                     raise Open311Error(404, f"Không có lĩnh vực service_code «{unknown[0]}».")
@@ -368,16 +369,50 @@ def list_requests(fmt: Fmt, request: Request, db: DB) -> Response:
                 filters.status = ",".join(sorted(set(statuses)))
             filters.start, filters.end = _window(_parse_dt("start_date", q.get("start_date")),
                                                  _parse_dt("end_date", q.get("end_date")))
-        # Up to 1,000 reports per call: plain rows, not Report objects (several times less CPU).
-        rows, main_of = service.open311_rows(db, filters, MAX_RESULTS)
-        agency_names, unit_names = _names_of(db, {main_of[r.id].agency_code for r in rows},
-                                             {r.unit_code for r in rows if r.unit_code})
         base = links.base_url(request)
-        data = [_request_dict(r, main_of[r.id], r.category_name, r.deadline_hours, base_url=base,
-                              agency_names=agency_names, unit_names=unit_names) for r in rows]
-        return _respond(fmt, data, "service_requests", "request")
+        # The same question on the same data: the answer kept (see open311cache), else made and kept.
+        key = (fmt, base, tuple(filters.codes), filters.category, filters.status, filters.start, filters.end)
+        version = open311cache.data_version(db)
+        kept = open311cache.get(key, version)
+        if kept is not None:
+            return Response(kept[0], media_type=kept[1])
+        if fmt == "json":
+            response: Response = Response(_encoded_list(db, filters, base), media_type="application/json")
+        else:
+            # Up to 1,000 reports per call: plain rows, not Report objects (several times less CPU).
+            rows, main_of = service.open311_rows(db, filters, MAX_RESULTS)
+            response = _respond(fmt, _request_dicts(db, rows, main_of, base), "service_requests", "request")
+        open311cache.put(key, version, bytes(response.body), response.media_type or "application/json")
+        return response
 
     return _handle(fmt, db, run)
+
+
+def _request_dicts(db: Session, rows: list[Any], main_of: dict[int, Any], base: str) -> list[dict[str, Any]]:
+    agency_names, unit_names = _names_of(db, {main_of[r.id].agency_code for r in rows},
+                                         {r.unit_code for r in rows if r.unit_code})
+    return [_request_dict(r, main_of[r.id], r.category_name, r.deadline_hours, base_url=base,
+                          agency_names=agency_names, unit_names=unit_names) for r in rows]
+
+
+def _encoded_list(db: Session, filters: ReportFilters, base: str) -> bytes:
+    """The JSON list, byte for byte what ``JSONResponse`` makes of the dicts: the ids and versions of its reports
+    from the indexes, each report's encoded object kept from earlier answers when its version is the same, the
+    others read in full and encoded (see open311cache)."""
+    keys = service.open311_keys(db, filters, MAX_RESULTS)
+    found, stamp = open311cache.fragments(keys, base)
+    missing = [k for k in keys if k[0] not in found]
+    if missing:
+        rows, main_of = service.open311_rows_by_id(db, [k[0] for k in missing])
+        by_id = {r.id: d for r, d in zip(rows, _request_dicts(db, rows, main_of, base), strict=True)}
+        made = [(k, _encode(by_id[k[0]])) for k in missing if k[0] in by_id]
+        found.update((k[0], body) for k, body in made)
+        open311cache.keep(stamp, made)
+    return b"[" + b",".join(found[k[0]] for k in keys if k[0] in found) + b"]"
+
+
+def _encode(item: dict[str, Any]) -> bytes:
+    return json.dumps(item, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
 
 
 @router.get("/requests/{name}", summary="Tra cứu một phản ánh (GET Service Request)")

@@ -27,7 +27,7 @@ import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -947,16 +947,63 @@ def open311_rows(session: Session, filters: ReportFilters, limit: int) -> tuple[
     """The newest ``limit`` reports of the public list as plain rows for Open311 (report columns, the category's
     ``category_name`` and ``deadline_hours``), and by report id the row whose status and answer are shown: the
     report itself, or the main report it was merged into (following merges of merges, like :func:`effective`)."""
-    query = _apply_filters(select(
+    query = _apply_filters(_open311_select(), filters, utcnow())
+    rows = session.execute(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)).all()
+    return list(rows), _mains(session, rows, _SHOWN_COLUMNS)
+
+
+def open311_rows_by_id(session: Session, ids: list[int]) -> tuple[list[Any], dict[int, Any]]:
+    """:func:`open311_rows` of the given reports (any order)."""
+    rows = session.execute(_open311_select().where(Report.id.in_(ids))).all() if ids else []
+    return list(rows), _mains(session, rows, _SHOWN_COLUMNS)
+
+
+def open311_keys(session: Session, filters: ReportFilters, limit: int) -> list[tuple[int, Any, int, Any]]:
+    """The list of :func:`open311_rows` as ``(id, updated_at, shown id, shown updated_at)`` only, newest first:
+    read from the covering indexes of migration 0025 without reading a report row (the caller keeps the encoded
+    reports and reads in full only those it does not have in their current version).
+
+    The Open311 ``status`` filter (by the status *shown*) is applied here without the recursive query of
+    :func:`_shown_status_in`: a report not merged is chosen by its own status in the index, a merged one (few) is
+    read with its chain of merges and kept when the end of the chain has a wanted status — the same rule; when
+    merged ones fall out, the next reports are read until ``limit`` are found or none are left."""
+    lean = (Report.id, Report.duplicate_of_id, Report.updated_at, Report.status)
+    wanted = [s.strip() for s in (filters.status or "").split(",") if s.strip()]
+    allowed: set[str] | None = None
+    if filters.status_of_main and wanted and set(wanted) <= {"open", "closed"}:
+        allowed = set(OPEN_STATUSES if "open" in wanted else ()) | set(CLOSED_STATUSES if "closed" in wanted else ())
+        query = _apply_filters(select(*lean), replace(filters, status=None), utcnow()).where(
+            or_(Report.duplicate_of_id.is_not(None), Report.status.in_(sorted(allowed))))
+    else:
+        query = _apply_filters(select(*lean), filters, utcnow())
+    query = query.order_by(Report.created_at.desc(), Report.id.desc())
+    fetch = limit
+    while True:
+        rows = session.execute(query.limit(fetch)).all()
+        main_of = _mains(session, rows, lean)
+        chosen = [r for r in rows if allowed is None or (
+            r.status in allowed if r.duplicate_of_id is None
+            else main_of[r.id].duplicate_of_id is None and main_of[r.id].status in allowed)]
+        if len(chosen) >= limit or len(rows) < fetch:
+            break
+        fetch += limit - len(chosen)
+    return [(r.id, r.updated_at, main_of[r.id].id, main_of[r.id].updated_at) for r in chosen[:limit]]
+
+
+def _open311_select() -> Any:
+    return select(
         *_SHOWN_COLUMNS, Report.media, Report.address_string, Report.unit_code, Report.category_code,
         Report.description, Report.created_at, Report.address_id, Report.lat, Report.lon,
         Category.name.label("category_name"), Category.deadline_hours,
-    ).join(Category, Category.service_code == Report.category_code), filters, utcnow())
-    rows = session.execute(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)).all()
+    ).join(Category, Category.service_code == Report.category_code)
+
+
+def _mains(session: Session, rows: Any, columns: tuple[Any, ...]) -> dict[int, Any]:
+    """By report id, the row shown for it: itself, or the end of its chain of merges (rows of ``columns``)."""
     by_id: dict[int, Any] = {r.id: r for r in rows}
     wanted = {r.duplicate_of_id for r in rows if r.duplicate_of_id is not None} - set(by_id)
     while wanted:
-        found = session.execute(select(*_SHOWN_COLUMNS).where(Report.id.in_(wanted))).all()
+        found = session.execute(select(*columns).where(Report.id.in_(wanted))).all()
         by_id.update((r.id, r) for r in found)
         wanted = {r.duplicate_of_id for r in found if r.duplicate_of_id is not None} - set(by_id)
     main_of: dict[int, Any] = {}
@@ -966,7 +1013,7 @@ def open311_rows(session: Session, filters: ReportFilters, limit: int) -> tuple[
             current = by_id[current.duplicate_of_id]
             seen.add(current.id)
         main_of[row.id] = current
-    return list(rows), main_of
+    return main_of
 
 
 def inbox(session: Session, principal: Principal, filters: ReportFilters, page: Page) -> PageResult:

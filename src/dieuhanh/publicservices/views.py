@@ -60,6 +60,12 @@ def _choose(request: Request, db: Session, principal: Principal, period: str, ki
 @router.get("/publicservices", response_class=HTMLResponse)
 def board_page(request: Request, db: DB, principal: LoggedIn, period: str = "", kind: str = "",
                scope: str = "", unit: str = "") -> HTMLResponse:
+    with request.app.state.warehouse.reading():  # one open of the warehouse file for the board's dozen reads
+        return _board_page(request, db, principal, period, kind, scope, unit)
+
+
+def _board_page(request: Request, db: Session, principal: Principal, period: str, kind: str, scope: str,
+                unit: str) -> HTMLResponse:
     warehouse = request.app.state.warehouse
     province_code = request.app.state.settings.province_code
     period, kind, scope, unit = _choose(request, db, principal, period, kind, scope, unit)
