@@ -9,14 +9,18 @@ data:
    table) is extended to the 24 months ending at its latest month: each missing month is a copy of an existing
    month (preferably the same calendar month of another year) shifted by whole months (hours whose day does not
    exist in the target month are dropped);
-2. every demo table is then multiplied ×10: nine copies of its rows with numeric measures perturbed by
+2. every primary demo table is then multiplied ×10: nine copies of its rows with numeric measures perturbed by
    ``× (1 + 0.003·k)`` (integers rounded); period columns (``nam``, dates, ``nam_hoc``…), unit codes and text are
    kept, so unit codes stay valid and every query of the library still returns one row per period and unit.
+   Derived tables — datasets the product computes itself (batches loaded by the system) — are neither extended
+   nor copied: ten copies of a computed row would break the definitions that read one row per (period, unit).
 
 Then it times ``indicators.service.compute`` for the whole library (all codes, all periods) and prints seconds,
 values written and errors; then, for a subset of indicators of different shapes, ``compute(codes=[...])`` against
 a straightforward pandas implementation of the same definitions reading the same DuckDB tables
-(``duckdb.connect(path, read_only=True).execute(...).df()``), and checks every (code, period, unit) value.
+(``duckdb.connect(path, read_only=True).execute(...).df()``) and writing its values into SQLite (as the engine
+does), in ``--runs`` interleaved rounds (median and spread, with the load average), and checks every
+(code, period, unit) value.
 
 pandas is not a project dependency: ``uv run --with pandas python bench/indicators.py``.
 """
@@ -27,6 +31,7 @@ import argparse
 import math
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -83,8 +88,23 @@ def _month_of(index: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def scale_warehouse(path: Path) -> dict[str, tuple[int, int]]:
-    """Extend monthly tables to 24 months, then ×10 every table; returns table -> (rows before, rows after)."""
+def derived_tables(db: Any) -> set[str]:
+    """Datasets the product computes itself from other data (their batches are loaded by the system — snapshots,
+    the AQI days, the Decision 766 results …): copying them ×10 would give each (period, unit) ten rows where the
+    computation gives one, and the definitions reading them would fail. They stay as computed."""
+    from sqlalchemy import select
+
+    from dieuhanh.catalog.models import Dataset, LoadBatch
+
+    with db.session() as session:
+        rows = session.execute(select(Dataset.name, LoadBatch.source).join(LoadBatch,
+                                                                           LoadBatch.dataset_id == Dataset.id))
+        return {name for name, source in rows if source == "system"}
+
+
+def scale_warehouse(path: Path, skip: set[str] | None = None) -> dict[str, tuple[int, int]]:
+    """Extend monthly tables to 24 months, then ×10 every table but ``skip`` (derived tables) and tables outside
+    the catalog; returns table -> (rows before, rows after)."""
     import duckdb
 
     con = duckdb.connect(str(path))
@@ -93,6 +113,8 @@ def scale_warehouse(path: Path) -> dict[str, tuple[int, int]]:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
         for table in tables:
+            if table in (skip or set()):
+                continue
             before = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # type: ignore[index]
             cols = con.execute("SELECT column_name, data_type FROM information_schema.columns "
                                "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
@@ -284,6 +306,21 @@ def pandas_subset(path: Path, communes: set[str], province: str) -> tuple[dict[t
 # ------------------------------------------------------------------------------------------------ main
 
 
+def write_values(path: Path, values: dict[tuple[str, str, str], float | None]) -> None:
+    """pandas' side of the write: its values into a SQLite table, as the engine writes its own."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        con.execute("DROP TABLE IF EXISTS indicator_value")
+        con.execute("CREATE TABLE indicator_value (code TEXT, period TEXT, unit TEXT, value REAL)")
+        con.executemany("INSERT INTO indicator_value VALUES (?, ?, ?, ?)",
+                        [(c, p, u, v) for (c, p, u), v in values.items()])
+        con.commit()
+    finally:
+        con.close()
+
+
 def engine_values(db: Any, codes: list[str]) -> dict[tuple[str, str, str], float | None]:
     from sqlalchemy import select
 
@@ -322,6 +359,7 @@ def compare(ours: dict[tuple[str, str, str], float | None],
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary stores")
+    parser.add_argument("--runs", type=int, default=3, help="interleaved rounds of the subset, each side")
     args = parser.parse_args()
     from dieuhanh.geo import reference
     from dieuhanh.indicators import service
@@ -332,13 +370,15 @@ def main() -> None:
         db, warehouse, settings = build(root)
         print(f"demo province loaded in {time.perf_counter() - started:.1f} s ({root})", flush=True)
         started = time.perf_counter()
-        scaled = scale_warehouse(root / "warehouse.duckdb")
+        derived = derived_tables(db)
+        scaled = scale_warehouse(root / "warehouse.duckdb", skip=derived)
         rows_before = sum(b for b, _ in scaled.values())
         rows_after = sum(a for _, a in scaled.values())
         biggest = sorted(scaled.items(), key=lambda kv: -kv[1][1])[:4]
         print(f"warehouse scaled in {time.perf_counter() - started:.1f} s: {len(scaled)} tables, "
               f"{rows_before:,} → {rows_after:,} rows (largest: "
-              + ", ".join(f"{t} {a:,}" for t, (_, a) in biggest) + ")", flush=True)
+              + ", ".join(f"{t} {a:,}" for t, (_, a) in biggest) + "); derived tables left as computed: "
+              + (", ".join(sorted(derived)) or "none"), flush=True)
         province = settings.province_code
 
         # whole library, all periods
@@ -353,33 +393,43 @@ def main() -> None:
         for code, message in sorted(summary.errors.items()):
             print(f"  error {code}: {message}")
 
-        # subset: engine vs pandas
-        engine_times: list[float] = []
-        for _ in range(2):
-            with db.session() as session:
-                started = time.perf_counter()
-                sub = service.compute(session, warehouse, codes=SUBSET, province_code=province, trigger="cli")
-            engine_times.append(time.perf_counter() - started)
-        ours = engine_values(db, SUBSET)
-        communes = {u.code for u in reference.communes_of(province)}
+        # subset: engine vs pandas, interleaved rounds; both sides read the warehouse, compute and write their
+        # values into SQLite (pandas: a plain executemany into a table of the same shape), timed the same way
         try:
             import pandas as pd
         except ImportError:
             print("\npandas is not installed: run with `uv run --with pandas python bench/indicators.py`")
             return
+        communes = {u.code for u in reference.communes_of(province)}
+        engine_times: list[float] = []
         pandas_times: list[tuple[float, float]] = []
         theirs: dict[tuple[str, str, str], float | None] = {}
-        for _ in range(2):
-            theirs, read_s, total_s = pandas_subset(root / "warehouse.duckdb", communes, province)
-            pandas_times.append((read_s, total_s))
+        loads = [os.getloadavg()[0]]
+        for round_no in range(args.runs):
+            for side in (("engine", "pandas") if round_no % 2 == 0 else ("pandas", "engine")):
+                if side == "engine":
+                    with db.session() as session:
+                        started = time.perf_counter()
+                        sub = service.compute(session, warehouse, codes=SUBSET, province_code=province,
+                                              trigger="cli")
+                    engine_times.append(time.perf_counter() - started)
+                else:
+                    started = time.perf_counter()
+                    theirs, read_s, _total = pandas_subset(root / "warehouse.duckdb", communes, province)
+                    write_values(root / "pandas-values.db", theirs)
+                    pandas_times.append((read_s, time.perf_counter() - started))
+                loads.append(os.getloadavg()[0])
+        ours = engine_values(db, SUBSET)
         mismatches, keys, max_abs, max_rel = compare(ours, theirs)
-        best_read, best_total = min(pandas_times, key=lambda t: t[1])
+        totals = [t for _r, t in pandas_times]
         print(f"\nsubset of {len(SUBSET)} indicators ({sub.values_written:,} values incl. nodata rows, "
-              f"{len(sub.errors)} errors), best of 2 runs:")
-        print(f"  {'dieuhanh compute(codes=[...])':<34}{min(engine_times):>8.2f} s  (SQL in DuckDB, mapping, "
-              f"status, SQLite write)")
-        print(f"  {'pandas (read + compute)':<34}{best_total:>8.2f} s  (of which DuckDB → DataFrame "
-              f"{best_read:.2f} s; no write), pandas {pd.__version__}")
+              f"{len(sub.errors)} errors), {args.runs} interleaved rounds, median (min–max); load average "
+              f"{min(loads):.1f}–{max(loads):.1f}:")
+        print(f"  {'dieuhanh compute(codes=[...])':<34}{statistics.median(engine_times):>8.2f} s  "
+              f"({min(engine_times):.2f}–{max(engine_times):.2f}; SQL in DuckDB, mapping, status, SQLite write)")
+        print(f"  {'pandas (read + compute + write)':<34}{statistics.median(totals):>8.2f} s  "
+              f"({min(totals):.2f}–{max(totals):.2f}; of which DuckDB → DataFrame "
+              f"{statistics.median([r for r, _t in pandas_times]):.2f} s), pandas {pd.__version__}")
         print("  indicators: " + ", ".join(SUBSET))
         print(f"agreement: {keys:,} (code, period, unit) values compared, "
               f"{len(ours):,} engine rows, {len(mismatches)} mismatches "

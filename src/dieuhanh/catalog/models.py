@@ -28,7 +28,7 @@ class Dataset(Base):
     published_at: Mapped[datetime | None] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     last_batch_at: Mapped[datetime | None] = mapped_column()
     row_count: Mapped[int] = mapped_column(Integer, default=0)
 

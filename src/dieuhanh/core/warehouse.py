@@ -49,8 +49,19 @@ def check_name(name: str) -> str:
     return name
 
 
-# Data to load: a whole table, or a stream of record batches (validated on the fly, never all in memory).
-Incoming: TypeAlias = pa.Table | pa.RecordBatchReader  # noqa: UP040
+@dataclass(frozen=True)
+class SqlSource:
+    """Rows a query of the warehouse's own engine produces (DuckDB only): ``sql`` is a SELECT giving the columns of
+    ``schema`` by name — e.g. ``read_csv`` of a file with every cell converted and checked in SQL, so that DuckDB
+    reads, converts and writes in one parallel pass (``ingest/sqlload.py``)."""
+
+    sql: str
+    schema: pa.Schema
+
+
+# Data to load: a whole table, a stream of record batches (validated on the fly, never all in memory), or a query
+# the engine runs itself.
+Incoming: TypeAlias = pa.Table | pa.RecordBatchReader | SqlSource  # noqa: UP040
 # Called inside the load's transaction after the rows are in, with a function that queries that same
 # transaction; raising aborts the load (all rows of the batch or none).
 Check: TypeAlias = Callable[  # noqa: UP040
@@ -313,6 +324,12 @@ class DuckDBWarehouse:
                 )
 
     def _insert(self, conn: Any, dataset: str, data: Incoming, batch_id: str) -> int:
+        if isinstance(data, SqlSource):
+            inserted = _run(
+                conn, f"INSERT INTO {_quote(dataset)} BY NAME SELECT *, ? AS {BATCH_COLUMN} FROM ({data.sql})",
+                [batch_id],
+            )
+            return int(inserted[0][0])
         conn.register("_incoming", data)
         try:
             _run(
@@ -483,6 +500,8 @@ class PostgresWarehouse:
                 )
 
     def _insert(self, conn: Any, dataset: str, data: Incoming, batch_id: str) -> int:
+        if isinstance(data, SqlSource):
+            raise TypeError("SqlSource is for the DuckDB warehouse only")
         names = [*data.schema.names, BATCH_COLUMN]
         cols = ", ".join(_quote(n) for n in names)
         batches = data.to_batches(max_chunksize=50_000) if isinstance(data, pa.Table) else data

@@ -27,12 +27,12 @@ from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import FieldError, InvalidInput, TooLarge
 from dieuhanh.core.security import Principal, authorize
-from dieuhanh.core.warehouse import Warehouse, _quote
+from dieuhanh.core.warehouse import BATCH_COLUMN, Warehouse, _quote
 from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.geo import reference
-from dieuhanh.ingest import values
+from dieuhanh.ingest import sqlload, values
 from dieuhanh.ingest.convert import ARROW_TYPES, convert
-from dieuhanh.ingest.readers import ReadError, TableReader, open_table
+from dieuhanh.ingest.readers import CsvReader, ReadError, TableReader, open_table
 
 MAX_REPORTED_ERRORS = 1000
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-convert")
@@ -263,7 +263,9 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
         if previous is not None:
             return LoadResult(batch_id=previous.id, rows=previous.rows, status=previous.status,
                               dataset=ds.name, encoding=previous.encoding, replayed=True)
-    checksum = _checksum(source)
+    path = sqlload.file_path(source)
+    # A file on disk is hashed by path (while DuckDB loads it, on the fast path); other sources before reading.
+    checksum = _checksum(source) if path is None else ""
     errors = _Collector()
     try:
         reader = _open(source, filename, max_bytes)
@@ -272,8 +274,23 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
                            errors=[FieldError(message=exc.message, row=exc.row, column=exc.column)]) from exc
     batch_id = str(uuid.uuid4())
     bound = TransactionalWarehouse(session, warehouse)
+    fast: tuple[int, str, dict[str, str]] | None = None
     try:
         validator = _Validator(ds, reader, province_code, errors)
+        if not errors.count and bound.kind == "duckdb" and sqlload.eligible(reader, path, ds, validator.mapping):
+            assert path is not None and isinstance(reader, CsvReader)
+            fast = _load_in_sql(bound, ds, path, reader, validator, mode, batch_id, province_code)
+    except BaseException:
+        reader.close()
+        raise
+    if fast is not None:
+        reader.close()
+        rows, checksum, suggestions = fast
+        return _finish(session, bound, ds, principal=principal, batch_id=batch_id, rows=rows, mode=mode,
+                       source_kind=source_kind, filename=filename, encoding=reader.encoding, checksum=checksum,
+                       idempotency_key=idempotency_key, suggestions=lambda: suggestions)
+    checksum = checksum or _checksum(path or source)
+    try:
         unique_cols = [c.name for c in ds.columns if c.unique]
 
         def check(run: Callable[[str], list[tuple[Any, ...]]]) -> None:
@@ -312,11 +329,56 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
         encoding = reader.encoding
     finally:
         reader.close()
+    return _finish(session, bound, ds, principal=principal, batch_id=batch_id, rows=rows, mode=mode,
+                   source_kind=source_kind, filename=filename, encoding=encoding, checksum=checksum,
+                   idempotency_key=idempotency_key, suggestions=validator.pii_suggestions)
+
+
+def _load_in_sql(bound: TransactionalWarehouse, ds: Dataset, path: Path, reader: CsvReader, validator: _Validator,
+                 mode: str, batch_id: str, province_code: str) -> tuple[int, str, dict[str, str]] | None:
+    """A clean large CSV file in one INSERT … SELECT validated by DuckDB (``sqlload``); None when the exact path
+    must read it (a cell the SQL does not accept, a duplicate, no rows, quoting DuckDB reads differently): the
+    warehouse transaction has then rolled back and stored nothing."""
+    import duckdb
+
+    checks = sqlload.FileChecks(path, reader)
+    samples: dict[str, list[str]] = {}
+    table = _quote(ds.name)
+    batch = "'" + batch_id.replace("'", "''") + "'"
+
+    def check(run: Callable[[str], list[tuple[Any, ...]]]) -> None:
+        if not run(f"SELECT 1 FROM {table} WHERE {BATCH_COLUMN} = {batch} LIMIT 1"):
+            raise sqlload.Unsupported("no rows")  # the exact path says so in Vietnamese
+        for col in ds.columns:
+            if col.unique and run(f"SELECT 1 FROM {table} WHERE {_quote(col.name)} IS NOT NULL "
+                                  f"GROUP BY {_quote(col.name)} HAVING count(*) > 1 LIMIT 1"):
+                raise sqlload.Unsupported("duplicates")  # the exact path names the rows
+        for name in validator.samples:
+            samples[name] = [r[0] for r in run(f"SELECT {_quote(name)} FROM {table} WHERE {BATCH_COLUMN} = {batch} "
+                                               f"AND {_quote(name)} IS NOT NULL LIMIT {PII_SAMPLE}")]
+        checks.wait()
+        if not checks.strict:
+            raise sqlload.Unsupported("quoting")
+
     try:
-        suggestions = validator.pii_suggestions()
+        source = sqlload.build(path, reader, ds, validator.mapping, province_code)
+        loader = bound.replace if mode == "replace" else bound.append
+        rows = loader(ds.name, source, batch_id, check=check)
+    except (duckdb.Error, sqlload.Unsupported):
+        checks.wait()
+        return None
+    validator.samples.update(samples)
+    return rows, checks.checksum, validator.pii_suggestions()
+
+
+def _finish(session: Session, bound: TransactionalWarehouse, ds: Dataset, *, principal: Principal, batch_id: str,
+            rows: int, mode: str, source_kind: str, filename: str | None, encoding: str | None, checksum: str,
+            idempotency_key: str | None, suggestions: Callable[[], dict[str, str]]) -> LoadResult:
+    try:
+        found = suggestions()
         _record_batch(session, ds, principal=principal, batch_id=batch_id, rows=rows, mode=mode,
                       source_kind=source_kind, filename=filename, encoding=encoding, checksum=checksum,
-                      idempotency_key=idempotency_key, suggestions=suggestions)
+                      idempotency_key=idempotency_key, suggestions=found)
         session.flush()
     except IntegrityError:
         # Another request with the same Idempotency-Key won the race: undo ours, answer with theirs.
@@ -331,7 +393,7 @@ def load(session: Session, warehouse: Warehouse, *, principal: Principal, datase
         bound.undo(ds.name, batch_id)  # now: the caller might go on with the session
         raise
     return LoadResult(batch_id=batch_id, rows=rows, status="loaded", dataset=ds.name, encoding=encoding,
-                      pii_suggestions=suggestions)
+                      pii_suggestions=found)
 
 
 def _record_batch(session: Session, ds: Dataset, *, principal: Principal, batch_id: str, rows: int, mode: str,

@@ -6,8 +6,10 @@ the rule "published, public, no personal data" is enforced in one place.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from dieuhanh.catalog.models import Dataset, DatasetColumn, LoadBatch
@@ -71,8 +73,13 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", normalize(text))
 
 
+@functools.lru_cache(maxsize=1024)
+def _phrase_words(phrase: str) -> list[str]:
+    return _words(phrase)
+
+
 def _has_phrase(words: list[str], phrase: str) -> bool:
-    wanted = _words(phrase)
+    wanted = _phrase_words(phrase)  # the topic phrases are few: normalised once, not once per dataset
     n = len(wanted)
     return any(words[i:i + n] == wanted for i in range(len(words) - n + 1))
 
@@ -116,35 +123,199 @@ class _Entry:
     facets: dict[str, list[str]]
 
 
-_index_cache: dict[str, tuple[tuple[Any, ...], list[_Entry]]] = {}
-_index_lock = threading.Lock()
+FACET_KEYS = ("organization", "tags", "groups", "res_format")
+# How often a search looks for changes made by another process (another worker, the CLI). Changes made through
+# this process's sessions are applied at the next search after their commit.
+SYNC_SECONDS = 2.0
 
 
-def _signature(session: Session) -> tuple[Any, ...]:
-    row = session.execute(select(func.count(Dataset.id), func.max(Dataset.updated_at), func.max(Dataset.published_at),
-                                 func.max(Dataset.id)).where(Dataset.published.is_(True),
-                                                             Dataset.access == "public")).one()
-    return tuple(row)
+def _entry(ds: Dataset) -> _Entry:
+    return _Entry(id=ds.id, name=ds.name, title=normalize(ds.title), title_words=frozenset(_words(ds.title)),
+                  tag_words=frozenset(_words(" ".join(ds.tags))),
+                  body_words=frozenset(_words(f"{ds.name.replace('_', ' ')} {ds.description} {ds.owner_agency}")),
+                  updated_at=ds.updated_at, facets=facet_values(ds))
 
 
-def _index(session: Session) -> list[_Entry]:
-    """The normalised search index of published datasets, rebuilt only when the published set changed
-    (count, last update, last publication): a query then scores in memory and loads only the page shown."""
+_ORDER_KEYS: dict[str, tuple[Any, bool]] = {
+    "title asc": (lambda e: e.title, False), "title desc": (lambda e: e.title, True),
+    "name asc": (lambda e: e.name, False), "name desc": (lambda e: e.name, True),
+    "metadata_modified asc": (lambda e: e.updated_at, False),
+    "metadata_modified desc": (lambda e: e.updated_at, True),
+}
+
+
+def _sort_key(sort: str | None) -> str:
+    """"title", "title desc" → "title desc"; "title asc" → "title asc"; anything else → "score desc"."""
+    field_name, _, direction = (sort or "score desc").partition(" ")
+    key = f"{field_name} {'asc' if direction == 'asc' else 'desc'}"
+    return key if key in _ORDER_KEYS else "score desc"
+
+
+class _SearchIndex:
+    """The published datasets of one database, normalised once and kept up to date entry by entry.
+
+    Inverted maps (word → ids, facet value → ids) give a query its candidates without scanning every entry; the
+    facet counts over all entries and the ordered id lists (per sort) serve the empty query. Publishing,
+    unpublishing or editing one dataset replaces only its entry: through this process's sessions right after the
+    commit (``_note_changes``); through another process at the next search, as the highest id or ``updated_at``
+    (two index look-ups) moved — the rows changed since the last look are re-read. Every ``SYNC_SECONDS`` and at
+    each such move the published count is compared too: a difference left unexplained (a deletion by another
+    process, a database replaced behind the process) rebuilds."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.entries: dict[int, _Entry] = {}
+        self.words: dict[str, set[int]] = {}
+        self.facet_ids: dict[tuple[str, str], set[int]] = {}
+        self.totals: dict[str, Counter[str]] = {k: Counter() for k in FACET_KEYS}
+        self.orders: dict[str, list[int]] = {}
+        self.changed: set[int] = set()
+        self.built = False
+        self.checked = 0.0
+        self.seen_updated: datetime | None = None
+        self.mark: tuple[Any, ...] | None = None
+
+    # -- maintenance
+    def _words_of(self, entry: _Entry) -> set[str]:
+        return {*entry.title_words, *entry.tag_words, *entry.body_words, entry.name}
+
+    def remove(self, dataset_id: int) -> None:
+        entry = self.entries.pop(dataset_id, None)
+        if entry is None:
+            return
+        for word in self._words_of(entry):
+            ids = self.words.get(word)
+            if ids is not None:
+                ids.discard(dataset_id)
+                if not ids:
+                    del self.words[word]
+        for key, values in entry.facets.items():
+            for value in values:
+                ids = self.facet_ids.get((key, value))
+                if ids is not None:
+                    ids.discard(dataset_id)
+                    if not ids:
+                        del self.facet_ids[(key, value)]
+            self.totals[key].subtract(values)
+            self.totals[key] = +self.totals[key]
+        self.orders.clear()
+
+    def put(self, entry: _Entry) -> None:
+        self.remove(entry.id)
+        self.entries[entry.id] = entry
+        for word in self._words_of(entry):
+            self.words.setdefault(word, set()).add(entry.id)
+        for key, values in entry.facets.items():
+            for value in values:
+                self.facet_ids.setdefault((key, value), set()).add(entry.id)
+            self.totals[key].update(values)
+        self.orders.clear()
+
+    def _note(self, ds: Dataset) -> None:
+        if self.seen_updated is None or ds.updated_at > self.seen_updated:
+            self.seen_updated = ds.updated_at
+
+    def rebuild(self, session: Session) -> None:
+        self.entries, self.words, self.facet_ids, self.orders = {}, {}, {}, {}
+        self.totals = {k: Counter() for k in FACET_KEYS}
+        for ds in session.scalars(select(Dataset).where(Dataset.published.is_(True), Dataset.access == "public")):
+            self.put(_entry(ds))
+        self.seen_updated = session.scalar(select(func.max(Dataset.updated_at)))
+        self.built = True
+        self.checked = time.monotonic()
+
+    def refresh(self, session: Session, ids: set[int]) -> None:
+        """Re-read these datasets: published and public ones get a fresh entry, the others leave the index."""
+        query = select(Dataset).where(Dataset.id.in_(ids)).execution_options(populate_existing=True)
+        found = {ds.id: ds for ds in session.scalars(query)} if ids else {}
+        for dataset_id in ids:
+            ds = found.get(dataset_id)
+            if ds is not None:
+                self._note(ds)
+            if ds is not None and ds.published and ds.access == "public":
+                self.put(_entry(ds))
+            else:
+                self.remove(dataset_id)
+
+    def sync(self, session: Session) -> None:
+        if not self.built:
+            self.rebuild(session)
+            return
+        if self.changed:
+            ids, self.changed = self.changed, set()
+            self.refresh(session, ids)
+        # Two index look-ups per search: a dataset added or changed anywhere moves one of them.
+        mark = tuple(session.execute(select(select(func.max(Dataset.id)).scalar_subquery(),
+                                            select(func.max(Dataset.updated_at)).scalar_subquery())).one())
+        if mark == self.mark and time.monotonic() - self.checked < SYNC_SECONDS:
+            return
+        self.mark = mark
+        since = self.seen_updated
+        query = select(Dataset.id)
+        if since is not None:
+            # Strictly later: a change stamped with the very microsecond of the last one seen waits for a rebuild.
+            query = query.where(Dataset.updated_at > since)
+        moved = set(session.scalars(query))
+        self.refresh(session, moved)
+        count = session.scalar(select(func.count(Dataset.id)).where(Dataset.published.is_(True),
+                                                                    Dataset.access == "public"))
+        if count != len(self.entries):
+            self.rebuild(session)
+        self.checked = time.monotonic()
+
+    # -- queries
+    def ordered(self, sort: str) -> list[int]:
+        """All ids in the order of ``sort`` (the empty query's result), kept until the next change."""
+        cached = self.orders.get(sort)
+        if cached is None:
+            entries = sorted(self.entries.values(), key=lambda e: e.name)
+            if sort in _ORDER_KEYS:
+                key, reverse = _ORDER_KEYS[sort]
+                entries.sort(key=key, reverse=reverse)
+            else:
+                entries.sort(key=lambda e: e.title)
+            cached = self.orders[sort] = [e.id for e in entries]
+        return cached
+
+
+_indexes: dict[str, _SearchIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def _index_for(session: Session) -> _SearchIndex:
     key = str(session.get_bind().engine.url)
-    signature = _signature(session)
-    cached = _index_cache.get(key)
-    if cached and cached[0] == signature:
-        return cached[1]
-    with _index_lock:
-        entries = [
-            _Entry(id=ds.id, name=ds.name, title=normalize(ds.title), title_words=frozenset(_words(ds.title)),
-                   tag_words=frozenset(_words(" ".join(ds.tags))),
-                   body_words=frozenset(_words(f"{ds.name.replace('_', ' ')} {ds.description} {ds.owner_agency}")),
-                   updated_at=ds.updated_at, facets=facet_values(ds))
-            for ds in published_datasets(session)
-        ]
-        _index_cache[key] = (signature, entries)
-    return entries
+    with _indexes_lock:
+        index = _indexes.get(key)
+        if index is None:
+            index = _indexes[key] = _SearchIndex()
+    return index
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_changes(session: Session, _context: Any) -> None:
+    ids = {o.id for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, Dataset) and o.id}
+    if ids:
+        session.info.setdefault("opendata_search_changed", set()).update(ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _note_changes(session: Session) -> None:
+    ids = session.info.pop("opendata_search_changed", None)
+    if not ids:
+        return
+    try:
+        key = str(session.get_bind().engine.url)
+    except Exception:  # a session without a bind: nothing indexed through it
+        return
+    index = _indexes.get(key)
+    if index is not None:
+        with index.lock:
+            index.changed |= ids
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop("opendata_search_changed", None)
 
 
 def _score(entry: _Entry, terms: list[str]) -> float:
@@ -167,33 +338,47 @@ def search(session: Session, *, q: str = "", filters: dict[str, list[str]] | Non
     """Diacritic-insensitive search over published datasets with facets by organization, tags, groups and
     res_format (the names CKAN uses). ``filters`` maps those facet names to the wanted values (AND)."""
     filters = filters or {}
+    sort = _sort_key(sort)
     terms = [t for t in _words(q) if t not in ("*",)]
-    scored: list[tuple[float, _Entry]] = []
-    for entry in _index(session):
-        score = _score(entry, terms) if terms else 1.0
-        if score <= 0:
-            continue
-        if all(any(v in entry.facets.get(key, []) for v in wanted) for key, wanted in filters.items()):
-            scored.append((score, entry))
-    field_name, _, direction = (sort or "score desc").partition(" ")
-    reverse = direction != "asc"
-    if field_name == "title":
-        scored.sort(key=lambda p: p[1].title, reverse=reverse)
-    elif field_name == "name":
-        scored.sort(key=lambda p: p[1].name, reverse=reverse)
-    elif field_name == "metadata_modified":
-        scored.sort(key=lambda p: p[1].updated_at, reverse=reverse)
-    else:
-        scored.sort(key=lambda p: (-p[0], p[1].title))
-    counters: dict[str, Counter[str]] = {k: Counter() for k in ("organization", "tags", "groups", "res_format")}
-    for _score_value, entry in scored:
-        for key, values in entry.facets.items():
-            counters[key].update(values)
-    page_ids = [entry.id for _s, entry in scored[start:start + rows]]
+    index = _index_for(session)
+    with index.lock:
+        index.sync(session)
+        candidates: set[int] | None = None
+        for term in terms:
+            found = index.words.get(term, set())
+            candidates = set(found) if candidates is None else candidates & found
+        for key, wanted in filters.items():
+            found = set().union(*(index.facet_ids.get((key, v), set()) for v in wanted))
+            candidates = found if candidates is None else candidates & found
+        if candidates is None:  # the empty query: everything, in a kept order, with the kept facet counts
+            order = index.ordered(sort)
+            count = len(order)
+            page_ids = order[start:start + rows]
+            counters = {k: Counter(v) for k, v in index.totals.items()}
+        else:
+            entries = index.entries
+            scored: list[tuple[float, _Entry]] = []
+            for dataset_id in candidates:
+                entry = entries[dataset_id]
+                score = _score(entry, terms) if terms else 1.0
+                if score > 0:
+                    scored.append((score, entry))
+            scored.sort(key=lambda p: p[1].name)
+            if sort in _ORDER_KEYS:
+                key_fn, reverse = _ORDER_KEYS[sort]
+                scored.sort(key=lambda p: key_fn(p[1]), reverse=reverse)
+            else:
+                scored.sort(key=lambda p: (-p[0], p[1].title))
+            counters = {k: Counter() for k in FACET_KEYS}
+            for _score_value, entry in scored:
+                for key, values in entry.facets.items():
+                    counters[key].update(values)
+            count = len(scored)
+            page_ids = [entry.id for _s, entry in scored[start:start + rows]]
     by_id = {ds.id: ds for ds in session.scalars(published_query().where(Dataset.id.in_(page_ids)))} \
         if page_ids else {}
     items = [by_id[i] for i in page_ids if i in by_id]
-    return SearchResult(count=len(scored), items=items, facets=counters)
+    return SearchResult(count=count, items=items, facets=counters)
 
 
 def facet_values(ds: Dataset) -> dict[str, list[str]]:

@@ -1,0 +1,127 @@
+"""The DuckDB fast path of large CSV files (``ingest/sqlload.py``) stores exactly what the exact path stores, and
+any file it cannot vouch for ends with the exact path's result: same rows, or the same errors by row and column
+and nothing stored (both operational stores; the warehouse is DuckDB, the only engine with this path).
+
+The fast path applies from ``sqlload.MIN_BYTES``; these small files lower it to 0 for one load and raise it past
+the file for the other, so the two paths read the same bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dieuhanh.catalog import service as catalog
+from dieuhanh.catalog.schemas import DatasetIn
+from dieuhanh.core.errors import InvalidInput
+from dieuhanh.core.security import SYSTEM
+from dieuhanh.core.warehouse import DuckDBWarehouse
+from dieuhanh.ingest import service as ingest
+from dieuhanh.ingest import sqlload
+
+SCHEMA = [
+    {"name": "ngay", "type": "date", "required": True},
+    {"name": "ma_xa", "type": "unit_code", "required": True},
+    {"name": "so_tien", "type": "number"},
+    {"name": "so_luong", "type": "integer"},
+    {"name": "ghi_chu", "type": "string"},
+    {"name": "thoi_diem", "type": "datetime"},
+    {"name": "ma_ho_so", "type": "string", "unique": True},
+]
+HEADER = "ngay;ma_xa;so_tien;so_luong;ghi_chu;thoi_diem;ma_ho_so\n"
+CLEAN = (
+    "\ufeff" + HEADER
+    + "01/06/2024;13285;1.234.567,89;1.200;Đăng ký khai sinh;2024-06-01 08:30;HS-1\n"
+    + "1/6/2024;\u00a013291 ;-0,5;-7;\"Có ; dấu chấm phẩy\nvà xuống dòng\";2024-06-01T08:30:15;HS-2\n"
+    + ";;;;;;\n"
+    + "2024-06-30;37;0;0;  khoảng trắng\u3000;;HS-3\n"
+    + "\n"
+    + "29/02/2024;13318;;;;;\n"
+)
+
+
+def _dataset(name: str) -> dict[str, Any]:
+    return {"name": name, "title": "Hồ sơ kiểm thử đường nhanh", "owner_agency": "TKT", "license_id": "cc-by-4.0",
+            "access": "internal", "update_frequency": "yearly", "tags": [], "schema": SCHEMA}
+
+
+@pytest.fixture
+def duck(tmp_path: Path) -> Iterator[DuckDBWarehouse]:
+    yield DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+
+
+@pytest.fixture
+def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Which loads the fast path finished (True) or handed back to the exact path (False)."""
+    calls: list[bool] = []
+    original = ingest._load_in_sql
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(ingest, "_load_in_sql", spy)
+    return calls
+
+
+def _both(db: Any, duck: DuckDBWarehouse, tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch,
+          suffix: str = "") -> tuple[Any, Any]:
+    """(fast, exact): rows or the InvalidInput of loading ``text`` through each path into its own dataset."""
+    path = tmp_path / "ho_so.csv"
+    path.write_text(text, encoding="utf-8")
+    out = []
+    for name, threshold in ((f"ho_so_nhanh{suffix}", 0), (f"ho_so_chuan{suffix}", 1 << 40)):
+        monkeypatch.setattr(sqlload, "MIN_BYTES", threshold)
+        with db.session() as session:
+            catalog.create_dataset(session, principal=SYSTEM, dataset_in=DatasetIn.model_validate(_dataset(name)))
+        try:
+            with db.session() as session:
+                result = ingest.load(session, duck, principal=SYSTEM, dataset_name=name, source=path,
+                                     filename="ho_so.csv", province_code="37", max_bytes=1 << 30)
+            cols = ", ".join(c["name"] for c in SCHEMA)
+            rows = duck.query(f"SELECT {cols} FROM {name} ORDER BY ma_ho_so NULLS LAST, ngay").to_pylist()
+            out.append((result.rows, rows))
+        except InvalidInput as exc:
+            stored = duck.query(f"SELECT count(*) AS n FROM {name}").to_pylist() if duck.table_exists(name) else []
+            out.append((exc.message.replace(name, "<bộ dữ liệu>"), [(e.row, e.column, e.message) for e in exc.errors],
+                        stored))
+    return out[0], out[1]
+
+
+def test_a_clean_file_is_stored_as_the_exact_path_stores_it(db, duck, tmp_path, monkeypatch, fast_calls) -> None:
+    fast, exact = _both(db, duck, tmp_path, CLEAN, monkeypatch)
+    assert fast_calls == [True]
+    assert fast == exact
+    rows, stored = fast
+    assert rows == 4
+    assert stored[1]["ghi_chu"] == "Có ; dấu chấm phẩy\nvà xuống dòng"
+    assert stored[1]["ma_xa"] == "13291" and stored[2]["ma_xa"] == "37"
+    assert stored[2]["ghi_chu"] == "khoảng trắng"
+
+
+REFUSED = [
+    "31/02/2024;13285;1;1;x;;HS-9\n",  # no such day
+    "01/06/2024;Xã Không Tồn Tại;1;1;x;;HS-9\n",  # unknown commune
+    "01/06/2024;13285;1,234.5;1;x;;HS-9\n",  # another number form
+    ";13285;1;1;x;;HS-9\n",  # required cell empty
+    "01/06/2024;13285;1;1;x;;HS-1\n",  # duplicate of a unique column
+    "01/06/2024;13285;1;1; \"x\";;HS-9\n",  # quoting the strict reader reads differently from DuckDB
+    "01/06/2024;13285;1;1;x;;HS-9;thừa\n",  # more cells than the header
+]
+
+
+def test_what_the_fast_path_refuses_ends_as_the_exact_path_ends(db, duck, tmp_path, monkeypatch, fast_calls) -> None:
+    for i, bad in enumerate(REFUSED):
+        fast, exact = _both(db, duck, tmp_path, CLEAN + bad, monkeypatch, suffix=f"_{i}")
+        assert fast_calls[-1] is False, bad
+        assert fast == exact, bad
+    assert len(fast_calls) == len(REFUSED)
+
+
+def test_a_commune_name_is_resolved_by_the_exact_path(db, duck, tmp_path, monkeypatch, fast_calls) -> None:
+    fast, exact = _both(db, duck, tmp_path, CLEAN + "01/07/2024;Phường Phủ Lý;2;2;y;;HS-8\n", monkeypatch)
+    assert fast_calls == [False]
+    assert fast == exact and fast[0] == 5
