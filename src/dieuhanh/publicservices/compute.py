@@ -502,9 +502,12 @@ def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | N
     raise InvalidInput(f"Cách đếm «{m}» chưa được hỗ trợ.")
 
 
-def score_rule(rule: Rule, value: Value, profile: Profile | None = None) -> tuple[float | None, float | None]:
+def score_rule(rule: Rule, value: Value, profile: Profile | None = None,
+               scale: Value | None = None) -> tuple[float | None, float | None]:
     """(ratio as shown, score). A rule that does not apply to the scope scores its maximum when the profile
-    says so (``not_applicable: max``); missing data is never scored."""
+    says so (``not_applicable: max``); missing data is never scored. ``scale``: the value of the rule named by
+    ``rule.scale_by`` for the same unit; when it has a ratio, the score is taken on ratio × that ratio (the ratio
+    shown is unchanged); without one (no data, nothing received) the rule is scored on its own ratio."""
     if not value.applicable:
         if value.reason == "scope" and profile is not None and profile.not_applicable_full and rule.scored:
             return None, rule.max_score
@@ -516,7 +519,8 @@ def score_rule(rule: Rule, value: Value, profile: Profile | None = None) -> tupl
         return ratio, None
     if value.ratio is None:
         return ratio, rule.empty_score
-    return ratio, round2(rule.score.of(value.ratio))
+    factor = scale.ratio if scale is not None and scale.applicable and scale.ratio is not None else 1.0
+    return ratio, round2(rule.score.of(value.ratio * factor))
 
 
 # ------------------------------------------------------------------------------------------------ run
@@ -776,9 +780,10 @@ def build_rows(profile: Profile, by_unit: dict[tuple[str, str, str], dict[str, A
         ratio21 = rule_value(on_time, scope, c, pc, None).ratio if on_time is not None else None
         g_score = [0.0] * len(groups_)
         g_cov = [0.0] * len(groups_)
+        values = {rule.code: rule_value(rule, scope, c, pc, ratio21) for rule in rules_}
         for rule, gi in zip(rules_, rule_groups, strict=True):
-            value = rule_value(rule, scope, c, pc, ratio21)
-            ratio, score = score_rule(rule, value, profile)
+            value = values[rule.code]
+            ratio, score = score_rule(rule, value, profile, values.get(rule.scale_by) if rule.scale_by else None)
             if score is not None:
                 g_score[gi] += score
                 g_cov[gi] += rule.max_score
@@ -1062,14 +1067,33 @@ def read_scores(session: Session, warehouse: Warehouse, *, principal: Principal,
         groups.append({"code": g.code, "name": g.name, "score": num(r.get("score")), "max_score": g.max_score,
                        "covered_points": num(r.get("covered_points")) or 0.0})
     total = rows.get("tong", {})
+    listable = {rule.code for rule in profile.rules if rule.measure not in NO_LIST_MEASURES}
+    top = []
+    for gain in gains(indicators):
+        link = None
+        if gain["code"] in listable:
+            link = (f"/api/v1/publicservices/dossiers?indicator={gain['code']}&period={p.code}&scope={scope}"
+                    f"&unit={unit_code}&late=true")
+        top.append({"code": gain["code"], "name": gain["name"], "score": gain["score"],
+                    "max_score": gain["max_score"], "missing": gain["missing"], "dossiers": link})
     return {
-        "period": p.code, "scope": scope, "unit": unit_code, "profile": profile.code,
+        "period": p.code, "scope": scope, "unit": unit_code, "profile": profile.code, "gains": top,
         "total_score": num(total.get("score")), "groups": groups, "indicators": indicators,
         "max_score": profile.total_max, "covered_points": num(total.get("covered_points")) or 0.0,
         "computed_at": get_meta(session, META_COMPUTED_AT) or None, "profile_name": profile.name,
         "partial": partial, "as_of": as_of.isoformat() if as_of else None,
         "as_of_text": partial_label(as_of) if as_of else None,
     }
+
+
+def gains(indicators: Sequence[dict[str, Any]], limit: int = 5) -> list[dict[str, Any]]:
+    """What would raise a unit's score most: the scored indicators with the most points missing (maximum −
+    score, at least 0,01), largest first, each with ``missing``. Indicators without data are not listed."""
+    missing = [(float(i["max_score"]) - float(i["score"]), i) for i in indicators
+               if i.get("score") is not None and i.get("max_score")
+               and float(i["max_score"]) - float(i["score"]) >= 0.01]
+    missing.sort(key=lambda x: (-x[0], x[1]["code"]))
+    return [{**i, "missing": round2(m)} for m, i in missing[:limit]]
 
 
 def rule_status(r: dict[str, Any], computed: bool) -> str:
