@@ -15,6 +15,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -372,11 +373,11 @@ PETITION_STEPS = {"tuchoi": "tu_choi", "khongtiepnhan": "tu_choi", "yeucaubosung
                   "bosung": "yeu_cau_bo_sung"}
 
 
-def pushed_petition(p: Petition, calendar: WorkingDays, deadlines: dict[str, int]) -> dict[str, Any]:
+def pushed_petition(p: Any, calendar: WorkingDays, deadlines: dict[str, int]) -> dict[str, Any]:
     """A pushed PAKN as a row: rejected (TrangThai tu_choi) within 2 working days of receipt, a supplement asked
     (yeu_cau_bo_sung) within 5, otherwise answered by HanXuLy (given) or within 15; an answered PAKN not published
     (CongKhai = 0) is late once 2 working days have passed after its answer."""
-    step = PETITION_STEPS.get(ps._norm_key(p.trang_thai or ""), "xu_ly")
+    step = _step(p.trang_thai or "")
     if step == "xu_ly":
         due = p.han_xu_ly or _plus_working(calendar, p.ngay_tiep_nhan, deadlines["xu_ly"])
     else:
@@ -387,6 +388,11 @@ def pushed_petition(p: Petition, calendar: WorkingDays, deadlines: dict[str, int
     return {"ma_co_quan": p.ma_co_quan, "ma_don_vi_hanh_chinh": p.ma_don_vi_hanh_chinh, "phan_loai": p.phan_loai,
             "ngay_tiep_nhan": p.ngay_tiep_nhan, "han_xu_ly": due, "ngay_xu_ly": p.ngay_xu_ly,
             "danh_gia": p.danh_gia, "phan_anh_lai": False, "publish_due": publish_due}
+
+
+@lru_cache(maxsize=256)
+def _step(trang_thai: str) -> str:
+    return PETITION_STEPS.get(ps._norm_key(trang_thai), "xu_ly")
 
 
 def _utc_offset(tz: Any, v: datetime) -> timedelta:
@@ -433,7 +439,9 @@ def side_counts(session: Session, *, periods: Sequence[Period], province_code: s
 
     deadlines = petition_deadlines(profile)
     working = WorkingDays(calendar)
-    petitions = [pushed_petition(p, working, deadlines) for p in session.scalars(select(Petition))]
+    columns = (Petition.ma_co_quan, Petition.ma_don_vi_hanh_chinh, Petition.phan_loai, Petition.ngay_tiep_nhan,
+               Petition.han_xu_ly, Petition.ngay_xu_ly, Petition.trang_thai, Petition.cong_khai, Petition.danh_gia)
+    petitions = [pushed_petition(p, working, deadlines) for p in session.execute(select(*columns))]
     petitions += report_petitions(session, working, deadlines)
     out: dict[tuple[str, str, str], dict[str, Any]] = {}
     commune_agency: dict[str, str] = {}
