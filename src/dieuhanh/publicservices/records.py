@@ -452,6 +452,7 @@ def side_counts(session: Session, *, periods: Sequence[Period], province_code: s
         else:
             departments.append(code)
     # Each PAKN counts in the periods containing its receipt (its month, quarter, year), judged at each one's end.
+    pakn: dict[tuple[str, str, str], list[int]] = {}
     bounds = {}
     for p in periods:
         start = datetime(p.start.year, p.start.month, p.start.day)
@@ -474,12 +475,17 @@ def side_counts(session: Session, *, periods: Sequence[Period], province_code: s
             keys = [(code, "province", province_code), (code, "agency", pk["ma_co_quan"])]
             if pk["ma_don_vi_hanh_chinh"]:
                 keys.append((code, "commune", pk["ma_don_vi_hanh_chinh"]))
+            tthc = pk["phan_loai"] == "tthc"
             for key in keys:
-                acc = out.setdefault(key, {})
-                acc["pk_den"] = acc.get("pk_den", 0) + 1
-                acc["pk_ontime"] = acc.get("pk_ontime", 0) + int(on_time)
-                acc["pk_ok"] = acc.get("pk_ok", 0) + int(ok)
-                acc["pk_tthc"] = acc.get("pk_tthc", 0) + int(pk["phan_loai"] == "tthc")
+                acc4 = pakn.get(key)
+                if acc4 is None:
+                    acc4 = pakn[key] = [0, 0, 0, 0]
+                acc4[0] += 1
+                acc4[1] += on_time
+                acc4[2] += ok
+                acc4[3] += tthc
+    for key, (den, on, good, tthc_n) in pakn.items():
+        out.setdefault(key, {}).update(pk_den=den, pk_ontime=on, pk_ok=good, pk_tthc=tthc_n)
     copies = list(session.execute(select(CertifiedCopy.ma_don_vi_hanh_chinh, CertifiedCopy.thang,
                                          CertifiedCopy.co_cung_cap)))
     if copies:
