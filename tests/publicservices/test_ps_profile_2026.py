@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from conftest import login
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.publicservices import compute, records, rules, service
 
@@ -120,6 +121,8 @@ def test_every_indicator_from_pushed_data(db, warehouse) -> None:  # type: ignor
     assert _v(full, *june, "1.2") == (1, 2, 50.0, 2.0)
     assert _v(full, *june, "1.3") == (1, 2, 50.0, 1.0)
     assert _v(full, *june, "1.4") == (1, 6, 16.67, 1.0)  # only H1 synchronised, of the 6 received in June
+    # 3.3: H1 online of 6 = 16,67 % shown; scored on 1/6 × the 1.4 sync ratio 1/6 = 1/36: 6 × (1/36) / 0,5
+    assert _v(full, *june, "3.3") == (1, 6, 16.67, 0.33)
     assert _v(full, *june, "3.5") == (1, 1, 100.0, 2.0)  # min(2; 2,5 × 1)
     assert _v(full, *june, "3.5b") == (1, 1, 100.0, 2.0)
     assert _v(full, *june, "3.6") == (1, 2, 50.0, 3.0)  # H1 paid, H7 not; H2's fees are all 0: not counted
@@ -147,6 +150,27 @@ def test_every_indicator_from_pushed_data(db, warehouse) -> None:  # type: ignor
                                   unit=None, province_code="37")
     assert out["profile"] == "qd766-dvcqg-2026" and out["max_score"] == 100 and out["partial"] is False
     assert {i["status"] for i in out["indicators"]} <= {"ok", "không phát sinh", "không áp dụng"}
+    # what would raise the score most: 2.1 misses 20 − 13,33, 3.3 6 − 0,33, 1.4 6 − 1; then 3 points or less
+    gains = out["gains"]
+    assert [(g["code"], g["missing"]) for g in gains[:3]] == [("2.1", 6.67), ("3.3", 5.67), ("1.4", 5.0)]
+    assert all(g["missing"] <= 3.34 for g in gains[3:]) and len(gains) == 5
+    assert gains[0]["dossiers"] == ("/api/v1/publicservices/dossiers?indicator=2.1&period=2025-06&scope=province"
+                                    "&unit=37&late=true")
+
+
+def test_scale_by_is_a_profile_parameter() -> None:
+    p = rules.load_profile()
+    assert p.rule("3.3").scale_by == "1.4" and "1.4" in p.rule("3.3").choice
+    three = p.rule("3.3")
+    online = compute.Value(1, 2, 0.5)
+    assert compute.score_rule(three, online, p, compute.Value(3, 4, 0.75)) == (50.0, 4.5)  # 6 × 0,375 / 0,5
+    assert compute.score_rule(three, online, p, compute.Value(None, None, None, applicable=False)) == (50.0, 6.0)
+    data = {"code": "x", "name": "x", "groups": [{"code": "1", "name": "g", "max_score": 100}], "total_max": 100,
+            "rules": [{"code": "a", "name": "a", "group": "1", "max_score": 100, "measure": "received_online",
+                       "score": {"factor": 100, "target": 1, "cap": 100}, "rule_text": "t", "source": "s",
+                       "scale_by": "b"}]}
+    with pytest.raises(service.InvalidInput, match="scale_by"):
+        rules.parse_profile(data)
 
 
 @pytest.mark.parametrize("bad", [
@@ -196,8 +220,74 @@ def test_api_petitions_tokens_partial_and_ranking(client, db, warehouse, factory
     ranking = client.get("/api/v1/publicservices/ranking", params={"period": "2025-06"}).json()
     assert (ranking["rank"], ranking["count"]) == (3, 3)
     assert ranking["gap_to_first"]["tong_diem"] == 8.25 and ranking["gap_to_first"]["nhom_1"] == 2
+    # average total (88,5 + 80,25 + 85) / 3 = 84,58: 80,25 − 84,58; group 2: (19,5 + 19 + 18) / 3 = 18,83
+    assert ranking["gap_to_average"]["tong_diem"] == -4.33 and ranking["gap_to_average"]["nhom_2"] == 0.17
+    groups = {g["key"]: g for g in ranking["groups"]}
+    assert groups["nhom_1"]["name"] == "Công khai, minh bạch" and groups["nhom_1"]["leader"] == "Thành phố Hà Nội"
+    assert (groups["nhom_2"]["rank"], groups["nhom_2"]["average"]) == (2, 18.83)
+    login(client, factory.user("leader")[1])
+    board = client.get("/publicservices", params={"period": "2025-06"}).text
+    assert 'data-testid="ps-national"' in board and "xếp hạng <strong" in board and "3/3" in board
+    assert "Thành phố Hà Nội (17,00)" in board and "Công khai, minh bạch" in board and "−4,33" not in board
+    assert "-4,33" in board
     bad = tmp_path / "sai.csv"
     bad.write_text("Ky,MaTinh,TenTinh,TongDiem\n2025-06,01,Hà Nội,nhiều\n", encoding="utf-8")
     with db.session() as session, pytest.raises(service.InvalidInput) as exc:
         records.import_ranking(session, bad, principal=SYSTEM)
     assert "dòng" in exc.value.message and "TongDiem" in exc.value.message
+
+
+def test_citizen_reports_on_procedures_are_pakn_with_the_reference_deadlines(db, warehouse, settings) -> None:  # type: ignore[no-untyped-def]
+    """Reports made through the feedback service in the categories "Thủ tục hành chính" and "Cán bộ, công chức"
+    are PAKN: answered within 15 working days, rejected within 2 (the category's own 72-hour deadline does not
+    count); a report in another category is not a PAKN."""
+    from datetime import timedelta
+
+    from dieuhanh.core.security import ANONYMOUS
+    from dieuhanh.feedback import service as feedback
+    from dieuhanh.feedback.schemas import CategoryIn, ReportIn
+
+    _load(db, warehouse)  # K1 (on time, satisfied, tthc) and K2 (late, canbo) pushed in June
+
+    def utc(local: str) -> datetime:
+        return datetime.fromisoformat(local) - timedelta(hours=7)
+
+    with db.session() as session:
+        feedback.create_category(session, principal=SYSTEM, data=CategoryIn(
+            service_code="tthc", name="Thủ tục hành chính", deadline_hours=72))
+        feedback.create_category(session, principal=SYSTEM, data=CategoryIn(
+            service_code="cbcc", name="Cán bộ, công chức", deadline_hours=72))
+        made = {}
+        for name, category in (("R1", "tthc"), ("R2", "cbcc"), ("R3", "tthc"), ("R4", "tthc"), ("R5", "tthc"),
+                               ("R6", "rac-thai")):
+            made[name] = feedback.submit(
+                session, data=ReportIn(service_code=category, unit_code=C1, description=f"Phản ánh {name} thử"),
+                photos=[], source="web", principal=ANONYMOUS, settings=settings, now=utc("2025-06-02 08:00"),
+                owner_key="khoa")
+        # Received Mon 2/6: 15 working days -> 23/6 (end of day); 2 working days -> 4/6.
+        feedback.transition(session, made["R1"], "resolve", principal=SYSTEM, note_public="Đã giải quyết.",
+                            settings=settings, now=utc("2025-06-20 10:00"))  # on time (72 h would be late)
+        feedback.rate(session, made["R1"].code, True, key="khoa", principal=ANONYMOUS, now=utc("2025-06-20 11:00"))
+        feedback.transition(session, made["R2"], "reject", principal=SYSTEM, reason="Không thuộc thẩm quyền.",
+                            settings=settings, now=utc("2025-06-05 09:00"))  # rejected after 4/6: late
+        feedback.transition(session, made["R3"], "reject", principal=SYSTEM, reason="Trùng nội dung.",
+                            settings=settings, now=utc("2025-06-03 10:00"))  # on time
+        # R4 never answered: late once 23/6 has passed
+        feedback.transition(session, made["R5"], "resolve", principal=SYSTEM, note_public="Đã giải quyết.",
+                            settings=settings, now=utc("2025-06-10 10:00"))  # on time, then rated unsatisfied
+        feedback.rate(session, made["R5"].code, False, key="khoa", principal=ANONYMOUS, now=utc("2025-06-10 11:00"))
+        feedback.transition(session, made["R6"], "resolve", principal=SYSTEM, note_public="Đã thu gom.",
+                            settings=settings, now=utc("2025-06-30 10:00"))  # not a PAKN: ignored
+    full = _scores(db, warehouse, datetime(2025, 7, 15, 12, 0))
+    june = "2025-06"
+    # Province: K1 K2 + R1–R5 = 7 PAKN. On time: K1 R1 R3 R5 = 4/7 -> 6 × 4/7 = 3,43. Satisfied (on time, not
+    # disliked, not reopened): K1 R1 R3 = 3/7 -> 2,57. About procedures: K1 R1 R3 R4 R5 = 5/7.
+    assert _v(full, june, "5.2") == (4, 7, 57.14, 3.43)
+    assert _v(full, june, "5.3") == (3, 7, 42.86, 2.57)
+    assert _v(full, june, "5.1") == (5, 7, 71.43, None)
+    # Commune C1 has only the reports: on time R1 R3 R5 = 3/5; satisfied R1 R3 = 2/5
+    assert _v(full, june, "5.2", "commune", C1) == (3, 5, 60.0, 3.6)
+    assert _v(full, june, "5.3", "commune", C1) == (2, 5, 40.0, 2.4)
+    # As of 20/6 (June "tạm tính"): R4 still within its deadline, R1 answered at 10:00 -> on time; R5 too
+    partial = _scores(db, warehouse, datetime(2025, 6, 20, 12, 0))
+    assert _v(partial, june, "5.2", "commune", C1) == (4, 5, 80.0, 4.8)

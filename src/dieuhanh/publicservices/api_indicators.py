@@ -66,10 +66,13 @@ def ranking(request: Request, db: DB,
                                         json_schema_extra=documented(pattern=PERIOD_PATTERN)),
             ) -> dict[str, Any]:
     """The 34 provinces' published Decision 766 scores (imported from the national portal's table) with this
-    province's rank and its gap to the first province, in total and per group. Published data: no sign-in."""
+    province's rank and its gap to the first province and to the average of the provinces, in total and per
+    group (``groups``: the group's name, the leader's name). Published data: no sign-in."""
     from dieuhanh.publicservices import records
 
-    return records.ranking(db, period=period, province_code=request.app.state.settings.province_code)
+    names = {g.code: g.name for g in compute.stored_profile(request.app.state.warehouse).groups}
+    return records.ranking(db, period=period, province_code=request.app.state.settings.province_code,
+                           group_names=names)
 
 
 @router.post("/indicators/recompute")

@@ -148,9 +148,7 @@ def unit_scores(warehouse: Warehouse, *, period: str, scope: str, unit: str, nam
                 "list": rule.measure not in compute.NO_LIST_MEASURES}
         out.indicators.append(item)
         groups[rule.group]["indicators"].append(item)
-    missing = [(rule.max_score - float(i["score"]), i) for rule, i in zip(profile.rules, out.indicators, strict=True)
-               if i["score"] is not None and rule.max_score - float(i["score"]) >= 0.01]
-    out.gains = [{**i, "missing": round(m, 2)} for m, i in sorted(missing, key=lambda x: -x[0])[:5]]
+    out.gains = compute.gains(out.indicators)
     return out
 
 
@@ -221,6 +219,22 @@ def trend(warehouse: Warehouse, *, scope: str, unit: str, until: str | None = No
         "r3.3": [(by_period[p].get("3.3") or {}).get("ratio") for p in active],
         "r3.6": [(by_period[p].get("3.6") or {}).get("ratio") for p in active],
     }
+
+
+def national(session: Session, warehouse: Warehouse, *, period: str, province_code: str) -> dict[str, Any]:
+    """The imported national ranking of the provinces for the board's period, else the latest imported one
+    (``same_period`` says which), with the province's rank and its gaps per group (group names from the
+    profile)."""
+    from dieuhanh.publicservices import records
+
+    names = {g.code: g.name for g in compute.stored_profile(warehouse).groups}
+    available = records.ranking_periods(session)
+    chosen = period if period in available else (available[-1] if available else None)
+    data = records.ranking(session, period=chosen, province_code=province_code, group_names=names) if chosen \
+        else {"period": None, "items": [], "groups": [], "rank": None, "count": 0}
+    data["same_period"] = chosen == period
+    data["leaders"] = data["items"][:3]
+    return data
 
 
 def agency_kinds(session: Session) -> dict[str, str]:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -502,9 +503,12 @@ def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | N
     raise InvalidInput(f"Cách đếm «{m}» chưa được hỗ trợ.")
 
 
-def score_rule(rule: Rule, value: Value, profile: Profile | None = None) -> tuple[float | None, float | None]:
+def score_rule(rule: Rule, value: Value, profile: Profile | None = None,
+               scale: Value | None = None) -> tuple[float | None, float | None]:
     """(ratio as shown, score). A rule that does not apply to the scope scores its maximum when the profile
-    says so (``not_applicable: max``); missing data is never scored."""
+    says so (``not_applicable: max``); missing data is never scored. ``scale``: the value of the rule named by
+    ``rule.scale_by`` for the same unit; when it has a ratio, the score is taken on ratio × that ratio (the ratio
+    shown is unchanged); without one (no data, nothing received) the rule is scored on its own ratio."""
     if not value.applicable:
         if value.reason == "scope" and profile is not None and profile.not_applicable_full and rule.scored:
             return None, rule.max_score
@@ -516,7 +520,8 @@ def score_rule(rule: Rule, value: Value, profile: Profile | None = None) -> tupl
         return ratio, None
     if value.ratio is None:
         return ratio, rule.empty_score
-    return ratio, round2(rule.score.of(value.ratio))
+    factor = scale.ratio if scale is not None and scale.applicable and scale.ratio is not None else 1.0
+    return ratio, round2(rule.score.of(value.ratio * factor))
 
 
 # ------------------------------------------------------------------------------------------------ run
@@ -743,81 +748,225 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
     return out
 
 
+def _round2_array(values: np.ndarray) -> np.ndarray:
+    """``round2`` over an array (NaN stays NaN): half up to 2 decimals, as the scalar one."""
+    out = np.floor(values * 100 + 0.5 + 1e-9) / 100
+    negative = values < 0
+    if negative.any():  # not reached by counts; the scalar (Decimal) rule for any negative value
+        out[negative] = [round2(float(v)) for v in values[negative]]
+    return out
+
+
+@dataclass
+class _Vec:
+    """One rule's values over every unit: numerator, denominator, ratio (NaN: none), where the rule applies,
+    and where it does not apply because of the scope."""
+
+    num: np.ndarray
+    den: np.ndarray
+    ratio: np.ndarray
+    applicable: np.ndarray
+    scope_na: np.ndarray
+
+
+def _vec_frac(num: np.ndarray, den: np.ndarray) -> _Vec:
+    n, d = np.nan_to_num(num), np.nan_to_num(den)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(d != 0, n / np.where(d != 0, d, 1.0), np.nan)
+    size = len(n)
+    return _Vec(n, d, ratio, np.ones(size, bool), np.zeros(size, bool))
+
+
+def rule_values(profile: Profile, scopes: np.ndarray, counts: list[dict[str, Any]],
+                procs: list[dict[str, Any] | None]) -> dict[str, _Vec]:
+    """``rule_value`` for every rule over every unit at once (the same rules, as arrays)."""
+    size = len(counts)
+    cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def col(name: str, source: str = "c") -> np.ndarray:
+        """The count ``name`` of every unit (NaN where the unit has none)."""
+        key = (source, name)
+        if key not in cache:
+            rows: Sequence[dict[str, Any] | None] = counts if source == "c" else procs
+            cache[key] = np.array([np.nan if r is None or r.get(name) is None else float(r[name]) for r in rows],
+                                  dtype=float)
+        return cache[key]
+
+    def has(name: str, source: str = "c") -> np.ndarray:
+        rows: Sequence[dict[str, Any] | None] = counts if source == "c" else procs
+        return np.array([r is not None and name in r for r in rows], dtype=bool)
+
+    province = scopes == "province"
+    commune = scopes == "commune"
+
+    def tagged(name: str) -> np.ndarray:
+        return np.where(province, col(f"{name}_any"), col(f"{name}_same"))
+
+    def na(v: _Vec, where: np.ndarray, scope: bool = False) -> _Vec:
+        v.applicable = v.applicable & ~where
+        if scope:
+            v.scope_na = v.scope_na | where
+        return v
+
+    out: dict[str, _Vec] = {}
+    on_time = next((r for r in profile.rules if r.measure == "on_time"), None)
+    ratio21 = _vec_frac(col("n21_num"), col("n21_den")).ratio if on_time is not None else np.full(size, np.nan)
+    simple = {"received_online": ("recv_online", "recv"), "received_digitised": ("recv_sohoa", "recv"),
+              "received_reused": ("recv_taisudung", "recv"), "paid_online": ("fee_paid", "fee_recv"),
+              "electronic_result": ("n41_num", "n41_den"), "on_time": ("n21_num", "n21_den"),
+              "average_working_days": ("n22_sum", "n22_den")}
+    for rule in profile.rules:
+        m = rule.measure
+        c = rule.extra_field.column if rule.extra_field else ""
+        if rule.procedure_based:
+            if m == "online_procedures":
+                v = _vec_frac(col("n_online", "p"), col("n_proc", "p"))
+            elif m == "online_procedures_used":
+                v = _vec_frac(tagged("n32"), col("n_online", "p"))
+            elif m == "procedures_with_paid_dossiers":
+                v = _vec_frac(tagged("n35"), col("n_fee", "p"))
+            elif m == "procedures_with_citizen_data":
+                v = na(_vec_frac(tagged("n45"), col("n_citizen", "p")), ~has("n_citizen", "p"))
+            elif m in ("procedure_published_on_time", "procedure_public_on_time"):
+                key = "p11" if m == "procedure_published_on_time" else "p12"
+                v = na(_vec_frac(col(f"{key}_num"), col(f"{key}_den")), ~has(f"{key}_den"))
+            else:
+                prefix = "x" if m == "procedure_flag" else "f"
+                den = col(f"{prefix}_{c}_den", "p")
+                v = na(_vec_frac(col(f"{prefix}_{c}_num", "p"), den), np.nan_to_num(den) == 0)
+            v = na(v, commune, scope=True)
+        elif m in simple:
+            v = _vec_frac(col(simple[m][0]), col(simple[m][1]))
+        elif m == "satisfaction":
+            recv, khl = np.nan_to_num(col("recv")), np.nan_to_num(col("recv_khl"))
+            scored = (recv != 0) & ~np.isnan(ratio21)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(scored, np.maximum(0.0, ratio21 - khl / np.where(recv != 0, recv, 1.0)), np.nan)
+            v = _Vec(recv - khl, recv, ratio, np.ones(size, bool), np.zeros(size, bool))
+        elif m == "received_flag_all":
+            v = na(_vec_frac(col(f"x_{c}_num"), col("recv")), ~has(f"x_{c}_any"))
+        elif m == "certified_copies":
+            missing = ~has("cc_den")
+            in_scope = np.nan_to_num(col("cc_scope")) != 0
+            v = _vec_frac(col("cc_num"), col("cc_den"))
+            v = na(na(v, missing & in_scope, scope=True), missing)
+        elif m in ("petition_classification", "petition_on_time", "petition_satisfaction"):
+            key = {"petition_classification": "pk_tthc", "petition_on_time": "pk_ontime",
+                   "petition_satisfaction": "pk_ok"}[m]
+            v = _vec_frac(col(key), col("pk_den"))
+        elif m in ("received_flag", "petition_flag"):
+            prefix = "x" if m == "received_flag" else "p"
+            v = _vec_frac(col(f"{prefix}_{c}_num"), col(f"{prefix}_{c}_den"))
+            v = na(v, ~has(f"{prefix}_{c}_den") | (v.den == 0))
+        else:
+            raise InvalidInput(f"Cách đếm «{m}» chưa được hỗ trợ.")
+        out[rule.code] = v
+    return out
+
+
+def score_rules(profile: Profile, values: dict[str, _Vec]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``score_rule`` over every unit: per rule (ratio shown, score), NaN for none."""
+    out = {}
+    for rule in profile.rules:
+        v = values[rule.code]
+        size = len(v.ratio)
+        full = np.full(size, np.nan)
+        score = full.copy()
+        if rule.unit != "%":
+            ratio = np.where(v.applicable, _round2_array(v.ratio), np.nan)
+        else:
+            ratio = np.where(v.applicable, _round2_array(v.ratio * 100), np.nan)
+        if rule.unit == "%" and rule.score is not None and rule.max_score > 0:
+            empty = np.nan if rule.empty_score is None else float(rule.empty_score)
+            factor = np.ones(size)
+            if rule.scale_by:
+                scale = values[rule.scale_by]
+                factor = np.where(scale.applicable & ~np.isnan(scale.ratio), scale.ratio, 1.0)
+            curve = rule.score
+            with np.errstate(invalid="ignore"):
+                raw = np.minimum(curve.cap, curve.factor * (v.ratio * factor) / curve.target)
+            score = np.where(np.isnan(v.ratio), empty, _round2_array(raw))
+            score = np.where(v.applicable, score, np.nan)
+        if profile.not_applicable_full and rule.scored:
+            score = np.where(~v.applicable & v.scope_na, float(rule.max_score), score)
+        out[rule.code] = (ratio, score)
+    return out
+
+
+def _column(values: np.ndarray, kind: pa.DataType) -> pa.Array:
+    return pa.array(values, type=kind, mask=np.isnan(values))
+
+
 def build_rows(profile: Profile, by_unit: dict[tuple[str, str, str], dict[str, Any]],
                proc_counts: dict[str | None, dict[str, Any]], kinds: dict[str, str],
                computed_at: datetime) -> pa.Table:
-    """The result table: per unit, one block of rows (every rule, then each group, then the total). The columns
-    that are the same in every block (codes, kinds, groups, maxima) are built once and repeated."""
+    """The result table: per unit, one block of rows (every rule, then each group, then the total), scored with
+    numpy over all units at once (``rule_values``, ``score_rules``: the same rules as ``rule_value`` and
+    ``score_rule``)."""
     rules_ = profile.rules
     groups_ = profile.groups
     block = len(rules_) + len(groups_) + 1
+    keys = sorted(by_unit)
+    n = len(keys)
+    if not n:
+        return RESULT_SCHEMA.empty_table()
     b_code = [r.code for r in rules_] + [f"nhom_{g.code}" for g in groups_] + ["tong"]
     b_kind = ["indicator"] * len(rules_) + ["group"] * len(groups_) + ["total"]
     b_group: list[str | None] = [r.group for r in rules_] + [g.code for g in groups_] + [None]
     b_max = [r.max_score for r in rules_] + [g.max_score for g in groups_] + [profile.total_max]
-    u_period: list[str] = []
-    u_kind: list[str] = []
-    u_scope: list[str] = []
-    u_unit: list[str] = []
-    num: list[float | None] = []
-    den: list[float | None] = []
-    ratios: list[float | None] = []
-    scores: list[float | None] = []
-    covered_col: list[float | None] = []
-    on_time = next((r for r in rules_ if r.measure == "on_time"), None)
+    scopes = np.array([k[1] for k in keys])
+    counts = [by_unit[k] for k in keys]
+    procs = [None if k[1] == "commune" else (proc_counts.get(None if k[1] == "province" else k[2]) or {})
+             for k in keys]
+    values = rule_values(profile, scopes, counts, procs)
+    scored = score_rules(profile, values)
+    num = np.full((n, block), np.nan)
+    den = np.full((n, block), np.nan)
+    ratios = np.full((n, block), np.nan)
+    scores = np.full((n, block), np.nan)
+    covered = np.zeros((n, block))
+    g_score = np.zeros((n, len(groups_)))
+    g_cov = np.zeros((n, len(groups_)))
     group_index = {g.code: i for i, g in enumerate(groups_)}
-    rule_groups = [group_index[r.group] for r in rules_]
-    for (period, scope, unit), c in sorted(by_unit.items()):
-        u_period.append(period)
-        u_kind.append(kinds[period])
-        u_scope.append(scope)
-        u_unit.append(unit)
-        pc = proc_counts.get(None if scope == "province" else unit) if scope != "commune" else None
-        ratio21 = rule_value(on_time, scope, c, pc, None).ratio if on_time is not None else None
-        g_score = [0.0] * len(groups_)
-        g_cov = [0.0] * len(groups_)
-        for rule, gi in zip(rules_, rule_groups, strict=True):
-            value = rule_value(rule, scope, c, pc, ratio21)
-            ratio, score = score_rule(rule, value, profile)
-            if score is not None:
-                g_score[gi] += score
-                g_cov[gi] += rule.max_score
-            if value.applicable:
-                num.append(value.numerator)
-                den.append(value.denominator)
-            else:
-                num.append(None)
-                den.append(None)
-            ratios.append(ratio)
-            scores.append(score)
-            covered_col.append(rule.max_score if score is not None else 0.0)
-        for gi in range(len(groups_)):
-            num.append(None)
-            den.append(None)
-            ratios.append(None)
-            scores.append(round2(g_score[gi]) if g_cov[gi] else None)
-            covered_col.append(round2(g_cov[gi]))
-        total, covered_total = sum(g_score), sum(g_cov)
-        num.append(None)
-        den.append(None)
-        ratios.append(None)
-        scores.append(round2(total) if covered_total else None)
-        covered_col.append(round2(covered_total))
-    n = len(u_period)
-    if not n:
-        return RESULT_SCHEMA.empty_table()
+    for j, rule in enumerate(rules_):
+        v = values[rule.code]
+        ratio, score = scored[rule.code]
+        num[:, j] = np.where(v.applicable, v.num, np.nan)
+        den[:, j] = np.where(v.applicable, v.den, np.nan)
+        ratios[:, j] = ratio
+        scores[:, j] = score
+        has_score = ~np.isnan(score)
+        covered[:, j] = np.where(has_score, rule.max_score, 0.0)
+        gi = group_index[rule.group]
+        g_score[:, gi] = g_score[:, gi] + np.where(has_score, score, 0.0)
+        g_cov[:, gi] = g_cov[:, gi] + np.where(has_score, rule.max_score, 0.0)
+    base = len(rules_)
+    for gi in range(len(groups_)):
+        scores[:, base + gi] = np.where(g_cov[:, gi] != 0, _round2_array(g_score[:, gi]), np.nan)
+        covered[:, base + gi] = _round2_array(g_cov[:, gi])
+    total = np.zeros(n)
+    total_cov = np.zeros(n)
+    for gi in range(len(groups_)):
+        total = total + g_score[:, gi]
+        total_cov = total_cov + g_cov[:, gi]
+    scores[:, block - 1] = np.where(total_cov != 0, _round2_array(total), np.nan)
+    covered[:, block - 1] = _round2_array(total_cov)
 
-    def per_unit(values: list[Any]) -> list[Any]:
-        return [v for v in values for _ in range(block)]
+    def per_unit(values_: list[Any]) -> list[Any]:
+        return [v for v in values_ for _ in range(block)]
 
+    f64 = pa.float64()
     data = {
-        "period": per_unit(u_period), "period_type": per_unit(u_kind), "scope": per_unit(u_scope),
-        "unit_code": per_unit(u_unit), "indicator_code": b_code * n, "kind": b_kind * n, "group_code": b_group * n,
-        "numerator": num, "denominator": den, "ratio": ratios, "score": scores, "max_score": b_max * n,
-        "covered_points": covered_col, "profile": [profile.code] * (n * block),
-        "computed_at": [computed_at] * (n * block),
+        "period": per_unit([k[0] for k in keys]), "period_type": per_unit([kinds[k[0]] for k in keys]),
+        "scope": per_unit([k[1] for k in keys]), "unit_code": per_unit([k[2] for k in keys]),
+        "indicator_code": b_code * n, "kind": b_kind * n, "group_code": b_group * n,
+        "numerator": _column(num.ravel(), f64), "denominator": _column(den.ravel(), f64),
+        "ratio": _column(ratios.ravel(), f64), "score": _column(scores.ravel(), f64),
+        "max_score": b_max * n, "covered_points": _column(covered.ravel(), f64),
+        "profile": [profile.code] * (n * block), "computed_at": [computed_at] * (n * block),
     }
-    return pa.table({name: pa.array(data[name], type=RESULT_SCHEMA.field(name).type)
+    return pa.table({name: data[name] if isinstance(data[name], pa.Array)
+                     else pa.array(data[name], type=RESULT_SCHEMA.field(name).type)
                      for name in RESULT_SCHEMA.names}, schema=RESULT_SCHEMA)
 
 
@@ -904,8 +1053,10 @@ def recompute(session: Session, warehouse: Warehouse, *, province_code: str, set
     result.rows = table.num_rows
     if table.num_rows:
         result.periods = len(set(table.column("period").to_pylist()))
-        result.units = len({(s, u) for s, u in zip(table.column("scope").to_pylist(),
-                                                     table.column("unit_code").to_pylist(), strict=True)})
+        import pyarrow.compute as pc
+
+        result.units = pc.count_distinct(pc.binary_join_element_wise(
+            table.column("scope"), table.column("unit_code"), "|")).as_py()
     set_meta(session, META_COMPUTED_AT, result.computed_at.isoformat() if result.computed_at else "")
     set_meta(session, META_AS_OF, as_of.isoformat())
     result.seconds = time.perf_counter() - started
@@ -1062,14 +1213,33 @@ def read_scores(session: Session, warehouse: Warehouse, *, principal: Principal,
         groups.append({"code": g.code, "name": g.name, "score": num(r.get("score")), "max_score": g.max_score,
                        "covered_points": num(r.get("covered_points")) or 0.0})
     total = rows.get("tong", {})
+    listable = {rule.code for rule in profile.rules if rule.measure not in NO_LIST_MEASURES}
+    top = []
+    for gain in gains(indicators):
+        link = None
+        if gain["code"] in listable:
+            link = (f"/api/v1/publicservices/dossiers?indicator={gain['code']}&period={p.code}&scope={scope}"
+                    f"&unit={unit_code}&late=true")
+        top.append({"code": gain["code"], "name": gain["name"], "score": gain["score"],
+                    "max_score": gain["max_score"], "missing": gain["missing"], "dossiers": link})
     return {
-        "period": p.code, "scope": scope, "unit": unit_code, "profile": profile.code,
+        "period": p.code, "scope": scope, "unit": unit_code, "profile": profile.code, "gains": top,
         "total_score": num(total.get("score")), "groups": groups, "indicators": indicators,
         "max_score": profile.total_max, "covered_points": num(total.get("covered_points")) or 0.0,
         "computed_at": get_meta(session, META_COMPUTED_AT) or None, "profile_name": profile.name,
         "partial": partial, "as_of": as_of.isoformat() if as_of else None,
         "as_of_text": partial_label(as_of) if as_of else None,
     }
+
+
+def gains(indicators: Sequence[dict[str, Any]], limit: int = 5) -> list[dict[str, Any]]:
+    """What would raise a unit's score most: the scored indicators with the most points missing (maximum −
+    score, at least 0,01), largest first, each with ``missing``. Indicators without data are not listed."""
+    missing = [(float(i["max_score"]) - float(i["score"]), i) for i in indicators
+               if i.get("score") is not None and i.get("max_score")
+               and float(i["max_score"]) - float(i["score"]) >= 0.01]
+    missing.sort(key=lambda x: (-x[0], x[1]["code"]))
+    return [{**i, "missing": round2(m)} for m, i in missing[:limit]]
 
 
 def rule_status(r: dict[str, Any], computed: bool) -> str:

@@ -6,14 +6,16 @@ record rejects the whole request (errors ``{index, field, message}``); a version
 than the stored one is skipped; a token with an agency only sends its agency's records.
 
 PAKN also come from the citizen-reports module: a report whose category is "thủ tục hành chính" or "cán bộ,
-công chức" counts as a PAKN (``report_petitions``), with the reference's 15-working-day deadline.
+công chức" counts as a PAKN (``report_petitions``), with the reference's deadlines (15/2/5/2 working days).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -254,15 +256,19 @@ def store_ranking(session: Session, rows: list[dict[str, Any]]) -> None:
     session.flush()
 
 
-def ranking(session: Session, *, period: str | None, province_code: str) -> dict[str, Any]:
+def ranking(session: Session, *, period: str | None, province_code: str,
+            group_names: dict[str, str] | None = None) -> dict[str, Any]:
     """The provinces' published scores for a period (default: the latest imported), ranked, with this
-    province's rank and its gap to the first province in total and per group. Published data: anyone."""
+    province's rank and its gap to the first province and to the average of the provinces, in total and per group
+    (``groups``: name, this province's score, the leader's name and score, the average, both gaps). Published
+    data: anyone."""
     if period:
         parse_period(period)
     else:
-        period = session.scalar(select(ProvinceRanking.period).order_by(ProvinceRanking.period.desc()).limit(1))
+        period = latest_ranking_period(session)
         if period is None:
-            return {"period": None, "items": [], "province": None, "rank": None, "count": 0}
+            return {"period": None, "items": [], "province": None, "rank": None, "count": 0, "groups": [],
+                    "gap_to_first": None, "gap_to_average": None}
     items = list(session.scalars(select(ProvinceRanking).where(ProvinceRanking.period == period)))
     items.sort(key=lambda r: (-r.tong_diem, r.ten_tinh))
     out: list[dict[str, Any]] = []
@@ -274,21 +280,53 @@ def ranking(session: Session, *, period: str | None, province_code: str) -> dict
         out.append({"rank": rank, "ma_tinh": r.ma_tinh, "ten_tinh": r.ten_tinh, "tong_diem": r.tong_diem,
                     "nhom": r.nhom or {}, "this_province": r.ma_tinh == province_code})
     mine = next((x for x in out if x["this_province"]), None)
-    gaps = None
-    if mine is not None and out:
-        best_groups = {g: max(float((x["nhom"] or {}).get(g) or 0) for x in out) for g in map(str, range(1, 7))}
-        gaps = {"tong_diem": round(out[0]["tong_diem"] - mine["tong_diem"], 2),
-                **{f"nhom_{g}": round(best - float(mine["nhom"].get(g) or 0), 2) for g, best in best_groups.items()
-                   if any(g in (x["nhom"] or {}) for x in out)}}
+    names = group_names or {}
+    groups: list[dict[str, Any]] = []
+    gaps = averages = None
+    if out:
+        lines = [("tong_diem", "Tổng điểm", {x["ma_tinh"]: float(x["tong_diem"]) for x in out})]
+        for g in sorted({g for x in out for g in (x["nhom"] or {})}):
+            values = {x["ma_tinh"]: float(x["nhom"][g]) for x in out if x["nhom"].get(g) is not None}
+            lines.append((f"nhom_{g}", names.get(g, f"Nhóm {g}"), values))
+        by_code = {x["ma_tinh"]: x["ten_tinh"] for x in out}
+        for key, name, values in lines:
+            leader = min(values, key=lambda c: (-values[c], by_code[c]))
+            average = sum(values.values()) / len(values)
+            own = values.get(province_code)
+            groups.append({
+                "key": key, "code": key.removeprefix("nhom_") if key != "tong_diem" else None, "name": name,
+                "score": own, "leader": by_code[leader], "leader_code": leader, "leader_score": values[leader],
+                "average": round(average, 2), "count": len(values),
+                "rank": None if own is None else 1 + sum(v > own for v in values.values()),
+                "gap_to_first": None if own is None else round(values[leader] - own, 2),
+                "gap_to_average": None if own is None else round(own - average, 2)})
+        if mine is not None:
+            gaps = {g["key"]: g["gap_to_first"] for g in groups}
+            averages = {g["key"]: g["gap_to_average"] for g in groups}
     return {"period": period, "count": len(out), "items": out, "province": province_code,
-            "rank": mine["rank"] if mine else None, "gap_to_first": gaps}
+            "rank": mine["rank"] if mine else None, "gap_to_first": gaps, "gap_to_average": averages,
+            "groups": groups if mine is not None else []}
+
+
+def latest_ranking_period(session: Session) -> str | None:
+    return session.scalar(select(ProvinceRanking.period).order_by(ProvinceRanking.period.desc()).limit(1))
+
+
+def ranking_periods(session: Session) -> list[str]:
+    return sorted(set(session.scalars(select(ProvinceRanking.period).distinct())))
 
 
 # ------------------------------------------------------------------------------------------------ counts
 
 
-def report_petitions(session: Session, calendar: WorkingCalendar, deadline_days: int) -> list[dict[str, Any]]:
-    """Citizen reports (feedback module) on procedures or officials, as PAKN rows."""
+def report_petitions(session: Session, calendar: WorkingDays, deadlines: dict[str, int]
+                     ) -> list[dict[str, Any]]:
+    """Citizen reports (feedback module) on procedures or officials, as PAKN rows with the reference's deadlines
+    (working days after the day of receipt, end of that day): a rejected report must be rejected within
+    ``tu_choi`` (2) days, any other answered within ``xu_ly`` (15); the feedback module's own deadline (hours of
+    its category) does not count. The public answer is published when given (công khai: met by construction); the
+    module has no supplement request (``yeu_cau_bo_sung``). A report reopened by its citizen is "phản ánh lại"
+    (not counted as satisfied in 5.3); a merged duplicate is not a PAKN of its own."""
     from dieuhanh.feedback.models import Category, Report
 
     kinds: dict[str, str] = {}
@@ -306,15 +344,55 @@ def report_petitions(session: Session, calendar: WorkingCalendar, deadline_days:
     def local(v: datetime | None) -> datetime | None:  # naive UTC (operational database) → naive local
         return None if v is None else v + _utc_offset(LOCAL_TZ, v)
 
-    for r in session.scalars(select(Report).where(Report.category_code.in_(list(kinds)))):
-        received = local(r.created_at)
+    rows = session.execute(select(Report.agency_code, Report.unit_code, Report.category_code, Report.created_at,
+                                  Report.status, Report.resolved_at, Report.closed_at, Report.rating,
+                                  Report.reopened_count)
+                           .where(Report.category_code.in_(list(kinds)), Report.duplicate_of_id.is_(None)))
+    for agency, unit, category, created, status, resolved, closed, rating, reopened in rows:
+        received = local(created)
         assert received is not None
-        due = local(r.due_at) or _plus_working(calendar, received, deadline_days)
-        out.append({"ma_co_quan": r.agency_code, "ma_don_vi_hanh_chinh": r.unit_code,
-                    "phan_loai": kinds[r.category_code], "ngay_tiep_nhan": received, "han_xu_ly": due,
-                    "ngay_xu_ly": local(r.resolved_at or r.closed_at),
-                    "danh_gia": {"satisfied": "hai_long", "unsatisfied": "khong_hai_long"}.get(r.rating or "")})
+        rejected = status == "rejected"
+        days = deadlines["tu_choi"] if rejected else deadlines["xu_ly"]
+        out.append({"ma_co_quan": agency, "ma_don_vi_hanh_chinh": unit, "phan_loai": kinds[category],
+                    "ngay_tiep_nhan": received, "han_xu_ly": _plus_working(calendar, received, days),
+                    "ngay_xu_ly": local(closed if rejected else (resolved or closed)),
+                    "danh_gia": {"satisfied": "hai_long", "unsatisfied": "khong_hai_long"}.get(rating or ""),
+                    "phan_anh_lai": bool(reopened), "publish_due": None})
     return out
+
+
+def petition_deadlines(profile: Profile) -> dict[str, int]:
+    """The PAKN deadlines in working days (reference: xử lý 15, từ chối 2, yêu cầu bổ sung 5, công khai 2)."""
+    given = profile.param("petition_deadlines", {}) or {}
+    return {k: int(given.get(k, default)) for k, default in
+            (("xu_ly", 15), ("tu_choi", 2), ("yeu_cau_bo_sung", 5), ("cong_khai", 2))}
+
+
+# A pushed PAKN's TrangThai (without case or diacritics) → the step whose deadline applies.
+PETITION_STEPS = {"tuchoi": "tu_choi", "khongtiepnhan": "tu_choi", "yeucaubosung": "yeu_cau_bo_sung",
+                  "bosung": "yeu_cau_bo_sung"}
+
+
+def pushed_petition(p: Any, calendar: WorkingDays, deadlines: dict[str, int]) -> dict[str, Any]:
+    """A pushed PAKN as a row: rejected (TrangThai tu_choi) within 2 working days of receipt, a supplement asked
+    (yeu_cau_bo_sung) within 5, otherwise answered by HanXuLy (given) or within 15; an answered PAKN not published
+    (CongKhai = 0) is late once 2 working days have passed after its answer."""
+    step = _step(p.trang_thai or "")
+    if step == "xu_ly":
+        due = p.han_xu_ly or _plus_working(calendar, p.ngay_tiep_nhan, deadlines["xu_ly"])
+    else:
+        due = _plus_working(calendar, p.ngay_tiep_nhan, deadlines[step])
+    publish_due = None
+    if step == "xu_ly" and p.ngay_xu_ly is not None and not p.cong_khai:
+        publish_due = _plus_working(calendar, p.ngay_xu_ly, deadlines["cong_khai"])
+    return {"ma_co_quan": p.ma_co_quan, "ma_don_vi_hanh_chinh": p.ma_don_vi_hanh_chinh, "phan_loai": p.phan_loai,
+            "ngay_tiep_nhan": p.ngay_tiep_nhan, "han_xu_ly": due, "ngay_xu_ly": p.ngay_xu_ly,
+            "danh_gia": p.danh_gia, "phan_anh_lai": False, "publish_due": publish_due}
+
+
+@lru_cache(maxsize=256)
+def _step(trang_thai: str) -> str:
+    return PETITION_STEPS.get(ps._norm_key(trang_thai), "xu_ly")
 
 
 def _utc_offset(tz: Any, v: datetime) -> timedelta:
@@ -324,11 +402,32 @@ def _utc_offset(tz: Any, v: datetime) -> timedelta:
     return offset or timedelta(0)
 
 
-def _plus_working(calendar: WorkingCalendar, start: datetime, days: int) -> datetime:
-    rows = calendar.rows(start.date() + timedelta(days=1), start.date() + timedelta(days=days * 2 + 30))
-    working = [d for d, w, _i in rows if w]
-    day = working[min(days, len(working)) - 1]
-    return datetime(day.year, day.month, day.day, 23, 59, 59)
+class WorkingDays:
+    """The calendar's working days as a sorted list, extended on demand: deadlines ``n`` working days after a
+    date by bisection (thousands of PAKN per recomputation)."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        self.calendar = calendar
+        self.first: date | None = None
+        self.last: date | None = None
+        self.days: list[date] = []
+
+    def plus(self, start: datetime, n: int) -> datetime:
+        """The end (23:59:59) of the ``n``-th working day after ``start``'s date."""
+        d = start.date()
+        need = d + timedelta(days=n * 2 + 30)
+        if self.first is None or self.last is None or d < self.first or need > self.last:
+            first = min(d, self.first or d) - timedelta(days=1)
+            last = max(need, self.last or need) + timedelta(days=366)
+            self.days = [day for day, working, _i in self.calendar.rows(first, last) if working]
+            self.first, self.last = first, last
+        k = bisect_right(self.days, d)
+        day = self.days[min(k + max(n, 1), len(self.days)) - 1]
+        return datetime(day.year, day.month, day.day, 23, 59, 59)
+
+
+def _plus_working(days: WorkingDays, start: datetime, n: int) -> datetime:
+    return days.plus(start, n)
 
 
 def side_counts(session: Session, *, periods: Sequence[Period], province_code: str, as_of: datetime,
@@ -338,13 +437,12 @@ def side_counts(session: Session, *, periods: Sequence[Period], province_code: s
     from dieuhanh.geo import reference
     from dieuhanh.orgs.models import Agency
 
-    deadline = int((profile.param("petition_deadlines", {}) or {}).get("xu_ly", 15))
-    petitions: list[dict[str, Any]] = [{"ma_co_quan": p.ma_co_quan, "ma_don_vi_hanh_chinh": p.ma_don_vi_hanh_chinh,
-                  "phan_loai": p.phan_loai, "ngay_tiep_nhan": p.ngay_tiep_nhan,
-                  "han_xu_ly": p.han_xu_ly or _plus_working(calendar, p.ngay_tiep_nhan, deadline),
-                  "ngay_xu_ly": p.ngay_xu_ly, "danh_gia": p.danh_gia}
-                 for p in session.scalars(select(Petition))]
-    petitions += report_petitions(session, calendar, deadline)
+    deadlines = petition_deadlines(profile)
+    working = WorkingDays(calendar)
+    columns = (Petition.ma_co_quan, Petition.ma_don_vi_hanh_chinh, Petition.phan_loai, Petition.ngay_tiep_nhan,
+               Petition.han_xu_ly, Petition.ngay_xu_ly, Petition.trang_thai, Petition.cong_khai, Petition.danh_gia)
+    petitions = [pushed_petition(p, working, deadlines) for p in session.execute(select(*columns))]
+    petitions += report_petitions(session, working, deadlines)
     out: dict[tuple[str, str, str], dict[str, Any]] = {}
     commune_agency: dict[str, str] = {}
     departments: list[str] = []
@@ -353,26 +451,41 @@ def side_counts(session: Session, *, periods: Sequence[Period], province_code: s
             commune_agency[unit] = code
         else:
             departments.append(code)
+    # Each PAKN counts in the periods containing its receipt (its month, quarter, year), judged at each one's end.
+    pakn: dict[tuple[str, str, str], list[int]] = {}
+    bounds = {}
     for p in periods:
         start = datetime(p.start.year, p.start.month, p.start.day)
         end = min(datetime(p.end.year, p.end.month, p.end.day), as_of)
-        if end <= start:
-            continue
-        for pk in petitions:
-            if not start <= pk["ngay_tiep_nhan"] < end:
+        if end > start:
+            bounds[p.code] = (start, end)
+    for pk in petitions:
+        r = pk["ngay_tiep_nhan"]
+        for code in (f"{r.year:04d}", f"{r.year:04d}-Q{(r.month - 1) // 3 + 1}", f"{r.year:04d}-{r.month:02d}"):
+            if code not in bounds:
+                continue
+            start, end = bounds[code]
+            if not start <= r < end:
                 continue
             done = pk["ngay_xu_ly"] if pk["ngay_xu_ly"] is not None and pk["ngay_xu_ly"] < end else None
             on_time = done <= pk["han_xu_ly"] if done is not None else pk["han_xu_ly"] >= end
-            ok = on_time and pk["danh_gia"] != "khong_hai_long"
-            keys = [(p.code, "province", province_code), (p.code, "agency", pk["ma_co_quan"])]
+            if pk["publish_due"] is not None and pk["publish_due"] < end:
+                on_time = False  # answered, not published within the deadline
+            ok = on_time and pk["danh_gia"] != "khong_hai_long" and not pk["phan_anh_lai"]
+            keys = [(code, "province", province_code), (code, "agency", pk["ma_co_quan"])]
             if pk["ma_don_vi_hanh_chinh"]:
-                keys.append((p.code, "commune", pk["ma_don_vi_hanh_chinh"]))
+                keys.append((code, "commune", pk["ma_don_vi_hanh_chinh"]))
+            tthc = pk["phan_loai"] == "tthc"
             for key in keys:
-                acc = out.setdefault(key, {})
-                acc["pk_den"] = acc.get("pk_den", 0) + 1
-                acc["pk_ontime"] = acc.get("pk_ontime", 0) + int(on_time)
-                acc["pk_ok"] = acc.get("pk_ok", 0) + int(ok)
-                acc["pk_tthc"] = acc.get("pk_tthc", 0) + int(pk["phan_loai"] == "tthc")
+                acc4 = pakn.get(key)
+                if acc4 is None:
+                    acc4 = pakn[key] = [0, 0, 0, 0]
+                acc4[0] += 1
+                acc4[1] += on_time
+                acc4[2] += ok
+                acc4[3] += tthc
+    for key, (den, on, good, tthc_n) in pakn.items():
+        out.setdefault(key, {}).update(pk_den=den, pk_ontime=on, pk_ok=good, pk_tthc=tthc_n)
     copies = list(session.execute(select(CertifiedCopy.ma_don_vi_hanh_chinh, CertifiedCopy.thang,
                                          CertifiedCopy.co_cung_cap)))
     if copies:

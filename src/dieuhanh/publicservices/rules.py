@@ -74,6 +74,9 @@ class Rule:
     max_score_basis: str = "decision"
     unknown_deadline: str = "late"
     choice: str = ""  # where the sources disagree: the option this profile applies ("cách tính")
+    # Another rule whose ratio multiplies this one's before scoring (3.3 × the 1.4 sync ratio, S1); the ratio
+    # shown stays numerator / denominator. Empty: scored on its own ratio.
+    scale_by: str = ""
 
     @property
     def procedure_based(self) -> bool:
@@ -206,11 +209,16 @@ def parse_profile(data: Any, *, origin: str = "hồ sơ quy tắc") -> Profile:
             rule_text=" ".join(str(r["rule_text"]).split()), source=str(r["source"]), extra_field=extra,
             unit=str(r.get("unit", "%")), max_score_basis=str(r.get("max_score_basis", "decision")),
             unknown_deadline=str(r.get("unknown_deadline", "late")),
-            choice=" ".join(str(r.get("choice") or "").split()),
+            choice=" ".join(str(r.get("choice") or "").split()), scale_by=str(r.get("scale_by") or ""),
         ))
     codes = [r.code for r in rules]
     if len(set(codes)) != len(codes):
         raise _err(origin, "mã chỉ tiêu bị lặp.")
+    for rule in rules:
+        if rule.scale_by and (rule.scale_by not in codes or rule.scale_by == rule.code
+                              or next(x for x in rules if x.code == rule.scale_by).scale_by):
+            raise _err(origin, f"chỉ tiêu {rule.code}: scale_by «{rule.scale_by}» phải là mã một chỉ tiêu khác "
+                               "(không tự nhân theo chỉ tiêu khác).")
     for g in groups:
         total = sum(r.max_score for r in rules if r.group == g.code)
         if abs(total - g.max_score) > 1e-9:

@@ -93,10 +93,11 @@ def _board_page(request: Request, db: Session, principal: Principal, period: str
                                                 reference_share=province.share)
     series = board.trend(warehouse, scope=scope, unit=unit, until=period)
     map_values = {c["unit"]: c["total"] for c in communes if c.get("total") is not None}
+    national = board.national(db, warehouse, period=period, province_code=province_code)
     return render(request, "publicservices/board.html", {
         **ctx, "empty": False, "s": scores, "agencies": agencies, "communes": communes,
         "trend_json": _json(series), "map_json": _json(map_values),
-        "weak_gap": board.WEAK_GAP, "province_share": province.share,
+        "weak_gap": board.WEAK_GAP, "province_share": province.share, "national": national,
     })
 
 
