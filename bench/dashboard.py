@@ -365,6 +365,23 @@ def baseline_source(ref: str) -> Path:
     return target / "src"
 
 
+# Indexes added by this work (migration 0029): the baseline runs on the same data without them.
+NEW_INDEXES = ("ix_indicator_value_code_unit_period",)
+
+
+def baseline_copy(data_dir: Path) -> Path:
+    """A copy of the data directory for the baseline (same demo, same values), without the new indexes."""
+    import sqlite3
+
+    target = Path(tempfile.mkdtemp(prefix="dieuhanh-bench-baseline-data-"))
+    shutil.copytree(data_dir, target, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("server.log", "*.lock"))
+    with sqlite3.connect(target / "dieuhanh.db") as conn:
+        for name in NEW_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+    return target
+
+
 @dataclass
 class Run:
     variant: str
@@ -438,17 +455,21 @@ def main(argv: list[str] | None = None) -> int:
         first = start_server(data_dir, free_port())  # the first start loads the demo province
         first.stop()
     source = baseline_source(args.baseline) if args.baseline else None
+    baseline_dir = baseline_copy(data_dir) if source else None
     runs: list[Run] = []
     try:
         for n in range(args.rounds):
-            order = [("current", None)] + ([("baseline", source)] if source else [])
+            order = [("current", None, data_dir)] + ([("baseline", source, baseline_dir)] if source else [])
             if n % 2:
                 order.reverse()  # interleaved: neither variant always runs first
-            for variant, src in order:
-                runs.append(one_run(variant, src, data_dir, args, seed=10 * n + 1, cost=n == 0))
+            for variant, src, directory in order:
+                assert directory is not None
+                runs.append(one_run(variant, src, directory, args, seed=10 * n + 1, cost=n == 0))
     finally:
         if source is not None:
             shutil.rmtree(source.parent, ignore_errors=True)
+        if baseline_dir is not None:
+            shutil.rmtree(baseline_dir, ignore_errors=True)
         if not args.keep and not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
         elif args.keep:

@@ -38,8 +38,7 @@ _WROTE_STATEMENT = "dieuhanh_wrote_statement"
 def _mark_statement(state: Any) -> None:
     if not state.is_select:
         state.session.info[_WROTE] = True  # UPDATE/DELETE/INSERT or text: may have written
-        if state.is_update or state.is_delete:
-            state.session.info[_WROTE_STATEMENT] = True
+        state.session.info[_WROTE_STATEMENT] = True
 
 
 def wrote(session: Session) -> bool:
@@ -168,8 +167,8 @@ def _note_identity_change(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _identity_committed(session: Session) -> None:
-    # After the commit: a session checked between flush and commit cannot outlive the change. A plain UPDATE
-    # statement counts as a change too (it may have touched users).
+    # After the commit: a session checked between flush and commit cannot outlive the change. A statement that
+    # is not a SELECT (an UPDATE of user sessions, plain SQL) counts as a change too.
     if session.info.pop("dieuhanh_identity_changed", False) or session.info.get(_WROTE_STATEMENT):
         forget_signed_in()
     session.info.pop(_WROTE_STATEMENT, None)
