@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
@@ -105,13 +104,18 @@ class Server:
                 self.process.wait()
 
 
-def start_server(data_dir: Path, port: int) -> Server:
+def start_server(data_dir: Path, port: int, source: Path | None = None) -> Server:
+    """``dieuhanh up`` of this checkout, or (``source``) of another checkout's ``src`` run with this environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIEUHANH_")}
     env["DIEUHANH_DATA_DIR"] = str(data_dir)
+    env.pop("PYTHONPATH", None)
+    if source is not None:
+        env["PYTHONPATH"] = str(source)  # ahead of the editable install of this checkout
     log = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     out = log.open("ab")
-    command = ["uv", "run", "--project", str(ROOT), "dieuhanh", "up", "--host", "127.0.0.1", "--port", str(port)]
+    command = ["uv", "run", "--project", str(ROOT), "python", "-m", "dieuhanh", "up", "--host", "127.0.0.1",
+               "--port", str(port)]
     if (data_dir / "demo-credentials.txt").exists():
         command.append("--no-demo")  # a --data-dir that already holds the demo (loaded by `dieuhanh demo`)
     process = subprocess.Popen(
@@ -157,24 +161,26 @@ def sign_in(base: str, username: str, password: str) -> httpx.Cookies:
 
 
 def discover(base: str, cookies: httpx.Cookies) -> dict[str, Any]:
-    """A demo indicator with values (and its latest period) and the wall's board slugs."""
-    with httpx.Client(base_url=base, cookies=cookies, timeout=60) as client:
+    """Everything the realistic mix picks from: every indicator with its periods, the communes, every board."""
+    with httpx.Client(base_url=base, cookies=cookies, timeout=120) as client:
         indicators = client.get("/api/v1/indicators").raise_for_status().json()
-        chosen = None
+        periods: dict[str, list[str]] = {}
+        communes: set[str] = set()
         for item in indicators:
-            values = client.get(f"/api/v1/indicators/{item['code']}/values", params={"level": "province"}).json()
-            if values and any(v.get("value") is not None for v in values):
-                chosen = (item["code"], max(v["period"] for v in values))
-                break
-        if chosen is None:
-            raise SystemExit("no indicator with province values: did the demo load?")
-        wall = client.get("/wall").raise_for_status().text
-        match = re.search(r'<script type="application/json" id="wall-config">(.*?)</script>', wall, re.S)
-        config = json.loads(match.group(1)) if match else {"boards": []}
-        slugs = [b["slug"] for b in config.get("boards", [])]
+            rows = client.get(f"/api/v1/indicators/{item['code']}/values").json()
+            if not isinstance(rows, list):
+                continue
+            found = sorted({r["period"] for r in rows if r.get("value") is not None})
+            if found:
+                periods[item["code"]] = found
+            communes.update(r["unit_code"] for r in rows if r.get("level") == "commune")
+        if not periods:
+            raise SystemExit("no indicator with values: did the demo load?")
+        boards = client.get("/boards").raise_for_status().text
+        slugs = sorted(set(re.findall(r'href="/boards/([a-z0-9_-]+)"', boards)) - {"new"})
         if not slugs:
-            raise SystemExit("the wall has no boards")
-    return {"code": chosen[0], "period": chosen[1], "slugs": slugs}
+            raise SystemExit("no boards")
+    return {"periods": periods, "codes": sorted(periods), "communes": sorted(communes), "slugs": slugs}
 
 
 # ------------------------------------------------------------------------------------------------ load
@@ -197,20 +203,53 @@ class Phase:
     errors: dict[str, int] = field(default_factory=dict)
 
 
-def endpoints(found: dict[str, Any]) -> list[tuple[str, Any]]:
-    code, period, slugs = found["code"], found["period"], found["slugs"]
-    counter = {"i": 0}
+def endpoints(found: dict[str, Any]) -> list[tuple[str, float, Any]]:
+    """The realistic mix: (label, weight, make(rng) -> path). Random indicators, periods, communes and boards, so
+    most requests miss whatever a page cache kept from the previous one."""
+    periods, codes, communes, slugs = found["periods"], found["codes"], found["communes"], found["slugs"]
+    pages = [s for s in slugs if s != "overview"]
 
-    def board_view() -> str:
-        counter["i"] += 1
-        return f"/api/v1/boards/{slugs[counter['i'] % len(slugs)]}/view"
+    def unit(rng: random.Random, share: float) -> str:
+        return rng.choice(communes) if communes and rng.random() < share else ""
+
+    def overview(rng: random.Random) -> str:
+        u = unit(rng, 0.5)
+        return f"/?unit={u}" if u else "/"
+
+    def board(rng: random.Random) -> str:
+        u = unit(rng, 0.3)
+        return f"/boards/{rng.choice(pages)}" + (f"?unit={u}" if u else "")
+
+    def detail(rng: random.Random) -> str:
+        code = rng.choice(codes)
+        query = []
+        if rng.random() < 0.4:
+            query.append(f"period={rng.choice(periods[code])}")
+        if (u := unit(rng, 0.3)):
+            query.append(f"unit={u}")
+        return f"/indicators/{code}" + ("?" + "&".join(query) if query else "")
+
+    def values_period(rng: random.Random) -> str:
+        code = rng.choice(codes)
+        return f"/api/v1/indicators/{code}/values?period={rng.choice(periods[code])}"
+
+    def values_all(rng: random.Random) -> str:
+        code = rng.choice(codes)
+        return f"/api/v1/indicators/{code}/values" + ("?level=province" if rng.random() < 0.3 else "")
+
+    def board_view(rng: random.Random) -> str:
+        u = unit(rng, 0.3)
+        return f"/api/v1/boards/{rng.choice(slugs)}/view" + (f"?unit={u}" if u else "")
 
     return [
-        ("/", lambda: "/"),
-        ("/wall", lambda: "/wall"),
-        ("/indicators/{code}", lambda: f"/indicators/{code}"),
-        ("/api/v1/indicators/{code}/values", lambda: f"/api/v1/indicators/{code}/values?period={period}"),
-        ("/api/v1/boards/{slug}/view", board_view),
+        ("/ (overview, ?unit=)", 20, overview),
+        ("/boards/{slug} (?unit=)", 12, board),
+        ("/indicators/{code} (?period=&unit=)", 15, detail),
+        ("values API ?period=", 12, values_period),
+        ("values API, no period", 8, values_all),
+        ("/api/v1/boards/{slug}/view (?unit=)", 20, board_view),
+        ("/wall", 5, lambda rng: "/wall"),
+        ("/alerts", 8, lambda rng: "/alerts"),
     ]
 
 
@@ -218,6 +257,7 @@ async def run_phase(name: str, server: Server, cookies: httpx.Cookies, found: di
                     wait: float, duration: float, seed: int) -> Phase:
     phase = Phase(name)
     targets = endpoints(found)
+    weights = [w for _, w, _ in targets]
     # keepalive_expiry below uvicorn's 5 s keep-alive timeout: otherwise the client may reuse a connection in the
     # very moment the server closes it (a RemoteProtocolError that is a race of the two timers, not a server error).
     limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10, keepalive_expiry=4.0)
@@ -228,10 +268,11 @@ async def run_phase(name: str, server: Server, cookies: httpx.Cookies, found: di
             rng = random.Random(seed * 1000 + n)
             await asyncio.sleep(rng.random() * min(wait, 1.0))  # users do not all start in the same millisecond
             while time.perf_counter() < stop_at:
-                label, make = rng.choice(targets)
+                label, _, make = rng.choices(targets, weights)[0]
+                path = make(rng)
                 started = time.perf_counter()
                 try:
-                    response = await client.get(make())
+                    response = await client.get(path)
                     await response.aread()
                     ok = response.status_code == 200
                     if not ok:
@@ -262,14 +303,15 @@ async def cost_per_endpoint(server: Server, cookies: httpx.Cookies, found: dict[
     print(header)
     print("-" * len(header))
     async with httpx.AsyncClient(base_url=server.base, cookies=cookies, timeout=60) as client:
-        for label, make in endpoints(found):
-            await client.get(make())
+        rng = random.Random(7)
+        for label, _, make in endpoints(found):
             ms: list[float] = []
             size = 0
             cpu = server.cpu_seconds()
             for _ in range(requests):
+                path = make(rng)
                 started = time.perf_counter()
-                response = await client.get(make())
+                response = await client.get(path)
                 size = len(response.content)
                 ms.append((time.perf_counter() - started) * 1000)
             used = server.cpu_seconds() - cpu
@@ -315,6 +357,82 @@ def report(phase: Phase) -> float:
 # ------------------------------------------------------------------------------------------------ main
 
 
+def baseline_source(ref: str) -> Path:
+    """The ``src`` of git ``ref`` (the code before this work), exported to a temporary directory."""
+    target = Path(tempfile.mkdtemp(prefix="dieuhanh-bench-baseline-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "src"], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target / "src"
+
+
+# Indexes added by this work (migration 0029): the baseline runs on the same data without them.
+NEW_INDEXES = ("ix_indicator_value_code_unit_period",)
+
+
+def baseline_copy(data_dir: Path) -> Path:
+    """A copy of the data directory for the baseline (same demo, same values), without the new indexes."""
+    import sqlite3
+
+    target = Path(tempfile.mkdtemp(prefix="dieuhanh-bench-baseline-data-"))
+    shutil.copytree(data_dir, target, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("server.log", "*.lock"))
+    with sqlite3.connect(target / "dieuhanh.db") as conn:
+        for name in NEW_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+    return target
+
+
+@dataclass
+class Run:
+    variant: str
+    p95: float
+    rate: float
+    saturation: float | None
+    errors: int
+    cpu_ms: float  # server CPU per request in the no-wait phase (or the 1 s wait phase without it)
+
+
+def one_run(variant: str, source: Path | None, data_dir: Path, args: argparse.Namespace, seed: int,
+            cost: bool) -> Run:
+    print(f"\n==================== {variant} (load average {os.getloadavg()[0]:.1f})")
+    server = start_server(data_dir, free_port(), source)
+    try:
+        username, password = leader_credentials(data_dir)
+        cookies = sign_in(server.base, username, password)
+        found = discover(server.base, cookies)
+        print(f"signed in as {username}; {len(found['codes'])} indicators with values, {len(found['communes'])} "
+              f"communes, {len(found['slugs'])} boards; server RSS {server.rss_mb():.0f} MB")
+        # Warm-up: templates compiled, connections opened (page caches stay mostly cold: the mix is random).
+        asyncio.run(run_phase("warm-up", server, cookies, found, users=5, wait=0, duration=3, seed=0))
+        if cost:
+            asyncio.run(cost_per_endpoint(server, cookies, found, requests=args.cost_requests))
+        waited = asyncio.run(run_phase(f"{variant}: {args.users} users, {args.wait:g} s wait", server, cookies,
+                                       found, users=args.users, wait=args.wait, duration=args.duration, seed=seed))
+        p95 = report(waited)
+        saturated = None
+        if not args.no_saturation:
+            saturated = asyncio.run(run_phase(f"{variant}: {args.users} users, no wait (closed loop)", server,
+                                              cookies, found, users=args.users, wait=0, duration=args.duration,
+                                              seed=seed + 1))
+            report(saturated)
+        print(f"server RSS after the run: {server.rss_mb():.0f} MB")
+        busiest = saturated or waited
+        return Run(variant, p95, len(waited.samples) / waited.seconds,
+                   len(saturated.samples) / saturated.seconds if saturated else None,
+                   sum(waited.errors.values()) + (sum(saturated.errors.values()) if saturated else 0),
+                   1000 * busiest.server_cpu / max(1, len(busiest.samples)))
+    finally:
+        server.stop()
+
+
+def spread(values: list[float]) -> str:
+    import statistics
+
+    values = sorted(values)
+    median = statistics.median(values)
+    return f"{median:8.1f} ({values[0]:.1f}–{values[-1]:.1f})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase (default 30)")
@@ -323,44 +441,73 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path,
                         help="DIEUHANH_DATA_DIR to use; one that holds a loaded demo is served as it is")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
-    parser.add_argument("--cost-requests", type=int, default=100,
-                        help="sequential requests per endpoint for the cost table (default 100)")
+    parser.add_argument("--cost-requests", type=int, default=50,
+                        help="sequential requests per endpoint for the cost table (default 50)")
     parser.add_argument("--no-saturation", action="store_true", help="skip the no-wait phase")
+    parser.add_argument("--baseline", default="ca12d38",
+                        help="git ref of the baseline (the code before the speed work); '' to skip it")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="interleaved rounds of baseline and current (default 2)")
     args = parser.parse_args(argv)
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="dieuhanh-bench-dashboard-"))
-    server = start_server(data_dir, free_port())
+    if not (data_dir / "demo-credentials.txt").exists():
+        first = start_server(data_dir, free_port())  # the first start loads the demo province
+        first.stop()
+    source = baseline_source(args.baseline) if args.baseline else None
+    baseline_dir = baseline_copy(data_dir) if source else None
+    runs: list[Run] = []
     try:
-        username, password = leader_credentials(data_dir)
-        cookies = sign_in(server.base, username, password)
-        found = discover(server.base, cookies)
-        print(f"signed in as {username}; indicator {found['code']} period {found['period']}; "
-              f"{len(found['slugs'])} boards; server RSS {server.rss_mb():.0f} MB")
-        # Warm-up: templates compiled, caches filled, connections opened.
-        asyncio.run(run_phase("warm-up", server, cookies, found, users=5, wait=0, duration=3, seed=0))
-        asyncio.run(cost_per_endpoint(server, cookies, found, requests=args.cost_requests))
-
-        waited = asyncio.run(run_phase(f"{args.users} users, {args.wait:g} s wait", server, cookies, found,
-                                       users=args.users, wait=args.wait, duration=args.duration, seed=1))
-        p95 = report(waited)
-        saturated = None
-        if not args.no_saturation:
-            saturated = asyncio.run(run_phase(f"{args.users} users, no wait (closed loop)", server, cookies,
-                                              found, users=args.users, wait=0, duration=args.duration, seed=2))
-            report(saturated)
-        print(f"\nserver RSS after the run: {server.rss_mb():.0f} MB")
-        print(f"\ntarget: p95 < {TARGET_P95_MS:.0f} ms with {args.users} users and a 1 s wait")
-        verdict = "PASS" if p95 < TARGET_P95_MS and not waited.errors else "FAIL"
-        print(f"result: p95 = {p95:.1f} ms, {len(waited.samples) / waited.seconds:.1f} req/s"
-              + (f"; saturation {len(saturated.samples) / saturated.seconds:.1f} req/s" if saturated else "")
-              + f" → {verdict}")
-        return 0 if verdict == "PASS" else 1
+        for n in range(args.rounds):
+            order = [("current", None, data_dir)] + ([("baseline", source, baseline_dir)] if source else [])
+            if n % 2:
+                order.reverse()  # interleaved: neither variant always runs first
+            for variant, src, directory in order:
+                assert directory is not None
+                runs.append(one_run(variant, src, directory, args, seed=10 * n + 1, cost=n == 0))
     finally:
-        server.stop()
+        if source is not None:
+            shutil.rmtree(source.parent, ignore_errors=True)
+        if baseline_dir is not None:
+            shutil.rmtree(baseline_dir, ignore_errors=True)
         if not args.keep and not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
         elif args.keep:
             print(f"data kept in {data_dir}")
+
+    print(f"\nsummary over {args.rounds} interleaved round(s): median (min–max); load average now "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    header = (f"{'variant':<10}{'p95 ms, 1 s wait':>26}{'req/s, 1 s wait':>26}{'saturation req/s':>26}"
+              f"{'server CPU ms/req':>26}{'errors':>8}")
+    print(header)
+    print("-" * len(header))
+    for variant in ("baseline", "current"):
+        chosen = [r for r in runs if r.variant == variant]
+        if not chosen:
+            continue
+        sat = [r.saturation for r in chosen if r.saturation is not None]
+        print(f"{variant:<10}{spread([r.p95 for r in chosen]):>26}{spread([r.rate for r in chosen]):>26}"
+              f"{(spread(sat) if sat else '–'):>26}{spread([r.cpu_ms for r in chosen]):>26}"
+              f"{sum(r.errors for r in chosen):>8}")
+    current = [r for r in runs if r.variant == "current"]
+    p95 = sorted(r.p95 for r in current)[len(current) // 2]
+    print(f"\ntarget: p95 < {TARGET_P95_MS:.0f} ms with {args.users} users and a {args.wait:g} s wait"
+          + ("; saturation ≥ 2× the baseline's" if source and not args.no_saturation else ""))
+    ok = p95 < TARGET_P95_MS and not any(r.errors for r in current)
+    base = [r.saturation for r in runs if r.variant == "baseline" and r.saturation]
+    cur = [r.saturation for r in current if r.saturation]
+    if base and cur:
+        import statistics
+
+        ratio = statistics.median(cur) / statistics.median(base)
+        cpu = (statistics.median(r.cpu_ms for r in runs if r.variant == "baseline")
+               / statistics.median(r.cpu_ms for r in current))
+        print(f"saturation: {ratio:.2f}× the baseline's requests per second; server CPU per request: the "
+              f"baseline's ÷ {cpu:.2f} (on a machine shared with other work the CPU per request is the steadier "
+              f"figure: throughput is bounded by the CPU share the server gets)")
+        ok = ok and ratio >= 2
+    print(f"result: p95 = {p95:.1f} ms → {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ from datetime import date
 
 from dash_helpers import A, B, add_definition, add_series, add_value
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from conftest import login
 from dieuhanh.alerts.directives import create_directive
+from dieuhanh.core.db import utcnow
 from dieuhanh.core.security import SYSTEM
 
 
@@ -74,3 +76,43 @@ def test_one_users_page_never_carries_another_users_token_or_rights(app, db, fac
         assert "/boards/overview/edit" not in two.get("/").text
         assert "Tính lại chỉ số này" in one.get("/indicators/tiem_chung").text
         assert "Tính lại chỉ số này" not in two.get("/indicators/tiem_chung").text
+
+
+def test_overview_alert_part_kept_in_memory_agrees_with_triage_for_every_commune(demo_province):
+    """The overview keeps the province's open alerts until an alert changes and filters a commune's from them:
+    the same groups, order and totals as the alert triage asked directly, and a change shows at once."""
+    from dieuhanh.alerts import triage
+    from dieuhanh.alerts.models import AlertInstance
+    from dieuhanh.core import cache
+    from dieuhanh.core.security import Principal
+    from dieuhanh.dashboard import service
+    from dieuhanh.indicators.service import unit_names
+
+    cache.clear_all()
+    leader = Principal(kind="user", id=1, name="lanhdao", role="leader")
+    province = demo_province.settings.province_code
+    communes = sorted(c for c in unit_names(province) if c != province)
+
+    def both(session, unit):  # type: ignore[no-untyped-def]
+        shown = service.overview(session, unit_code=unit, province_code=province, principal=leader)
+        asked = triage.triage(session, principal=leader, group=True, page_size=service.OVERVIEW_ALERT_GROUPS,
+                              filters=triage.Filters(state="alerting", unit=unit))
+        return ([(g.rule.id, [r.id for r in g.rows]) for g in shown.alerts], shown.alert_total, shown.alert_groups,
+                [(g.rule.id, [r.id for r in g.rows]) for g in asked.groups], asked.total, asked.total_groups)
+
+    with demo_province.db.session() as session:
+        seen_alerts = 0
+        for unit in [None, *communes[::8]]:
+            mine, total, groups, theirs, their_total, their_groups = both(session, unit)
+            assert (mine, total, groups) == (theirs, their_total, their_groups), unit
+            seen_alerts += total
+        assert seen_alerts > 0  # the demo has open alerts: the comparison is not between empty lists
+        # An alert that clears shows at the next request (the change markers are part of the key).
+        instance = session.scalars(select(AlertInstance).where(AlertInstance.state == "Alerting")).first()
+        assert instance is not None
+        instance.state = "Normal"
+        instance.since = utcnow()
+        session.commit()
+        mine, total, groups, theirs, their_total, their_groups = both(session, None)
+        assert (mine, total, groups) == (theirs, their_total, their_groups)
+        assert instance.id not in {i for _, ids in mine for i in ids}

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dieuhanh.alerts import state as alert_state
 from dieuhanh.core import audit, cache
 from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.db import utcnow
@@ -465,7 +466,6 @@ def _build_tiles(session: Session, board: Board, unit: str, level: str,
 def overview(session: Session, *, unit_code: str | None, province_code: str, principal: Principal) -> Overview:
     """The home page `/`: the overview board's tiles, open alerts and overdue directives (for the unit)."""
     from dieuhanh.alerts import directives as directive_service
-    from dieuhanh.alerts import triage
 
     view = board_view(session, slug=OVERVIEW, unit_code=unit_code, province_code=province_code,
                       principal=principal)
@@ -474,18 +474,84 @@ def overview(session: Session, *, unit_code: str | None, province_code: str, pri
     overdue: list[Any] = []
     today = directive_service.today_local()
     if allowed(principal, "officials.read"):
-        result = triage.triage(session, principal=principal, group=True, page_size=OVERVIEW_ALERT_GROUPS,
-                               filters=triage.Filters(state="alerting",
-                                                      unit=view.unit_code if view.is_commune else None))
-        groups, total, total_groups = result.groups, result.total, result.total_groups
-        overdue = directive_service.list_directives(session, principal=principal, status="overdue", today=today)
-        if view.is_commune:
-            agencies = set(session.scalars(select(Agency.code).where(Agency.unit_code == view.unit_code)))
-            overdue = [d for d in overdue if d.agency_code in agencies]
+        groups, total, total_groups, overdue = _live_part(session, principal, view, today)
     map_indicator = next((t.code for t in view.tiles if t.has_communes and t.value is not None),
                          next((t.code for t in view.tiles if t.has_communes), None))
     return Overview(view=view, alerts=groups, directives=overdue, map_indicator=map_indicator, today=today,
                     alert_total=total, alert_groups=total_groups)
+
+
+_LIVE = LRUCache(64)
+
+
+@dataclass(frozen=True)
+class _Live:
+    """What the overview shows live, for the whole province, as one principal sees it."""
+
+    groups: list[Any]  # every group of alerting instances (AlertGroup), in triage order
+    complete: bool  # False when there were more groups than one triage page holds
+    overdue: list[Any]  # overdue directives
+    commune_agencies: dict[str, Any]  # commune People's Committees by code (the unit filter of triage)
+    agencies_of_unit: dict[str | None, set[str]]  # agency codes by their commune
+
+
+def _live_part(session: Session, principal: Principal, view: BoardView,
+               today: date) -> tuple[list[Any], int, int, list[Any]]:
+    """The overview's open alerts (first groups, totals) and overdue directives. The province-wide part is kept in
+    memory until an alert or directive changes (``alerts.state.alerts_state``, one cheap query) and a commune's
+    is filtered from it, so `/` and `/?unit=` do not triage every instance on each request; entries live at most
+    ``alerts.state.MAX_AGE`` seconds for names that have no change marker. Same groups, order and counts as
+    ``triage(state="alerting", unit=...)``."""
+    import time
+
+    from dieuhanh.alerts import triage
+
+    key = ("live", today, principal.kind, principal.role, principal.agency_code, principal.can_read_all(),
+           *alert_state.alerts_state(session))
+    found = _LIVE.get(key)
+    if found is None or time.monotonic() - found[0] >= alert_state.MAX_AGE:
+        found = (time.monotonic(), _build_live(session, principal, today))
+        _LIVE.put(key, found)
+    live: _Live = found[1]
+    unit = view.unit_code if view.is_commune else None
+    if not live.complete:  # more groups than a page: triage itself
+        result = triage.triage(session, principal=principal, group=True, page_size=OVERVIEW_ALERT_GROUPS,
+                               filters=triage.Filters(state="alerting", unit=unit))
+        groups, total, total_groups = result.groups, result.total, result.total_groups
+    elif unit is None:
+        groups, total_groups = live.groups[:OVERVIEW_ALERT_GROUPS], len(live.groups)
+        total = sum(g.count for g in live.groups)
+    else:
+        wanted = triage.Filters(unit=unit)
+        chosen = []
+        for group in live.groups:
+            rows = [r for r in group.rows if triage._matches(r, wanted, live.commune_agencies)]
+            if rows:
+                chosen.append(replace(group, rows=rows))
+        chosen.sort(key=lambda g: (not g.mine, triage.SEVERITY_RANK.get(g.rule.severity, 9), -g.count,
+                                   -g.latest.timestamp(), g.rule.name))  # as triage orders groups
+        groups, total_groups = chosen[:OVERVIEW_ALERT_GROUPS], len(chosen)
+        total = sum(g.count for g in chosen)
+    overdue = live.overdue
+    if view.is_commune:
+        agencies = live.agencies_of_unit.get(view.unit_code, set())
+        overdue = [d for d in overdue if d.agency_code in agencies]
+    return groups, total, total_groups, overdue
+
+
+def _build_live(session: Session, principal: Principal, today: date) -> _Live:
+    from dieuhanh.alerts import directives as directive_service
+    from dieuhanh.alerts import triage
+
+    result = triage.triage(session, principal=principal, group=True, page_size=triage.MAX_PAGE_SIZE,
+                           filters=triage.Filters(state="alerting"))
+    overdue = directive_service.list_directives(session, principal=principal, status="overdue", today=today)
+    commune_agencies = {a.code: a for a in session.scalars(select(Agency).where(Agency.kind == "commune"))}
+    agencies_of_unit: dict[str | None, set[str]] = {}
+    for code, unit_code in session.execute(select(Agency.code, Agency.unit_code)):
+        agencies_of_unit.setdefault(unit_code, set()).add(code)
+    return _Live(groups=result.groups, complete=result.total_groups <= len(result.groups), overdue=overdue,
+                 commune_agencies=commune_agencies, agencies_of_unit=agencies_of_unit)
 
 
 # ------------------------------------------------------------------------------------------------ map

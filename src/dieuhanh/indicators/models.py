@@ -53,6 +53,9 @@ class IndicatorValue(Base):
     __table_args__ = (
         UniqueConstraint("code", "period", "unit_code"),
         Index("ix_indicator_value_code_level_period", "code", "level", "period"),
+        # A board's tiles for one unit, an indicator's series for one commune (issue 24): a seek, not a scan of
+        # every period and commune of the indicator.
+        Index("ix_indicator_value_code_unit_period", "code", "unit_code", "period"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

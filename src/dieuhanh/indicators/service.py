@@ -16,6 +16,7 @@ least 95 % of the target is needed to avoid a warning) unless ``absolute: true``
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -30,7 +31,8 @@ from typing import Any, cast
 
 import sqlglot
 import yaml
-from sqlalchemy import Table, delete, func, insert, or_, select
+from sqlalchemy import Table, Text, delete, func, insert, or_, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, selectinload
 from sqlglot import exp
 
@@ -227,14 +229,20 @@ def _communes(province_code: str) -> tuple[str, ...]:
 def data_state(session: Session) -> tuple[Any, ...]:
     """A key that changes whenever values are computed or written, or a definition changes (one cheap query):
     caches of pages and API answers built from indicator values include it in their keys."""
-    row = session.execute(select(
-        select(func.max(ComputeRun.id)).scalar_subquery(),
-        select(func.max(IndicatorValue.id)).scalar_subquery(),
-        select(func.max(IndicatorDefinition.updated_at)).scalar_subquery(),
-        select(func.max(IndicatorDefinition.computed_at)).scalar_subquery(),
-    )).one()
+    global _DATA_STATE
+    if _DATA_STATE is None:  # built once: building the statement cost more than running it (issue 24)
+        _DATA_STATE = select(
+            select(func.max(ComputeRun.id)).scalar_subquery(),
+            select(func.max(IndicatorValue.id)).scalar_subquery(),
+            select(func.max(IndicatorDefinition.updated_at)).scalar_subquery(),
+            select(func.max(IndicatorDefinition.computed_at)).scalar_subquery(),
+        )
+    row = session.execute(_DATA_STATE).one()
     bind = session.get_bind()
     return (str(bind.engine.url), *tuple(row))
+
+
+_DATA_STATE: Any = None
 
 
 @lru_cache(maxsize=8)
@@ -777,23 +785,40 @@ _VALUE_COLUMNS = (IndicatorValue.period, IndicatorValue.unit_code, IndicatorValu
                   IndicatorValue.computed_at, IndicatorValue.batches)
 
 
+_VALUE_COLUMNS_RAW = (*_VALUE_COLUMNS[:-1], sql_cast(IndicatorValue.batches, Text))
+
+
 def values_out(session: Session, *, code: str, province_code: str, period: str | None = None,
                unit: str | None = None, level: str | None = None, limit: int | None = None,
                offset: int = 0) -> list[dict[str, Any]]:
-    """The values API's rows (as ``value_out``), read as plain columns: no ORM objects on this hot path."""
-    query = _values_query(_VALUE_COLUMNS, code=code, period=period, unit=unit, level=level, limit=limit,
+    """The values API's rows (as ``value_out``), read as plain columns: no ORM objects on this hot path. Values of
+    one compute run share their time and load batches, so each distinct stored text is converted once (an
+    indicator's every period and commune is thousands of rows)."""
+    query = _values_query(_VALUE_COLUMNS_RAW, code=code, period=period, unit=unit, level=level, limit=limit,
                           offset=offset)
     names = unit_names(province_code)
-    rows = [dict(r) for r in session.execute(query).mappings()]
-    if any(r["level"] == "agency" for r in rows):
-        names = {**names, **{c: n for c, n in session.execute(select(Agency.code, Agency.name))}}
-    for r in rows:
-        r["unit_name"] = names.get(r["unit_code"])
-        r["partial"] = bool(r["partial"])
-        r["as_of"] = _iso(r["as_of"]) if r["partial"] else None
-        r["status_label"] = rules.status_label(r["status"])
-        r["computed_at"] = _iso(r["computed_at"])
-        r["batches"] = list(r["batches"] or [])
+    agency_names: dict[str, str] | None = None
+    instants: dict[Any, str | None] = {None: None}
+    batch_lists: dict[Any, list[str]] = {None: []}
+    labels: dict[Any, str] = {}
+    rows: list[dict[str, Any]] = []
+    for (period_, unit_code, level_, value, numerator, denominator, target, status, partial, as_of, base_value,
+         base_period, computed_at, batches) in session.execute(query):
+        if level_ == "agency" and agency_names is None:
+            agency_names = {c: n for c, n in session.execute(select(Agency.code, Agency.name))}
+            names = {**names, **agency_names}
+        if computed_at not in instants:
+            instants[computed_at] = _iso(computed_at)
+        if batches not in batch_lists:
+            batch_lists[batches] = list(json.loads(batches) or []) if isinstance(batches, str) else list(batches)
+        if status not in labels:
+            labels[status] = rules.status_label(status)
+        rows.append({"period": period_, "unit_code": unit_code, "level": level_, "value": value,
+                     "numerator": numerator, "denominator": denominator, "target": target, "status": status,
+                     "partial": bool(partial), "as_of": _iso(as_of) if partial else None, "base_value": base_value,
+                     "base_period": base_period, "computed_at": instants[computed_at],
+                     "batches": list(batch_lists[batches]), "unit_name": names.get(unit_code),
+                     "status_label": labels[status]})
     return rows
 
 
