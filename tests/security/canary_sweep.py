@@ -28,6 +28,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+# Columns kept but shown to nobody, not even the owner's officers (so the sweep's check that the owner sees each
+# canary leaves them out; that they are stored is checked when they are planted).
+NEVER_SHOWN = {"feedback_report_contact.device_id", "feedback_report_contact.account_id"}
+
 # Routes that are never swept, and why (every other GET route must be swept: see ``route_urls``).
 EXCLUDED = {
     "/api/v1/events/stream": "server-sent events: an endless stream (events carry no citizen contact)",
@@ -350,7 +354,7 @@ def extra_urls(planted: Planted) -> list[str]:
     return [*rows, *(f"/api/v1/datasets/{ds}/rows?limit=10000" for ds in planted.batches),
             *(f"/datasets/{ds}?batch={b}" for ds, b in planted.batches.items()),
             f"/api/v1/publicservices/dossiers?ma_co_quan={a}", f"/publicservices/dossiers?agency={a}",
-            f"/publicservices/dossiers?q={planted.dossier}", f"/api/v1/feedback/reports?agency={d}",
+            f"/api/v1/feedback/reports?agency={d}",
             f"/xu-ly-phan-anh?agency={d}", f"/xu-ly-phan-anh?q={planted.report_code}", "/admin/audit?page=1",
             f"/api/v1/audit?entity_id={planted.report_code}", "/api/v1/datasets?q=bao",
             f"/open311/v2/requests.json?service_request_id={planted.report_code}",
