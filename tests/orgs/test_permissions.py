@@ -101,6 +101,8 @@ MATRIX = {
     ("feedback.manage", None): {"admin"},
     ("feedback.read_internal", "SYT"): {"admin", "leader", "officer"},
     ("feedback.read_internal", "SGDDT"): {"admin", "leader"},
+    ("feedback.contact", "SYT"): {"officer"},
+    ("feedback.contact", "SGDDT"): set(),
     ("feedback.open311", None): {"open311_token"},
     # Operations room (operations/)
     ("events.push", None): {"admin", "officer", "events_token", "events_token_syt"},

@@ -416,8 +416,15 @@ def _feedback_manage(p: Principal, _t: Any) -> bool:
 
 @rule("feedback.read_internal")
 def _feedback_read_internal(p: Principal, target: Any) -> bool:
-    """See a report's internal notes and contact details: its agency's officers, admins and leaders."""
+    """See a report's internal notes: its agency's officers, admins and leaders."""
     return p.has_role("admin", "leader") or (p.has_role("officer") and acts_for_agency(p, target))
+
+
+@rule("feedback.contact")
+def _feedback_contact(p: Principal, target: Any) -> bool:
+    """The citizen's contact given with a report (name, phone, e-mail, device, account): personal data, so only the
+    officers of the report's agency — not leaders or admins (like dossiers' personal fields and PII columns)."""
+    return p.has_role("officer") and acts_for_agency(p, target)
 
 
 @rule("feedback.open311")

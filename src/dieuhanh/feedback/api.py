@@ -79,8 +79,9 @@ def report_public(report: Report) -> dict[str, Any]:
 
 
 def report_internal(session: Any, report: Report, principal: Principal) -> dict[str, Any]:
-    """The officials' view. Internal notes and the contact follow the page's rule (``feedback.read_internal``:
-    the report's agency, admins, leaders); analysts and ``read`` tokens get the events without them."""
+    """The officials' view. Internal notes follow the page's rule (``feedback.read_internal``: the report's agency,
+    admins, leaders); analysts and ``read`` tokens get the events without them. The citizen's contact only for the
+    report's agency's officers (``feedback.contact``)."""
     data = report_public(report)
     internal = allowed(principal, "feedback.read_internal", report)
     data.update({
@@ -95,7 +96,7 @@ def report_internal(session: Any, report: Report, principal: Principal) -> dict[
                     "note_internal": e.note_internal if internal else None,
                     "agency_from": e.agency_from, "agency_to": e.agency_to} for e in report.events],
     })
-    if internal:
+    if allowed(principal, "feedback.contact", report):
         contact = service.contact(session, report, principal=principal)
         data["contact"] = ({"name": contact.name, "phone": contact.phone, "email": contact.email}
                            if contact else None)

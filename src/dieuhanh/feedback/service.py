@@ -840,8 +840,8 @@ def public_events(report: Report) -> list[ReportEvent]:
 
 
 def contact(session: Session, report: Report, *, principal: Principal) -> ReportContact | None:
-    """The citizen's contact details: only for the responsible agency's officers, admins and leaders."""
-    authorize(principal, "feedback.read_internal", report)
+    """The citizen's contact details: only for the responsible agency's officers (``feedback.contact``)."""
+    authorize(principal, "feedback.contact", report)
     return session.scalar(select(ReportContact).where(ReportContact.report_id == report.id))
 
 

@@ -379,7 +379,8 @@ def _handle_context(request: Request, db: Session, principal: Principal, code: s
     duplicate = report.possible_duplicate_of
     return {
         "report": report, "shown": service.effective(report), "can_internal": can_internal, "can_handle": can_handle,
-        "contact": service.contact(db, report, principal=principal) if can_internal else None,
+        "contact": (service.contact(db, report, principal=principal)
+                    if allowed(principal, "feedback.contact", report) else None),
         "events": list(report.events), "actions": actions, "action_labels": service.ACTION_LABELS,
         "people": _people(db, [e.actor for e in report.events]),
         "agencies": agencies, "agency_name": agencies.get(report.agency_code, report.agency_code),
