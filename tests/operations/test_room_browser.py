@@ -63,7 +63,7 @@ def test_wall_events_board_and_critical_alarm(page, live_server, db, factory):
     httpx.post(f"{live_server}/api/v1/events", headers=headers, timeout=10,
                json=event("w-2", title="Báo cháy chợ Rồng", type="fire_alarm", severity="critical"))
     alarm = page.locator("[data-testid=wall-alarm]")
-    alarm.wait_for(state="visible", timeout=6000)
+    alarm.wait_for(state="visible", timeout=15000)  # a shared CI machine with both stores running gets slack
     assert "Báo cháy chợ Rồng" in alarm.inner_text()
-    page.locator("[data-testid=wall-events-feed] li", has_text="Báo cháy chợ Rồng").wait_for(timeout=6000)
+    page.locator("[data-testid=wall-events-feed] li", has_text="Báo cháy chợ Rồng").wait_for(timeout=15000)
     assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors
