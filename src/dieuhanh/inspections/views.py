@@ -152,15 +152,21 @@ async def add_visit(request: Request, db: DB, principal: LoggedIn) -> Response:
                           province_code=request.app.state.settings.province_code,
                           warehouse=request.app.state.warehouse)
     except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        db.rollback()
-        names = service.agency_names(db)
-        return render(request, "inspections/plans.html", _ctx(
-            db, year or _year(db, None), plans=service.list_plans(db, year=year), message=None,
-            submittable=_submittable(principal, names), error=exc.message, errors=exc.errors, chosen=agency,
-            values=fields), status_code=exc.status_code)
+        return _plans_refused(request, db, principal, exc, year=year, agency=agency, values=fields)
     return RedirectResponse(f"/thanh-tra/ke-hoach?nam={year}&tb=added", status_code=303)
+
+
+def _plans_refused(request: Request, db: Any, principal: Any, exc: DomainError, *, year: int, agency: str,
+                   values: dict[str, Any]) -> Response:
+    """The plans page again with the refusal's message and fields (nothing stored); 401/403 are raised as they are."""
+    if exc.status_code in (401, 403):
+        raise exc
+    db.rollback()
+    names = service.agency_names(db)
+    return render(request, "inspections/plans.html", _ctx(
+        db, year or _year(db, None), plans=service.list_plans(db, year=year), message=None,
+        submittable=_submittable(principal, names), error=exc.message, errors=exc.errors, chosen=agency,
+        values=values), status_code=exc.status_code)
 
 
 @router.post("/thanh-tra/ke-hoach/gioi-han")
@@ -177,14 +183,7 @@ async def set_limits(request: Request, db: DB, principal: LoggedIn) -> Response:
         service.set_limits(db, principal=principal, agency_code=agency, year=year,
                            capacity_per_month=int(cap_text) if cap_text else None, blackout_months=months)
     except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        db.rollback()
-        names = service.agency_names(db)
-        return render(request, "inspections/plans.html", _ctx(
-            db, year or _year(db, None), plans=service.list_plans(db, year=year), message=None,
-            submittable=_submittable(principal, names), error=exc.message, errors=exc.errors, chosen=agency,
-            values={}), status_code=exc.status_code)
+        return _plans_refused(request, db, principal, exc, year=year, agency=agency, values={})
     return RedirectResponse(f"/thanh-tra/ke-hoach?nam={year}&tb=limits", status_code=303)
 
 
