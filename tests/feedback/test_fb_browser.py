@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from conftest import sign_in, watched_page
 
@@ -82,7 +83,7 @@ def test_citizen_reports_from_a_phone_and_an_officer_answers(phone, page, live_s
     phone.fill("textarea[name=description]", description)
     assert phone.inner_text("[data-testid=counter]").startswith(f"{len(description)}/4.000")
     phone.set_input_files("input[name=photos]", files=[{"name": "rac.png", "mimeType": "image/png", "buffer": png()}])
-    assert phone.locator("#fb-previews img").count() == 1
+    expect(phone.locator("#fb-previews img")).to_have_count(1)
     phone.fill("input[name=email]", "nguoi.dan.thu@example.com")
     assert no_horizontal_scroll(phone)
     phone.click("[data-testid=submit]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from test_fc_service import _waste_data, load_network
 
 from conftest import ONE_STORE, sign_in
@@ -39,5 +40,5 @@ def test_traffic_and_waste_pages(page, live_server, db, warehouse, factory):
     page.click("#waste-save button[type=submit]")
     page.wait_for_url("**/du-bao/chat-thai?scenario=*")
     assert page.locator("#w-scenario option:checked").inner_text() == "Ba năm thử"
-    assert page.locator("#waste-table tbody tr").count() == 4
+    expect(page.locator("#waste-table tbody tr")).to_have_count(4)
     assert page.console_errors == []

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -245,16 +246,19 @@ def test_officer_fills_the_grid_adds_a_row_and_submits(page, live_server, factor
     sign_in(page, live_server, officer)
     page.goto(f"{live_server}/reports")
     page.locator("[data-testid^=web-ca_benh_quy-]").first.click()
+    page.wait_for_url("**/reports/ca_benh_quy/form*")
     rows = page.locator("[data-testid=grid] tbody tr")
-    assert rows.count() == 10
+    expect(rows).to_have_count(10)
     for i, entry in enumerate(ENTERED[:2]):
         rows.nth(i).locator("select").select_option(entry[0])
         for name, value in zip(NAMES[1:], entry[1:], strict=True):
             rows.nth(i).locator(f"input[name='c.{name}']").fill(value)
     page.click("[data-grid-add]")  # JavaScript: one more row here, no round trip
-    assert rows.count() == 11 and rows.nth(10).locator("[data-row-number]").inner_text() == "11"
+    expect(rows).to_have_count(11)
+    assert rows.nth(10).locator("[data-row-number]").inner_text() == "11"
     rows.nth(2).locator("[data-grid-remove]").click()  # and × takes one away
-    assert rows.count() == 10 and rows.nth(9).locator("[data-row-number]").inner_text() == "10"
+    expect(rows).to_have_count(10)
+    assert rows.nth(9).locator("[data-row-number]").inner_text() == "10"
     last = rows.nth(9)
     last.locator("select").select_option(ENTERED[2][0])
     for name, value in zip(NAMES[1:], ENTERED[2][1:], strict=True):

@@ -30,13 +30,18 @@
 
   // connect({onEvents, onUpdate, onIncident, onState}) → the EventSource wrapper. The browser reconnects by itself
   // (sending Last-Event-ID); after a `reload` message (this client fell too far behind) we reconnect fresh.
+  // `ready` resolves once the server holds this client's subscription (its first `hello`; after 5 s in any case):
+  // a page loads its list after that, so an event committed between the list and the stream is not lost (it may
+  // come twice, and pages keep events by id).
   function connect(handlers) {
     let source = null;
     let lastId = null;
+    let subscribed = null;
+    const ready = new Promise((resolve) => { subscribed = resolve; setTimeout(resolve, 5000); });
     function open() {
       const url = lastId ? `/api/v1/events/stream?after=${lastId}` : '/api/v1/events/stream';
       source = new EventSource(url, { withCredentials: true });
-      source.addEventListener('hello', () => handlers.onState && handlers.onState('live'));
+      source.addEventListener('hello', () => { subscribed(); if (handlers.onState) handlers.onState('live'); });
       source.addEventListener('events', (m) => {
         if (m.lastEventId) lastId = m.lastEventId;
         handlers.onEvents && handlers.onEvents(JSON.parse(m.data).items || []);
@@ -48,7 +53,7 @@
       source.onopen = () => handlers.onState && handlers.onState('live');
     }
     open();
-    return { close: () => source && source.close() };
+    return { close: () => source && source.close(), ready };
   }
 
   let boundaries = null;

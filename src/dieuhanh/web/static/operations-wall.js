@@ -77,7 +77,7 @@
     alarmTimer = setTimeout(() => { box.hidden = true; }, ALARM_MS);
   }
 
-  L.connect({
+  const live = L.connect({
     onEvents: (items) => {
       let newest = null;
       items.forEach((e) => {
@@ -108,6 +108,7 @@
         if (hasMap === null) hasMap = await L.registerProvince('wall-events');
         chart = echarts.init(inner, null, { renderer: 'canvas' });
       }
+      await live.ready;
       if (!events.size) await load();
       render();
     },

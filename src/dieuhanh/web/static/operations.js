@@ -74,8 +74,10 @@
     const f = filters();
     const params = new URLSearchParams({ page_size: '500', since: new Date(Date.now() - f.hours * 3600 * 1000).toISOString() });
     const data = await L.getJson(`/api/v1/events?${params}`);
+    const top = data.items.reduce((m, e) => Math.max(m, e.id), 0);
+    const newer = [...state.events.values()].filter((e) => e.id > top);  // came by the stream meanwhile
     state.events.clear();
-    data.items.forEach((e) => state.events.set(e.id, e));
+    data.items.concat(newer).forEach((e) => state.events.set(e.id, e));
     renderFeed();
     draw();
   }
@@ -356,7 +358,7 @@
       else if (p.seriesId === 'sensors') showSensor(d);
     });
     window.addEventListener('resize', () => { chart.resize(); if (timeline) timeline.resize(); });
-    L.connect({
+    const live = L.connect({
       onEvents: addEvents,
       onUpdate: updateEvents,
       onIncident: (i) => { state.incidents.set(i.id, i); if (i.state === 'closed') state.incidents.delete(i.id);
@@ -364,7 +366,7 @@
       onState: (s) => { const live = $('ops-live'); live.dataset.state = s;
                         live.textContent = s === 'live' ? 'Trực tiếp' : s === 'lost' ? 'Mất kết nối' : 'Đang kết nối lại…'; },
     });
-    await Promise.all([loadEvents(), loadLayers(), loadTimeline(), loadNotices()]);
+    await Promise.all([live.ready.then(loadEvents), loadLayers(), loadTimeline(), loadNotices()]);
     const wanted = Number(new URLSearchParams(location.search).get('event'));
     if (wanted) showEvent(wanted);
     setInterval(loadLayers, 60000);
