@@ -17,6 +17,8 @@ what the API accepts, and an out-of-range value gets the usual Vietnamese 422 of
 
 from __future__ import annotations
 
+import copy
+import inspect
 import re
 import types
 import typing
@@ -43,29 +45,30 @@ def _base_type(annotation: Any) -> Any:
     return annotation
 
 
-def _bound(field: Any) -> bool:
-    """Add the bounds to one ``fastapi`` ModelField; True when it changed."""
-    info = field.field_info
-    base = _base_type(info.annotation)
-    metadata = list(info.metadata)
+def _extra_bounds(name: str, base: Any, metadata: list[Any]) -> list[Any]:
+    """The bounds a parameter named ``name`` of type ``base`` lacks, given the metadata it declares."""
     if base is int:
         lower = any(isinstance(m, annotated_types.Ge | annotated_types.Gt) for m in metadata)
         upper = any(isinstance(m, annotated_types.Le | annotated_types.Lt) for m in metadata)
-        if lower and upper:
-            return False
-        name = (field.alias or field.name).lower()
+        extra: list[Any] = []
         if not lower:
-            metadata.append(annotated_types.Ge(0 if name.endswith(COUNT_SUFFIXES) else INT64_MIN))
+            extra.append(annotated_types.Ge(0 if name.lower().endswith(COUNT_SUFFIXES) else INT64_MIN))
         if not upper:
             # a page number is multiplied by a page size into an offset: it stays far below 2^63
-            metadata.append(annotated_types.Le(MAX_PAGE if name.endswith("page") else INT64_MAX))
-    elif base is str:
-        if any(getattr(m, "pattern", None) for m in metadata):  # the route's own pattern (or ours, already)
-            return False
-        metadata.append(StringConstraints(pattern=NO_CONTROL))
-    else:
+            extra.append(annotated_types.Le(MAX_PAGE if name.lower().endswith("page") else INT64_MAX))
+        return extra
+    if base is str and not any(getattr(m, "pattern", None) for m in metadata):
+        return [StringConstraints(pattern=NO_CONTROL)]
+    return []
+
+
+def _bound(field: Any) -> bool:
+    """Add the bounds to one built ``fastapi`` ModelField; True when it changed."""
+    info = field.field_info
+    extra = _extra_bounds(field.alias or field.name, _base_type(info.annotation), list(info.metadata))
+    if not extra:
         return False
-    info.metadata = metadata
+    info.metadata = [*info.metadata, *extra]
     field.__post_init__()  # rebuilds the field's validator from its (now bounded) FieldInfo
     return True
 
@@ -77,36 +80,100 @@ def _fields(dependant: Any) -> list[Any]:
     return out
 
 
-def _dependants(routes: list[Any]) -> list[Any]:
-    """The dependant of every API route as the app serves and documents it. FastAPI (0.16x) keeps an included
-    router as one route whose effective routes it builds on first use, each with a dependant of its own: build
-    them now (they are cached) and take theirs."""
+_BOUNDED = "__dieuhanh_bounded__"
+_DEPENDENCIES = "__dieuhanh_dependencies__"
+
+
+def _bound_callable(call: Any, done: set[int]) -> int:
+    """Rewrite the signature of an endpoint or dependency function once per process, so that every dependant
+    FastAPI builds from it (each app builds its own from the included routers) carries the bounds; then its
+    dependencies. Parameters keep their place (path or query: FastAPI decides from the route's path); only plain
+    functions are rewritten."""
+    if id(call) in done or not inspect.isfunction(call):
+        return 0
+    done.add(id(call))
+    if getattr(call, _BOUNDED, False):
+        return sum(_bound_callable(sub, done) for sub in getattr(call, _DEPENDENCIES, ()))
+    from fastapi import params
+    from fastapi.dependencies.utils import _get_signature, get_typed_annotation
+    from pydantic.fields import FieldInfo
+    from pydantic_core import PydanticUndefined
+
+    signature = _get_signature(call)
+    globalns = getattr(inspect.unwrap(call), "__globals__", {})
+    changed = 0
+    dependencies: list[Any] = []
+    parameters = []
+    for parameter in signature.parameters.values():
+        annotation = get_typed_annotation(parameter.annotation, globalns)
+        parameter = parameter.replace(annotation=annotation)
+        value = parameter.default
+        if typing.get_origin(annotation) is typing.Annotated:
+            inner, *meta = typing.get_args(annotation)
+        else:
+            inner, meta = annotation, []
+        depends = [m for m in [*meta, value] if isinstance(m, params.Depends)]
+        if depends:
+            dependencies.append(depends[-1].dependency or inner)
+            parameters.append(parameter)
+            continue
+        infos = [m for m in [*meta, value] if isinstance(m, FieldInfo)]
+        base = _base_type(inner)
+        if (annotation is inspect.Parameter.empty or base not in (int, str)
+                or any(not isinstance(i, params.Query | params.Path) for i in infos)
+                or (isinstance(value, FieldInfo) and value.default_factory is not None)):
+            parameters.append(parameter)
+            continue
+        declared = [*(m for i in infos for m in i.metadata), *(m for m in meta if not isinstance(m, FieldInfo))]
+        name = next((i.alias for i in infos if i.alias), None) or parameter.name
+        extra = _extra_bounds(name, base, declared)
+        if not extra:
+            parameters.append(parameter)
+            continue
+        if isinstance(value, FieldInfo):  # ``x: int = Query(10)`` → ``x: Annotated[int, Query(), …] = 10``
+            info = copy.copy(value)
+            default = value.default
+            info.default = PydanticUndefined
+            info._attributes_set = {k: v for k, v in value._attributes_set.items() if k != "default"}
+            meta = [*meta, info]
+            value = (inspect.Parameter.empty if default is PydanticUndefined or default is Ellipsis
+                     else default)
+        parameters.append(parameter.replace(annotation=typing.Annotated[(inner, *meta, *extra)], default=value))
+        changed += 1
+    call.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    setattr(call, _BOUNDED, True)
+    setattr(call, _DEPENDENCIES, tuple(dependencies))
+    return changed + sum(_bound_callable(sub, done) for sub in dependencies)
+
+
+def _original_routes(routes: list[Any]) -> list[Any]:
+    """The APIRoutes behind ``routes``: included routers (FastAPI 0.16x keeps each as one lazy route) opened
+    without building their effective routes."""
     out: list[Any] = []
     for route in routes:
         if isinstance(route, APIRoute):
-            out.append(route.dependant)
-        elif hasattr(route, "effective_candidates"):
-            for candidate in route.effective_candidates():
-                if hasattr(candidate, "effective_candidates"):
-                    out.extend(_dependants([candidate]))
-                elif isinstance(candidate.original_route, APIRoute):
-                    out.append(candidate.dependant)
+            out.append(route)
+        elif hasattr(route, "original_router"):
+            out.extend(_original_routes(route.original_router.routes))
     return out
 
 
 def bound_parameters(app: FastAPI) -> int:
-    """Bound every integer and string path/query parameter of ``app``'s routes; how many fields changed.
+    """Bound every integer and string path/query parameter of ``app``'s routes; how many changed.
 
-    The routers are module-level objects shared by every app built in a process: a field bounded once is
-    recognised and left alone, so building a second app changes nothing."""
+    Included routers are module-level objects shared by every app of the process, and each app builds its own
+    effective routes from their functions' signatures: the signatures are rewritten once per process, so building
+    another app costs next to nothing here. Routes defined on the app itself already have their dependant: its
+    fields are bounded in place."""
     changed = 0
-    seen: set[int] = set()
-    for dependant in _dependants(app.routes):
-        for field in _fields(dependant):
-            if id(field) in seen:
-                continue
-            seen.add(id(field))
-            changed += _bound(field)
+    done: set[int] = set()
+    for route in _original_routes(app.routes):
+        changed += _bound_callable(route.endpoint, done)
+        for dep in route.dependencies:
+            changed += _bound_callable(dep.dependency, done)
+    for route in app.router.routes:
+        if isinstance(route, APIRoute):
+            changed += sum(_bound(field) for field in _fields(route.dependant))
     app.openapi_schema = None
     return changed
 
