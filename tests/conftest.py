@@ -56,15 +56,38 @@ CHROMIUM = os.environ.get("DIEUHANH_TEST_CHROMIUM", "/usr/bin/chromium")
 KEEP_TABLES = {"admin_unit", "alembic_version"}
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+STORE_IDS = ("sqlite", "postgresql")
+
+
+def store_of(nodeid: str) -> str | None:
+    """The store kind a test runs on, from its id (``test_x[sqlite]``, ``test_y[postgresql-INSERT …]``,
+    ``test_z[analyst-sqlite]``: pytest joins parameter ids with ``-``), or None for a test without a store."""
+    start = nodeid.find("[")
+    if start < 0 or not nodeid.endswith("]"):
+        return None
+    params = nodeid[start + 1:-1].split("-")
+    found = [p for p in params if p in STORE_IDS]
+    return found[0] if len(found) == 1 else None
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist (`-n 2 --dist loadgroup`, pyproject.toml), every test of one store kind runs in the same
     worker: each store's session fixtures (its databases, the demo template) are built once per run, and the two
-    stores' tests run side by side on the two cores. Tests without a store are shared out freely."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        kind = callspec.params.get("store_kind") if callspec is not None else None
-        if kind is not None:
-            item.add_marker(pytest.mark.xdist_group(name=f"store-{kind}"))
+    stores' tests run side by side on the two cores. Tests without a store are shared out freely.
+
+    xdist's own ``loadgroup`` (``xdist_group`` marks) no longer groups anything with pytest 9.2, whose node ids
+    are not the attribute xdist rewrites: both workers ran both stores and built each store's session fixtures,
+    the demo template too, two or more times. So the grouping is done here, from the test id."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StoreScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            kind = store_of(nodeid)
+            return f"store-{kind}" if kind else nodeid
+
+    return StoreScheduling(config, log)
 
 
 def missing(reason: str) -> None:
