@@ -397,6 +397,7 @@ def pandas_rules(g: dict[str, Any], as_of: datetime, working: set[date],
     paid = fee_proc & np.isin(g["paid"][keep], [1, 2])
     can_kq = g["p_result"][proc] == 1
     kq_dt = can_kq & co_kq
+    online_kq = online & (~can_kq | kq_dt)  # 3.3 (require_e_result): an e-result where a result is required
     so_hoa = g["so_hoa"][keep] == 1
     tai_su_dung = g["tai_su_dung"][keep] == 1
     khl = (g["complaint"][keep] == 1) | (g["rating"][keep] == 2)
@@ -458,7 +459,8 @@ def pandas_rules(g: dict[str, Any], as_of: datetime, working: set[date],
         add(code, handled, {"n21_den": ones, "n21_num": on_time})
         # received in P
         rin = (recv >= p_start) & (recv < p_end)
-        add(code, rin, {"recv": ones, "recv_online": online, "fee_recv": co_phi, "fee_paid": paid,
+        add(code, rin, {"recv": ones, "recv_online": online, "recv_online_kq": online_kq, "fee_recv": co_phi,
+                        "fee_paid": paid,
                         "recv_sohoa": so_hoa, "recv_taisudung": tai_su_dung, "recv_khl": khl,
                         "x_dong_bo_dvcqg_num": synced, "x_ket_noi_chia_se_num": ket_noi,
                         "x_du_lieu_dan_cu_num": dan_cu})
@@ -627,7 +629,7 @@ def pandas_rules(g: dict[str, Any], as_of: datetime, working: set[date],
         vals["1.4"] = frac(c.get("x_dong_bo_dvcqg_num"), recv_) if flags else "nodata"
         vals["2.1"] = frac(c.get("n21_num"), c.get("n21_den"))
         vals["2.2"] = frac(c.get("n22_sum"), c.get("n22_den"))
-        vals["3.3"] = frac(c.get("recv_online"), recv_)
+        vals["3.3"] = frac(c.get("recv_online_kq"), recv_)
         vals["3.6"] = frac(c.get("fee_paid"), c.get("fee_recv"))
         vals["4.1"] = frac(c.get("n41_num"), c.get("n41_den"))
         vals["4.2"] = frac(c.get("recv_sohoa"), recv_)

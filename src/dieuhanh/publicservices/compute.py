@@ -60,6 +60,8 @@ ONLINE_LEVELS = "('toan_trinh', 'mot_phan')"
 SCOPES = ("province", "agency", "commune")
 U_NAMES = ("n32_any", "n32_same", "n35_any", "n35_same", "n45_any", "n45_same")
 NO_DATA = "chưa có dữ liệu"
+# Rule 3.3 with the profile's ``require_e_result``: online, and an electronic result when the procedure requires one.
+ONLINE_WITH_RESULT = "truc_tuyen = 1 AND (can_kq = 0 OR kq_dien_tu = 1)"
 
 RESULT_SCHEMA = pa.schema([
     ("period", pa.string()), ("period_type", pa.string()), ("scope", pa.string()), ("unit_code", pa.string()),
@@ -217,6 +219,16 @@ def dossier_ctes(src: Sources, profile: Profile, periods_sql: str, *, where: str
         "{hours_per_day}", f"{hours_per_day:g}")
 
 
+def latest_versions(table: str, key: str, order: str) -> str:
+    """``table``'s rows with ``rn_`` = 1 on the latest version of each ``key`` (``order``): the keys loaded once
+    (nearly all) without sorting anything, the others through a window over their versions only."""
+    twice = f"SELECT {key} FROM {table} GROUP BY {key} HAVING COUNT(*) > 1"
+    return (f"(SELECT *, 1 AS rn_ FROM {table} AS v1 WHERE NOT EXISTS (SELECT 1 FROM ({twice}) AS t1 "
+            f"WHERE t1.{key} = v1.{key}) "
+            f"UNION ALL SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS rn_ "
+            f"FROM {table} AS v2 WHERE EXISTS (SELECT 1 FROM ({twice}) AS t2 WHERE t2.{key} = v2.{key})) AS v3)")
+
+
 def _dossier_ctes_sql(hc: set[str], tc: set[str], tt: str, extra_hs: str, extra_d: str, filter_sql: str,
                            src: Sources, periods_sql: str) -> str:
     return f"""WITH hs AS (
@@ -227,7 +239,7 @@ def _dossier_ctes_sql(hc: set[str], tc: set[str], tt: str, extra_hs: str, extra_
          {_opt(hc, 'co_le_phi')}, {_opt(hc, 'du_lieu_dan_cu')}{extra_hs},
          CASE WHEN trang_thai_ho_so IN (7, 8, 9, 10) THEN ngay_ket_thuc_xu_ly
               WHEN trang_thai_ho_so = 5 THEN ngay_yeu_cau_bo_sung END AS ket_thuc_raw
-  FROM (SELECT *, row_number() OVER (PARTITION BY ma_ho_so ORDER BY {src.order(hc)}) AS rn_ FROM {DOSSIERS}) AS hv
+  FROM {latest_versions(DOSSIERS, 'ma_ho_so', src.order(hc))} AS hv
   WHERE rn_ = 1 AND trang_thai_ho_so NOT IN (1, 3) AND ngay_tiep_nhan IS NOT NULL{filter_sql}
 ),
 {tt},
@@ -416,6 +428,265 @@ GROUP BY GROUPING SETS ((), (ma_co_quan))"""
     return sql, list(counts)
 
 
+# ------------------------------------------------------------------------------------------------ columnar pass
+
+
+_NULL_TS = np.iinfo(np.int64).max  # a missing timestamp (µs): after every period
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _us(value: datetime) -> int:
+    """A naive local instant as microseconds since 1970 (as Arrow stores the dossiers' naive timestamps)."""
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
+def _np_ts(col: Any) -> np.ndarray:
+    """A timestamp column as int64 microseconds, a missing value as ``_NULL_TS``."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
+        arr = arr.cast(pa.timestamp(arr.type.unit))
+    ints = arr.cast(pa.timestamp("us")).cast(pa.int64())
+    return np.asarray(ints.fill_null(_NULL_TS).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _np_num(col: Any) -> np.ndarray:
+    """A numeric column as float64, a missing value as NaN."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return np.asarray(arr.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+
+
+def _np_codes(col: Any) -> tuple[np.ndarray, list[str]]:
+    """A text column dictionary-encoded: codes 1…n (0 for a missing value) and the n values."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    arr = arr.cast(pa.string())
+    enc = arr.dictionary_encode()
+    codes = np.asarray(enc.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False),
+                       dtype=np.int64) + 1
+    return codes, [str(v) for v in enc.dictionary.to_pylist()]
+
+
+FACT_FLAGS = ("bo_sung_ok", "da_xong", "truc_tuyen", "tt_dvctt", "co_phi", "tt_truc_tuyen", "dan_cu_cong_dan",
+              "can_kq", "kq_dien_tu", "so_hoa", "tai_su_dung", "phan_anh", "khong_hai_long", "cung", "theo_gio",
+              "truc_tuyen_kq")
+
+
+def dossier_facts_sql(src: Sources, profile: Profile) -> tuple[str, list[str]]:
+    """One row per dossier (its latest version, received) with the facts the counts need (``dossier_ctes``'s
+    ``d``): the 0/1 facts packed in one integer ``bits`` (bit k = the k-th of the returned flag names:
+    ``FACT_FLAGS``, then ``co_X``, ``f_X`` of each extra field)."""
+    extras = src.dossier_extra(profile)
+    flags = [*FACT_FLAGS, *(f"{p}_{c}" for c in extras for p in ("co", "f"))]
+    exprs = {"cung": "CASE WHEN tt_co_quan = ma_co_quan THEN 1 ELSE 0 END",
+             "theo_gio": "CASE WHEN thoi_han_giai_quyet IS NOT NULL AND don_vi_tinh = 'gio' THEN 1 ELSE 0 END",
+             "truc_tuyen_kq": f"CASE WHEN {ONLINE_WITH_RESULT} THEN 1 ELSE 0 END"}
+    bits = " + ".join(f"CAST({exprs.get(f, f)} AS BIGINT) * {1 << k}" for k, f in enumerate(flags))
+    empty_periods = ("(SELECT CAST(NULL AS VARCHAR) AS period, CAST(NULL AS TIMESTAMP) AS p_start, "
+                     "CAST(NULL AS TIMESTAMP) AS p_last, CAST(NULL AS INTEGER) AS p_idx WHERE 1 = 0) AS periods")
+    sql = (dossier_ctes(src, profile, empty_periods)
+           + "\nSELECT ma_co_quan, ma_xa, ma_tthc, ngay_tiep_nhan, ket_thuc, ngay_hen_tra, "
+             "CAST(thoi_han_giai_quyet AS DOUBLE) AS thoi_han_giai_quyet, idx_tiep_nhan, ngay_lam_viec, "
+             f"gio_tiep_nhan, dung_han_khi_xong, {bits} AS bits FROM d")
+    return sql, flags
+
+
+_BIG = np.iinfo(np.int64).max // 4  # a month index no period has
+
+
+def _distinct(keys: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values (sorted) of non-negative ``keys`` below ``size``: a presence table when it is small
+    enough, else a sort."""
+    if size <= 50_000_000:
+        seen = np.zeros(size, dtype=bool)
+        seen[keys] = True
+        return np.flatnonzero(seen)
+    return np.unique(keys)
+
+
+def dossier_counts(warehouse: Warehouse, src: Sources, profile: Profile, periods: Sequence[Period],
+                   day_index: dict[date, int], as_of: datetime | None,
+                   province_code: str) -> tuple[dict[tuple[str, str, str], dict[str, Any]], list[str]]:
+    """The per period × scope × unit dossier counts, from one read of the dossiers' facts (``dossier_facts_sql``)
+    counted with numpy: rule 2.1 over the dossiers to be handled in each period (received by its end, not ended
+    before its start); receipts and ends with status 9, 10 counted per (month, unit) once and summed to the
+    month, its quarter and its year; the distinct procedures of 3.2, 3.5b and 4.5a per (period, agency) and per
+    period. A unit with a row in one of these gets every count (0 when none)."""
+    sql, flag_names = dossier_facts_sql(src, profile)
+    t = warehouse.query(sql)
+    present = set(src.dossier_extra(profile))
+    r_exprs: dict[str, tuple[str, str | None]] = {  # count → (flag, multiplied by flag)
+        "recv_online": ("truc_tuyen", None), "recv_online_kq": ("truc_tuyen_kq", None),
+        "fee_recv": ("co_phi", None), "fee_paid": ("tt_truc_tuyen", None), "recv_sohoa": ("so_hoa", None),
+        "recv_taisudung": ("tai_su_dung", None), "recv_khl": ("khong_hai_long", None)}
+    for rule in profile.rules:
+        col = rule.extra_field.column if rule.extra_field else None
+        if col not in present:
+            continue
+        if rule.measure == "received_flag":
+            r_exprs[f"x_{col}_den"] = (f"co_{col}", None)
+            r_exprs[f"x_{col}_num"] = (f"f_{col}", None)
+        elif rule.measure == "received_flag_all":
+            r_exprs[f"x_{col}_any"] = (f"co_{col}", None)
+            r_exprs[f"x_{col}_num"] = (f"f_{col}", None)
+        elif rule.measure == "petition_flag":
+            r_exprs[f"p_{col}_den"] = (f"co_{col}", "phan_anh")
+            r_exprs[f"p_{col}_num"] = (f"f_{col}", "phan_anh")
+    e_names = ["n22_den", "n22_sum", "n41_den", "n41_num"]
+    names = ["n21_den", "n21_num", "recv", *r_exprs, *e_names]
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    if not t.num_rows:
+        return out, names
+
+    packed = np.asarray(t.column("bits").to_numpy(), dtype=np.int64)
+    bit = {name: k for k, name in enumerate(flag_names)}
+
+    def flag(name: str) -> np.ndarray:
+        return (packed >> bit[name]) & 1
+
+    agency, agencies = _np_codes(t.column("ma_co_quan"))
+    commune, communes = _np_codes(t.column("ma_xa"))
+    n_ag, n_co, n_per = len(agencies) + 1, len(communes) + 1, len(periods)
+    recv_ts = _np_ts(t.column("ngay_tiep_nhan"))
+    end_ts = _np_ts(t.column("ket_thuc"))
+    col_of = {name: i for i, name in enumerate(names)}
+    acc_a = np.zeros((n_per, n_ag, len(names)))  # agency 0: none (the province counts it)
+    acc_c = np.zeros((n_per, n_co, len(names)))
+    seen_a = np.zeros((n_per, n_ag), dtype=bool)
+    seen_c = np.zeros((n_per, n_co), dtype=bool)
+
+    # Rule 2.1: every dossier × period it is to be handled in (received by the end, not ended before the start).
+    due_ts = _np_ts(t.column("ngay_hen_tra"))
+    statutory = _np_num(t.column("thoi_han_giai_quyet"))
+    idx_recv = _np_num(t.column("idx_tiep_nhan"))
+    hours_recv = _np_num(t.column("gio_tiep_nhan"))
+    on_time_done = np.nan_to_num(_np_num(t.column("dung_han_khi_xong")))
+    by_hours = flag("theo_gio") == 1
+    supplement_ok = flag("bo_sung_ok") == 1
+    hpd_raw = float(profile.param("working_hours_per_day", 8))
+    hpd: float | int = int(hpd_raw) if hpd_raw.is_integer() else hpd_raw
+    for pi, p in enumerate(periods):
+        p_last = _last_instant(p)
+        if as_of is not None and is_partial(p, as_of) and as_of >= _instant(p.start):
+            p_last = as_of
+        last_us = _us(p_last)
+        rows = np.flatnonzero((recv_ts <= last_us) & (end_ts >= _us(_instant(p.start))))
+        if not len(rows):
+            continue
+        gap = day_index[p_last.date()] - idx_recv[rows]
+        statutory_r = statutory[rows]
+        with np.errstate(invalid="ignore"):
+            by_days = np.where(by_hours[rows],
+                               gap * hpd + (p_last.hour + p_last.minute / 60.0) - hours_recv[rows] <= statutory_r,
+                               gap <= statutory_r)  # False where the statutory time is missing (NaN)
+        due_r = due_ts[rows]
+        open_ok = supplement_ok[rows] & np.where(due_r != _NULL_TS, last_us <= due_r, by_days)
+        on_time = np.where(end_ts[rows] <= last_us, on_time_done[rows], open_ok)
+        a, c = agency[rows], commune[rows]
+        seen_a[pi] |= np.bincount(a, minlength=n_ag) > 0
+        seen_c[pi] |= np.bincount(c, minlength=n_co) > 0
+        for name, v in (("n21_den", None), ("n21_num", on_time)):
+            acc_a[pi, :, col_of[name]] += np.bincount(a, weights=v, minlength=n_ag)
+            acc_c[pi, :, col_of[name]] += np.bincount(c, weights=v, minlength=n_co)
+
+    # Receipts and ends (9, 10): counted per (month, unit) once, then added to each period of the month.
+    index = {p.code: i for i, p in enumerate(periods)}
+    months = sorted((p.start.year - 1970) * 12 + p.start.month - 1 for p in periods if p.kind == "month")
+    if months:
+        m0, n_m = months[0], months[-1] - months[0] + 1
+        targets = np.full((len(KINDS), n_m), -1, dtype=np.int64)  # kind × month → period index
+        for m in months:
+            for k, kind in enumerate(KINDS):
+                targets[k, m - m0] = index.get(containing(date(1970 + m // 12, m % 12 + 1, 1), kind).code, -1)
+        is_month = np.zeros(n_m, dtype=bool)
+        is_month[np.array(months) - m0] = True
+
+        def month_of(us: np.ndarray) -> np.ndarray:
+            """Month index from m0 of µs timestamps (−1: not a computed month)."""
+            out_ = np.full(len(us), -1, dtype=np.int64)
+            ok = us != _NULL_TS
+            out_[ok] = us[ok].astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) - m0
+            out_[(out_ >= n_m) | (out_ < 0)] = -1
+            out_[out_ >= 0] = np.where(is_month[out_[out_ >= 0]], out_[out_ >= 0], -1)
+            return out_
+
+        first_us = _us(_instant(min(p.start for p in periods)))
+        end_us = _us(_instant(max(p.end for p in periods)))
+        recv_m = month_of(recv_ts)
+        recv_m[(recv_ts < first_us) | (recv_ts >= end_us)] = -1
+        end_m = month_of(end_ts)
+        end_m[(flag("da_xong") == 0) | (end_ts < first_us) | (end_ts >= end_us)] = -1
+        working_days = _np_num(t.column("ngay_lam_viec"))
+        def r_value(how: tuple[str, str | None]) -> np.ndarray:
+            f, g = how
+            return flag(f) if g is None else flag(f) * flag(g)
+
+        parts: tuple[tuple[np.ndarray, dict[str, np.ndarray | None]], ...] = (
+            (recv_m, {"recv": None, **{n: r_value(how) for n, how in r_exprs.items()}}),
+            (end_m, {"n22_den": (~np.isnan(working_days)).astype(float), "n22_sum": np.nan_to_num(working_days),
+                     "n41_den": flag("can_kq"), "n41_num": flag("kq_dien_tu")}),
+        )
+        for month_idx, counts in parts:
+            rows = np.flatnonzero(month_idx >= 0)
+            if not len(rows):
+                continue
+            mr = month_idx[rows]
+            for scope_codes, size, acc, seen in ((agency, n_ag, acc_a, seen_a), (commune, n_co, acc_c, seen_c)):
+                key = mr * size + scope_codes[rows]
+                present_m = (np.bincount(key, minlength=n_m * size) > 0).reshape(n_m, size)
+                sums = np.zeros((n_m, size, len(names)))
+                for name, full in counts.items():
+                    v = None if full is None else full[rows]
+                    sums[:, :, col_of[name]] = np.bincount(key, weights=v, minlength=n_m * size).reshape(n_m, size)
+                for k in range(len(KINDS)):
+                    for mi in np.flatnonzero(targets[k] >= 0):
+                        pi = targets[k, mi]
+                        acc[pi] += sums[mi]
+                        seen[pi] |= present_m[mi]
+
+        # 3.2, 3.5b, 4.5a: distinct procedures per (period, agency) and per period, of the receipts.
+        procedure, procs = _np_codes(t.column("ma_tthc"))
+        n_proc = len(procs) + 1
+        u_a = np.zeros((n_per, n_ag, len(U_NAMES)))
+        u_p = np.zeros((n_per, len(U_NAMES)))
+        u_flags = {"n32": flag("truc_tuyen") & flag("tt_dvctt"), "n35": flag("tt_truc_tuyen"),
+                   "n45": flag("dan_cu_cong_dan")}
+        same = flag("cung") == 1
+        base = (recv_m >= 0) & (procedure > 0)
+        for ui, uname in enumerate(U_NAMES):
+            name, tag = uname.split("_")
+            sel = base & (u_flags[name] == 1)
+            if tag == "same":
+                sel &= same
+            rows = np.flatnonzero(sel)
+            if not len(rows):
+                continue
+            key = _distinct((recv_m[rows] * n_ag + agency[rows]) * n_proc + procedure[rows], n_m * n_ag * n_proc)
+            k_month, rest = key // (n_ag * n_proc), key % (n_ag * n_proc)
+            k_agency, k_proc = rest // n_proc, rest % n_proc
+            for k in range(len(KINDS)):
+                pid = targets[k][k_month]
+                ok = pid >= 0
+                pk = np.unique(pid[ok] * n_proc + k_proc[ok])
+                u_p[:, ui] += np.bincount(pk // n_proc, minlength=n_per)
+                ok &= k_agency > 0
+                ak = np.unique((pid[ok] * n_ag + k_agency[ok]) * n_proc + k_proc[ok])
+                u_a[:, :, ui] += np.bincount(ak // n_proc, minlength=n_per * n_ag).reshape(n_per, n_ag)
+    else:
+        u_a = np.zeros((n_per, n_ag, len(U_NAMES)))
+        u_p = np.zeros((n_per, len(U_NAMES)))
+
+    for pi, p in enumerate(periods):
+        if seen_a[pi].any():
+            out[(p.code, "province", province_code)] = {
+                **dict(zip(names, acc_a[pi].sum(axis=0).tolist(), strict=True)),
+                **dict(zip(U_NAMES, u_p[pi].tolist(), strict=True))}
+        for ai in (np.flatnonzero(seen_a[pi][1:]) + 1).tolist():
+            out[(p.code, "agency", agencies[ai - 1])] = {**dict(zip(names, acc_a[pi, ai].tolist(), strict=True)),
+                                                         **dict(zip(U_NAMES, u_a[pi, ai].tolist(), strict=True))}
+        for ci in (np.flatnonzero(seen_c[pi][1:]) + 1).tolist():
+            out[(p.code, "commune", communes[ci - 1])] = dict(zip(names, acc_c[pi, ci].tolist(), strict=True))
+    return out, names
+
+
 # ------------------------------------------------------------------------------------------------ scoring
 
 
@@ -433,8 +704,21 @@ def _frac(num: Any, den: Any) -> Value:
     return Value(n, d, n / d if d else None)
 
 
+def online_count(profile: Profile | None) -> str:
+    """The count rule 3.3 (``received_online``) divides by the receipts: every online dossier, or (profile
+    parameter ``require_e_result``) those whose procedure requires no result or that have an electronic one."""
+    return "recv_online_kq" if profile is not None and profile.param("require_e_result", False) else "recv_online"
+
+
+def online_condition(profile: Profile | None) -> str:
+    """Rule 3.3's numerator over ``dossier_ctes``'s columns (``online_count``)."""
+    if profile is not None and profile.param("require_e_result", False):
+        return ONLINE_WITH_RESULT
+    return "truc_tuyen = 1"
+
+
 def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | None,
-               ratio21: float | None) -> Value:
+               ratio21: float | None, profile: Profile | None = None) -> Value:
     """Numerator, denominator and ratio of one rule for one unit (``c``: dossier counts, ``pc``: procedure
     counts of the unit; ``None`` outside the procedures' scopes)."""
     m = rule.measure
@@ -468,7 +752,7 @@ def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | N
     if m == "average_working_days":
         v = _frac(c.get("n22_sum"), c.get("n22_den"))
         return v
-    simple = {"received_online": ("recv_online", "recv"), "received_digitised": ("recv_sohoa", "recv"),
+    simple = {"received_online": (online_count(profile), "recv"), "received_digitised": ("recv_sohoa", "recv"),
               "received_reused": ("recv_taisudung", "recv"), "paid_online": ("fee_paid", "fee_recv"),
               "electronic_result": ("n41_num", "n41_den")}
     if m in simple:
@@ -704,10 +988,8 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
     day_index = write_calendar(warehouse, calendar, cal_first, cal_last)
     timings["calendar"] = time.perf_counter() - started
     started = time.perf_counter()
-    sql, names, _ = fast_aggregate_sql(src, profile, periods, _periods_sql(periods, day_index, as_of),
-                                       _instant(min(p.start for p in periods)), _instant(max(p.end for p in periods)))
-    counts = warehouse.query(sql).to_pylist()
-    timings["dossier_sql"] = time.perf_counter() - started
+    by_unit, names = dossier_counts(warehouse, src, profile, periods, day_index, as_of, province_code)
+    timings["dossier_counts"] = time.perf_counter() - started
     started = time.perf_counter()
     proc_counts: dict[str | None, dict[str, Any]] = {}
     if src.procedure_cols:
@@ -719,7 +1001,6 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
                 proc_counts[str(r["ma_co_quan"])] = r
     timings["procedure_sql"] = time.perf_counter() - started
     started = time.perf_counter()
-    by_unit = merge_parts(counts, province_code, names)
     for name in names:  # a received-flag rule whose field is sent: a unit without receipts has nothing to count
         if name.startswith("x_") and name.endswith("_any"):
             for c in by_unit.values():
@@ -811,7 +1092,7 @@ def rule_values(profile: Profile, scopes: np.ndarray, counts: list[dict[str, Any
     out: dict[str, _Vec] = {}
     on_time = next((r for r in profile.rules if r.measure == "on_time"), None)
     ratio21 = _vec_frac(col("n21_num"), col("n21_den")).ratio if on_time is not None else np.full(size, np.nan)
-    simple = {"received_online": ("recv_online", "recv"), "received_digitised": ("recv_sohoa", "recv"),
+    simple = {"received_online": (online_count(profile), "recv"), "received_digitised": ("recv_sohoa", "recv"),
               "received_reused": ("recv_taisudung", "recv"), "paid_online": ("fee_paid", "fee_recv"),
               "electronic_result": ("n41_num", "n41_den"), "on_time": ("n21_num", "n21_den"),
               "average_working_days": ("n22_sum", "n22_den")}
@@ -1293,7 +1574,10 @@ def list_dossiers(session: Session, warehouse: Warehouse, *, principal: Principa
     own_only = not (principal.can_read_all() or principal.kind == "system")
     authorize(principal, "publicservices.dossiers", principal.agency_code if own_only else None)
     rule = profile.rule(indicator or "2.1")
-    if rule.measure in _LISTS:
+    num: str | None
+    if rule.measure == "received_online":
+        den, num = "tiep_nhan_trong_ky = 1", online_condition(profile)
+    elif rule.measure in _LISTS:
         den, num = _LISTS[rule.measure]
     elif rule.measure == "received_flag_all" and rule.extra_field is not None:
         den, num = "tiep_nhan_trong_ky = 1", f"f_{rule.extra_field.column} = 1"
