@@ -489,7 +489,8 @@ def dossier_facts_sql(src: Sources, profile: Profile) -> tuple[str, list[str]]:
     return sql, flags
 
 
-_BIG = np.iinfo(np.int64).max // 4  # a month index no period has
+def _month_no(day: date) -> int:
+    return (day.year - 1970) * 12 + day.month - 1
 
 
 def _distinct(keys: np.ndarray, size: int) -> np.ndarray:
@@ -545,15 +546,55 @@ def dossier_counts(warehouse: Warehouse, src: Sources, profile: Profile, periods
     agency, agencies = _np_codes(t.column("ma_co_quan"))
     commune, communes = _np_codes(t.column("ma_xa"))
     n_ag, n_co, n_per = len(agencies) + 1, len(communes) + 1, len(periods)
-    recv_ts = _np_ts(t.column("ngay_tiep_nhan"))
-    end_ts = _np_ts(t.column("ket_thuc"))
     col_of = {name: i for i, name in enumerate(names)}
     acc_a = np.zeros((n_per, n_ag, len(names)))  # agency 0: none (the province counts it)
     acc_c = np.zeros((n_per, n_co, len(names)))
     seen_a = np.zeros((n_per, n_ag), dtype=bool)
     seen_c = np.zeros((n_per, n_co), dtype=bool)
 
-    # Rule 2.1: every dossier × period it is to be handled in (received by the end, not ended before the start).
+    # Months (since 01/1970) of the periods' span, each with its period index per kind (−1: not computed).
+    index = {p.code: i for i, p in enumerate(periods)}
+    m_first = min(_month_no(p.start) for p in periods)
+    n_m = max(_month_no(p.last_day) for p in periods) - m_first + 1
+    targets = np.full((len(KINDS), n_m), -1, dtype=np.int64)
+    for mi in range(n_m):
+        first_day = date(1970 + (m_first + mi) // 12, (m_first + mi) % 12 + 1, 1)
+        for k, kind in enumerate(KINDS):
+            targets[k, mi] = index.get(containing(first_day, kind).code, -1)
+    computed_month = targets[KINDS.index("month")] >= 0
+
+    def month_of(us: np.ndarray) -> np.ndarray:
+        """Month index in the span of µs timestamps (−1: missing or outside)."""
+        out_ = np.full(len(us), -1, dtype=np.int64)
+        ok = us != _NULL_TS
+        out_[ok] = us[ok].astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) - m_first
+        out_[(out_ < 0) | (out_ >= n_m)] = -1
+        return out_
+
+    scopes = ((agency, n_ag, acc_a, seen_a), (commune, n_co, acc_c, seen_c))
+
+    def add_by_month(month_idx: np.ndarray, counts: dict[str, np.ndarray | None]) -> None:
+        """Count the rows with a month (``month_idx`` ≥ 0) per (month, unit) once — ``None``: the rows, else the
+        sum of the array — and add each month to its month, quarter and year."""
+        valid = month_idx >= 0
+        for codes_, size, acc, seen in scopes:
+            key = np.where(valid, month_idx * size + codes_, n_m * size)  # the last bin: rows without a month
+            present_m = (np.bincount(key, minlength=n_m * size + 1)[:-1] > 0).reshape(n_m, size)
+            sums = np.zeros((n_m, size, len(names)))
+            for name, v in counts.items():
+                sums[:, :, col_of[name]] = np.bincount(key, weights=v, minlength=n_m * size + 1)[:-1].reshape(
+                    n_m, size)
+            for k in range(len(KINDS)):
+                for mi in np.flatnonzero(targets[k] >= 0).tolist():
+                    pi = int(targets[k, mi])
+                    acc[pi] += sums[mi]
+                    seen[pi] |= present_m[mi]
+
+    # Rule 2.1: every dossier × period it is to be handled in (received by its end, not ended before its start).
+    # A dossier ended by ``as_of`` counts (on time when ended, or not) in the periods containing its end: counted
+    # per month. The others — open at a period's end, or ended after ``as_of`` — are judged period by period.
+    recv_ts = _np_ts(t.column("ngay_tiep_nhan"))
+    end_ts = _np_ts(t.column("ket_thuc"))
     due_ts = _np_ts(t.column("ngay_hen_tra"))
     statutory = _np_num(t.column("thoi_han_giai_quyet"))
     idx_recv = _np_num(t.column("idx_tiep_nhan"))
@@ -563,14 +604,16 @@ def dossier_counts(warehouse: Warehouse, src: Sources, profile: Profile, periods
     supplement_ok = flag("bo_sung_ok") == 1
     hpd_raw = float(profile.param("working_hours_per_day", 8))
     hpd: float | int = int(hpd_raw) if hpd_raw.is_integer() else hpd_raw
+    ended = end_ts != _NULL_TS
+    late_end = ended & (end_ts > _us(as_of)) if as_of is not None else np.zeros(len(end_ts), dtype=bool)
+    add_by_month(np.where(ended & ~late_end, month_of(end_ts), -1), {"n21_den": None, "n21_num": on_time_done})
+    any_late_end = bool(late_end.any())
     for pi, p in enumerate(periods):
         p_last = _last_instant(p)
         if as_of is not None and is_partial(p, as_of) and as_of >= _instant(p.start):
             p_last = as_of
         last_us = _us(p_last)
-        rows = np.flatnonzero((recv_ts <= last_us) & (end_ts >= _us(_instant(p.start))))
-        if not len(rows):
-            continue
+        rows = np.flatnonzero((recv_ts <= last_us) & (end_ts > last_us))  # open at the end (no end: far future)
         gap = day_index[p_last.date()] - idx_recv[rows]
         statutory_r = statutory[rows]
         with np.errstate(invalid="ignore"):
@@ -578,101 +621,62 @@ def dossier_counts(warehouse: Warehouse, src: Sources, profile: Profile, periods
                                gap * hpd + (p_last.hour + p_last.minute / 60.0) - hours_recv[rows] <= statutory_r,
                                gap <= statutory_r)  # False where the statutory time is missing (NaN)
         due_r = due_ts[rows]
-        open_ok = supplement_ok[rows] & np.where(due_r != _NULL_TS, last_us <= due_r, by_days)
-        on_time = np.where(end_ts[rows] <= last_us, on_time_done[rows], open_ok)
-        a, c = agency[rows], commune[rows]
-        seen_a[pi] |= np.bincount(a, minlength=n_ag) > 0
-        seen_c[pi] |= np.bincount(c, minlength=n_co) > 0
-        for name, v in (("n21_den", None), ("n21_num", on_time)):
-            acc_a[pi, :, col_of[name]] += np.bincount(a, weights=v, minlength=n_ag)
-            acc_c[pi, :, col_of[name]] += np.bincount(c, weights=v, minlength=n_co)
+        on_time = (supplement_ok[rows] & np.where(due_r != _NULL_TS, last_us <= due_r, by_days)).astype(float)
+        if any_late_end:
+            late = np.flatnonzero(late_end & (end_ts >= _us(_instant(p.start))) & (end_ts <= last_us))
+            rows, on_time = np.concatenate([rows, late]), np.concatenate([on_time, on_time_done[late]])
+        if not len(rows):
+            continue
+        for codes_, size, acc, seen in scopes:
+            u_codes = codes_[rows]
+            seen[pi] |= np.bincount(u_codes, minlength=size) > 0
+            acc[pi, :, col_of["n21_den"]] += np.bincount(u_codes, minlength=size)
+            acc[pi, :, col_of["n21_num"]] += np.bincount(u_codes, weights=on_time, minlength=size)
 
-    # Receipts and ends (9, 10): counted per (month, unit) once, then added to each period of the month.
-    index = {p.code: i for i, p in enumerate(periods)}
-    months = sorted((p.start.year - 1970) * 12 + p.start.month - 1 for p in periods if p.kind == "month")
-    if months:
-        m0, n_m = months[0], months[-1] - months[0] + 1
-        targets = np.full((len(KINDS), n_m), -1, dtype=np.int64)  # kind × month → period index
-        for m in months:
-            for k, kind in enumerate(KINDS):
-                targets[k, m - m0] = index.get(containing(date(1970 + m // 12, m % 12 + 1, 1), kind).code, -1)
-        is_month = np.zeros(n_m, dtype=bool)
-        is_month[np.array(months) - m0] = True
+    # Receipts and ends (9, 10) in a computed month.
+    first_us = _us(_instant(min(p.start for p in periods)))
+    end_us = _us(_instant(max(p.end for p in periods)))
+    recv_m = month_of(recv_ts)
+    recv_m[(recv_ts < first_us) | (recv_ts >= end_us) | ~computed_month[np.maximum(recv_m, 0)]] = -1
+    end_m = month_of(end_ts)
+    end_m[(flag("da_xong") == 0) | ~computed_month[np.maximum(end_m, 0)]] = -1
+    working_days = _np_num(t.column("ngay_lam_viec"))
+    add_by_month(recv_m, {"recv": None, **{n: flag(f) if g is None else flag(f) * flag(g)
+                                           for n, (f, g) in r_exprs.items()}})
+    add_by_month(end_m, {"n22_den": (~np.isnan(working_days)).astype(float), "n22_sum": np.nan_to_num(working_days),
+                         "n41_den": flag("can_kq").astype(float), "n41_num": flag("kq_dien_tu").astype(float)})
 
-        def month_of(us: np.ndarray) -> np.ndarray:
-            """Month index from m0 of µs timestamps (−1: not a computed month)."""
-            out_ = np.full(len(us), -1, dtype=np.int64)
-            ok = us != _NULL_TS
-            out_[ok] = us[ok].astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) - m0
-            out_[(out_ >= n_m) | (out_ < 0)] = -1
-            out_[out_ >= 0] = np.where(is_month[out_[out_ >= 0]], out_[out_ >= 0], -1)
-            return out_
+    # 3.2, 3.5b, 4.5a: distinct procedures per (period, agency) and per period, of the receipts.
+    procedure, procs = _np_codes(t.column("ma_tthc"))
+    n_proc = len(procs) + 1
+    u_a = np.zeros((n_per, n_ag, len(U_NAMES)))
+    u_p = np.zeros((n_per, len(U_NAMES)))
+    base = np.flatnonzero((recv_m >= 0) & (procedure > 0))
+    key0 = (recv_m[base] * n_ag + agency[base]) * n_proc + procedure[base]
+    bits0 = packed[base]
 
-        first_us = _us(_instant(min(p.start for p in periods)))
-        end_us = _us(_instant(max(p.end for p in periods)))
-        recv_m = month_of(recv_ts)
-        recv_m[(recv_ts < first_us) | (recv_ts >= end_us)] = -1
-        end_m = month_of(end_ts)
-        end_m[(flag("da_xong") == 0) | (end_ts < first_us) | (end_ts >= end_us)] = -1
-        working_days = _np_num(t.column("ngay_lam_viec"))
-        def r_value(how: tuple[str, str | None]) -> np.ndarray:
-            f, g = how
-            return flag(f) if g is None else flag(f) * flag(g)
+    def bit0(name: str) -> np.ndarray:
+        return ((bits0 >> bit[name]) & 1).astype(bool)
 
-        parts: tuple[tuple[np.ndarray, dict[str, np.ndarray | None]], ...] = (
-            (recv_m, {"recv": None, **{n: r_value(how) for n, how in r_exprs.items()}}),
-            (end_m, {"n22_den": (~np.isnan(working_days)).astype(float), "n22_sum": np.nan_to_num(working_days),
-                     "n41_den": flag("can_kq"), "n41_num": flag("kq_dien_tu")}),
-        )
-        for month_idx, counts in parts:
-            rows = np.flatnonzero(month_idx >= 0)
-            if not len(rows):
-                continue
-            mr = month_idx[rows]
-            for scope_codes, size, acc, seen in ((agency, n_ag, acc_a, seen_a), (commune, n_co, acc_c, seen_c)):
-                key = mr * size + scope_codes[rows]
-                present_m = (np.bincount(key, minlength=n_m * size) > 0).reshape(n_m, size)
-                sums = np.zeros((n_m, size, len(names)))
-                for name, full in counts.items():
-                    v = None if full is None else full[rows]
-                    sums[:, :, col_of[name]] = np.bincount(key, weights=v, minlength=n_m * size).reshape(n_m, size)
-                for k in range(len(KINDS)):
-                    for mi in np.flatnonzero(targets[k] >= 0):
-                        pi = targets[k, mi]
-                        acc[pi] += sums[mi]
-                        seen[pi] |= present_m[mi]
-
-        # 3.2, 3.5b, 4.5a: distinct procedures per (period, agency) and per period, of the receipts.
-        procedure, procs = _np_codes(t.column("ma_tthc"))
-        n_proc = len(procs) + 1
-        u_a = np.zeros((n_per, n_ag, len(U_NAMES)))
-        u_p = np.zeros((n_per, len(U_NAMES)))
-        u_flags = {"n32": flag("truc_tuyen") & flag("tt_dvctt"), "n35": flag("tt_truc_tuyen"),
-                   "n45": flag("dan_cu_cong_dan")}
-        same = flag("cung") == 1
-        base = (recv_m >= 0) & (procedure > 0)
-        for ui, uname in enumerate(U_NAMES):
-            name, tag = uname.split("_")
-            sel = base & (u_flags[name] == 1)
-            if tag == "same":
-                sel &= same
-            rows = np.flatnonzero(sel)
-            if not len(rows):
-                continue
-            key = _distinct((recv_m[rows] * n_ag + agency[rows]) * n_proc + procedure[rows], n_m * n_ag * n_proc)
-            k_month, rest = key // (n_ag * n_proc), key % (n_ag * n_proc)
-            k_agency, k_proc = rest // n_proc, rest % n_proc
-            for k in range(len(KINDS)):
-                pid = targets[k][k_month]
-                ok = pid >= 0
-                pk = np.unique(pid[ok] * n_proc + k_proc[ok])
-                u_p[:, ui] += np.bincount(pk // n_proc, minlength=n_per)
-                ok &= k_agency > 0
-                ak = np.unique((pid[ok] * n_ag + k_agency[ok]) * n_proc + k_proc[ok])
-                u_a[:, :, ui] += np.bincount(ak // n_proc, minlength=n_per * n_ag).reshape(n_per, n_ag)
-    else:
-        u_a = np.zeros((n_per, n_ag, len(U_NAMES)))
-        u_p = np.zeros((n_per, len(U_NAMES)))
+    u_flags = {"n32": bit0("truc_tuyen") & bit0("tt_dvctt"), "n35": bit0("tt_truc_tuyen"),
+               "n45": bit0("dan_cu_cong_dan")}
+    same = bit0("cung")
+    for ui, uname in enumerate(U_NAMES):
+        name, tag = uname.split("_")
+        sel = u_flags[name] & same if tag == "same" else u_flags[name]
+        if not sel.any():
+            continue
+        key = _distinct(key0[sel], n_m * n_ag * n_proc)
+        k_month, rest = key // (n_ag * n_proc), key % (n_ag * n_proc)
+        k_agency, k_proc = rest // n_proc, rest % n_proc
+        for k in range(len(KINDS)):
+            pid = targets[k][k_month]
+            ok = pid >= 0
+            pk = np.unique(pid[ok] * n_proc + k_proc[ok])
+            u_p[:, ui] += np.bincount(pk // n_proc, minlength=n_per)
+            ok &= k_agency > 0
+            ak = np.unique((pid[ok] * n_ag + k_agency[ok]) * n_proc + k_proc[ok])
+            u_a[:, :, ui] += np.bincount(ak // n_proc, minlength=n_per * n_ag).reshape(n_per, n_ag)
 
     for pi, p in enumerate(periods):
         if seen_a[pi].any():
