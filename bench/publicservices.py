@@ -824,23 +824,28 @@ def time_and_compare(data_dir: Path, g: dict[str, Any], now: datetime, args: arg
     as_of = now  # the same "tạm tính" instant for every run of both
     engine_s: list[float] = []
     pandas_s: list[float] = []
+    engine_cpu: list[float] = []  # CPU seconds of this process (every thread): what the load does not inflate
+    pandas_cpu: list[float] = []
     for run in range(args.runs):
         before = loadavg()
         with db.session() as session:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result = compute.recompute(session, wh, province_code=PROVINCE, as_of=as_of, indicators=True)
             engine_s.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
+            engine_cpu.append(time.process_time() - c0)
+        t0, c0 = time.perf_counter(), time.process_time()
         theirs = pandas_rules(g, as_of, working, kinds)
         pandas_s.append(time.perf_counter() - t0)
+        pandas_cpu.append(time.process_time() - c0)
         ours = {(r["period"], r["scope"], r["unit_code"], r["indicator_code"]):
                 (r["numerator"], r["denominator"], r["ratio"], r["score"], r["covered_points"])
                 for r in wh.query(f"SELECT * FROM {compute.RESULTS}").to_pylist()}
         diff = [(k, ours.get(k), theirs.get(k)) for k in sorted(set(ours) | set(theirs), key=str)
                 if ours.get(k) != theirs.get(k)]
-        print(f"run {run + 1}: engine {engine_s[-1]:.2f} s ({result.rows:,} rows; "
+        print(f"run {run + 1}: engine {engine_s[-1]:.2f} s, CPU {engine_cpu[-1]:.2f} s ({result.rows:,} rows; "
               + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
-              + f"), pandas {pandas_s[-1]:.2f} s; {len(ours):,} values compared, {len(diff)} differ; "
+              + f"), pandas {pandas_s[-1]:.2f} s, CPU {pandas_cpu[-1]:.2f} s; {len(ours):,} values compared, "
+              f"{len(diff)} differ; "
               f"load before {before}, after {loadavg()}", flush=True)
         for item in diff[:10]:
             print("  differs (engine, pandas):", item)
@@ -848,6 +853,8 @@ def time_and_compare(data_dir: Path, g: dict[str, Any], now: datetime, args: arg
     print(f"engine full recomputation (1 M dossiers = {args.dossiers:,}, every rule, stored, indicators "
           f"refreshed): {spread(engine_s)}")
     print(f"pandas baseline (same rules, from the generated records): {spread(pandas_s)}")
+    print(f"CPU seconds (all threads): engine median {statistics.median(engine_cpu):.2f}, pandas median "
+          f"{statistics.median(pandas_cpu):.2f}")
     print(f"results identical in every run: {len(ours):,} (period, scope, unit, row) values; load {loadavg()}")
     if args.keep or args.reuse:
         print(f"kept {data_dir}")
