@@ -1,18 +1,21 @@
-"""The Decision 766 engine: every rule of a profile, for every period × scope × unit, computed in the warehouse.
+"""The Decision 766 engine: every rule of a profile, for every period × scope × unit.
 
-One set-based SQL query (DuckDB dialect; the warehouse translates it for PostgreSQL) counts, per period and
-unit, every numerator and denominator the rules need:
+One SQL read of the warehouse (DuckDB dialect; the warehouse translates it for PostgreSQL) gives one row per
+dossier with the facts the rules need (``dossier_facts_sql``):
 
 * the dossiers' current state: the latest version of each ``ma_ho_so`` in ``tthc_ho_so`` (greatest
-  ``ngay_cap_nhat``, then load time), without statuses 1 and 3 (never received), joined to the current state of
-  its procedure (``tthc_thu_tuc``);
-* each dossier's actual end (``ngay_ket_thuc_xu_ly`` for statuses 7–10, ``ngay_yeu_cau_bo_sung`` for 5);
-* for rule 2.1, the dossier × period pairs it is to be handled in (received up to the end of the period and not
-  ended before its start), with its end for the period and the working-day index of the receipt and end dates
-  from a small calendar table (``tthc_lich_lam_viec``, rewritten on each run);
-* the additive counts (received in P, ended in P) summed per month and mapped to months, quarters and years;
-* everything rolled up with GROUPING SETS to the province, each agency (``ma_co_quan``) and each commune
-  (``ma_don_vi_hanh_chinh``).
+  ``ngay_cap_nhat``, then load time; only codes loaded more than once go through a window), without statuses 1
+  and 3 (never received), joined to the current state of its procedure (``tthc_thu_tuc``);
+* each dossier's actual end (``ngay_ket_thuc_xu_ly`` for statuses 7–10, ``ngay_yeu_cau_bo_sung`` for 5), its
+  on-time verdict once ended, and the working-day index of its receipt and end from a small calendar table
+  (``tthc_lich_lam_viec``, rewritten on each run); its 0/1 facts packed in one integer.
+
+numpy then counts per period and unit (``dossier_counts``): rule 2.1 over the dossiers to be handled in each
+period (received up to its end, not ended before its start; those ended by ``as_of`` per month of their end,
+those still open at a period's end judged at that end); the additive counts (received in P, ended in P) per
+(month, unit) once, added to each month's month, quarter and year; distinct procedures (3.2, 3.5b, 4.5a). Units:
+the province, each agency (``ma_co_quan``) and each commune (``ma_don_vi_hanh_chinh``). The per-period SQL
+(``dossier_ctes``) lists the dossiers behind a number.
 
 Procedure rules (3.1, and the procedure side of 3.2) count ``tthc_thu_tuc`` per agency. Ratios and scores are
 then applied from the profile (small: one row per period × unit). The result replaces the catalog dataset
@@ -300,110 +303,6 @@ x AS (
   FROM d JOIN {periods_sql}
     ON d.ngay_tiep_nhan <= periods.p_last AND d.ket_thuc_moc >= periods.p_start
 )"""
-
-
-def month_sql(column: str) -> str:
-    return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 100 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER)"
-
-
-def fast_aggregate_sql(src: Sources, profile: Profile, periods: Sequence[Period], periods_sql: str,
-                       first: datetime, end: datetime) -> tuple[str, list[str], list[str]]:
-    """The per period × scope × unit counts, in four parts (UNION ALL), each rolled up with GROUPING SETS to the
-    province, each agency and each commune: ``h`` rule 2.1, the only one that expands dossiers over the periods
-    (``x``); ``r`` counts by month of receipt and ``e`` by month of end (9, 10), summed per month first and then
-    mapped to the month, its quarter and its year (they are additive); ``u`` 3.2's distinct online procedures
-    per (month, agency) mapped the same way."""
-    h = {"n21_den": "COUNT(*)", "n21_num": "SUM(dung_han)"}
-    r = {"recv": "COUNT(*)", "recv_online": "SUM(truc_tuyen)", "fee_recv": "SUM(co_phi)",
-         "fee_paid": "SUM(tt_truc_tuyen)", "recv_sohoa": "SUM(so_hoa)", "recv_taisudung": "SUM(tai_su_dung)",
-         "recv_khl": "SUM(khong_hai_long)"}
-    present = set(src.dossier_extra(profile))
-    for rule in profile.rules:
-        col = rule.extra_field.column if rule.extra_field else None
-        if col not in present:
-            continue
-        if rule.measure == "received_flag":
-            r[f"x_{col}_den"] = f"SUM(co_{col})"
-            r[f"x_{col}_num"] = f"SUM(f_{col})"
-        elif rule.measure == "received_flag_all":
-            r[f"x_{col}_any"] = f"SUM(co_{col})"
-            r[f"x_{col}_num"] = f"SUM(f_{col})"
-        elif rule.measure == "petition_flag":
-            r[f"p_{col}_den"] = f"SUM(phan_anh * co_{col})"
-            r[f"p_{col}_num"] = f"SUM(phan_anh * f_{col})"
-    e = {"n22_den": "SUM(CASE WHEN ngay_lam_viec IS NOT NULL THEN 1 ELSE 0 END)",
-         "n22_sum": "SUM(COALESCE(ngay_lam_viec, 0))", "n41_den": "SUM(can_kq)", "n41_num": "SUM(kq_dien_tu)"}
-    names = [*h, *r, *e]
-
-    window = "{c} >= " + _ts(first) + " AND {c} < " + _ts(end)
-    months = sorted({(p.start.year * 100 + p.start.month) for p in periods if p.kind == "month"})
-    codes = {p.code for p in periods}
-    pairs = []
-    for m in months:
-        first_day = date(*divmod(m, 100), 1)
-        for code in (containing(first_day, kind).code for kind in KINDS):
-            if code in codes:
-                pairs.append(f"({m}, '{code}')")
-    month_map = f"(VALUES {', '.join(pairs)}) AS mp(thang, period)"
-
-    u_nulls = ", ".join(f"CAST(NULL AS DOUBLE) AS {n}" for n in U_NAMES)
-
-    def rolled(tag: str, exprs: dict[str, str], month_col: str | None, source: str, where: str) -> str:
-        inner = ", ".join(f"{sql} AS {n}" for n, sql in exprs.items())
-        outer = ", ".join(f"CAST(SUM({n}) AS DOUBLE) AS {n}" if n in exprs else f"CAST(NULL AS DOUBLE) AS {n}"
-                          for n in names)
-        if month_col is None:
-            base = f"(SELECT period, ma_co_quan, ma_xa, {inner} FROM {source} GROUP BY 1, 2, 3) AS b0"
-        else:
-            base = (f"(SELECT {month_sql(month_col)} AS thang, ma_co_quan, ma_xa, {inner} FROM {source} "
-                    f"WHERE {where} GROUP BY 1, 2, 3) AS b1 JOIN {month_map} ON mp.thang = b1.thang")
-        return (f"SELECT '{tag}' AS part, period, ma_co_quan, ma_xa, GROUPING(ma_co_quan) AS g_cq, "
-                f"GROUPING(ma_xa) AS g_xa, {u_nulls}, "
-                f"{outer} FROM {base} GROUP BY GROUPING SETS ((period), (period, ma_co_quan), (period, ma_xa))")
-
-    nulls = ", ".join(f"CAST(NULL AS DOUBLE) AS {n}" for n in names)
-    u_counts = ", ".join(
-        f"CAST(COUNT(DISTINCT CASE WHEN {flag} = 1{' AND cung = 1' if same else ''} THEN ma_tthc END) AS DOUBLE) "
-        f"AS {name}_{'same' if same else 'any'}"
-        for name, flag in (("n32", "dvctt"), ("n35", "tt_truc_tuyen"), ("n45", "dan_cu_cong_dan"))
-        for same in (False, True))
-    sql = dossier_ctes(src, profile, periods_sql) + "\n" + "\nUNION ALL\n".join([
-        rolled("h", h, None, "x", ""),
-        rolled("r", r, "ngay_tiep_nhan", "d", window.format(c="ngay_tiep_nhan")),
-        rolled("e", e, "ket_thuc", "d", "da_xong = 1 AND " + window.format(c="ket_thuc")),
-        (f"SELECT 'u' AS part, period, ma_co_quan, CAST(NULL AS VARCHAR) AS ma_xa, GROUPING(ma_co_quan) AS g_cq, "
-         f"1 AS g_xa, {u_counts}, {nulls} "
-         f"FROM (SELECT DISTINCT {month_sql('ngay_tiep_nhan')} AS thang, ma_co_quan, ma_tthc, "
-         f"CASE WHEN tt_co_quan = ma_co_quan THEN 1 ELSE 0 END AS cung, truc_tuyen * tt_dvctt AS dvctt, "
-         f"tt_truc_tuyen, dan_cu_cong_dan FROM d "
-         f"WHERE (truc_tuyen * tt_dvctt = 1 OR tt_truc_tuyen = 1 OR dan_cu_cong_dan = 1) "
-         f"AND {window.format(c='ngay_tiep_nhan')}) AS u0 "
-         f"JOIN {month_map} ON mp.thang = u0.thang GROUP BY GROUPING SETS ((period), (period, ma_co_quan))"),
-    ])
-    return sql, names, list(r) + list(e)
-
-
-def merge_parts(rows: list[dict[str, Any]], province_code: str,
-                names: list[str]) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """The parts' rows (already per period × scope) merged into one count dict per (period, scope, unit)."""
-    by_unit: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for row in rows:
-        if row["g_cq"] and row["g_xa"]:
-            key = (row["period"], "province", province_code)
-        elif not row["g_cq"]:
-            if row["ma_co_quan"] is None:
-                continue
-            key = (row["period"], "agency", str(row["ma_co_quan"]))
-        else:
-            if row["ma_xa"] is None:
-                continue
-            key = (row["period"], "commune", str(row["ma_xa"]))
-        acc = by_unit.setdefault(key, {})
-        for n in (*names, *U_NAMES):
-            v = row[n]
-            if v is not None:
-                acc[n] = v
-    return by_unit
 
 
 def procedure_sql(src: Sources, profile: Profile) -> tuple[str, list[str]]:
