@@ -1136,22 +1136,27 @@ def build_rows(profile: Profile, by_unit: dict[tuple[str, str, str], dict[str, A
     scores[:, block - 1] = np.where(total_cov != 0, _round2_array(total), np.nan)
     covered[:, block - 1] = _round2_array(total_cov)
 
-    def per_unit(values_: list[Any]) -> list[Any]:
-        return [v for v in values_ for _ in range(block)]
+    per_unit = pa.array(np.repeat(np.arange(n), block))  # row → its unit (a block of rows each)
+    per_row = pa.array(np.tile(np.arange(block), n))  # row → its place in the block
 
-    f64 = pa.float64()
+    def unit_col(values_: list[Any], kind: pa.DataType) -> pa.Array:
+        return pa.array(values_, type=kind).take(per_unit)
+
+    def row_col(values_: list[Any], kind: pa.DataType) -> pa.Array:
+        return pa.array(values_, type=kind).take(per_row)
+
+    f64, text = pa.float64(), pa.string()
     data = {
-        "period": per_unit([k[0] for k in keys]), "period_type": per_unit([kinds[k[0]] for k in keys]),
-        "scope": per_unit([k[1] for k in keys]), "unit_code": per_unit([k[2] for k in keys]),
-        "indicator_code": b_code * n, "kind": b_kind * n, "group_code": b_group * n,
+        "period": unit_col([k[0] for k in keys], text), "period_type": unit_col([kinds[k[0]] for k in keys], text),
+        "scope": unit_col([k[1] for k in keys], text), "unit_code": unit_col([k[2] for k in keys], text),
+        "indicator_code": row_col(b_code, text), "kind": row_col(b_kind, text), "group_code": row_col(b_group, text),
         "numerator": _column(num.ravel(), f64), "denominator": _column(den.ravel(), f64),
         "ratio": _column(ratios.ravel(), f64), "score": _column(scores.ravel(), f64),
-        "max_score": b_max * n, "covered_points": _column(covered.ravel(), f64),
-        "profile": [profile.code] * (n * block), "computed_at": [computed_at] * (n * block),
+        "max_score": row_col(b_max, f64), "covered_points": _column(covered.ravel(), f64),
+        "profile": pa.repeat(pa.scalar(profile.code, text), n * block),
+        "computed_at": pa.repeat(pa.scalar(computed_at, RESULT_SCHEMA.field("computed_at").type), n * block),
     }
-    return pa.table({name: data[name] if isinstance(data[name], pa.Array)
-                     else pa.array(data[name], type=RESULT_SCHEMA.field(name).type)
-                     for name in RESULT_SCHEMA.names}, schema=RESULT_SCHEMA)
+    return pa.table([data[name] for name in RESULT_SCHEMA.names], schema=RESULT_SCHEMA)
 
 
 # ------------------------------------------------------------------------------------------------ storage
