@@ -397,6 +397,7 @@ def pandas_rules(g: dict[str, Any], as_of: datetime, working: set[date],
     paid = fee_proc & np.isin(g["paid"][keep], [1, 2])
     can_kq = g["p_result"][proc] == 1
     kq_dt = can_kq & co_kq
+    online_kq = online & (~can_kq | kq_dt)  # 3.3 (require_e_result): an e-result where a result is required
     so_hoa = g["so_hoa"][keep] == 1
     tai_su_dung = g["tai_su_dung"][keep] == 1
     khl = (g["complaint"][keep] == 1) | (g["rating"][keep] == 2)
@@ -458,7 +459,8 @@ def pandas_rules(g: dict[str, Any], as_of: datetime, working: set[date],
         add(code, handled, {"n21_den": ones, "n21_num": on_time})
         # received in P
         rin = (recv >= p_start) & (recv < p_end)
-        add(code, rin, {"recv": ones, "recv_online": online, "fee_recv": co_phi, "fee_paid": paid,
+        add(code, rin, {"recv": ones, "recv_online": online, "recv_online_kq": online_kq, "fee_recv": co_phi,
+                        "fee_paid": paid,
                         "recv_sohoa": so_hoa, "recv_taisudung": tai_su_dung, "recv_khl": khl,
                         "x_dong_bo_dvcqg_num": synced, "x_ket_noi_chia_se_num": ket_noi,
                         "x_du_lieu_dan_cu_num": dan_cu})
@@ -627,7 +629,7 @@ def pandas_rules(g: dict[str, Any], as_of: datetime, working: set[date],
         vals["1.4"] = frac(c.get("x_dong_bo_dvcqg_num"), recv_) if flags else "nodata"
         vals["2.1"] = frac(c.get("n21_num"), c.get("n21_den"))
         vals["2.2"] = frac(c.get("n22_sum"), c.get("n22_den"))
-        vals["3.3"] = frac(c.get("recv_online"), recv_)
+        vals["3.3"] = frac(c.get("recv_online_kq"), recv_)
         vals["3.6"] = frac(c.get("fee_paid"), c.get("fee_recv"))
         vals["4.1"] = frac(c.get("n41_num"), c.get("n41_den"))
         vals["4.2"] = frac(c.get("recv_sohoa"), recv_)
@@ -822,23 +824,28 @@ def time_and_compare(data_dir: Path, g: dict[str, Any], now: datetime, args: arg
     as_of = now  # the same "tạm tính" instant for every run of both
     engine_s: list[float] = []
     pandas_s: list[float] = []
+    engine_cpu: list[float] = []  # CPU seconds of this process (every thread): what the load does not inflate
+    pandas_cpu: list[float] = []
     for run in range(args.runs):
         before = loadavg()
         with db.session() as session:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result = compute.recompute(session, wh, province_code=PROVINCE, as_of=as_of, indicators=True)
             engine_s.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
+            engine_cpu.append(time.process_time() - c0)
+        t0, c0 = time.perf_counter(), time.process_time()
         theirs = pandas_rules(g, as_of, working, kinds)
         pandas_s.append(time.perf_counter() - t0)
+        pandas_cpu.append(time.process_time() - c0)
         ours = {(r["period"], r["scope"], r["unit_code"], r["indicator_code"]):
                 (r["numerator"], r["denominator"], r["ratio"], r["score"], r["covered_points"])
                 for r in wh.query(f"SELECT * FROM {compute.RESULTS}").to_pylist()}
         diff = [(k, ours.get(k), theirs.get(k)) for k in sorted(set(ours) | set(theirs), key=str)
                 if ours.get(k) != theirs.get(k)]
-        print(f"run {run + 1}: engine {engine_s[-1]:.2f} s ({result.rows:,} rows; "
+        print(f"run {run + 1}: engine {engine_s[-1]:.2f} s, CPU {engine_cpu[-1]:.2f} s ({result.rows:,} rows; "
               + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
-              + f"), pandas {pandas_s[-1]:.2f} s; {len(ours):,} values compared, {len(diff)} differ; "
+              + f"), pandas {pandas_s[-1]:.2f} s, CPU {pandas_cpu[-1]:.2f} s; {len(ours):,} values compared, "
+              f"{len(diff)} differ; "
               f"load before {before}, after {loadavg()}", flush=True)
         for item in diff[:10]:
             print("  differs (engine, pandas):", item)
@@ -846,6 +853,8 @@ def time_and_compare(data_dir: Path, g: dict[str, Any], now: datetime, args: arg
     print(f"engine full recomputation (1 M dossiers = {args.dossiers:,}, every rule, stored, indicators "
           f"refreshed): {spread(engine_s)}")
     print(f"pandas baseline (same rules, from the generated records): {spread(pandas_s)}")
+    print(f"CPU seconds (all threads): engine median {statistics.median(engine_cpu):.2f}, pandas median "
+          f"{statistics.median(pandas_cpu):.2f}")
     print(f"results identical in every run: {len(ours):,} (period, scope, unit, row) values; load {loadavg()}")
     if args.keep or args.reuse:
         print(f"kept {data_dir}")

@@ -59,6 +59,16 @@ DOSSIERS = [
     _d("H7", "Q1", C1, 1, 4, "2025-06-20T08:00:00", NgayHenTra="2025-06-26T17:00:00"),
     # make-up Saturday: received Thu 24/4, ended Tue 29/4, no due date: 25/4, Sat 26/4, 28/4, 29/4 = 4 > 3 -> late
     _d("H6", "Q1", C2, 1, 10, "2025-04-24T08:00:00", NgayKetThucXuLy="2025-04-29T16:00:00"),
+    # May, rule 3.3 (require_e_result): H8 online with its e-result; H9 online without one (Q1 requires a result:
+    # not counted); H10 online, Q2 requires no result; H11 at the counter. H8–H10 synchronised (1.4 = 3/4)
+    _d("H8", "Q1", C2, 2, 10, "2025-05-12T08:00:00", NgayHenTra="2025-05-15T17:00:00",
+       NgayKetThucXuLy="2025-05-13T10:00:00", DongBoDVCQG=1,
+       DanhSachGiayToKetQua=[{"TenGiayTo": "Giấy phép", "DuongDanTepTinKetQua": "https://dvc/kq/H8.pdf"}]),
+    _d("H9", "Q1", C2, 2, 10, "2025-05-12T09:00:00", NgayHenTra="2025-05-15T17:00:00",
+       NgayKetThucXuLy="2025-05-13T11:00:00", DongBoDVCQG=1),
+    _d("H10", "Q2", C2, 2, 10, "2025-05-13T08:00:00", NgayKetThucXuLy="2025-05-13T11:00:00", DongBoDVCQG=1),
+    _d("H11", "Q1", C2, 1, 10, "2025-05-14T08:00:00", NgayHenTra="2025-05-19T17:00:00",
+       NgayKetThucXuLy="2025-05-15T10:00:00", DongBoDVCQG=0),
 ]
 PETITIONS = [
     {"MaPAKN": "K1", "MaCoQuan": "STP", "PhanLoai": "tthc", "NgayTiepNhan": "2025-06-03T08:00:00",
@@ -123,6 +133,14 @@ def test_every_indicator_from_pushed_data(db, warehouse) -> None:  # type: ignor
     assert _v(full, *june, "1.4") == (1, 6, 16.67, 1.0)  # only H1 synchronised, of the 6 received in June
     # 3.3: H1 online of 6 = 16,67 % shown; scored on 1/6 × the 1.4 sync ratio 1/6 = 1/36: 6 × (1/36) / 0,5
     assert _v(full, *june, "3.3") == (1, 6, 16.67, 0.33)
+    # May: H8 and H10 of the 4 received = 50 % shown; scored on 0,5 × 1.4's 3/4 = 0,375: 6 × 0,375 / 0,5 = 4,5
+    # (every online dossier, 3/4, would score the full 6)
+    assert _v(full, "2025-05", "1.4") == (3, 4, 75.0, 4.5)
+    assert _v(full, "2025-05", "3.3") == (2, 4, 50.0, 4.5)
+    with db.session() as session:
+        listed = compute.list_dossiers(session, warehouse, principal=SYSTEM, period="2025-05", scope="province",
+                                       unit=None, province_code="37", indicator="3.3", late=True)
+    assert sorted(i["ma_ho_so"] for i in listed["items"]) == ["H11", "H9"]
     assert _v(full, *june, "3.5") == (1, 1, 100.0, 2.0)  # min(2; 2,5 × 1)
     assert _v(full, *june, "3.5b") == (1, 1, 100.0, 2.0)
     assert _v(full, *june, "3.6") == (1, 2, 50.0, 3.0)  # H1 paid, H7 not; H2's fees are all 0: not counted

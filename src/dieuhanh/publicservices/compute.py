@@ -1,18 +1,21 @@
-"""The Decision 766 engine: every rule of a profile, for every period × scope × unit, computed in the warehouse.
+"""The Decision 766 engine: every rule of a profile, for every period × scope × unit.
 
-One set-based SQL query (DuckDB dialect; the warehouse translates it for PostgreSQL) counts, per period and
-unit, every numerator and denominator the rules need:
+One SQL read of the warehouse (DuckDB dialect; the warehouse translates it for PostgreSQL) gives one row per
+dossier with the facts the rules need (``dossier_facts_sql``):
 
 * the dossiers' current state: the latest version of each ``ma_ho_so`` in ``tthc_ho_so`` (greatest
-  ``ngay_cap_nhat``, then load time), without statuses 1 and 3 (never received), joined to the current state of
-  its procedure (``tthc_thu_tuc``);
-* each dossier's actual end (``ngay_ket_thuc_xu_ly`` for statuses 7–10, ``ngay_yeu_cau_bo_sung`` for 5);
-* for rule 2.1, the dossier × period pairs it is to be handled in (received up to the end of the period and not
-  ended before its start), with its end for the period and the working-day index of the receipt and end dates
-  from a small calendar table (``tthc_lich_lam_viec``, rewritten on each run);
-* the additive counts (received in P, ended in P) summed per month and mapped to months, quarters and years;
-* everything rolled up with GROUPING SETS to the province, each agency (``ma_co_quan``) and each commune
-  (``ma_don_vi_hanh_chinh``).
+  ``ngay_cap_nhat``, then load time; only codes loaded more than once go through a window), without statuses 1
+  and 3 (never received), joined to the current state of its procedure (``tthc_thu_tuc``);
+* each dossier's actual end (``ngay_ket_thuc_xu_ly`` for statuses 7–10, ``ngay_yeu_cau_bo_sung`` for 5), its
+  on-time verdict once ended, and the working-day index of its receipt and end from a small calendar table
+  (``tthc_lich_lam_viec``, rewritten on each run); its 0/1 facts packed in one integer.
+
+numpy then counts per period and unit (``dossier_counts``): rule 2.1 over the dossiers to be handled in each
+period (received up to its end, not ended before its start; those ended by ``as_of`` per month of their end,
+those still open at a period's end judged at that end); the additive counts (received in P, ended in P) per
+(month, unit) once, added to each month's month, quarter and year; distinct procedures (3.2, 3.5b, 4.5a). Units:
+the province, each agency (``ma_co_quan``) and each commune (``ma_don_vi_hanh_chinh``). The per-period SQL
+(``dossier_ctes``) lists the dossiers behind a number.
 
 Procedure rules (3.1, and the procedure side of 3.2) count ``tthc_thu_tuc`` per agency. Ratios and scores are
 then applied from the profile (small: one row per period × unit). The result replaces the catalog dataset
@@ -60,6 +63,8 @@ ONLINE_LEVELS = "('toan_trinh', 'mot_phan')"
 SCOPES = ("province", "agency", "commune")
 U_NAMES = ("n32_any", "n32_same", "n35_any", "n35_same", "n45_any", "n45_same")
 NO_DATA = "chưa có dữ liệu"
+# Rule 3.3 with the profile's ``require_e_result``: online, and an electronic result when the procedure requires one.
+ONLINE_WITH_RESULT = "truc_tuyen = 1 AND (can_kq = 0 OR kq_dien_tu = 1)"
 
 RESULT_SCHEMA = pa.schema([
     ("period", pa.string()), ("period_type", pa.string()), ("scope", pa.string()), ("unit_code", pa.string()),
@@ -217,6 +222,16 @@ def dossier_ctes(src: Sources, profile: Profile, periods_sql: str, *, where: str
         "{hours_per_day}", f"{hours_per_day:g}")
 
 
+def latest_versions(table: str, key: str, order: str) -> str:
+    """``table``'s rows with ``rn_`` = 1 on the latest version of each ``key`` (``order``): the keys loaded once
+    (nearly all) without sorting anything, the others through a window over their versions only."""
+    twice = f"SELECT {key} FROM {table} GROUP BY {key} HAVING COUNT(*) > 1"
+    return (f"(SELECT *, 1 AS rn_ FROM {table} AS v1 WHERE NOT EXISTS (SELECT 1 FROM ({twice}) AS t1 "
+            f"WHERE t1.{key} = v1.{key}) "
+            f"UNION ALL SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS rn_ "
+            f"FROM {table} AS v2 WHERE EXISTS (SELECT 1 FROM ({twice}) AS t2 WHERE t2.{key} = v2.{key})) AS v3)")
+
+
 def _dossier_ctes_sql(hc: set[str], tc: set[str], tt: str, extra_hs: str, extra_d: str, filter_sql: str,
                            src: Sources, periods_sql: str) -> str:
     return f"""WITH hs AS (
@@ -227,7 +242,7 @@ def _dossier_ctes_sql(hc: set[str], tc: set[str], tt: str, extra_hs: str, extra_
          {_opt(hc, 'co_le_phi')}, {_opt(hc, 'du_lieu_dan_cu')}{extra_hs},
          CASE WHEN trang_thai_ho_so IN (7, 8, 9, 10) THEN ngay_ket_thuc_xu_ly
               WHEN trang_thai_ho_so = 5 THEN ngay_yeu_cau_bo_sung END AS ket_thuc_raw
-  FROM (SELECT *, row_number() OVER (PARTITION BY ma_ho_so ORDER BY {src.order(hc)}) AS rn_ FROM {DOSSIERS}) AS hv
+  FROM {latest_versions(DOSSIERS, 'ma_ho_so', src.order(hc))} AS hv
   WHERE rn_ = 1 AND trang_thai_ho_so NOT IN (1, 3) AND ngay_tiep_nhan IS NOT NULL{filter_sql}
 ),
 {tt},
@@ -290,110 +305,6 @@ x AS (
 )"""
 
 
-def month_sql(column: str) -> str:
-    return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 100 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER)"
-
-
-def fast_aggregate_sql(src: Sources, profile: Profile, periods: Sequence[Period], periods_sql: str,
-                       first: datetime, end: datetime) -> tuple[str, list[str], list[str]]:
-    """The per period × scope × unit counts, in four parts (UNION ALL), each rolled up with GROUPING SETS to the
-    province, each agency and each commune: ``h`` rule 2.1, the only one that expands dossiers over the periods
-    (``x``); ``r`` counts by month of receipt and ``e`` by month of end (9, 10), summed per month first and then
-    mapped to the month, its quarter and its year (they are additive); ``u`` 3.2's distinct online procedures
-    per (month, agency) mapped the same way."""
-    h = {"n21_den": "COUNT(*)", "n21_num": "SUM(dung_han)"}
-    r = {"recv": "COUNT(*)", "recv_online": "SUM(truc_tuyen)", "fee_recv": "SUM(co_phi)",
-         "fee_paid": "SUM(tt_truc_tuyen)", "recv_sohoa": "SUM(so_hoa)", "recv_taisudung": "SUM(tai_su_dung)",
-         "recv_khl": "SUM(khong_hai_long)"}
-    present = set(src.dossier_extra(profile))
-    for rule in profile.rules:
-        col = rule.extra_field.column if rule.extra_field else None
-        if col not in present:
-            continue
-        if rule.measure == "received_flag":
-            r[f"x_{col}_den"] = f"SUM(co_{col})"
-            r[f"x_{col}_num"] = f"SUM(f_{col})"
-        elif rule.measure == "received_flag_all":
-            r[f"x_{col}_any"] = f"SUM(co_{col})"
-            r[f"x_{col}_num"] = f"SUM(f_{col})"
-        elif rule.measure == "petition_flag":
-            r[f"p_{col}_den"] = f"SUM(phan_anh * co_{col})"
-            r[f"p_{col}_num"] = f"SUM(phan_anh * f_{col})"
-    e = {"n22_den": "SUM(CASE WHEN ngay_lam_viec IS NOT NULL THEN 1 ELSE 0 END)",
-         "n22_sum": "SUM(COALESCE(ngay_lam_viec, 0))", "n41_den": "SUM(can_kq)", "n41_num": "SUM(kq_dien_tu)"}
-    names = [*h, *r, *e]
-
-    window = "{c} >= " + _ts(first) + " AND {c} < " + _ts(end)
-    months = sorted({(p.start.year * 100 + p.start.month) for p in periods if p.kind == "month"})
-    codes = {p.code for p in periods}
-    pairs = []
-    for m in months:
-        first_day = date(*divmod(m, 100), 1)
-        for code in (containing(first_day, kind).code for kind in KINDS):
-            if code in codes:
-                pairs.append(f"({m}, '{code}')")
-    month_map = f"(VALUES {', '.join(pairs)}) AS mp(thang, period)"
-
-    u_nulls = ", ".join(f"CAST(NULL AS DOUBLE) AS {n}" for n in U_NAMES)
-
-    def rolled(tag: str, exprs: dict[str, str], month_col: str | None, source: str, where: str) -> str:
-        inner = ", ".join(f"{sql} AS {n}" for n, sql in exprs.items())
-        outer = ", ".join(f"CAST(SUM({n}) AS DOUBLE) AS {n}" if n in exprs else f"CAST(NULL AS DOUBLE) AS {n}"
-                          for n in names)
-        if month_col is None:
-            base = f"(SELECT period, ma_co_quan, ma_xa, {inner} FROM {source} GROUP BY 1, 2, 3) AS b0"
-        else:
-            base = (f"(SELECT {month_sql(month_col)} AS thang, ma_co_quan, ma_xa, {inner} FROM {source} "
-                    f"WHERE {where} GROUP BY 1, 2, 3) AS b1 JOIN {month_map} ON mp.thang = b1.thang")
-        return (f"SELECT '{tag}' AS part, period, ma_co_quan, ma_xa, GROUPING(ma_co_quan) AS g_cq, "
-                f"GROUPING(ma_xa) AS g_xa, {u_nulls}, "
-                f"{outer} FROM {base} GROUP BY GROUPING SETS ((period), (period, ma_co_quan), (period, ma_xa))")
-
-    nulls = ", ".join(f"CAST(NULL AS DOUBLE) AS {n}" for n in names)
-    u_counts = ", ".join(
-        f"CAST(COUNT(DISTINCT CASE WHEN {flag} = 1{' AND cung = 1' if same else ''} THEN ma_tthc END) AS DOUBLE) "
-        f"AS {name}_{'same' if same else 'any'}"
-        for name, flag in (("n32", "dvctt"), ("n35", "tt_truc_tuyen"), ("n45", "dan_cu_cong_dan"))
-        for same in (False, True))
-    sql = dossier_ctes(src, profile, periods_sql) + "\n" + "\nUNION ALL\n".join([
-        rolled("h", h, None, "x", ""),
-        rolled("r", r, "ngay_tiep_nhan", "d", window.format(c="ngay_tiep_nhan")),
-        rolled("e", e, "ket_thuc", "d", "da_xong = 1 AND " + window.format(c="ket_thuc")),
-        (f"SELECT 'u' AS part, period, ma_co_quan, CAST(NULL AS VARCHAR) AS ma_xa, GROUPING(ma_co_quan) AS g_cq, "
-         f"1 AS g_xa, {u_counts}, {nulls} "
-         f"FROM (SELECT DISTINCT {month_sql('ngay_tiep_nhan')} AS thang, ma_co_quan, ma_tthc, "
-         f"CASE WHEN tt_co_quan = ma_co_quan THEN 1 ELSE 0 END AS cung, truc_tuyen * tt_dvctt AS dvctt, "
-         f"tt_truc_tuyen, dan_cu_cong_dan FROM d "
-         f"WHERE (truc_tuyen * tt_dvctt = 1 OR tt_truc_tuyen = 1 OR dan_cu_cong_dan = 1) "
-         f"AND {window.format(c='ngay_tiep_nhan')}) AS u0 "
-         f"JOIN {month_map} ON mp.thang = u0.thang GROUP BY GROUPING SETS ((period), (period, ma_co_quan))"),
-    ])
-    return sql, names, list(r) + list(e)
-
-
-def merge_parts(rows: list[dict[str, Any]], province_code: str,
-                names: list[str]) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """The parts' rows (already per period × scope) merged into one count dict per (period, scope, unit)."""
-    by_unit: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for row in rows:
-        if row["g_cq"] and row["g_xa"]:
-            key = (row["period"], "province", province_code)
-        elif not row["g_cq"]:
-            if row["ma_co_quan"] is None:
-                continue
-            key = (row["period"], "agency", str(row["ma_co_quan"]))
-        else:
-            if row["ma_xa"] is None:
-                continue
-            key = (row["period"], "commune", str(row["ma_xa"]))
-        acc = by_unit.setdefault(key, {})
-        for n in (*names, *U_NAMES):
-            v = row[n]
-            if v is not None:
-                acc[n] = v
-    return by_unit
-
-
 def procedure_sql(src: Sources, profile: Profile) -> tuple[str, list[str]]:
     counts = {
         "n_proc": "COUNT(*)",
@@ -416,6 +327,269 @@ GROUP BY GROUPING SETS ((), (ma_co_quan))"""
     return sql, list(counts)
 
 
+# ------------------------------------------------------------------------------------------------ columnar pass
+
+
+_NULL_TS = np.iinfo(np.int64).max  # a missing timestamp (µs): after every period
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _us(value: datetime) -> int:
+    """A naive local instant as microseconds since 1970 (as Arrow stores the dossiers' naive timestamps)."""
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
+def _np_ts(col: Any) -> np.ndarray:
+    """A timestamp column as int64 microseconds, a missing value as ``_NULL_TS``."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
+        arr = arr.cast(pa.timestamp(arr.type.unit))
+    ints = arr.cast(pa.timestamp("us")).cast(pa.int64())
+    return np.asarray(ints.fill_null(_NULL_TS).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _np_num(col: Any) -> np.ndarray:
+    """A numeric column as float64, a missing value as NaN."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return np.asarray(arr.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+
+
+def _np_codes(col: Any) -> tuple[np.ndarray, list[str]]:
+    """A text column dictionary-encoded: codes 1…n (0 for a missing value) and the n values."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    arr = arr.cast(pa.string())
+    enc = arr.dictionary_encode()
+    codes = np.asarray(enc.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False),
+                       dtype=np.int64) + 1
+    return codes, [str(v) for v in enc.dictionary.to_pylist()]
+
+
+FACT_FLAGS = ("bo_sung_ok", "da_xong", "truc_tuyen", "tt_dvctt", "co_phi", "tt_truc_tuyen", "dan_cu_cong_dan",
+              "can_kq", "kq_dien_tu", "so_hoa", "tai_su_dung", "phan_anh", "khong_hai_long", "cung", "theo_gio",
+              "truc_tuyen_kq")
+
+
+def dossier_facts_sql(src: Sources, profile: Profile) -> tuple[str, list[str]]:
+    """One row per dossier (its latest version, received) with the facts the counts need (``dossier_ctes``'s
+    ``d``): the 0/1 facts packed in one integer ``bits`` (bit k = the k-th of the returned flag names:
+    ``FACT_FLAGS``, then ``co_X``, ``f_X`` of each extra field)."""
+    extras = src.dossier_extra(profile)
+    flags = [*FACT_FLAGS, *(f"{p}_{c}" for c in extras for p in ("co", "f"))]
+    exprs = {"cung": "CASE WHEN tt_co_quan = ma_co_quan THEN 1 ELSE 0 END",
+             "theo_gio": "CASE WHEN thoi_han_giai_quyet IS NOT NULL AND don_vi_tinh = 'gio' THEN 1 ELSE 0 END",
+             "truc_tuyen_kq": f"CASE WHEN {ONLINE_WITH_RESULT} THEN 1 ELSE 0 END"}
+    bits = " + ".join(f"CAST({exprs.get(f, f)} AS BIGINT) * {1 << k}" for k, f in enumerate(flags))
+    empty_periods = ("(SELECT CAST(NULL AS VARCHAR) AS period, CAST(NULL AS TIMESTAMP) AS p_start, "
+                     "CAST(NULL AS TIMESTAMP) AS p_last, CAST(NULL AS INTEGER) AS p_idx WHERE 1 = 0) AS periods")
+    sql = (dossier_ctes(src, profile, empty_periods)
+           + "\nSELECT ma_co_quan, ma_xa, ma_tthc, ngay_tiep_nhan, ket_thuc, ngay_hen_tra, "
+             "CAST(thoi_han_giai_quyet AS DOUBLE) AS thoi_han_giai_quyet, idx_tiep_nhan, ngay_lam_viec, "
+             f"gio_tiep_nhan, dung_han_khi_xong, {bits} AS bits FROM d")
+    return sql, flags
+
+
+def _month_no(day: date) -> int:
+    return (day.year - 1970) * 12 + day.month - 1
+
+
+def _distinct(keys: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values (sorted) of non-negative ``keys`` below ``size``: a presence table when it is small
+    enough, else a sort."""
+    if size <= 50_000_000:
+        seen = np.zeros(size, dtype=bool)
+        seen[keys] = True
+        return np.flatnonzero(seen)
+    return np.unique(keys)
+
+
+def dossier_counts(warehouse: Warehouse, src: Sources, profile: Profile, periods: Sequence[Period],
+                   day_index: dict[date, int], as_of: datetime | None,
+                   province_code: str) -> tuple[dict[tuple[str, str, str], dict[str, Any]], list[str]]:
+    """The per period × scope × unit dossier counts, from one read of the dossiers' facts (``dossier_facts_sql``)
+    counted with numpy: rule 2.1 over the dossiers to be handled in each period (received by its end, not ended
+    before its start); receipts and ends with status 9, 10 counted per (month, unit) once and summed to the
+    month, its quarter and its year; the distinct procedures of 3.2, 3.5b and 4.5a per (period, agency) and per
+    period. A unit with a row in one of these gets every count (0 when none)."""
+    sql, flag_names = dossier_facts_sql(src, profile)
+    t = warehouse.query(sql)
+    present = set(src.dossier_extra(profile))
+    r_exprs: dict[str, tuple[str, str | None]] = {  # count → (flag, multiplied by flag)
+        "recv_online": ("truc_tuyen", None), "recv_online_kq": ("truc_tuyen_kq", None),
+        "fee_recv": ("co_phi", None), "fee_paid": ("tt_truc_tuyen", None), "recv_sohoa": ("so_hoa", None),
+        "recv_taisudung": ("tai_su_dung", None), "recv_khl": ("khong_hai_long", None)}
+    for rule in profile.rules:
+        col = rule.extra_field.column if rule.extra_field else None
+        if col not in present:
+            continue
+        if rule.measure == "received_flag":
+            r_exprs[f"x_{col}_den"] = (f"co_{col}", None)
+            r_exprs[f"x_{col}_num"] = (f"f_{col}", None)
+        elif rule.measure == "received_flag_all":
+            r_exprs[f"x_{col}_any"] = (f"co_{col}", None)
+            r_exprs[f"x_{col}_num"] = (f"f_{col}", None)
+        elif rule.measure == "petition_flag":
+            r_exprs[f"p_{col}_den"] = (f"co_{col}", "phan_anh")
+            r_exprs[f"p_{col}_num"] = (f"f_{col}", "phan_anh")
+    e_names = ["n22_den", "n22_sum", "n41_den", "n41_num"]
+    names = ["n21_den", "n21_num", "recv", *r_exprs, *e_names]
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    if not t.num_rows:
+        return out, names
+
+    packed = np.asarray(t.column("bits").to_numpy(), dtype=np.int64)
+    bit = {name: k for k, name in enumerate(flag_names)}
+
+    def flag(name: str) -> np.ndarray:
+        return (packed >> bit[name]) & 1
+
+    agency, agencies = _np_codes(t.column("ma_co_quan"))
+    commune, communes = _np_codes(t.column("ma_xa"))
+    n_ag, n_co, n_per = len(agencies) + 1, len(communes) + 1, len(periods)
+    col_of = {name: i for i, name in enumerate(names)}
+    acc_a = np.zeros((n_per, n_ag, len(names)))  # agency 0: none (the province counts it)
+    acc_c = np.zeros((n_per, n_co, len(names)))
+    seen_a = np.zeros((n_per, n_ag), dtype=bool)
+    seen_c = np.zeros((n_per, n_co), dtype=bool)
+
+    # Months (since 01/1970) of the periods' span, each with its period index per kind (−1: not computed).
+    index = {p.code: i for i, p in enumerate(periods)}
+    m_first = min(_month_no(p.start) for p in periods)
+    n_m = max(_month_no(p.last_day) for p in periods) - m_first + 1
+    targets = np.full((len(KINDS), n_m), -1, dtype=np.int64)
+    for mi in range(n_m):
+        first_day = date(1970 + (m_first + mi) // 12, (m_first + mi) % 12 + 1, 1)
+        for k, kind in enumerate(KINDS):
+            targets[k, mi] = index.get(containing(first_day, kind).code, -1)
+    computed_month = targets[KINDS.index("month")] >= 0
+
+    def month_of(us: np.ndarray) -> np.ndarray:
+        """Month index in the span of µs timestamps (−1: missing or outside)."""
+        out_ = np.full(len(us), -1, dtype=np.int64)
+        ok = us != _NULL_TS
+        out_[ok] = us[ok].astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) - m_first
+        out_[(out_ < 0) | (out_ >= n_m)] = -1
+        return out_
+
+    scopes = ((agency, n_ag, acc_a, seen_a), (commune, n_co, acc_c, seen_c))
+
+    def add_by_month(month_idx: np.ndarray, counts: dict[str, np.ndarray | None]) -> None:
+        """Count the rows with a month (``month_idx`` ≥ 0) per (month, unit) once — ``None``: the rows, else the
+        sum of the array — and add each month to its month, quarter and year."""
+        valid = month_idx >= 0
+        for codes_, size, acc, seen in scopes:
+            key = np.where(valid, month_idx * size + codes_, n_m * size)  # the last bin: rows without a month
+            present_m = (np.bincount(key, minlength=n_m * size + 1)[:-1] > 0).reshape(n_m, size)
+            sums = np.zeros((n_m, size, len(names)))
+            for name, v in counts.items():
+                sums[:, :, col_of[name]] = np.bincount(key, weights=v, minlength=n_m * size + 1)[:-1].reshape(
+                    n_m, size)
+            for k in range(len(KINDS)):
+                for mi in np.flatnonzero(targets[k] >= 0).tolist():
+                    pi = int(targets[k, mi])
+                    acc[pi] += sums[mi]
+                    seen[pi] |= present_m[mi]
+
+    # Rule 2.1: every dossier × period it is to be handled in (received by its end, not ended before its start).
+    # A dossier ended by ``as_of`` counts (on time when ended, or not) in the periods containing its end: counted
+    # per month. The others — open at a period's end, or ended after ``as_of`` — are judged period by period.
+    recv_ts = _np_ts(t.column("ngay_tiep_nhan"))
+    end_ts = _np_ts(t.column("ket_thuc"))
+    due_ts = _np_ts(t.column("ngay_hen_tra"))
+    statutory = _np_num(t.column("thoi_han_giai_quyet"))
+    idx_recv = _np_num(t.column("idx_tiep_nhan"))
+    hours_recv = _np_num(t.column("gio_tiep_nhan"))
+    on_time_done = np.nan_to_num(_np_num(t.column("dung_han_khi_xong")))
+    by_hours = flag("theo_gio") == 1
+    supplement_ok = flag("bo_sung_ok") == 1
+    hpd_raw = float(profile.param("working_hours_per_day", 8))
+    hpd: float | int = int(hpd_raw) if hpd_raw.is_integer() else hpd_raw
+    ended = end_ts != _NULL_TS
+    late_end = ended & (end_ts > _us(as_of)) if as_of is not None else np.zeros(len(end_ts), dtype=bool)
+    add_by_month(np.where(ended & ~late_end, month_of(end_ts), -1), {"n21_den": None, "n21_num": on_time_done})
+    any_late_end = bool(late_end.any())
+    for pi, p in enumerate(periods):
+        p_last = _last_instant(p)
+        if as_of is not None and is_partial(p, as_of) and as_of >= _instant(p.start):
+            p_last = as_of
+        last_us = _us(p_last)
+        rows = np.flatnonzero((recv_ts <= last_us) & (end_ts > last_us))  # open at the end (no end: far future)
+        gap = day_index[p_last.date()] - idx_recv[rows]
+        statutory_r = statutory[rows]
+        with np.errstate(invalid="ignore"):
+            by_days = np.where(by_hours[rows],
+                               gap * hpd + (p_last.hour + p_last.minute / 60.0) - hours_recv[rows] <= statutory_r,
+                               gap <= statutory_r)  # False where the statutory time is missing (NaN)
+        due_r = due_ts[rows]
+        on_time = (supplement_ok[rows] & np.where(due_r != _NULL_TS, last_us <= due_r, by_days)).astype(float)
+        if any_late_end:
+            late = np.flatnonzero(late_end & (end_ts >= _us(_instant(p.start))) & (end_ts <= last_us))
+            rows, on_time = np.concatenate([rows, late]), np.concatenate([on_time, on_time_done[late]])
+        if not len(rows):
+            continue
+        for codes_, size, acc, seen in scopes:
+            u_codes = codes_[rows]
+            seen[pi] |= np.bincount(u_codes, minlength=size) > 0
+            acc[pi, :, col_of["n21_den"]] += np.bincount(u_codes, minlength=size)
+            acc[pi, :, col_of["n21_num"]] += np.bincount(u_codes, weights=on_time, minlength=size)
+
+    # Receipts and ends (9, 10) in a computed month.
+    first_us = _us(_instant(min(p.start for p in periods)))
+    end_us = _us(_instant(max(p.end for p in periods)))
+    recv_m = month_of(recv_ts)
+    recv_m[(recv_ts < first_us) | (recv_ts >= end_us) | ~computed_month[np.maximum(recv_m, 0)]] = -1
+    end_m = month_of(end_ts)
+    end_m[(flag("da_xong") == 0) | ~computed_month[np.maximum(end_m, 0)]] = -1
+    working_days = _np_num(t.column("ngay_lam_viec"))
+    add_by_month(recv_m, {"recv": None, **{n: flag(f) if g is None else flag(f) * flag(g)
+                                           for n, (f, g) in r_exprs.items()}})
+    add_by_month(end_m, {"n22_den": (~np.isnan(working_days)).astype(float), "n22_sum": np.nan_to_num(working_days),
+                         "n41_den": flag("can_kq").astype(float), "n41_num": flag("kq_dien_tu").astype(float)})
+
+    # 3.2, 3.5b, 4.5a: distinct procedures per (period, agency) and per period, of the receipts.
+    procedure, procs = _np_codes(t.column("ma_tthc"))
+    n_proc = len(procs) + 1
+    u_a = np.zeros((n_per, n_ag, len(U_NAMES)))
+    u_p = np.zeros((n_per, len(U_NAMES)))
+    base = np.flatnonzero((recv_m >= 0) & (procedure > 0))
+    key0 = (recv_m[base] * n_ag + agency[base]) * n_proc + procedure[base]
+    bits0 = packed[base]
+
+    def bit0(name: str) -> np.ndarray:
+        return ((bits0 >> bit[name]) & 1).astype(bool)
+
+    u_flags = {"n32": bit0("truc_tuyen") & bit0("tt_dvctt"), "n35": bit0("tt_truc_tuyen"),
+               "n45": bit0("dan_cu_cong_dan")}
+    same = bit0("cung")
+    for ui, uname in enumerate(U_NAMES):
+        name, tag = uname.split("_")
+        sel = u_flags[name] & same if tag == "same" else u_flags[name]
+        if not sel.any():
+            continue
+        key = _distinct(key0[sel], n_m * n_ag * n_proc)
+        k_month, rest = key // (n_ag * n_proc), key % (n_ag * n_proc)
+        k_agency, k_proc = rest // n_proc, rest % n_proc
+        for k in range(len(KINDS)):
+            pid = targets[k][k_month]
+            ok = pid >= 0
+            pk = np.unique(pid[ok] * n_proc + k_proc[ok])
+            u_p[:, ui] += np.bincount(pk // n_proc, minlength=n_per)
+            ok &= k_agency > 0
+            ak = np.unique((pid[ok] * n_ag + k_agency[ok]) * n_proc + k_proc[ok])
+            u_a[:, :, ui] += np.bincount(ak // n_proc, minlength=n_per * n_ag).reshape(n_per, n_ag)
+
+    for pi, p in enumerate(periods):
+        if seen_a[pi].any():
+            out[(p.code, "province", province_code)] = {
+                **dict(zip(names, acc_a[pi].sum(axis=0).tolist(), strict=True)),
+                **dict(zip(U_NAMES, u_p[pi].tolist(), strict=True))}
+        for ai in (np.flatnonzero(seen_a[pi][1:]) + 1).tolist():
+            out[(p.code, "agency", agencies[ai - 1])] = {**dict(zip(names, acc_a[pi, ai].tolist(), strict=True)),
+                                                         **dict(zip(U_NAMES, u_a[pi, ai].tolist(), strict=True))}
+        for ci in (np.flatnonzero(seen_c[pi][1:]) + 1).tolist():
+            out[(p.code, "commune", communes[ci - 1])] = dict(zip(names, acc_c[pi, ci].tolist(), strict=True))
+    return out, names
+
+
 # ------------------------------------------------------------------------------------------------ scoring
 
 
@@ -433,8 +607,21 @@ def _frac(num: Any, den: Any) -> Value:
     return Value(n, d, n / d if d else None)
 
 
+def online_count(profile: Profile | None) -> str:
+    """The count rule 3.3 (``received_online``) divides by the receipts: every online dossier, or (profile
+    parameter ``require_e_result``) those whose procedure requires no result or that have an electronic one."""
+    return "recv_online_kq" if profile is not None and profile.param("require_e_result", False) else "recv_online"
+
+
+def online_condition(profile: Profile | None) -> str:
+    """Rule 3.3's numerator over ``dossier_ctes``'s columns (``online_count``)."""
+    if profile is not None and profile.param("require_e_result", False):
+        return ONLINE_WITH_RESULT
+    return "truc_tuyen = 1"
+
+
 def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | None,
-               ratio21: float | None) -> Value:
+               ratio21: float | None, profile: Profile | None = None) -> Value:
     """Numerator, denominator and ratio of one rule for one unit (``c``: dossier counts, ``pc``: procedure
     counts of the unit; ``None`` outside the procedures' scopes)."""
     m = rule.measure
@@ -468,7 +655,7 @@ def rule_value(rule: Rule, scope: str, c: dict[str, Any], pc: dict[str, Any] | N
     if m == "average_working_days":
         v = _frac(c.get("n22_sum"), c.get("n22_den"))
         return v
-    simple = {"received_online": ("recv_online", "recv"), "received_digitised": ("recv_sohoa", "recv"),
+    simple = {"received_online": (online_count(profile), "recv"), "received_digitised": ("recv_sohoa", "recv"),
               "received_reused": ("recv_taisudung", "recv"), "paid_online": ("fee_paid", "fee_recv"),
               "electronic_result": ("n41_num", "n41_den")}
     if m in simple:
@@ -704,10 +891,8 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
     day_index = write_calendar(warehouse, calendar, cal_first, cal_last)
     timings["calendar"] = time.perf_counter() - started
     started = time.perf_counter()
-    sql, names, _ = fast_aggregate_sql(src, profile, periods, _periods_sql(periods, day_index, as_of),
-                                       _instant(min(p.start for p in periods)), _instant(max(p.end for p in periods)))
-    counts = warehouse.query(sql).to_pylist()
-    timings["dossier_sql"] = time.perf_counter() - started
+    by_unit, names = dossier_counts(warehouse, src, profile, periods, day_index, as_of, province_code)
+    timings["dossier_counts"] = time.perf_counter() - started
     started = time.perf_counter()
     proc_counts: dict[str | None, dict[str, Any]] = {}
     if src.procedure_cols:
@@ -719,7 +904,6 @@ def compute_values(warehouse: Warehouse, *, province_code: str, profile: Profile
                 proc_counts[str(r["ma_co_quan"])] = r
     timings["procedure_sql"] = time.perf_counter() - started
     started = time.perf_counter()
-    by_unit = merge_parts(counts, province_code, names)
     for name in names:  # a received-flag rule whose field is sent: a unit without receipts has nothing to count
         if name.startswith("x_") and name.endswith("_any"):
             for c in by_unit.values():
@@ -811,7 +995,7 @@ def rule_values(profile: Profile, scopes: np.ndarray, counts: list[dict[str, Any
     out: dict[str, _Vec] = {}
     on_time = next((r for r in profile.rules if r.measure == "on_time"), None)
     ratio21 = _vec_frac(col("n21_num"), col("n21_den")).ratio if on_time is not None else np.full(size, np.nan)
-    simple = {"received_online": ("recv_online", "recv"), "received_digitised": ("recv_sohoa", "recv"),
+    simple = {"received_online": (online_count(profile), "recv"), "received_digitised": ("recv_sohoa", "recv"),
               "received_reused": ("recv_taisudung", "recv"), "paid_online": ("fee_paid", "fee_recv"),
               "electronic_result": ("n41_num", "n41_den"), "on_time": ("n21_num", "n21_den"),
               "average_working_days": ("n22_sum", "n22_den")}
@@ -952,22 +1136,27 @@ def build_rows(profile: Profile, by_unit: dict[tuple[str, str, str], dict[str, A
     scores[:, block - 1] = np.where(total_cov != 0, _round2_array(total), np.nan)
     covered[:, block - 1] = _round2_array(total_cov)
 
-    def per_unit(values_: list[Any]) -> list[Any]:
-        return [v for v in values_ for _ in range(block)]
+    per_unit = pa.array(np.repeat(np.arange(n), block))  # row → its unit (a block of rows each)
+    per_row = pa.array(np.tile(np.arange(block), n))  # row → its place in the block
 
-    f64 = pa.float64()
+    def unit_col(values_: list[Any], kind: pa.DataType) -> pa.Array:
+        return pa.array(values_, type=kind).take(per_unit)
+
+    def row_col(values_: list[Any], kind: pa.DataType) -> pa.Array:
+        return pa.array(values_, type=kind).take(per_row)
+
+    f64, text = pa.float64(), pa.string()
     data = {
-        "period": per_unit([k[0] for k in keys]), "period_type": per_unit([kinds[k[0]] for k in keys]),
-        "scope": per_unit([k[1] for k in keys]), "unit_code": per_unit([k[2] for k in keys]),
-        "indicator_code": b_code * n, "kind": b_kind * n, "group_code": b_group * n,
+        "period": unit_col([k[0] for k in keys], text), "period_type": unit_col([kinds[k[0]] for k in keys], text),
+        "scope": unit_col([k[1] for k in keys], text), "unit_code": unit_col([k[2] for k in keys], text),
+        "indicator_code": row_col(b_code, text), "kind": row_col(b_kind, text), "group_code": row_col(b_group, text),
         "numerator": _column(num.ravel(), f64), "denominator": _column(den.ravel(), f64),
         "ratio": _column(ratios.ravel(), f64), "score": _column(scores.ravel(), f64),
-        "max_score": b_max * n, "covered_points": _column(covered.ravel(), f64),
-        "profile": [profile.code] * (n * block), "computed_at": [computed_at] * (n * block),
+        "max_score": row_col(b_max, f64), "covered_points": _column(covered.ravel(), f64),
+        "profile": pa.repeat(pa.scalar(profile.code, text), n * block),
+        "computed_at": pa.repeat(pa.scalar(computed_at, RESULT_SCHEMA.field("computed_at").type), n * block),
     }
-    return pa.table({name: data[name] if isinstance(data[name], pa.Array)
-                     else pa.array(data[name], type=RESULT_SCHEMA.field(name).type)
-                     for name in RESULT_SCHEMA.names}, schema=RESULT_SCHEMA)
+    return pa.table([data[name] for name in RESULT_SCHEMA.names], schema=RESULT_SCHEMA)
 
 
 # ------------------------------------------------------------------------------------------------ storage
@@ -1293,7 +1482,10 @@ def list_dossiers(session: Session, warehouse: Warehouse, *, principal: Principa
     own_only = not (principal.can_read_all() or principal.kind == "system")
     authorize(principal, "publicservices.dossiers", principal.agency_code if own_only else None)
     rule = profile.rule(indicator or "2.1")
-    if rule.measure in _LISTS:
+    num: str | None
+    if rule.measure == "received_online":
+        den, num = "tiep_nhan_trong_ky = 1", online_condition(profile)
+    elif rule.measure in _LISTS:
         den, num = _LISTS[rule.measure]
     elif rule.measure == "received_flag_all" and rule.extra_field is not None:
         den, num = "tiep_nhan_trong_ky = 1", f"f_{rule.extra_field.column} = 1"

@@ -404,8 +404,8 @@ class Generator:
                 d.paid = 1 if rng.random() < _lerp(0.72, 0.5, t) else 2
         d.digitised = int(rng.random() < _clip(_lerp(0.78, 0.95, t) + u.digital))
         d.reused = int(rng.random() < _clip(_lerp(0.08, 0.46, t) + u.digital * 0.5))
-        if p.result:
-            d.e_result = int(rng.random() < _clip(_lerp(0.38, 0.9, t) + u.digital))
+        if p.result:  # an online dossier gets its result online (rule 3.3 counts it only then)
+            d.e_result = int(d.channel == 2 or rng.random() < _clip(_lerp(0.38, 0.9, t) + u.digital))
         # Outcome
         r = rng.random()
         if r < 0.004:
@@ -522,7 +522,7 @@ class Generator:
                 ontime += ok
             if lo <= d.received <= hi and d.status not in (1, 3):
                 received += 1
-                online += d.channel == 2
+                online += self._online_counted(d)
                 if d.proc.fee:
                     fee += 1
                     paid += d.paid > 0
@@ -541,17 +541,25 @@ class Generator:
             self._calibrate_payment(members, w)
             self._calibrate_on_time(wi, members, w)
 
+    @staticmethod
+    def _online_counted(d: _Dossier) -> bool:
+        """Online as rule 3.3 counts it (profile parameter require_e_result): with an electronic result when the
+        procedure requires a result."""
+        return d.channel == 2 and (not d.proc.result or (d.e_result == 1 and d.status in (9, 10)))
+
     def _calibrate_online(self, members: list[_Dossier], w: Window) -> None:
         members = [d for d in members if d.status not in (1, 3)]
         target = round(w.online / 100 * len(members))
-        current = sum(d.channel == 2 for d in members)
+        current = sum(self._online_counted(d) for d in members)
         if target > current:
-            pool = [d for d in members if d.channel != 2 and d.proc.mode != "khong"]
+            pool = [d for d in members if d.channel != 2 and d.proc.mode != "khong"
+                    and (not d.proc.result or d.status in (9, 10))]
             for d in _weighted_sample(self.rng, pool, [_clip(0.5 + d.unit.online * 3, 0.02, 1) for d in pool],
                                       target - current):
                 d.channel = 2
+                d.e_result = int(d.proc.result)
         elif current > target:
-            pool = [d for d in members if d.channel == 2]
+            pool = [d for d in members if self._online_counted(d)]
             for d in _weighted_sample(self.rng, pool, [_clip(0.5 - d.unit.online * 3, 0.02, 1) for d in pool],
                                       current - target):
                 d.channel = 1
