@@ -178,7 +178,7 @@ def base_url(request: Request) -> str:
 # ------------------------------------------------------------------------------------------------ dicts
 
 
-def package_id(ds: Dataset) -> str:
+def package_id(ds: service.DatasetInfo) -> str:
     return str(uuid.uuid5(NAMESPACE, f"dataset:{ds.name}"))
 
 
@@ -224,11 +224,11 @@ def license_dict(license_id: str) -> dict[str, Any]:
             "domain_content": True, "domain_data": True, "domain_software": False}
 
 
-def resource_id(ds: Dataset, fmt: str) -> str:
+def resource_id(ds: service.DatasetInfo, fmt: str) -> str:
     return f"{ds.name}-{fmt}"
 
 
-def resource_dict(ds: Dataset, fmt: str, base: str, modified: str | None, position: int) -> dict[str, Any]:
+def resource_dict(ds: service.DatasetInfo, fmt: str, base: str, modified: str | None, position: int) -> dict[str, Any]:
     label = service.FORMAT_LABELS[fmt]
     return {
         "id": resource_id(ds, fmt), "package_id": package_id(ds), "name": f"{ds.title} ({label})",
@@ -241,7 +241,7 @@ def resource_dict(ds: Dataset, fmt: str, base: str, modified: str | None, positi
     }
 
 
-def package_dict(session: Session, ds: Dataset, base: str, agencies: dict[str, Agency]) -> dict[str, Any]:
+def package_dict(session: Session, ds: service.DatasetInfo, base: str, agencies: dict[str, Agency]) -> dict[str, Any]:
     agency = agencies.get(ds.owner_agency)
     organization = org_dict(agency) if agency else {"id": org_id(ds.owner_agency), "name": ds.owner_agency.lower(),
                                                      "title": ds.owner_agency}
@@ -318,7 +318,7 @@ def parse_fq(text: str, key: str = "fq") -> tuple[dict[str, list[str]], dict[str
     return wanted, excluded, " ".join(" ".join(rest).split())
 
 
-def _field_values(ds: Dataset, field: str) -> list[str]:
+def _field_values(ds: service.DatasetInfo, field: str) -> list[str]:
     if field == "name":
         return [ds.name]
     if field == "id":
@@ -330,7 +330,7 @@ def _field_values(ds: Dataset, field: str) -> list[str]:
     return service.facet_values(ds).get(field, [])
 
 
-def _matches(ds: Dataset, field: str, values: list[str]) -> bool:
+def _matches(ds: service.DatasetInfo, field: str, values: list[str]) -> bool:
     have = _field_values(ds, field)
     if field in ("organization", "res_format", "owner_org"):
         have_cmp, wanted = [h.lower() for h in have], [v.lower() for v in values]
