@@ -422,11 +422,19 @@ def get_request(name: NamedFmt, request: Request, db: DB) -> Response:
 
     def run() -> Response:
         code, fmt_ = _split_format(name)
+        base = links.base_url(request)
+        # Kept like the lists (same data version): apps poll the reports they sent.
+        key = ("request", fmt_, base, code)
+        version = open311cache.data_version(db)
+        kept = open311cache.get(key, version)
+        if kept is not None:
+            return Response(kept[0], media_type=kept[1])
         report = service.get_by_code(db, code)
         agency_names, unit_names = _names(db, [report])
-        data = [request_json(report, base_url=links.base_url(request), agency_names=agency_names,
-                             unit_names=unit_names)]
-        return _respond(fmt_, data, "service_requests", "request")
+        data = [request_json(report, base_url=base, agency_names=agency_names, unit_names=unit_names)]
+        response = _respond(fmt_, data, "service_requests", "request")
+        open311cache.put(key, version, bytes(response.body), response.media_type or "application/json")
+        return response
 
     return _handle(fmt, db, run)
 
