@@ -13,8 +13,8 @@ What it does, in order:
    scheduler on, proxy headers) with one change of configuration, the per-key rate limit
    (``DIEUHANH_FEEDBACK_RATE_PER_KEY_PER_MINUTE``, default 600 a minute) raised so that the limiter does not
    refuse the benchmark — a province does the same for a trusted high-volume integration;
-3. for each phase, ``--concurrency`` asyncio workers sharing one httpx client keep exactly that many requests in
-   flight (a bounded, closed-loop load) for ``--duration`` seconds:
+3. for each phase, ``--concurrency`` asyncio workers, each with its own keep-alive connection, keep exactly that
+   many requests in flight (a bounded, closed-loop load) for ``--duration`` seconds:
 
    * ``post``: ``POST /open311/v2/requests.json``, form-encoded, ``api_key`` in the body (half of the requests) or
      the query string, a random non-emergency ``service_code``, ``lat``/``long`` inside a random commune of the
@@ -23,7 +23,7 @@ What it does, in order:
      last 30 days) and ``GET /open311/v2/requests/{id}.json`` of reports made in the ``post`` phase (or the demo);
    * ``mixed``: both at once (one POST for three GETs);
 
-   The ``post`` phase sends its requests over plain asyncio keep-alive HTTP/1.1 connections (``RawConnection``,
+   Every phase sends its requests over plain asyncio keep-alive HTTP/1.1 connections (``RawConnection``,
    ~0.2 ms of CPU per request) rather than httpx (~11 ms per request on this machine, more than the server spends),
    since the load generator shares the two CPUs with the server; ``--client httpx`` uses httpx as before;
 
