@@ -178,7 +178,7 @@ def base_url(request: Request) -> str:
 # ------------------------------------------------------------------------------------------------ dicts
 
 
-def package_id(ds: service.DatasetInfo) -> str:
+def package_id(ds: service.DatasetInfo | service.IndexEntry) -> str:
     return str(uuid.uuid5(NAMESPACE, f"dataset:{ds.name}"))
 
 
@@ -318,7 +318,7 @@ def parse_fq(text: str, key: str = "fq") -> tuple[dict[str, list[str]], dict[str
     return wanted, excluded, " ".join(" ".join(rest).split())
 
 
-def _field_values(ds: service.DatasetInfo, field: str) -> list[str]:
+def _field_values(ds: service.DatasetInfo | service.IndexEntry, field: str) -> list[str]:
     if field == "name":
         return [ds.name]
     if field == "id":
@@ -327,10 +327,11 @@ def _field_values(ds: service.DatasetInfo, field: str) -> list[str]:
         return [ds.license_id]
     if field == "owner_org":
         return [org_id(ds.owner_agency), ds.owner_agency.lower()]
-    return service.facet_values(ds).get(field, [])
+    facets = ds.facets if isinstance(ds, service.IndexEntry) else service.facet_values(ds)
+    return facets.get(field, [])
 
 
-def _matches(ds: service.DatasetInfo, field: str, values: list[str]) -> bool:
+def _matches(ds: service.DatasetInfo | service.IndexEntry, field: str, values: list[str]) -> bool:
     have = _field_values(ds, field)
     if field in ("organization", "res_format", "owner_org"):
         have_cmp, wanted = [h.lower() for h in have], [v.lower() for v in values]
@@ -359,7 +360,8 @@ def package_search(session: Session, data: dict[str, Any], base: str) -> dict[st
         wanted.setdefault(field, []).extend(values)
     for field, values in q_excluded.items():
         excluded.setdefault(field, []).extend(values)
-    everything = service.search(session, q=q_text, sort=sort, rows=1_000_000, start=0).items
+    # The index's entries (no rows read): only the page shown is read from the database.
+    everything = service.search_entries(session, q=q_text, sort=sort)
     found = [ds for ds in everything
              if all(_matches(ds, f, v) for f, v in wanted.items())
              and not any(_matches(ds, f, v) for f, v in excluded.items())]
@@ -388,7 +390,7 @@ def package_search(session: Session, data: dict[str, Any], base: str) -> dict[st
                 display = service.license_title(name)
             items.append({"name": name, "display_name": display, "count": count})
         search_facets[f] = {"title": f, "items": items}
-    page = found[start:start + rows]
+    page = service.page_rows(session, [e.id for e in found[start:start + rows]])
     return {"count": len(found), "sort": sort, "facets": facets, "search_facets": search_facets,
             "results": [package_dict(session, ds, base, agencies) for ds in page]}
 
