@@ -179,7 +179,11 @@ def base_url(request: Request) -> str:
 
 
 def package_id(ds: service.DatasetInfo | service.IndexEntry) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"dataset:{ds.name}"))
+    return _package_id_of(ds.name)
+
+
+def _package_id_of(name: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"dataset:{name}"))
 
 
 def org_id(code: str) -> str:
@@ -265,17 +269,28 @@ def package_dict(session: Session, ds: service.DatasetInfo, base: str, agencies:
     }
 
 
+def _published_named(session: Session, name: str) -> Dataset | None:
+    return session.scalar(service.published_query().where(Dataset.name == name))
+
+
 def _find_package(session: Session, ref: str) -> Dataset:
-    for ds in service.published_datasets(session):
-        if ref in (ds.name, package_id(ds)):
-            return ds
-    raise not_found(f"Không có bộ dữ liệu mở '{ref}'.")
+    """By name (one look-up), else by package id (the uuid of a name: computed over the published names only)."""
+    ds = _published_named(session, ref)
+    if ds is None:
+        names = session.scalars(select(Dataset.name).where(Dataset.published.is_(True), Dataset.access == "public"))
+        name = next((n for n in names if _package_id_of(n) == ref), None)
+        ds = _published_named(session, name) if name is not None else None
+    if ds is None:
+        raise not_found(f"Không có bộ dữ liệu mở '{ref}'.")
+    return ds
 
 
 def _find_resource(session: Session, ref: str) -> tuple[Dataset, str]:
-    for ds in service.published_datasets(session):
-        for fmt in service.FORMATS:
-            if ref == resource_id(ds, fmt):
+    """``{name}-{format}``: the dataset by name (one look-up)."""
+    for fmt in service.FORMATS:
+        if ref.endswith(f"-{fmt}"):
+            ds = _published_named(session, ref[:-len(fmt) - 1])
+            if ds is not None:
                 return ds, fmt
     raise not_found(f"Không có tài nguyên '{ref}'.")
 
