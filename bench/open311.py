@@ -13,8 +13,8 @@ What it does, in order:
    scheduler on, proxy headers) with one change of configuration, the per-key rate limit
    (``DIEUHANH_FEEDBACK_RATE_PER_KEY_PER_MINUTE``, default 600 a minute) raised so that the limiter does not
    refuse the benchmark — a province does the same for a trusted high-volume integration;
-3. for each phase, ``--concurrency`` asyncio workers sharing one httpx client keep exactly that many requests in
-   flight (a bounded, closed-loop load) for ``--duration`` seconds:
+3. for each phase, ``--concurrency`` asyncio workers, each with its own keep-alive connection, keep exactly that
+   many requests in flight (a bounded, closed-loop load) for ``--duration`` seconds:
 
    * ``post``: ``POST /open311/v2/requests.json``, form-encoded, ``api_key`` in the body (half of the requests) or
      the query string, a random non-emergency ``service_code``, ``lat``/``long`` inside a random commune of the
@@ -23,7 +23,7 @@ What it does, in order:
      last 30 days) and ``GET /open311/v2/requests/{id}.json`` of reports made in the ``post`` phase (or the demo);
    * ``mixed``: both at once (one POST for three GETs);
 
-   The ``post`` phase sends its requests over plain asyncio keep-alive HTTP/1.1 connections (``RawConnection``,
+   Every phase sends its requests over plain asyncio keep-alive HTTP/1.1 connections (``RawConnection``,
    ~0.2 ms of CPU per request) rather than httpx (~11 ms per request on this machine, more than the server spends),
    since the load generator shares the two CPUs with the server; ``--client httpx`` uses httpx as before;
 
@@ -368,41 +368,56 @@ class Load:
             conn.close()
             self.record_post(started, 0, b"", f"{type(exc).__name__}: {exc}")
 
-    async def get(self, client: httpx.AsyncClient) -> None:
+    def get_target(self) -> tuple[str, str, dict[str, str]]:
+        """(kind, path, query) of the next GET: half single reports, half filtered lists."""
         if self.codes and self.rng.random() < 0.5:
-            kind = "GET requests/{id}.json"
-            url, params = f"/open311/v2/requests/{self.rng.choice(self.codes)}.json", {}
-        else:
-            kind = "GET requests.json (filters)"
-            back = timedelta(days=30, seconds=self.rng.randint(0, 86400) if self.cold else 0)
-            since = (datetime.now(UTC) - back).strftime("%Y-%m-%dT%H:%M:%SZ")
-            url = "/open311/v2/requests.json"
-            params = {"service_code": self.rng.choice(CATEGORIES), "status": self.rng.choice(["open", "closed"]),
-                      "start_date": since}
+            return "GET requests/{id}.json", f"/open311/v2/requests/{self.rng.choice(self.codes)}.json", {}
+        back = timedelta(days=30, seconds=self.rng.randint(0, 86400) if self.cold else 0)
+        since = (datetime.now(UTC) - back).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return GET_LIST, "/open311/v2/requests.json", {
+            "service_code": self.rng.choice(CATEGORIES), "status": self.rng.choice(["open", "closed"]),
+            "start_date": since}
+
+    async def get(self, client: httpx.AsyncClient) -> None:
+        kind, url, params = self.get_target()
         started = time.perf_counter()
         try:
             response = await client.get(url, params=params)
             ok = response.status_code == 200
-            sample = f"{response.status_code} {response.text}"
+            sample = "" if ok else f"{response.status_code} {response.text}"
         except httpx.HTTPError as exc:
             ok, sample = False, f"{type(exc).__name__}: {exc}"
         self.stat(kind).add(time.perf_counter() - started, ok, sample)
 
+    async def get_raw(self, conn: RawConnection) -> None:
+        kind, url, params = self.get_target()
+        started = time.perf_counter()
+        try:
+            status, body = await conn.request("GET", f"{url}?{urlencode(params)}" if params else url, b"")
+            ok = status == 200 and body[:1] in (b"[", b"{")
+            self.stat(kind).add(time.perf_counter() - started, ok, "" if ok else f"{status} {body[:300]!r}")
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            conn.close()
+            self.stat(kind).add(time.perf_counter() - started, False, f"{type(exc).__name__}: {exc}")
+
 
 async def run_phase(load: Load, phase: str, duration: float, concurrency: int, raw: bool = True) -> float:
     load.stats = {}
-    if phase == "post" and raw:
+    if raw:
         url = httpx.URL(load.base)
         deadline = time.perf_counter() + duration
 
-        async def raw_worker() -> None:
+        async def raw_worker(n: int) -> None:
             conn = RawConnection(url.host, url.port or 80)
             while time.perf_counter() < deadline:
-                await load.post_raw(conn)
+                if phase == "post" or (phase == "mixed" and n % 4 == 0):
+                    await load.post_raw(conn)
+                else:
+                    await load.get_raw(conn)
             conn.close()
 
         started = time.perf_counter()
-        await asyncio.gather(*(raw_worker() for _ in range(concurrency)))
+        await asyncio.gather(*(raw_worker(n) for n in range(concurrency)))
         return time.perf_counter() - started
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=load.base, limits=limits, timeout=30) as client:
@@ -568,7 +583,8 @@ def compare(args: argparse.Namespace, rng: random.Random) -> None:
                 for phase in phases:
                     pid = server_python(proc)
                     cpu = tree_cpu_seconds(pid), time.process_time()
-                    elapsed = asyncio.run(run_phase(load, phase, args.duration, args.concurrency))
+                    elapsed = asyncio.run(run_phase(load, phase, args.duration, args.concurrency,
+                                                         args.client == "raw"))
                     print(f"\n--- {name}, run {rep + 1}/{args.repeat}", end="")
                     report(phase, elapsed, load.stats,
                            (tree_cpu_seconds(pid) - cpu[0], time.process_time() - cpu[1]))

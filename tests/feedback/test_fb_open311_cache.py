@@ -32,7 +32,10 @@ def test_kept_answers_follow_every_change(client, db, settings, point) -> None: 
     def mine() -> dict:  # type: ignore[type-arg]
         response = client.get(f"{V2}/requests.json", params=params)
         assert response.status_code == 200, response.text
-        return next(r for r in response.json() if r["service_request_id"] == code)
+        listed = next(r for r in response.json() if r["service_request_id"] == code)
+        (single,) = client.get(f"{V2}/requests/{code}.json").json()  # kept too, under the same data version
+        assert single == listed
+        return listed
 
     first = client.get(f"{V2}/requests.json", params=params)
     again = client.get(f"{V2}/requests.json", params=params)

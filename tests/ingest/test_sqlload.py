@@ -34,9 +34,9 @@ HEADER = "ngay;ma_xa;so_tien;so_luong;ghi_chu;thoi_diem;ma_ho_so\n"
 CLEAN = (
     "\ufeff" + HEADER
     + "01/06/2024;13285;1.234.567,89;1.200;Đăng ký khai sinh;2024-06-01 08:30;HS-1\n"
-    + "1/6/2024;\u00a013291 ;-0,5;-7;\"Có ; dấu chấm phẩy\nvà xuống dòng\";2024-06-01T08:30:15;HS-2\n"
+    + "1/6/2024;\u00a013291 ;-0,5; -7\t;\"Có ; dấu chấm phẩy\nvà xuống dòng\";2024-06-01T08:30:15;HS-2\n"
     + ";;;;;;\n"
-    + "2024-06-30;37;0;0;  khoảng trắng\u3000;;HS-3\n"
+    + "\u2003 2024-06-30;37;0;0;  khoảng trắng\u3000;;HS-3\n"
     + "\n"
     + "29/02/2024;13318;;;;;\n"
 )
@@ -100,6 +100,7 @@ def test_a_clean_file_is_stored_as_the_exact_path_stores_it(db, duck, tmp_path, 
     assert stored[1]["ghi_chu"] == "Có ; dấu chấm phẩy\nvà xuống dòng"
     assert stored[1]["ma_xa"] == "13291" and stored[2]["ma_xa"] == "37"
     assert stored[2]["ghi_chu"] == "khoảng trắng"
+    assert stored[1]["so_luong"] == -7 and str(stored[2]["ngay"]) == "2024-06-30"  # padded cells of typed columns
 
 
 REFUSED = [

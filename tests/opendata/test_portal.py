@@ -95,7 +95,7 @@ def _names(html: str) -> list[str]:
     return re.findall(r'data-testid="dataset-item" data-name="([^"]+)"', html)
 
 
-def test_search_without_diacritics_and_facets(catalog):
+def test_search_without_diacritics_and_facets(catalog, factory, db):
     client = catalog
     page = client.get("/opendata")
     assert page.status_code == 200
@@ -127,6 +127,21 @@ def test_search_without_diacritics_and_facets(catalog):
     assert org.status_code == 200 and "/opendata/datasets/truong_hoc" in org.text
     assert "/opendata/datasets/dan_so_xa" not in org.text
     assert client.get("/opendata/organizations/syt").status_code == 404
+    # The index's page, counts and facets over every hit; an unpublish leaves it at the next search.
+    from dieuhanh.opendata import service
+
+    with db.session() as session:
+        second = service.search(session, q="XA", rows=1, start=1)
+        assert second.count == 2 and [d.name for d in second.items] == ["truong_hoc"]
+        assert second.facets["organization"] == {"tkt": 1, "sgddt": 1}
+        assert second.facets["res_format"]["CSV"] == 2
+    client.cookies.clear()
+    _, analyst, _ = factory.user("analyst")
+    _, csrf = login(client, analyst)
+    assert client.post("/api/v1/datasets/truong_hoc/unpublish", headers={"X-CSRF-Token": csrf}).status_code == 200
+    with db.session() as session:
+        left = service.search(session, q="", filters={"res_format": ["CSV"]})
+        assert [d.name for d in left.items] == ["dan_so_xa"] and left.facets["organization"] == {"tkt": 1}
 
 
 def test_unpublished_and_personal_data_never_appear(catalog):

@@ -356,10 +356,6 @@ def list_requests(fmt: Fmt, request: Request, db: DB) -> Response:
         else:
             codes = [s.strip() for s in (q.get("service_code") or "").split(",") if s.strip()]
             if codes:
-                known = set(db.scalars(select(Category.service_code)))
-                unknown = [c for c in codes if c not in known]
-                if unknown:
-                    raise Open311Error(404, f"Không có lĩnh vực service_code «{unknown[0]}».")
                 filters.category = ",".join(codes)
             statuses = [s.strip().lower() for s in (q.get("status") or "").split(",") if s.strip()]
             bad = [s for s in statuses if s not in ("open", "closed")]
@@ -376,6 +372,11 @@ def list_requests(fmt: Fmt, request: Request, db: DB) -> Response:
         kept = open311cache.get(key, version)
         if kept is not None:
             return Response(kept[0], media_type=kept[1])
+        if filters.category:  # checked when the answer is made (a kept one was made with known codes only)
+            known = set(db.scalars(select(Category.service_code)))
+            unknown = [c for c in filters.category.split(",") if c not in known]
+            if unknown:
+                raise Open311Error(404, f"Không có lĩnh vực service_code «{unknown[0]}».")
         if fmt == "json":
             response: Response = Response(_encoded_list(db, filters, base), media_type="application/json")
         else:
@@ -421,11 +422,19 @@ def get_request(name: NamedFmt, request: Request, db: DB) -> Response:
 
     def run() -> Response:
         code, fmt_ = _split_format(name)
+        base = links.base_url(request)
+        # Kept like the lists (same data version): apps poll the reports they sent.
+        key = ("request", fmt_, base, code)
+        version = open311cache.data_version(db)
+        kept = open311cache.get(key, version)
+        if kept is not None:
+            return Response(kept[0], media_type=kept[1])
         report = service.get_by_code(db, code)
         agency_names, unit_names = _names(db, [report])
-        data = [request_json(report, base_url=links.base_url(request), agency_names=agency_names,
-                             unit_names=unit_names)]
-        return _respond(fmt_, data, "service_requests", "request")
+        data = [request_json(report, base_url=base, agency_names=agency_names, unit_names=unit_names)]
+        response = _respond(fmt_, data, "service_requests", "request")
+        open311cache.put(key, version, bytes(response.body), response.media_type or "application/json")
+        return response
 
     return _handle(fmt, db, run)
 

@@ -97,7 +97,10 @@ def keep(stamp: tuple[Any, ...], items: list[tuple[tuple[int, Any, int, Any], by
 def data_version(session: Session) -> tuple[Any, ...]:
     from dieuhanh.feedback.models import Report
 
-    highest, latest = session.execute(select(func.max(Report.id), func.max(Report.updated_at))).one()
+    # Two scalar subqueries, not one SELECT of two aggregates: SQLite answers a lone max() from the index's end
+    # (two look-ups) but scans the whole updated_at index for max(id), max(updated_at) together.
+    highest, latest = session.execute(select(select(func.max(Report.id)).scalar_subquery(),
+                                             select(func.max(Report.updated_at)).scalar_subquery())).one()
     return _generation, highest, latest
 
 

@@ -977,17 +977,46 @@ def open311_keys(session: Session, filters: ReportFilters, limit: int) -> list[t
     else:
         query = _apply_filters(select(*lean), filters, utcnow())
     query = query.order_by(Report.created_at.desc(), Report.id.desc())
-    fetch = limit
+    # Rows are read by index (r[0] …), not by name: over 1,000 rows the attribute look-ups of Row cost more than
+    # the query. When merged reports fall out, only the next rows are read (OFFSET), not the first ones again.
+    chosen: list[tuple[int, Any, int, Any]] = []
+    read, fetch = 0, limit
     while True:
-        rows = session.execute(query.limit(fetch)).all()
-        main_of = _mains(session, rows, lean)
-        chosen = [r for r in rows if allowed is None or (
-            r.status in allowed if r.duplicate_of_id is None
-            else main_of[r.id].duplicate_of_id is None and main_of[r.id].status in allowed)]
+        rows = session.execute(query.offset(read).limit(fetch)).all() if read else \
+            session.execute(query.limit(fetch)).all()
+        read += len(rows)
+        ends = _chain_ends(session, [r for r in rows if r[1] is not None], lean)
+        for r in rows:
+            if r[1] is None:
+                if allowed is None or r[3] in allowed:
+                    chosen.append((r[0], r[2], r[0], r[2]))
+            else:
+                end = ends[r[0]]
+                if allowed is None or (end[1] is None and end[3] in allowed):
+                    chosen.append((r[0], r[2], end[0], end[2]))
         if len(chosen) >= limit or len(rows) < fetch:
             break
-        fetch += limit - len(chosen)
-    return [(r.id, r.updated_at, main_of[r.id].id, main_of[r.id].updated_at) for r in chosen[:limit]]
+        fetch = limit - len(chosen)
+    return chosen[:limit]
+
+
+def _chain_ends(session: Session, merged: list[Any], columns: tuple[Any, ...]) -> dict[int, Any]:
+    """By id of each merged report (rows whose ``[1]`` is ``duplicate_of_id``), the end of its chain of merges
+    (rows of ``columns``; like :func:`_mains`, a cycle or a missing report stops the walk)."""
+    by_id: dict[int, Any] = {}
+    wanted = {r[1] for r in merged}
+    while wanted:
+        found = session.execute(select(*columns).where(Report.id.in_(wanted))).all()
+        by_id.update((r[0], r) for r in found)
+        wanted = {r[1] for r in found if r[1] is not None} - set(by_id)
+    ends: dict[int, Any] = {}
+    for row in merged:
+        current, seen = row, {row[0]}
+        while current[1] in by_id and current[1] not in seen:
+            current = by_id[current[1]]
+            seen.add(current[0])
+        ends[row[0]] = current
+    return ends
 
 
 def _open311_select() -> Any:

@@ -123,8 +123,8 @@ def _unit_table(province_code: str) -> str:
     return ", ".join(f"({_lit(k)}, {_lit(v)})" for k, v in sorted(mapping.items()))
 
 
-def _convert(col_type: str, t: str, decimal: str, unit: str | None) -> str:
-    fail = "error('dieuhanh: cell')"
+def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = "error('dieuhanh: cell')") -> str:
+    """The typed value of cell ``t``; ``fail`` when the cell has not the column's shape."""
     if col_type == "string":
         return t
     if col_type == "unit_code":
@@ -164,7 +164,11 @@ def build(path: Path, reader: CsvReader, ds: Dataset, mapping: dict[str, str], p
     scan = (f"read_csv({_lit(str(path))}, delim={_lit(reader.delimiter or ',')}, header=false, "
             f"skip={reader.header_row}, columns={spec}, quote='\"', escape='\"', auto_detect=false, "
             "strict_mode=true, null_padding=false, encoding='utf-8')")
-    trimmed = ", ".join(f"{_trim(c)} AS {c}" for c in raw.values())
+    # Cells of strings and commune codes are trimmed here; cells of numbers and dates are converted as read when
+    # they have their column's shape (no shape admits a space at either end, so such a cell is its own trimmed
+    # text), and trimmed only when they do not: a clean file pays one regular expression per such cell, not two.
+    typed = {header for header, name in mapping.items() if by_name[name].type not in ("string", "unit_code")}
+    trimmed = ", ".join(f"{c if header in typed else _trim(c)} AS {c}" for header, c in raw.items())
     blank = " AND ".join(f"s.{c} IS NULL" for c in raw.values())  # a line of empty cells is skipped
     joins: list[str] = []
     outputs: list[str] = []
@@ -176,7 +180,10 @@ def build(path: Path, reader: CsvReader, ds: Dataset, mapping: dict[str, str], p
         if col.type == "unit_code":
             unit = f"u{len(joins)}"
             joins.append(f"LEFT JOIN _units AS {unit} ON {unit}.text = {t}")
-        expr = _convert(col.type, t, reader.decimal, unit)
+        if header in typed:
+            expr = _convert(col.type, t, reader.decimal, None, fail=_convert(col.type, _trim(t), reader.decimal, None))
+        else:
+            expr = _convert(col.type, t, reader.decimal, unit)
         if col.required:
             expr = f"coalesce({expr}, error('dieuhanh: required'))"
         outputs.append(f"{expr} AS {_quote(name)}")

@@ -178,8 +178,12 @@ def base_url(request: Request) -> str:
 # ------------------------------------------------------------------------------------------------ dicts
 
 
-def package_id(ds: Dataset) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"dataset:{ds.name}"))
+def package_id(ds: service.DatasetInfo | service.IndexEntry) -> str:
+    return _package_id_of(ds.name)
+
+
+def _package_id_of(name: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"dataset:{name}"))
 
 
 def org_id(code: str) -> str:
@@ -224,11 +228,11 @@ def license_dict(license_id: str) -> dict[str, Any]:
             "domain_content": True, "domain_data": True, "domain_software": False}
 
 
-def resource_id(ds: Dataset, fmt: str) -> str:
+def resource_id(ds: service.DatasetInfo, fmt: str) -> str:
     return f"{ds.name}-{fmt}"
 
 
-def resource_dict(ds: Dataset, fmt: str, base: str, modified: str | None, position: int) -> dict[str, Any]:
+def resource_dict(ds: service.DatasetInfo, fmt: str, base: str, modified: str | None, position: int) -> dict[str, Any]:
     label = service.FORMAT_LABELS[fmt]
     return {
         "id": resource_id(ds, fmt), "package_id": package_id(ds), "name": f"{ds.title} ({label})",
@@ -241,7 +245,7 @@ def resource_dict(ds: Dataset, fmt: str, base: str, modified: str | None, positi
     }
 
 
-def package_dict(session: Session, ds: Dataset, base: str, agencies: dict[str, Agency]) -> dict[str, Any]:
+def package_dict(session: Session, ds: service.DatasetInfo, base: str, agencies: dict[str, Agency]) -> dict[str, Any]:
     agency = agencies.get(ds.owner_agency)
     organization = org_dict(agency) if agency else {"id": org_id(ds.owner_agency), "name": ds.owner_agency.lower(),
                                                      "title": ds.owner_agency}
@@ -265,17 +269,28 @@ def package_dict(session: Session, ds: Dataset, base: str, agencies: dict[str, A
     }
 
 
+def _published_named(session: Session, name: str) -> Dataset | None:
+    return session.scalar(service.published_query().where(Dataset.name == name))
+
+
 def _find_package(session: Session, ref: str) -> Dataset:
-    for ds in service.published_datasets(session):
-        if ref in (ds.name, package_id(ds)):
-            return ds
-    raise not_found(f"Không có bộ dữ liệu mở '{ref}'.")
+    """By name (one look-up), else by package id (the uuid of a name: computed over the published names only)."""
+    ds = _published_named(session, ref)
+    if ds is None:
+        names = session.scalars(select(Dataset.name).where(Dataset.published.is_(True), Dataset.access == "public"))
+        name = next((n for n in names if _package_id_of(n) == ref), None)
+        ds = _published_named(session, name) if name is not None else None
+    if ds is None:
+        raise not_found(f"Không có bộ dữ liệu mở '{ref}'.")
+    return ds
 
 
 def _find_resource(session: Session, ref: str) -> tuple[Dataset, str]:
-    for ds in service.published_datasets(session):
-        for fmt in service.FORMATS:
-            if ref == resource_id(ds, fmt):
+    """``{name}-{format}``: the dataset by name (one look-up)."""
+    for fmt in service.FORMATS:
+        if ref.endswith(f"-{fmt}"):
+            ds = _published_named(session, ref[:-len(fmt) - 1])
+            if ds is not None:
                 return ds, fmt
     raise not_found(f"Không có tài nguyên '{ref}'.")
 
@@ -318,7 +333,7 @@ def parse_fq(text: str, key: str = "fq") -> tuple[dict[str, list[str]], dict[str
     return wanted, excluded, " ".join(" ".join(rest).split())
 
 
-def _field_values(ds: Dataset, field: str) -> list[str]:
+def _field_values(ds: service.DatasetInfo | service.IndexEntry, field: str) -> list[str]:
     if field == "name":
         return [ds.name]
     if field == "id":
@@ -327,10 +342,11 @@ def _field_values(ds: Dataset, field: str) -> list[str]:
         return [ds.license_id]
     if field == "owner_org":
         return [org_id(ds.owner_agency), ds.owner_agency.lower()]
-    return service.facet_values(ds).get(field, [])
+    facets = ds.facets if isinstance(ds, service.IndexEntry) else service.facet_values(ds)
+    return facets.get(field, [])
 
 
-def _matches(ds: Dataset, field: str, values: list[str]) -> bool:
+def _matches(ds: service.DatasetInfo | service.IndexEntry, field: str, values: list[str]) -> bool:
     have = _field_values(ds, field)
     if field in ("organization", "res_format", "owner_org"):
         have_cmp, wanted = [h.lower() for h in have], [v.lower() for v in values]
@@ -359,7 +375,8 @@ def package_search(session: Session, data: dict[str, Any], base: str) -> dict[st
         wanted.setdefault(field, []).extend(values)
     for field, values in q_excluded.items():
         excluded.setdefault(field, []).extend(values)
-    everything = service.search(session, q=q_text, sort=sort, rows=1_000_000, start=0).items
+    # The index's entries (no rows read): only the page shown is read from the database.
+    everything = service.search_entries(session, q=q_text, sort=sort)
     found = [ds for ds in everything
              if all(_matches(ds, f, v) for f, v in wanted.items())
              and not any(_matches(ds, f, v) for f, v in excluded.items())]
@@ -388,7 +405,7 @@ def package_search(session: Session, data: dict[str, Any], base: str) -> dict[st
                 display = service.license_title(name)
             items.append({"name": name, "display_name": display, "count": count})
         search_facets[f] = {"title": f, "items": items}
-    page = found[start:start + rows]
+    page = service.page_rows(session, [e.id for e in found[start:start + rows]])
     return {"count": len(found), "sort": sort, "facets": facets, "search_facets": search_facets,
             "results": [package_dict(session, ds, base, agencies) for ds in page]}
 

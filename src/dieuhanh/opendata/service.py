@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -49,7 +50,10 @@ def published_query() -> Any:
 
 
 def published_datasets(session: Session) -> list[Dataset]:
-    return list(session.scalars(published_query().order_by(Dataset.name)))
+    """Every published public dataset by name, without its columns (loaded on first use of ``columns``): the lists
+    that call this show metadata only, and 10,000 datasets carry some 60,000 column objects."""
+    return list(session.scalars(select(Dataset).where(Dataset.published.is_(True), Dataset.access == "public")
+                                .order_by(Dataset.name)))
 
 
 def get_published(session: Session, name_or_id: str) -> Dataset:
@@ -84,12 +88,12 @@ def _has_phrase(words: list[str], phrase: str) -> bool:
     return any(words[i:i + n] == wanted for i in range(len(words) - n + 1))
 
 
-def groups_of(ds: Dataset) -> list[str]:
+def groups_of(ds: DatasetInfo) -> list[str]:
     words = _words(" ".join([*ds.tags, ds.title]))
     return [code for code, (_label, phrases) in GROUPS.items() if any(_has_phrase(words, p) for p in phrases)]
 
 
-def last_modified(session: Session, ds: Dataset) -> datetime | None:
+def last_modified(session: Session, ds: DatasetInfo) -> datetime | None:
     return session.scalar(select(LoadBatch.created_at).where(
         LoadBatch.dataset_id == ds.id, LoadBatch.status == "loaded").order_by(LoadBatch.created_at.desc()).limit(1)
     ) or ds.last_batch_at
@@ -98,10 +102,38 @@ def last_modified(session: Session, ds: Dataset) -> datetime | None:
 # ------------------------------------------------------------------------------------------------ search
 
 
+@dataclass(frozen=True)
+class PublicDataset:
+    """What a search result shows of a published public dataset (a page's rows are read without ORM objects)."""
+
+    id: int
+    name: str
+    title: str
+    description: str
+    owner_agency: str
+    license_id: str
+    update_frequency: str
+    tags: list[str]
+    schema_version: int
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    last_batch_at: datetime | None
+    row_count: int
+
+    @property
+    def agency_code(self) -> str:
+        return self.owner_agency
+
+
+# A dataset as the public outputs read it: the ORM object or a search result's row.
+DatasetInfo = Dataset | PublicDataset
+
+
 @dataclass
 class SearchResult:
     count: int
-    items: list[Dataset]
+    items: list[PublicDataset]
     facets: dict[str, Counter[str]] = field(default_factory=dict)
 
 
@@ -121,7 +153,18 @@ class _Entry:
     body_words: frozenset[str]
     updated_at: datetime
     facets: dict[str, list[str]]
+    license_id: str = ""
+    owner_agency: str = ""
 
+    def word_scores(self) -> dict[str, int]:
+        """Each word that finds this dataset and what it adds to the score: title 10, else tags 5, else 1."""
+        scores = dict.fromkeys([*self.body_words, self.name], 1)
+        scores.update(dict.fromkeys(self.tag_words, 5))
+        scores.update(dict.fromkeys(self.title_words, 10))
+        return scores
+
+
+IndexEntry = _Entry  # what search_entries gives
 
 FACET_KEYS = ("organization", "tags", "groups", "res_format")
 # How often a search looks for changes made by another process (another worker, the CLI). Changes made through
@@ -133,7 +176,8 @@ def _entry(ds: Dataset) -> _Entry:
     return _Entry(id=ds.id, name=ds.name, title=normalize(ds.title), title_words=frozenset(_words(ds.title)),
                   tag_words=frozenset(_words(" ".join(ds.tags))),
                   body_words=frozenset(_words(f"{ds.name.replace('_', ' ')} {ds.description} {ds.owner_agency}")),
-                  updated_at=ds.updated_at, facets=facet_values(ds))
+                  updated_at=ds.updated_at, facets=facet_values(ds), license_id=ds.license_id,
+                  owner_agency=ds.owner_agency)
 
 
 _ORDER_KEYS: dict[str, tuple[Any, bool]] = {
@@ -154,71 +198,115 @@ def _sort_key(sort: str | None) -> str:
 class _SearchIndex:
     """The published datasets of one database, normalised once and kept up to date entry by entry.
 
-    Inverted maps (word → ids, facet value → ids) give a query its candidates without scanning every entry; the
-    facet counts over all entries and the ordered id lists (per sort) serve the empty query. Publishing,
-    unpublishing or editing one dataset replaces only its entry: through this process's sessions right after the
-    commit (``_note_changes``); through another process at the next search, as the highest id or ``updated_at``
-    (two index look-ups) moved — the rows changed since the last look are re-read. Every ``SYNC_SECONDS`` and at
-    each such move the published count is compared too: a difference left unexplained (a deletion by another
-    process, a database replaced behind the process) rebuilds."""
+    Every entry has a *slot* (a position in the index's arrays, reused after a removal). Per word, the slots it
+    finds and what it adds to their score (numpy arrays, made from the word's postings when first asked for after
+    a change of them); per facet, a slots × values matrix of value codes (-1 padded) whose ``bincount`` over the
+    hits gives the facet counts; per sort, every slot's rank in that order (made when first asked for after a
+    change). A query is then a few vectorised operations over at most the index's size, whatever the number of
+    hits: a mask of the hits, their scores, the counts, and the first ``start + rows`` by ``argpartition``.
+
+    Publishing, unpublishing or editing one dataset replaces only its entry: through this process's sessions right
+    after the commit (``_note_changes``); through another process at the next search, as the highest id or
+    ``updated_at`` (two index look-ups) moved — the rows changed since the last look are re-read. Every
+    ``SYNC_SECONDS`` and at each such move the published count is compared too: a difference left unexplained (a
+    deletion by another process, a database replaced behind the process) rebuilds."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.entries: dict[int, _Entry] = {}
-        self.words: dict[str, set[int]] = {}
-        self.facet_ids: dict[tuple[str, str], set[int]] = {}
-        self.totals: dict[str, Counter[str]] = {k: Counter() for k in FACET_KEYS}
-        self.orders: dict[str, list[int]] = {}
         self.changed: set[int] = set()
         self.built = False
         self.checked = 0.0
         self.seen_updated: datetime | None = None
         self.mark: tuple[Any, ...] | None = None
+        self._clear()
+
+    def _clear(self) -> None:
+        self.entries: dict[int, _Entry] = {}
+        self.slot_of: dict[int, int] = {}
+        self.free: list[int] = []
+        self.size = 0  # slots in use or freed: the arrays' meaningful length
+        self.alive = np.zeros(0, dtype=bool)
+        self.slot_ids = np.zeros(0, dtype=np.int64)  # slot → dataset id
+        self.postings: dict[str, dict[int, int]] = {}  # word → {slot: score}
+        self.posting_arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.vocab: dict[str, dict[str, int]] = {k: {} for k in FACET_KEYS}  # facet → value → code
+        self.values: dict[str, list[str]] = {k: [] for k in FACET_KEYS}  # facet → code → value
+        self.codes: dict[str, np.ndarray] = {k: np.full((0, 1), -1, dtype=np.int32) for k in FACET_KEYS}
+        self.ranks: dict[str, np.ndarray] = {}
+        self.totals: dict[str, Counter[str]] | None = None  # the facet counts over everything
 
     # -- maintenance
-    def _words_of(self, entry: _Entry) -> set[str]:
-        return {*entry.title_words, *entry.tag_words, *entry.body_words, entry.name}
+    def _grow(self) -> None:
+        capacity = max(64, 2 * len(self.alive))
+        more = capacity - len(self.alive)
+        self.alive = np.concatenate([self.alive, np.zeros(more, dtype=bool)])
+        self.slot_ids = np.concatenate([self.slot_ids, np.zeros(more, dtype=np.int64)])
+        for key, codes in self.codes.items():
+            padding = np.full((more, codes.shape[1]), -1, dtype=np.int32)
+            self.codes[key] = np.concatenate([codes, padding])
 
     def remove(self, dataset_id: int) -> None:
         entry = self.entries.pop(dataset_id, None)
         if entry is None:
             return
-        for word in self._words_of(entry):
-            ids = self.words.get(word)
-            if ids is not None:
-                ids.discard(dataset_id)
-                if not ids:
-                    del self.words[word]
-        for key, values in entry.facets.items():
-            for value in values:
-                ids = self.facet_ids.get((key, value))
-                if ids is not None:
-                    ids.discard(dataset_id)
-                    if not ids:
-                        del self.facet_ids[(key, value)]
-            self.totals[key].subtract(values)
-            self.totals[key] = +self.totals[key]
-        self.orders.clear()
+        slot = self.slot_of.pop(dataset_id)
+        for word in entry.word_scores():
+            posting = self.postings.get(word)
+            if posting is not None:
+                posting.pop(slot, None)
+                if not posting:
+                    del self.postings[word]
+            self.posting_arrays.pop(word, None)
+        self.alive[slot] = False
+        for codes in self.codes.values():
+            codes[slot] = -1
+        self.free.append(slot)
+        self.ranks.clear()
+        self.totals = None
 
     def put(self, entry: _Entry) -> None:
         self.remove(entry.id)
+        if self.free:
+            slot = self.free.pop()
+        else:
+            slot = self.size
+            self.size += 1
+            if slot >= len(self.alive):
+                self._grow()
         self.entries[entry.id] = entry
-        for word in self._words_of(entry):
-            self.words.setdefault(word, set()).add(entry.id)
-        for key, values in entry.facets.items():
-            for value in values:
-                self.facet_ids.setdefault((key, value), set()).add(entry.id)
-            self.totals[key].update(values)
-        self.orders.clear()
+        self.slot_of[entry.id] = slot
+        self.slot_ids[slot] = entry.id
+        self.alive[slot] = True
+        for word, score in entry.word_scores().items():
+            self.postings.setdefault(word, {})[slot] = score
+            self.posting_arrays.pop(word, None)
+        for key in FACET_KEYS:
+            vocab, names = self.vocab[key], self.values[key]
+            found = []
+            for value in entry.facets.get(key, []):
+                code = vocab.get(value)
+                if code is None:
+                    code = vocab[value] = len(names)
+                    names.append(value)
+                found.append(code)
+            codes = self.codes[key]
+            if len(found) > codes.shape[1]:
+                wider = np.full((codes.shape[0], len(found)), -1, dtype=np.int32)
+                wider[:, :codes.shape[1]] = codes
+                codes = self.codes[key] = wider
+            codes[slot] = -1
+            codes[slot, :len(found)] = found
+        self.ranks.clear()
+        self.totals = None
 
     def _note(self, ds: Dataset) -> None:
         if self.seen_updated is None or ds.updated_at > self.seen_updated:
             self.seen_updated = ds.updated_at
 
     def rebuild(self, session: Session) -> None:
-        self.entries, self.words, self.facet_ids, self.orders = {}, {}, {}, {}
-        self.totals = {k: Counter() for k in FACET_KEYS}
-        for ds in session.scalars(select(Dataset).where(Dataset.published.is_(True), Dataset.access == "public")):
+        self._clear()
+        for ds in session.scalars(select(Dataset).where(Dataset.published.is_(True), Dataset.access == "public")
+                                  .order_by(Dataset.id)):
             self.put(_entry(ds))
         self.seen_updated = session.scalar(select(func.max(Dataset.updated_at)))
         self.built = True
@@ -264,18 +352,81 @@ class _SearchIndex:
         self.checked = time.monotonic()
 
     # -- queries
-    def ordered(self, sort: str) -> list[int]:
-        """All ids in the order of ``sort`` (the empty query's result), kept until the next change."""
-        cached = self.orders.get(sort)
+    def posting(self, word: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(slots, scores) of one word, or None when it finds nothing."""
+        arrays = self.posting_arrays.get(word)
+        if arrays is None:
+            posting = self.postings.get(word)
+            if not posting:
+                return None
+            arrays = self.posting_arrays[word] = (np.fromiter(posting.keys(), np.int64, len(posting)),
+                                                  np.fromiter(posting.values(), np.int64, len(posting)))
+        return arrays
+
+    def rank(self, sort: str) -> np.ndarray:
+        """Every slot's position in the order of ``sort`` (ties by name), kept until the next change; free
+        slots come last."""
+        cached = self.ranks.get(sort)
         if cached is None:
             entries = sorted(self.entries.values(), key=lambda e: e.name)
-            if sort in _ORDER_KEYS:
-                key, reverse = _ORDER_KEYS[sort]
-                entries.sort(key=key, reverse=reverse)
-            else:
-                entries.sort(key=lambda e: e.title)
-            cached = self.orders[sort] = [e.id for e in entries]
+            key, reverse = _ORDER_KEYS[sort]
+            entries.sort(key=key, reverse=reverse)
+            cached = np.full(self.size, len(entries), dtype=np.int64)
+            cached[[self.slot_of[e.id] for e in entries]] = np.arange(len(entries), dtype=np.int64)
+            self.ranks[sort] = cached
         return cached
+
+    def facet_counts(self, hits: np.ndarray) -> dict[str, Counter[str]]:
+        """Counts per facet value over ``hits`` (slots), most frequent first, ties by value."""
+        out: dict[str, Counter[str]] = {}
+        for key in FACET_KEYS:
+            codes = self.codes[key][hits].ravel()
+            counts = np.bincount(codes[codes >= 0], minlength=len(self.values[key]))
+            names = self.values[key]
+            found = sorted(((names[c], int(counts[c])) for c in np.flatnonzero(counts)),
+                           key=lambda p: (-p[1], p[0]))
+            out[key] = Counter(dict(found))
+        return out
+
+    def query(self, terms: list[str], filters: dict[str, list[str]], sort: str, stop: int
+              ) -> tuple[int, list[int], dict[str, Counter[str]]]:
+        """(number of hits, the dataset ids of the first ``stop`` in order, the facet counts over all hits)."""
+        size = self.size
+        mask = self.alive[:size].copy()
+        score = np.zeros(size, dtype=np.int64)
+        for term in terms:
+            arrays = self.posting(term)
+            if arrays is None:
+                mask[:] = False
+                break
+            term_score = np.zeros(size, dtype=np.int64)
+            term_score[arrays[0]] = arrays[1]
+            mask &= term_score > 0
+            score += term_score
+        for key, wanted in filters.items():
+            vocab = self.vocab.get(key, {})
+            codes = [vocab[v] for v in wanted if v in vocab]
+            if not codes:
+                mask[:] = False
+                continue
+            mask &= np.isin(self.codes[key][:size], codes).any(axis=1)
+        hits = np.flatnonzero(mask)
+        if sort in _ORDER_KEYS:
+            keys = self.rank(sort)[hits]
+        else:  # by score, then title, then name
+            keys = (score.max(initial=0) - score[hits]) * (size + 1) + self.rank("title asc")[hits]
+        if stop < len(hits):
+            first = np.argpartition(keys, stop - 1)[:stop] if stop > 0 else np.zeros(0, dtype=np.int64)
+            order = first[np.argsort(keys[first], kind="stable")]
+        else:
+            order = np.argsort(keys, kind="stable")
+        if terms or filters:
+            counts = self.facet_counts(hits)
+        else:  # everything: the counts are kept until the next change
+            if self.totals is None:
+                self.totals = self.facet_counts(hits)
+            counts = {key: Counter(counter) for key, counter in self.totals.items()}
+        return len(hits), self.slot_ids[hits[order]].tolist(), counts
 
 
 _indexes: dict[str, _SearchIndex] = {}
@@ -318,21 +469,6 @@ def _forget_changes(session: Session) -> None:
     session.info.pop("opendata_search_changed", None)
 
 
-def _score(entry: _Entry, terms: list[str]) -> float:
-    """Title matches first, then tags, then description; every term must match a whole word somewhere."""
-    score = 0.0
-    for term in terms:
-        if term in entry.title_words:
-            score += 10
-        elif term in entry.tag_words:
-            score += 5
-        elif term in entry.body_words or term == entry.name:
-            score += 1
-        else:
-            return 0.0
-    return score
-
-
 def search(session: Session, *, q: str = "", filters: dict[str, list[str]] | None = None,
            sort: str = "score desc", rows: int = 10, start: int = 0) -> SearchResult:
     """Diacritic-insensitive search over published datasets with facets by organization, tags, groups and
@@ -341,47 +477,42 @@ def search(session: Session, *, q: str = "", filters: dict[str, list[str]] | Non
     sort = _sort_key(sort)
     terms = [t for t in _words(q) if t not in ("*",)]
     index = _index_for(session)
+    start = max(0, start)
     with index.lock:
         index.sync(session)
-        candidates: set[int] | None = None
-        for term in terms:
-            found = index.words.get(term, set())
-            candidates = set(found) if candidates is None else candidates & found
-        for key, wanted in filters.items():
-            found = set().union(*(index.facet_ids.get((key, v), set()) for v in wanted))
-            candidates = found if candidates is None else candidates & found
-        if candidates is None:  # the empty query: everything, in a kept order, with the kept facet counts
-            order = index.ordered(sort)
-            count = len(order)
-            page_ids = order[start:start + rows]
-            counters = {k: Counter(v) for k, v in index.totals.items()}
-        else:
-            entries = index.entries
-            scored: list[tuple[float, _Entry]] = []
-            for dataset_id in candidates:
-                entry = entries[dataset_id]
-                score = _score(entry, terms) if terms else 1.0
-                if score > 0:
-                    scored.append((score, entry))
-            scored.sort(key=lambda p: p[1].name)
-            if sort in _ORDER_KEYS:
-                key_fn, reverse = _ORDER_KEYS[sort]
-                scored.sort(key=lambda p: key_fn(p[1]), reverse=reverse)
-            else:
-                scored.sort(key=lambda p: (-p[0], p[1].title))
-            counters = {k: Counter() for k in FACET_KEYS}
-            for _score_value, entry in scored:
-                for key, values in entry.facets.items():
-                    counters[key].update(values)
-            count = len(scored)
-            page_ids = [entry.id for _s, entry in scored[start:start + rows]]
-    by_id = {ds.id: ds for ds in session.scalars(published_query().where(Dataset.id.in_(page_ids)))} \
-        if page_ids else {}
-    items = [by_id[i] for i in page_ids if i in by_id]
-    return SearchResult(count=count, items=items, facets=counters)
+        count, ordered, counters = index.query(terms, filters, sort, start + max(0, rows))
+    page_ids = ordered[start:start + rows]
+    return SearchResult(count=count, items=page_rows(session, page_ids), facets=counters)
 
 
-def facet_values(ds: Dataset) -> dict[str, list[str]]:
+def search_entries(session: Session, *, q: str = "", sort: str = "score desc") -> list[_Entry]:
+    """Every hit of ``q`` in the order of ``sort``, as the index holds it (name, licence, owner, facet values;
+    immutable): for callers that filter further before showing a page (CKAN's ``fq``), without reading rows."""
+    terms = [t for t in _words(q) if t not in ("*",)]
+    index = _index_for(session)
+    with index.lock:
+        index.sync(session)
+        _count, ordered, _facets = index.query(terms, {}, _sort_key(sort), index.size)
+        return [index.entries[i] for i in ordered]
+
+
+_PAGE_FIELDS = tuple(getattr(Dataset, f) for f in PublicDataset.__dataclass_fields__)
+
+
+def page_rows(session: Session, ids: list[int]) -> list[PublicDataset]:
+    """The listed fields of these published public datasets, in this order, in one plain SELECT (no ORM
+    objects: a result page needs no columns, relationships or change tracking)."""
+    if not ids:
+        return []
+    found: dict[int, PublicDataset] = {}
+    for part in range(0, len(ids), 5_000):  # a CKAN client may ask for every dataset: bounded IN lists
+        query = select(*_PAGE_FIELDS).where(Dataset.id.in_(ids[part:part + 5_000]), Dataset.published.is_(True),
+                                            Dataset.access == "public")
+        found.update((row.id, PublicDataset(*row)) for row in session.execute(query))
+    return [found[i] for i in ids if i in found]
+
+
+def facet_values(ds: DatasetInfo) -> dict[str, list[str]]:
     return {"organization": [ds.owner_agency.lower()], "tags": list(ds.tags), "groups": groups_of(ds),
             "res_format": [FORMAT_LABELS[f] for f in FORMATS]}
 
