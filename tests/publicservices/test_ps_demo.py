@@ -72,6 +72,18 @@ def test_demo_reproduces_the_seed_through_the_engine(db, warehouse, settings, cl
     assert later["3.3"]["ratio"] > year["3.3"]["ratio"] + 20
     assert later["3.6"]["ratio"] > year["3.6"]["ratio"] + 40
     assert later["tong"]["score"] > year["tong"]["score"]
+    # Plausible for a real province (issue 15): yearly totals in the high 70s–80s (2026 partial, up to the demo
+    # day), each year with a clearly weak department and a clearly weak commune People's Committee.
+    for period in ("2022", "2025", "2026"):
+        assert 77 <= _province(warehouse, period)["tong"]["score"] < 90, (period, _province(warehouse, period))
+        totals = {r["unit_code"]: r["score"] for r in warehouse.query(
+            "SELECT unit_code, score FROM tthc_chi_so_766 WHERE period = ? AND scope = 'agency' "
+            "AND indicator_code = 'tong' AND score IS NOT NULL", [period]).to_pylist()}
+        departments = {u: s for u, s in totals.items() if not u.startswith("UBND")}
+        committees = {u: s for u, s in totals.items() if u.startswith("UBND") and u[4:].isdigit()}
+        assert len(departments) >= 12 and len(committees) >= 120, period
+        assert min(departments.values()) < 70 and min(committees.values()) < 70, (
+            period, min(departments.items(), key=lambda x: x[1]), min(committees.items(), key=lambda x: x[1]))
 
     # Variation: agencies and communes differ, the weak communes and the construction department rank low.
     communes = {r["unit_code"]: r for r in warehouse.query(

@@ -24,6 +24,9 @@ requests, which makes them late), withdrawals, stopped dossiers, dossiers ended 
 (status 5), missing due dates (≈ 2 %), postal channel, payments on the national (1) or provincial (2) portal,
 digitisation, reuse of digitised data, electronic results, ratings and a few complaints. Agencies and communes
 differ: every unit has its own propensities, two communes and the construction department are clearly worse.
+The Decision 766 total stays plausible for a real province (≈ 79 in 2022, ≈ 85 in 2025 and 2026): offline
+dossiers get fewer electronic results, digitisation and reuse grow slowly, and the two-level local government
+(``MERGER``) costs the new communes some digitisation and the province some publication delays.
 
 Everything is deterministic from one draw of ``ctx.rng``; data is inserted through the module's own service
 (``upsert_procedures``/``upsert_dossiers``, in chunks) and the indicators are computed once at the end.
@@ -90,9 +93,15 @@ WINDOWS: tuple[Window, ...] = (
     Window("2026", date(2026, 1, 1), LAST_DAY, 226_000, 99.30, 94.20, 84.00),
 )
 
-# Units clearly worse than the rest (late dossiers ×, online share −), so a few fall below the thresholds.
-WEAK_AGENCIES = {"SXD": (8.0, 0.10)}
+# Units clearly worse than the rest (late dossiers ×, online, online-payment and digitisation shares −), so a
+# few fall below the thresholds.
+WEAK_AGENCIES = {"SXD": (12.0, 0.5, 0.5, 0.55)}
 WEAK_COMMUNE_COUNT = 2
+# The two-level local government (01/07/2025): the new communes take over the former districts' procedures with
+# merged staff and systems, so their dossiers are digitised, reused and synchronised less (MERGER_DIP off the
+# propensities), and the province re-publishes many procedures in haste (publication more often late).
+MERGER = date(2025, 7, 1)
+MERGER_DIP = 0.12
 
 
 # ------------------------------------------------------------------------------------------------ calendar
@@ -299,7 +308,7 @@ class Generator:
         for c in self.communes:
             code = commune_agency_code(c.code)
             self.units[code] = _Unit(code, late=math.exp(rng.gauss(0, 0.55)), online=rng.gauss(0, 0.045),
-                                     pay=rng.gauss(0, 0.06), digital=rng.gauss(0, 0.04))
+                                     pay=rng.gauss(0, 0.06), digital=rng.gauss(0, 0.07))
         # Two clearly weaker communes (few online dossiers, many late), two model ones.
         shuffled = list(self.communes)
         rng.shuffle(shuffled)
@@ -314,10 +323,10 @@ class Generator:
             if spec.agency not in self.units:
                 self.units[spec.agency] = _Unit(spec.agency, late=math.exp(rng.gauss(0, 0.45)),
                                                 online=rng.gauss(0, 0.04), pay=rng.gauss(0, 0.05),
-                                                digital=rng.gauss(0, 0.04))
-        for code, (late, online) in WEAK_AGENCIES.items():
-            self.units[code].late = late
-            self.units[code].online = -online
+                                                digital=rng.gauss(0, 0.08))
+        for code, (late, online, pay, digital) in WEAK_AGENCIES.items():
+            u = self.units[code]
+            u.late, u.online, u.pay, u.digital = late, -online, -pay, -digital
 
     # ------------------------------------------------------------------------------------------ dossiers
 
@@ -343,7 +352,7 @@ class Generator:
             per_day = _allocate(round(w.real_dossiers / self.scale), dw)
             t0 = (w.first - FIRST_DAY).days / (self.last_day - FIRST_DAY).days
             # 2025-H2: the communes take over former district procedures (two-level local government).
-            xa_boost = 1.35 if w.first >= date(2025, 7, 1) else 1.0
+            xa_boost = 1.35 if w.first >= MERGER else 1.0
             weights = [wt * (xa_boost if p.level == "xa" else 1.0) for p, wt in zip(all_procs, all_weights,
                                                                                     strict=True)]
             cum = list(_accumulate(weights))
@@ -390,6 +399,7 @@ class Generator:
     def _attributes(self, d: _Dossier, t: float, w: Window) -> None:
         """Draw a dossier's channel, outcome and flags from the trend at ``t`` (0 = 1/1/2022, 1 = 31/12/2025)."""
         rng, u, p = self.rng, d.unit, d.proc
+        digital = u.digital - self._dip(d)
         # Channel: the window's target drives the level; calibration makes the totals exact.
         online_p = _clip(w.online / 100 + u.online + (0.05 if p.mode == "toan_trinh" else -0.08))
         if p.mode != "khong" and rng.random() < online_p:
@@ -402,10 +412,10 @@ class Generator:
             pay_p = _clip(base * (1.25 if d.channel == 2 else 0.35))
             if rng.random() < pay_p:
                 d.paid = 1 if rng.random() < _lerp(0.72, 0.5, t) else 2
-        d.digitised = int(rng.random() < _clip(_lerp(0.78, 0.95, t) + u.digital))
-        d.reused = int(rng.random() < _clip(_lerp(0.08, 0.46, t) + u.digital * 0.5))
+        d.digitised = int(rng.random() < _clip(_lerp(0.72, 0.86, t) + digital))
+        d.reused = int(rng.random() < _clip(_lerp(0.08, 0.32, t) + digital * 0.5))
         if p.result:  # an online dossier gets its result online (rule 3.3 counts it only then)
-            d.e_result = int(d.channel == 2 or rng.random() < _clip(_lerp(0.38, 0.9, t) + u.digital))
+            d.e_result = int(d.channel == 2 or rng.random() < _clip(_lerp(0.3, 0.6, t) + digital))
         # Outcome
         r = rng.random()
         if r < 0.004:
@@ -430,6 +440,11 @@ class Generator:
             unhappy = 0.004 * (u.late if u.late > 1 else 1.0) + (0.25 if d.late else 0.0)
             d.rating = "khong_hai_long" if rng.random() < unhappy else "hai_long"
         d.complaint = int(rng.random() < (0.0008 + (0.05 if d.late else 0.0)))
+
+    @staticmethod
+    def _dip(d: _Dossier) -> float:
+        """How much less digital a dossier is for being a new commune's (received from ``MERGER`` on)."""
+        return MERGER_DIP if d.proc.level == "xa" and d.received.date() >= MERGER else 0.0
 
     # ------------------------------------------------------------------------------------------- dates
 
@@ -638,9 +653,10 @@ class Generator:
         for p in self.procedures:
             weak = self.units[p.agency].late > 3 if p.agency in self.units else False
             decided = self.cal.add(FIRST_DAY + timedelta(days=int(rng.random() * span)), 1)
-            lead = _ri(rng, 0, 4) if rng.random() < (0.3 if weak else 0.08) else _ri(rng, 5, 30)
+            hasty = decided >= MERGER  # re-published for the two-level local government
+            lead = _ri(rng, 0, 4) if rng.random() < (0.3 if weak or hasty else 0.08) else _ri(rng, 5, 30)
             effective = self.cal.add(decided, lead)
-            delay = _ri(rng, 6, 15) if rng.random() < (0.25 if weak else 0.06) else _ri(rng, 1, 5)
+            delay = _ri(rng, 6, 15) if rng.random() < (0.25 if weak else 0.18 if hasty else 0.06) else _ri(rng, 1, 5)
             published = self.cal.add(decided, delay)
             record = {"MaTTHC": p.code, "TenTTHC": p.name, "MaLinhVuc": p.field.code, "TenLinhVuc": p.field.name,
                       "MaCoQuan": p.agency, "MucDoDVC": p.mode, "CoPhiLePhi": p.fee, "YeuCauKetQua": p.result,
@@ -669,11 +685,12 @@ class Generator:
         for d in self.dossiers:
             never = d.status in (1, 3)
             t = (d.received.date() - FIRST_DAY).days / span
+            digital = d.unit.digital - self._dip(d)
             record: dict[str, Any] = {
                 "TaiLieuNop": [{"DuocSoHoa": d.digitised, "DuocTaiSuDung": d.reused,
-                                "DuocLayTuKhoDMQG": int(rand() < 0.15 + 0.47 * t + d.unit.digital)}],
-                "DongBoDVCQG": int(rand() < 0.985 + d.unit.digital * 0.5),
-                "TaiKhoanDuocXacThucVoiVNeID": int(d.channel == 2 and rand() < 0.55 + 0.4 * t),
+                                "DuocLayTuKhoDMQG": int(rand() < 0.12 + 0.3 * t + digital)}],
+                "DongBoDVCQG": int(rand() < 0.96 + digital * 0.5),
+                "TaiKhoanDuocXacThucVoiVNeID": int(d.channel == 2 and rand() < 0.35 + 0.3 * t),
             }
             if d.proc.fee:  # a few exempt dossiers (every fee at 0) from the second half of 2024
                 record["DanhSachLePhi"] = fee_free if not d.paid and d.window >= 4 and rand() < 0.03 else fee_paid
@@ -734,17 +751,18 @@ class Generator:
 
     def certified_copy_records(self) -> list[dict[str, Any]]:
         """Electronic certified copies per commune and month since the two-level local government (07/2025):
-        most communes provide them, the weak ones rarely."""
+        a third from the start, the others one by one over the next thirty months (≈ 45 % by the end of 2025,
+        ≈ 70 % by the end of 2026), then nearly every month; the weak communes not yet."""
         rng = random.Random(self.seed + 8)
+        start = {c.code: 99 if c.code in self.weak_communes else 0 if rng.random() < 0.35 else _ri(rng, 1, 30)
+                 for c in self.communes}
         out = []
-        month = date(2025, 7, 1)
+        month, k = date(2025, 7, 1), 0
         while month <= self.last_day:
-            t = (month - date(2025, 7, 1)).days / 500
             for c in self.communes:
-                weak = c.code in self.weak_communes
-                p = 0.1 if weak else _clip(_lerp(0.7, 0.97, t))
-                out.append({"MaDonViHanhChinh": c.code, "Thang": f"{month:%Y-%m}", "CoCungCap": int(rng.random() < p)})
-            month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+                provided = k >= start[c.code] and rng.random() < 0.95
+                out.append({"MaDonViHanhChinh": c.code, "Thang": f"{month:%Y-%m}", "CoCungCap": int(provided)})
+            month, k = date(month.year + (month.month == 12), month.month % 12 + 1, 1), k + 1
         return out
 
 
