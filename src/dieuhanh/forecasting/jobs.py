@@ -1,4 +1,4 @@
-"""Scheduled work of forecasting: traffic forecasts refreshed as observations arrive."""
+"""Scheduled work of forecasting: traffic forecasts (and the day's anomalies) refreshed as observations arrive."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def register(scheduler: Scheduler) -> None:
             run = traffic.refresh(session, scheduler.warehouse, principal=SYSTEM)
             if run.outcome == "ok":
                 alerts.evaluate_sources(session, names=[alerting.SOURCE_NAME])
+            # The day's anomalies of the new data version, computed here rather than by the next page view.
+            traffic.anomalies(scheduler.warehouse, session=session)
             return run.links
 
     # Every 5 minutes (the detectors' step); a run without a new observation stops after one query.

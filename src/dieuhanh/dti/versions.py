@@ -1,0 +1,107 @@
+"""The data version of DTI results, so that the rankings are computed when their inputs change and read from
+memory on every other GET (issue 24: `/chuyen-doi-so` recomputed every automatic answer and every score on each
+view).
+
+Inputs of :func:`dieuhanh.dti.service.results`: the DTI rows (frameworks, campaigns, forms, answers), the
+indicator values automatic answers read, the warehouse datasets their SQL reads, the agencies (names, communes)
+and the day (``as_of``). The version is one small query each:
+
+* ``dti.version`` in ``app_meta``: a new random value written in the same transaction as any change to a DTI row
+  (ORM flushes, see :func:`_bump_on_flush`; the service's Core statements call :func:`bump`), so it commits or
+  rolls back with the change and every process sees it;
+* the definitions (``updated_at``, ``computed_at``) of the indicators the campaign's automatic answers read (only
+  a computation writes indicator values, and it stamps ``computed_at``);
+* the catalog states of the datasets their SQL reads (every dataset when a query cannot be parsed), so the
+  snapshots other modules load every few minutes do not invalidate the rankings;
+* the agencies' codes, names and communes (a hash of the rows).
+
+The results are stored only when the version read before computing them equals the version read after (a write
+committed in between, or the answers the computation itself refreshed, make the next view compute again), so a
+view never keeps a mix of two versions.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, event, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from dieuhanh.core.cache import LRUCache
+from dieuhanh.core.meta import AppMeta
+
+KEY = "dti.version"
+TTL_SECONDS = 600.0  # bounds what a change behind the version's back (a direct SQL edit) could leave
+_kept = LRUCache(32)
+
+
+def bump(session: Session) -> None:
+    """A new DTI version in the session's transaction."""
+    conn = session.connection()
+    value = uuid.uuid4().hex
+    table = cast(Table, AppMeta.__table__)
+    done = conn.execute(update(table).where(table.c.key == KEY).values(value=value))
+    if not done.rowcount:
+        conn.execute(insert(table).values(key=KEY, value=value))
+
+
+def _dti_types() -> tuple[type, ...]:
+    from dieuhanh.dti.models import DtiAnswer, DtiCampaign, DtiEvidenceFile, DtiForm, DtiFramework
+
+    return DtiAnswer, DtiCampaign, DtiEvidenceFile, DtiForm, DtiFramework
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_on_flush(session: Session, flush_context: Any) -> None:
+    """Any DTI row added, changed or deleted by this flush (``new``/``dirty``/``deleted`` still hold the flushed
+    objects here) changes the version in the same transaction."""
+    types = _dti_types()
+    for objects in (session.new, session.deleted, session.dirty):
+        if any(isinstance(o, types) for o in objects):
+            bump(session)
+            return
+
+
+def version(session: Session, today: date, codes: tuple[str, ...],
+            tables: tuple[str, ...] | None) -> tuple[Any, ...]:
+    """``codes``: the indicators automatic answers read; ``tables``: the datasets their SQL reads (None: any)."""
+    from dieuhanh.catalog.models import Dataset
+    from dieuhanh.indicators.models import IndicatorDefinition
+    from dieuhanh.orgs.models import Agency
+
+    own = session.scalar(select(AppMeta.value).where(AppMeta.key == KEY))
+    # Only a computation writes indicator values, and it stamps the definition's computed_at.
+    indicators = tuple(session.execute(select(IndicatorDefinition.code, IndicatorDefinition.updated_at,
+                                              IndicatorDefinition.computed_at)
+                                       .where(IndicatorDefinition.code.in_(codes))
+                                       .order_by(IndicatorDefinition.code)).all()) if codes else ()
+    if tables is None:
+        datasets: tuple[Any, ...] = tuple(session.execute(select(
+            func.count(), func.max(Dataset.updated_at), func.max(Dataset.last_batch_at),
+            func.sum(Dataset.row_count))).one())
+    else:
+        datasets = tuple(session.execute(select(Dataset.name, Dataset.id, Dataset.row_count, Dataset.last_batch_at,
+                                                Dataset.schema_version, Dataset.updated_at)
+                                         .where(Dataset.name.in_(tables)).order_by(Dataset.name)).all()) \
+            if tables else ()
+    agencies = hash(tuple(session.execute(select(Agency.code, Agency.name, Agency.unit_code)
+                                          .order_by(Agency.code)).all()))
+    return own, indicators, datasets, agencies, today
+
+
+def kept(session: Session, key: tuple[Any, ...], today: date, codes: tuple[str, ...], tables: tuple[str, ...] | None,
+         compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``compute()`` once per DTI data version (see above); callers must not change the value."""
+    before = version(session, today, codes, tables)
+    found = _kept.get((key, before))
+    now = time.monotonic()
+    if found is not None and now - found[0] < TTL_SECONDS:
+        return found[1]  # type: ignore[no-any-return]
+    value = compute()
+    if version(session, today, codes, tables) == before:
+        _kept.put((key, before), (now, value))
+    return value

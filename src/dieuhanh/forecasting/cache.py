@@ -1,0 +1,57 @@
+"""Values computed from warehouse datasets (the traffic links and anomalies, the waste model's base year), kept
+per *data version*: the catalog state of the datasets they read (id, row count, last load, schema version, last
+change), read in one query on each request. Every load, replace, rolled-back batch or schema change changes that
+state, so a page shows a change at once; a value is stored only whole, after it was computed, and only when the
+state read after computing it is still the one read before (a load committed meanwhile is never kept under the
+older state). A dataset without a catalog row is never kept (nothing would say when it changed); the TTL bounds
+what a change outside the catalog could leave behind (as ``catalog.service.dataset_summary``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dieuhanh.core.cache import LRUCache
+from dieuhanh.core.warehouse import Warehouse
+
+T = TypeVar("T")
+TTL_SECONDS = 600.0
+_kept = LRUCache(64)
+
+
+def datasets_version(session: Session, warehouse: Warehouse, names: Sequence[str]) -> tuple[Any, ...] | None:
+    """The state of these datasets in the catalog (None when one of them has no catalog row)."""
+    from dieuhanh.catalog.models import Dataset
+    from dieuhanh.catalog.service import _warehouse_key
+
+    rows = session.execute(select(Dataset.name, Dataset.id, Dataset.row_count, Dataset.last_batch_at,
+                                  Dataset.schema_version, Dataset.updated_at)
+                           .where(Dataset.name.in_(list(names))).order_by(Dataset.name)).all()
+    if len(rows) != len(set(names)):
+        return None
+    return (str(session.get_bind().engine.url), _warehouse_key(warehouse), tuple(tuple(r) for r in rows))
+
+
+def kept(session: Session | None, warehouse: Warehouse, what: tuple[Any, ...], names: Sequence[str],
+         compute: Callable[[], T]) -> T:
+    """``compute()`` once per data version of ``names`` (and ``what``); computed every time without a session or
+    when a dataset has no catalog row. Callers must not change the value they get."""
+    if session is None:
+        return compute()
+    version = datasets_version(session, warehouse, names)
+    if version is None:
+        return compute()
+    key = (what, version)
+    found = _kept.get(key)
+    now = time.monotonic()
+    if found is not None and now - found[0] < TTL_SECONDS:
+        return found[1]  # type: ignore[no-any-return]
+    with warehouse.reading():  # one open of the warehouse for the computation's reads
+        value = compute()
+    if datasets_version(session, warehouse, names) == version:  # no load committed while computing
+        _kept.put(key, (now, value))
+    return value
