@@ -9,8 +9,8 @@ and the day (``as_of``). The version is one small query each:
 * ``dti.version`` in ``app_meta``: a new random value written in the same transaction as any change to a DTI row
   (ORM flushes, see :func:`_bump_on_flush`; the service's Core statements call :func:`bump`), so it commits or
   rolls back with the change and every process sees it;
-* the definitions (``updated_at``, ``computed_at``) of the indicators the campaign's automatic answers read (only
-  a computation writes indicator values, and it stamps ``computed_at``);
+* the definitions (``updated_at``, ``computed_at``) and the highest value id of the indicators the campaign's
+  automatic answers read (a computation replaces a definition's values and stamps ``computed_at``);
 * the catalog states of the datasets their SQL reads (every dataset when a query cannot be parsed), so the
   snapshots other modules load every few minutes do not invalidate the rankings;
 * the agencies' codes, names and communes (a hash of the rows).
@@ -70,15 +70,17 @@ def version(session: Session, today: date, codes: tuple[str, ...],
             tables: tuple[str, ...] | None) -> tuple[Any, ...]:
     """``codes``: the indicators automatic answers read; ``tables``: the datasets their SQL reads (None: any)."""
     from dieuhanh.catalog.models import Dataset
-    from dieuhanh.indicators.models import IndicatorDefinition
+    from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
     from dieuhanh.orgs.models import Agency
 
     own = session.scalar(select(AppMeta.value).where(AppMeta.key == KEY))
-    # Only a computation writes indicator values, and it stamps the definition's computed_at.
-    indicators = tuple(session.execute(select(IndicatorDefinition.code, IndicatorDefinition.updated_at,
-                                              IndicatorDefinition.computed_at)
-                                       .where(IndicatorDefinition.code.in_(codes))
-                                       .order_by(IndicatorDefinition.code)).all()) if codes else ()
+    # A computation replaces a definition's values (new ids) and stamps its computed_at.
+    indicators = (tuple(session.execute(select(IndicatorDefinition.code, IndicatorDefinition.updated_at,
+                                               IndicatorDefinition.computed_at)
+                                        .where(IndicatorDefinition.code.in_(codes))
+                                        .order_by(IndicatorDefinition.code)).all()),
+                  session.scalar(select(func.max(IndicatorValue.id)).where(IndicatorValue.code.in_(codes)))
+                  ) if codes else ()
     if tables is None:
         datasets: tuple[Any, ...] = tuple(session.execute(select(
             func.count(), func.max(Dataset.updated_at), func.max(Dataset.last_batch_at),

@@ -3,8 +3,8 @@ per *data version*: the catalog state of the datasets they read (id, row count, 
 change), read in one query on each request. Every load, replace, rolled-back batch or schema change changes that
 state, so a page shows a change at once; a value is stored only whole, after it was computed, and only when the
 state read after computing it is still the one read before (a load committed meanwhile is never kept under the
-older state). A dataset without a catalog row is never kept (nothing would say when it changed); the TTL bounds
-what a change outside the catalog could leave behind (as ``catalog.service.dataset_summary``)."""
+older state). Datasets are made and loaded through the catalog; the TTL bounds what a change outside it (a table
+written directly) could leave behind, as for ``catalog.service.dataset_summary``."""
 
 from __future__ import annotations
 
@@ -23,28 +23,25 @@ TTL_SECONDS = 600.0
 _kept = LRUCache(64)
 
 
-def datasets_version(session: Session, warehouse: Warehouse, names: Sequence[str]) -> tuple[Any, ...] | None:
-    """The state of these datasets in the catalog (None when one of them has no catalog row)."""
+def datasets_version(session: Session, warehouse: Warehouse, names: Sequence[str]) -> tuple[Any, ...]:
+    """The state of these datasets in the catalog (a dataset not in it yet is absent from the tuple; its
+    creation changes the version)."""
     from dieuhanh.catalog.models import Dataset
     from dieuhanh.catalog.service import _warehouse_key
 
     rows = session.execute(select(Dataset.name, Dataset.id, Dataset.row_count, Dataset.last_batch_at,
                                   Dataset.schema_version, Dataset.updated_at)
                            .where(Dataset.name.in_(list(names))).order_by(Dataset.name)).all()
-    if len(rows) != len(set(names)):
-        return None
     return (str(session.get_bind().engine.url), _warehouse_key(warehouse), tuple(tuple(r) for r in rows))
 
 
 def kept(session: Session | None, warehouse: Warehouse, what: tuple[Any, ...], names: Sequence[str],
          compute: Callable[[], T]) -> T:
-    """``compute()`` once per data version of ``names`` (and ``what``); computed every time without a session or
-    when a dataset has no catalog row. Callers must not change the value they get."""
+    """``compute()`` once per data version of ``names`` (and ``what``); computed every time without a session.
+    Callers must not change the value they get."""
     if session is None:
         return compute()
     version = datasets_version(session, warehouse, names)
-    if version is None:
-        return compute()
     key = (what, version)
     found = _kept.get(key)
     now = time.monotonic()
