@@ -60,6 +60,8 @@ def test_automatic_sub_indicator_follows_the_platforms_data_until_the_campaign_c
         with pytest.raises(Conflict, match="tự động"):
             service.save_answer(s, principal=SYSTEM, campaign_id=c.id, unit="SYT", sub_code="CQS.1.1", value=99)
         service.save_answer(s, principal=SYSTEM, campaign_id=c.id, unit="SYT", sub_code="NT.1.1", value=True)
+        service.keep_results_current(s, warehouse)  # the scheduler's job: computes the pages' results now
+        assert service.results(s, warehouse, level="department")["results"][0]["total"] == 80.0
         assert service.results(s, warehouse, campaign_id=c.id)["results"][0]["total"] == 80.0  # 60 + 20 (draft)
         service.close_campaign(s, warehouse, principal=SYSTEM, campaign_id=c.id)
         # never submitted: once closed only the automatic points count; published results become open data

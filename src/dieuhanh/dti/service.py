@@ -720,7 +720,7 @@ def _status(total: float, target: float | None) -> str:
 
 
 def results(session: Session, warehouse: Warehouse | None, *, campaign_id: int | None = None,
-            level: str | None = None, public: bool = False) -> dict[str, Any]:
+            level: str | None = None, public: bool = False, max_age: float | None = None) -> dict[str, Any]:
     """Scores per unit per pillar and index, ranks (overall; communes also within their former province),
     change on the previous year's campaign, what to fix, status vs the framework's target. With a warehouse
     (automatic answers refreshed first): computed once per data version of its inputs and read from memory
@@ -738,7 +738,18 @@ def results(session: Session, warehouse: Warehouse | None, *, campaign_id: int |
         with warehouse.reading():  # one open of the warehouse for the automatic answers' queries
             return _results(session, warehouse, campaign_id=campaign_id, level=level, public=public)
 
-    return versions.kept(session, key, to_local(utcnow()).date(), codes, tables, compute)
+    return versions.kept(session, key, to_local(utcnow()).date(), codes, tables, compute,
+                         max_age=max_age or versions.TTL_SECONDS)
+
+
+def keep_results_current(session: Session, warehouse: Warehouse) -> None:
+    """The rankings pages' results of each level computed now if their data changed (or near the end of their
+    TTL), so that a view reads them: the scheduler's job, every minute. A computation that refreshed automatic
+    answers is not kept (the version moved); the second read, in the same transaction, keeps it."""
+    for level in ("department", "commune"):
+        if campaign_for(session, level=level) is not None:
+            for _ in range(2):
+                results(session, warehouse, level=level, max_age=versions.TTL_SECONDS - 180)
 
 
 _INPUTS: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...] | None]] = {}

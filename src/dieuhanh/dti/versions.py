@@ -96,12 +96,13 @@ def version(session: Session, today: date, codes: tuple[str, ...],
 
 
 def kept(session: Session, key: tuple[Any, ...], today: date, codes: tuple[str, ...], tables: tuple[str, ...] | None,
-         compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """``compute()`` once per DTI data version (see above); callers must not change the value."""
+         compute: Callable[[], dict[str, Any]], *, max_age: float = TTL_SECONDS) -> dict[str, Any]:
+    """``compute()`` once per DTI data version (see above); ``max_age``: a kept value older than this is computed
+    again (the job passes less than the TTL). Callers must not change the value."""
     before = version(session, today, codes, tables)
     found = _kept.get((key, before))
     now = time.monotonic()
-    if found is not None and now - found[0] < TTL_SECONDS:
+    if found is not None and now - found[0] < min(max_age, TTL_SECONDS):
         return found[1]  # type: ignore[no-any-return]
     value = compute()
     if version(session, today, codes, tables) == before:

@@ -36,16 +36,17 @@ def datasets_version(session: Session, warehouse: Warehouse, names: Sequence[str
 
 
 def kept(session: Session | None, warehouse: Warehouse, what: tuple[Any, ...], names: Sequence[str],
-         compute: Callable[[], T]) -> T:
+         compute: Callable[[], T], *, max_age: float = TTL_SECONDS) -> T:
     """``compute()`` once per data version of ``names`` (and ``what``); computed every time without a session.
-    Callers must not change the value they get."""
+    ``max_age``: a kept value older than this is computed again (the job passes less than the TTL, so that views
+    do not meet an expired value). Callers must not change the value they get."""
     if session is None:
         return compute()
     version = datasets_version(session, warehouse, names)
     key = (what, version)
     found = _kept.get(key)
     now = time.monotonic()
-    if found is not None and now - found[0] < TTL_SECONDS:
+    if found is not None and now - found[0] < min(max_age, TTL_SECONDS):
         return found[1]  # type: ignore[no-any-return]
     with warehouse.reading():  # one open of the warehouse for the computation's reads
         value = compute()

@@ -195,7 +195,8 @@ def capacity(warehouse: Warehouse) -> Capacity:
 BASE_DATASETS = (POPULATION_DATASET, GENERATION_DATASET, VEHICLES_DATASET, POINTS_DATASET, FACILITIES_DATASET)
 
 
-def kept_base(warehouse: Warehouse, *, province_code: str, session: Session | None = None) -> Base:
+def kept_base(warehouse: Warehouse, *, province_code: str, session: Session | None = None,
+              max_age: float | None = None) -> Base:
     """:func:`base`, computed once per data version of the datasets it reads when a ``session`` is given (see
     :mod:`dieuhanh.forecasting.cache`): a scenario, a slider or a commune is then arithmetic on the kept base.
     A refusal (no population data) is not kept. Callers must not change the value."""
@@ -204,7 +205,7 @@ def kept_base(warehouse: Warehouse, *, province_code: str, session: Session | No
     from dieuhanh.forecasting import cache
 
     return cache.kept(session, warehouse, ("waste.base", province_code), BASE_DATASETS,
-                      lambda: base(warehouse, province_code=province_code))
+                      lambda: base(warehouse, province_code=province_code), max_age=max_age or cache.TTL_SECONDS)
 
 
 def forecast(warehouse: Warehouse, *, province_code: str, params: WasteParams,
