@@ -744,12 +744,10 @@ def results(session: Session, warehouse: Warehouse | None, *, campaign_id: int |
 
 def keep_results_current(session: Session, warehouse: Warehouse) -> None:
     """The rankings pages' results of each level computed now if their data changed (or near the end of their
-    TTL), so that a view reads them: the scheduler's job, every minute. A computation that refreshed automatic
-    answers is not kept (the version moved); the second read, in the same transaction, keeps it."""
+    TTL), so that a view reads them: the scheduler's job, every minute."""
     for level in ("department", "commune"):
         if campaign_for(session, level=level) is not None:
-            for _ in range(2):
-                results(session, warehouse, level=level, max_age=versions.TTL_SECONDS - 180)
+            results(session, warehouse, level=level, max_age=versions.TTL_SECONDS - 180)
 
 
 _INPUTS: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...] | None]] = {}

@@ -15,9 +15,10 @@ and the day (``as_of``). The version is one small query each:
   snapshots other modules load every few minutes do not invalidate the rankings;
 * the agencies' codes, names and communes (a hash of the rows).
 
-The results are stored only when the version read before computing them equals the version read after (a write
-committed in between, or the answers the computation itself refreshed, make the next view compute again), so a
-view never keeps a mix of two versions.
+The results are stored only when the version read before computing them equals the version read after, so a view
+never keeps a mix of two versions; when they differ (usually because the computation refreshed automatic answers
+itself) it computes once more on the new state and keeps that if nothing moved again (under the version of its
+own transaction: visible to other views once it commits, never if it rolls back).
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ def kept(session: Session, key: tuple[Any, ...], today: date, codes: tuple[str, 
     if found is not None and now - found[0] < min(max_age, TTL_SECONDS):
         return found[1]  # type: ignore[no-any-return]
     value = compute()
-    if version(session, today, codes, tables) == before:
+    after = version(session, today, codes, tables)
+    if after != before:  # usually the computation's own refresh of automatic answers: once more, on that state
+        before, value = after, compute()
+        after = version(session, today, codes, tables)
+    if after == before:
         _kept.put((key, before), (now, value))
     return value
