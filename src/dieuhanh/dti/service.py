@@ -365,6 +365,7 @@ def _update_answers(session: Session, changes: list[dict[str, Any]]) -> None:
     if not changes:
         return
     session.flush()
+    versions.bump(session)  # Core statements: no flush tells the DTI version (written before the rows, as a flush)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for change in changes:
         groups[tuple(sorted(k for k in change if k != "id"))].append(change)
@@ -372,7 +373,6 @@ def _update_answers(session: Session, changes: list[dict[str, Any]]) -> None:
         stmt = (update(_ANSWERS).where(_ANSWERS.c.id == bindparam("_id"))
                 .values({c: bindparam(f"_{c}") for c in columns}))
         session.execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
-    versions.bump(session)  # Core statements: no flush tells the DTI version
     session.expire_all()
 
 

@@ -56,10 +56,11 @@ def _dti_types() -> tuple[type, ...]:
     return DtiAnswer, DtiCampaign, DtiEvidenceFile, DtiForm, DtiFramework
 
 
-@event.listens_for(Session, "after_flush")
-def _bump_on_flush(session: Session, flush_context: Any) -> None:
-    """Any DTI row added, changed or deleted by this flush (``new``/``dirty``/``deleted`` still hold the flushed
-    objects here) changes the version in the same transaction."""
+@event.listens_for(Session, "before_flush")
+def _bump_on_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    """Any DTI row this flush adds, changes or deletes changes the version in the same transaction — written
+    before the rows, so that concurrent DTI writers queue on the version row first (PostgreSQL: no deadlock
+    between a transaction holding the version and one holding an answer the first one needs next)."""
     types = _dti_types()
     for objects in (session.new, session.deleted, session.dirty):
         if any(isinstance(o, types) for o in objects):
