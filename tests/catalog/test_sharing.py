@@ -80,6 +80,40 @@ def test_expired_grant_no_longer_opens_the_data(client, factory, db):
     assert client.get("/api/v1/datasets/doi_tuong_bao_tro/rows").status_code == 403
 
 
+def test_freshness_board_of_an_agency_token_lists_exactly_the_datasets_it_may_read(client, factory, db,
+                                                                                     agency_token, population):
+    from dieuhanh.catalog import service
+    from dieuhanh.catalog.models import Dataset, Grant
+    from dieuhanh.core.db import utcnow
+    from dieuhanh.core.security import Principal
+
+    _, secret = factory.token(["datasets"], agency="SNV", name="he-thong-noi-vu")
+    snv = {"Authorization": f"Bearer {secret}"}
+    for name, access in (("ho_so_noi_bo", "internal"), ("bao_tro_khong_cap", "restricted"),
+                         ("bao_tro_duoc_cap", "restricted"), ("bao_tro_het_han", "restricted"),
+                         ("cong_khai_da_dang", "public"), ("cong_khai_chua_dang", "public")):
+        body = dataset_body(name=name, owner="SNV", access=access, schema=BENEFICIARIES[:1])
+        assert client.post("/api/v1/datasets", json=body, headers=snv).status_code == 201
+    with db.session() as session:
+        ids = {d.name: d for d in session.query(Dataset)}
+        ids["cong_khai_da_dang"].published = True
+        session.add(Grant(dataset_id=ids["bao_tro_duoc_cap"].id, agency_code="TKT", granted_by="test"))
+        session.add(Grant(dataset_id=ids["bao_tro_het_han"].id, agency_code="TKT", granted_by="test",
+                          expires_at=utcnow().replace(year=2020)))
+        session.add(Grant(dataset_id=ids["ho_so_noi_bo"].id, agency_code="TKT", granted_by="test"))  # no effect
+    board = client.get("/api/v1/datasets/freshness", headers=agency_token).json()
+    names = {d["name"] for d in board["datasets"]}
+    assert names == {"dan_so_xa", "bao_tro_duoc_cap", "cong_khai_da_dang"}
+    assert {a["agency"]: a["datasets"] for a in board["agencies"]} == {"TKT": 1, "SNV": 2}
+    token = Principal(kind="token", id=1, name="he-thong-thong-ke", agency_code="TKT", scopes=frozenset({"datasets"}))
+    with db.session() as session:  # the same set as the per-dataset rule of reading rows
+        assert names == {d.name for d in session.query(Dataset) if service.can_read(session, token, d)}
+    assert len(client.get("/api/v1/datasets/freshness", headers=snv).json()["datasets"]) == 6
+    _, analyst, _ = factory.user("analyst")
+    login(client, analyst)  # officials' sessions keep the whole board
+    assert len(client.get("/api/v1/datasets/freshness").json()["datasets"]) == 7
+
+
 def test_publishing_refuses_pii_and_unreviewed_suspicious_columns(client, factory, agency_token):
     schema = [{"name": "ma_xa", "type": "unit_code", "required": True},
               {"name": "lien_he", "type": "string"}]

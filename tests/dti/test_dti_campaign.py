@@ -48,12 +48,19 @@ def test_automatic_sub_indicator_follows_the_platforms_data_until_the_campaign_c
         # the year's ratio (80/200 = 40 %, December 2025 not counted) → the 40 % threshold: half of 80 points
         assert (auto["automatic"], auto["locked"], auto["value"], auto["score"]) == (True, True, 40.0, 40.0)
         assert "01/2026–02/2026" in auto["source_text"] and "80/200" in auto["source_text"]
+        assert service.results(s, warehouse, campaign_id=c.id)["results"][0]["total"] == 40.0
         _online(s, "SYT", {"2026-03": (190, 200)})  # the platform's data changes: 270/400 = 67,5 %
+        # the results are kept per data version: the change shows in the next read (kept from the second read on;
+        # the answer saved below shows at once too)
+        for _ in range(2):
+            assert service.results(s, warehouse, campaign_id=c.id)["results"][0]["total"] == 60.0
         auto = _sub(service.form_view(s, warehouse, principal=SYSTEM, campaign_id=c.id, unit="SYT"), "CQS.1.1")
         assert (auto["value"], auto["score"]) == (67.5, 60.0)
         with pytest.raises(Conflict, match="tự động"):
             service.save_answer(s, principal=SYSTEM, campaign_id=c.id, unit="SYT", sub_code="CQS.1.1", value=99)
         service.save_answer(s, principal=SYSTEM, campaign_id=c.id, unit="SYT", sub_code="NT.1.1", value=True)
+        service.keep_results_current(s, warehouse)  # the scheduler's job: computes the pages' results now
+        assert service.results(s, warehouse, level="department")["results"][0]["total"] == 80.0
         assert service.results(s, warehouse, campaign_id=c.id)["results"][0]["total"] == 80.0  # 60 + 20 (draft)
         service.close_campaign(s, warehouse, principal=SYSTEM, campaign_id=c.id)
         # never submitted: once closed only the automatic points count; published results become open data

@@ -196,6 +196,13 @@ def test_waste_forecast_is_calibrated_and_scenarios_are_saved_by_analysts(db, wa
     assert actions == {"forecast.scenario.create", "forecast.scenario.update", "forecast.scenario.delete"}
     page = client.get("/du-bao/chat-thai")
     assert page.status_code == 200 and "What a Waste 2.0" in page.text
+    # The base year is kept per data version of the datasets it reads: a new load shows in the next answer.
+    assert client.get("/api/v1/forecasts/waste").json()["base_year"] == 2025
+    with db.session() as s:
+        ingest.load(s, warehouse, principal=SYSTEM, dataset_name=waste.POPULATION_DATASET, filename="2026.csv",
+                    source=b"ma_xa;nam;dan_so\n13285;2026;62000\n13669;2026;41000", source_kind="test",
+                    province_code="37", max_bytes=10**8)
+    assert client.get("/api/v1/forecasts/waste").json()["base_year"] == 2026
 
 
 def _indicator(session, code: str, monthly: list[float], *, target: float, year: int = 2026) -> None:  # type: ignore[no-untyped-def]

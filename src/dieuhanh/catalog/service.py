@@ -142,6 +142,25 @@ def can_read(session: Session, principal: Principal, dataset: Dataset) -> bool:
     return active_grant(session, dataset, principal.agency_code) is not None
 
 
+def readable_clause(principal: Principal) -> Any:
+    """:func:`can_read` as one SQL condition on ``Dataset`` (grants by an EXISTS), for lists of many datasets."""
+    from sqlalchemy import and_, exists, false, true
+
+    if principal.is_authenticated and principal.can_read_all():
+        return true()
+    allowed = [and_(Dataset.access == "public", Dataset.published.is_(True))]
+    if principal.is_authenticated and _acts_for_agency_data(principal):
+        if principal.agency_code is not None:
+            now = utcnow()
+            allowed.append(Dataset.owner_agency == principal.agency_code)
+            allowed.append(and_(Dataset.access.not_in(("public", "internal")), exists().where(
+                Grant.dataset_id == Dataset.id, Grant.agency_code == principal.agency_code,
+                Grant.revoked_at.is_(None), or_(Grant.expires_at.is_(None), Grant.expires_at > now))))
+        if principal.kind in ("user", "system"):
+            allowed.append(Dataset.access.in_(("public", "internal")))
+    return or_(false(), *allowed)
+
+
 def _acts_for_agency_data(principal: Principal) -> bool:
     """Users act for their agency; a token only with the ``datasets`` scope (a ``reports``,
     ``publicservices``... token bound to an agency reads none of its datasets)."""
@@ -472,8 +491,14 @@ def leaderboard(session: Session, *, principal: Principal, warehouse: Warehouse 
     """Freshness per dataset and, per owner agency, the share of its datasets loaded on time."""
     if not principal.is_authenticated:
         raise PermissionDenied("Bạn cần đăng nhập.")
-    datasets = list(session.scalars(select(Dataset).options(selectinload(Dataset.columns)).order_by(Dataset.name)))
-    loads = load_counts(session)
+    query = select(Dataset).options(selectinload(Dataset.columns)).order_by(Dataset.name)
+    if principal.kind == "token" and not principal.can_read_all():
+        # A system's token sees on the board the datasets it may read (an agency-bound ``datasets`` token: its
+        # own, published public ones, granted ones), chosen in the same query — not one grant query per dataset.
+        # Officials' sessions keep seeing every dataset, as on /datasets (restricted ones are listed to them).
+        query = query.where(readable_clause(principal))
+    datasets = list(session.scalars(query))
+    loads = load_counts(session, [d.id for d in datasets] if principal.kind == "token" else None)
     with warehouse.reading() if warehouse is not None else nullcontext():  # one open of the file for the board
         return _leaderboard(session, datasets, loads, warehouse)
 

@@ -18,6 +18,18 @@ def _demo(ctx: Any) -> None:
     run(ctx)
 
 
+def _jobs(scheduler: Any) -> None:
+    def keep_results_current() -> None:
+        from dieuhanh.dti import service
+
+        with scheduler.database.session() as session:
+            service.keep_results_current(session, scheduler.warehouse)
+
+    # The rankings are computed here when their inputs change (indicator recomputes, answers, loads), not by
+    # the next view of /chuyen-doi-so.
+    scheduler.add("dti.keep_results_current", keep_results_current, seconds=60, record=False)
+
+
 def _body_limits(_settings: Any) -> dict[str, int]:
     """Evidence uploads: up to 10 MB of files per answer plus the form fields."""
     return {"/api/v1/dti/campaigns": 11 * 1024 * 1024, "/chuyen-doi-so/danh-gia": 11 * 1024 * 1024}
@@ -30,5 +42,6 @@ MODULE = Module(
          NavItem("Chính quyền số", "/chinh-quyen-so", "officials.read", section="Điều hành")],
     templates=HERE / "templates",
     demo=_demo,
+    jobs=_jobs,
     body_limits=_body_limits,
 )

@@ -2,8 +2,9 @@
 results and rankings. Plain functions; every write authorises first and writes its audit row.
 
 Automatic sub-indicators follow the platform's data until the campaign closes: each read of a form (and the
-results) recomputes them from the indicator values of the campaign year (or from a guarded warehouse query), so a
-change in the platform's data shows in the next read. Closing the campaign freezes them.
+results, when their data version changed: :mod:`dieuhanh.dti.versions`) recomputes them from the indicator values
+of the campaign year (or from a guarded warehouse query), so a change in the platform's data shows in the next
+read. Closing the campaign freezes them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.dti import framework as fw
 from dieuhanh.dti import permissions as _permissions  # noqa: F401  (registers dti.*)
+from dieuhanh.dti import versions
 from dieuhanh.dti.models import DtiAnswer, DtiCampaign, DtiEvidenceFile, DtiForm, DtiFramework
 from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
 from dieuhanh.indicators.service import referenced_tables
@@ -190,6 +192,7 @@ def create_campaign(session: Session, *, principal: Principal, framework: str, y
         {"form_id": fid, "sub_code": s.code, "automatic": s.automatic, "evidence": [], "source_text": "",
          "note": "", "review_state": "pending", "review_comment": "", "updated_by": principal.actor,
          "updated_at": now} for fid in form_ids for s in parsed.subs()])
+    versions.bump(session)
     audit.record(session, actor=principal.actor, action="dti.campaign.create", entity_type="dti_campaign",
                  entity_id=campaign.id, after={"framework": framework, "year": year,
                                                "deadline": deadline.isoformat(), "units": len(codes)})
@@ -362,6 +365,7 @@ def _update_answers(session: Session, changes: list[dict[str, Any]]) -> None:
     if not changes:
         return
     session.flush()
+    versions.bump(session)  # Core statements: no flush tells the DTI version (written before the rows, as a flush)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for change in changes:
         groups[tuple(sorted(k for k in change if k != "id"))].append(change)
@@ -716,9 +720,65 @@ def _status(total: float, target: float | None) -> str:
 
 
 def results(session: Session, warehouse: Warehouse | None, *, campaign_id: int | None = None,
-            level: str | None = None, public: bool = False) -> dict[str, Any]:
+            level: str | None = None, public: bool = False, max_age: float | None = None) -> dict[str, Any]:
     """Scores per unit per pillar and index, ranks (overall; communes also within their former province),
-    change on the previous year's campaign, what to fix, status vs the framework's target."""
+    change on the previous year's campaign, what to fix, status vs the framework's target. With a warehouse
+    (automatic answers refreshed first): computed once per data version of its inputs and read from memory
+    otherwise (:mod:`dieuhanh.dti.versions`); callers must not change the value."""
+    campaign = (session.get(DtiCampaign, campaign_id) if campaign_id is not None
+                else campaign_for(session, level=level) if level in ("department", "commune") else None)
+    if warehouse is None or campaign is None:
+        return _results(session, warehouse, campaign_id=campaign_id, level=level, public=public)  # or its refusal
+    from dieuhanh.catalog.service import _warehouse_key
+
+    codes, tables = _automatic_inputs(get_framework(session, campaign.framework_code))
+    key = (str(session.get_bind().engine.url), _warehouse_key(warehouse), campaign.id, campaign_id, level, public)
+
+    def compute() -> dict[str, Any]:
+        with warehouse.reading():  # one open of the warehouse for the automatic answers' queries
+            return _results(session, warehouse, campaign_id=campaign_id, level=level, public=public)
+
+    return versions.kept(session, key, to_local(utcnow()).date(), codes, tables, compute,
+                         max_age=max_age or versions.TTL_SECONDS)
+
+
+def keep_results_current(session: Session, warehouse: Warehouse) -> None:
+    """The rankings pages' results of each level computed now if their data changed (or near the end of their
+    TTL), so that a view reads them: the scheduler's job, every minute."""
+    for level in ("department", "commune"):
+        if campaign_for(session, level=level) is not None:
+            results(session, warehouse, level=level, max_age=versions.TTL_SECONDS - 180)
+
+
+_INPUTS: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...] | None]] = {}
+
+
+def _automatic_inputs(frame: DtiFramework) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """The indicator codes and the dataset names (None: not known, any) a framework's automatic answers read,
+    per framework version."""
+    from dieuhanh.indicators.service import IndicatorError
+
+    key = (frame.code, frame.updated_at)
+    found = _INPUTS.get(key)
+    if found is None:
+        subs = [s for s in framework_of(frame).subs() if s.automatic]
+        codes = tuple(sorted({s.source.indicator for s in subs if s.source.kind == "indicator" and s.source.indicator}))
+        tables: set[str] | None = set()
+        for s in subs:
+            if s.source.kind == "sql" and tables is not None:
+                try:
+                    tables |= set(referenced_tables(s.source.sql or ""))
+                except IndicatorError:
+                    tables = None
+        found = (codes, tuple(sorted(tables)) if tables is not None else None)
+        if len(_INPUTS) > 64:
+            _INPUTS.clear()
+        _INPUTS[key] = found
+    return found
+
+
+def _results(session: Session, warehouse: Warehouse | None, *, campaign_id: int | None = None,
+             level: str | None = None, public: bool = False) -> dict[str, Any]:
     if campaign_id is not None:
         campaign = get_campaign(session, campaign_id)
     elif level in ("department", "commune"):

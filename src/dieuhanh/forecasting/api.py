@@ -67,10 +67,10 @@ def traffic_link(request: Request, code: LinkPath, db: DB,
 
 
 @router.get("/forecasts/traffic/anomalies")
-def traffic_anomalies(request: Request, principal: CurrentPrincipal) -> list[dict[str, Any]]:
+def traffic_anomalies(request: Request, db: DB, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     """Hours of the latest day in which a link ran much slower than usual for that weekday and hour."""
     authorize(principal, "officials.read")
-    return traffic.anomalies(request.app.state.warehouse)
+    return traffic.anomalies(request.app.state.warehouse, session=db)
 
 
 @router.post("/forecasts/traffic/refresh")
@@ -102,7 +102,7 @@ def waste_forecast(request: Request, db: DB, principal: CurrentPrincipal, unit: 
         "collection_rate": collection_rate, "recycling_share": recycling_share, "income_growth": income_growth,
         "income_elasticity": income_elasticity})
     out = waste.forecast(request.app.state.warehouse, province_code=request.app.state.settings.province_code,
-                         params=params, unit=unit or None)
+                         params=params, unit=unit or None, session=db)
     out["scenario"] = scenario
     return out
 

@@ -122,7 +122,14 @@ def _parse_coords(text: str | None) -> list[list[float]]:
     return out
 
 
-def load_links(warehouse: Warehouse) -> list[Link]:
+def load_links(warehouse: Warehouse, session: Session | None = None, *, max_age: float | None = None) -> list[Link]:
+    """The road links (kept per data version of the links dataset when a ``session`` is given: see
+    :mod:`dieuhanh.forecasting.cache`; callers must not change them)."""
+    if session is not None:
+        from dieuhanh.forecasting import cache
+
+        return cache.kept(session, warehouse, ("traffic.links",), [LINKS_DATASET], lambda: load_links(warehouse),
+                          max_age=max_age or cache.TTL_SECONDS)
     if not warehouse.table_exists(LINKS_DATASET):
         return []
     table = warehouse.query(
@@ -477,10 +484,20 @@ def profile(warehouse: Warehouse, code: str, *, days: int = HISTORY_DAYS) -> dic
 
 
 def anomalies(warehouse: Warehouse, *, ratio: float = 0.75, min_drop: float = 8.0,
-              days: int = HISTORY_DAYS) -> list[dict[str, Any]]:
+              days: int = HISTORY_DAYS, session: Session | None = None,
+              max_age: float | None = None) -> list[dict[str, Any]]:
     """The day's anomalies: for each link and hour of the latest day, the mean speed against the link's
     typical speed for that weekday and hour (median over the earlier weeks); hours much slower than typical
-    (below ``ratio`` of it and at least ``min_drop`` km/h slower) are listed, slowest first."""
+    (below ``ratio`` of it and at least ``min_drop`` km/h slower) are listed, slowest first. With a ``session``:
+    computed once per data version of the links and observations (the page and the API read the kept list;
+    the refresh job computes it as soon as new observations arrive)."""
+    if session is not None:
+        from dieuhanh.forecasting import cache
+
+        return cache.kept(session, warehouse, ("traffic.anomalies", ratio, min_drop, days),
+                          [LINKS_DATASET, OBS_DATASET],
+                          lambda: anomalies(warehouse, ratio=ratio, min_drop=min_drop, days=days),
+                          max_age=max_age or cache.TTL_SECONDS)
     links = load_links(warehouse)
     series = load_series(warehouse, [link.code for link in links], days=days)
     if series is None or len(series.values) < 2 * STEPS_PER_DAY:
@@ -533,7 +550,7 @@ def network_view(session: Session, warehouse: Warehouse, *, province_code: str) 
     for f in forecasts(session):
         by_link.setdefault(f.link_code, {})[str(f.horizon_min)] = forecast_out(f)
     links = []
-    for link in load_links(warehouse):
+    for link in load_links(warehouse, session):
         links.append({"code": link.code, "name": link.name, "road": link.road, "main": link.main,
                       "commune": names.get(link.commune_code or "", ""), "free_flow": link.free_flow,
                       "coords": link.coords, "forecasts": by_link.get(link.code, {})})

@@ -38,9 +38,11 @@ def traffic_page(request: Request, db: DB, principal: LoggedIn,
                  link: Annotated[str, Query(max_length=40, pattern=r"^[A-Za-z0-9_.\-]*$")] = "") -> HTMLResponse:
     authorize(principal, "officials.read")
     wh = request.app.state.warehouse
+    # links and anomalies are kept per data version: the warehouse is read only when the data changed
     view = traffic.network_view(db, wh, province_code=request.app.state.settings.province_code)
+    found = traffic.anomalies(wh, session=db)[:30]
     return render(request, "forecasting/traffic.html", {
-        "view": view, "selected": link, "anomalies": traffic.anomalies(wh)[:30],
+        "view": view, "selected": link, "anomalies": found,
         "can_refresh": allowed(principal, "forecast.refresh"), "labels": traffic.CONGESTION_LABELS,
         "model_labels": traffic.MODEL_LABELS, "links_dataset": traffic.LINKS_DATASET,
         "obs_dataset": traffic.OBS_DATASET, "fmt": fmt,
@@ -64,7 +66,7 @@ def waste_page(request: Request, db: DB, principal: LoggedIn,
     error = None
     result: dict[str, Any] | None = None
     try:
-        result = waste.forecast(request.app.state.warehouse, province_code=province, params=params)
+        result = waste.forecast(request.app.state.warehouse, province_code=province, params=params, session=db)
     except InvalidInput as exc:
         error = exc.message
     return render(request, "forecasting/waste.html", {

@@ -192,11 +192,28 @@ def capacity(warehouse: Warehouse) -> Capacity:
     return cap
 
 
+BASE_DATASETS = (POPULATION_DATASET, GENERATION_DATASET, VEHICLES_DATASET, POINTS_DATASET, FACILITIES_DATASET)
+
+
+def kept_base(warehouse: Warehouse, *, province_code: str, session: Session | None = None,
+              max_age: float | None = None) -> Base:
+    """:func:`base`, computed once per data version of the datasets it reads when a ``session`` is given (see
+    :mod:`dieuhanh.forecasting.cache`): a scenario, a slider or a commune is then arithmetic on the kept base.
+    A refusal (no population data) is not kept. Callers must not change the value."""
+    if session is None:
+        return base(warehouse, province_code=province_code)
+    from dieuhanh.forecasting import cache
+
+    return cache.kept(session, warehouse, ("waste.base", province_code), BASE_DATASETS,
+                      lambda: base(warehouse, province_code=province_code), max_age=max_age or cache.TTL_SECONDS)
+
+
 def forecast(warehouse: Warehouse, *, province_code: str, params: WasteParams,
-             unit: str | None = None) -> dict[str, Any]:
+             unit: str | None = None, session: Session | None = None) -> dict[str, Any]:
     """Per year ``{year, tonnes_per_day, urban, rural, collection_capacity_needed, treatment_capacity_needed,
-    population, urban_share}`` for the province (``unit`` empty or the province code) or one commune."""
-    b = base(warehouse, province_code=province_code)
+    population, urban_share}`` for the province (``unit`` empty or the province code) or one commune.
+    ``session``: the base year's data is read once per data version (:func:`kept_base`)."""
+    b = kept_base(warehouse, province_code=province_code, session=session)
     communes = b.communes
     if unit and unit != province_code:
         communes = [c for c in communes if c.code == unit]
