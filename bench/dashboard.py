@@ -369,8 +369,24 @@ def baseline_source(ref: str) -> Path:
 NEW_INDEXES = ("ix_indicator_value_code_unit_period",)
 
 
-def baseline_copy(data_dir: Path) -> Path:
-    """A copy of the data directory for the baseline (same demo, same values), without the new indexes."""
+def migration_head(source: Path) -> str:
+    """The newest migration of a ``src`` tree (the one no other revises)."""
+    revisions: dict[str, str | None] = {}
+    for path in (source / "dieuhanh" / "migrations" / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision = ['\"]([^'\"]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision = ['\"]([^'\"]+)['\"]", text, re.M)
+        if rev:
+            revisions[rev.group(1)] = down.group(1) if down else None
+    heads = set(revisions) - {d for d in revisions.values() if d}
+    if len(heads) != 1:
+        raise SystemExit(f"baseline migrations: {len(heads)} heads")
+    return heads.pop()
+
+
+def baseline_copy(data_dir: Path, source: Path) -> Path:
+    """A copy of the data directory for the baseline (same demo, same values), without the new indexes, marked at
+    the baseline's own newest migration (the tables and columns of later ones stay: the old code ignores them)."""
     import sqlite3
 
     target = Path(tempfile.mkdtemp(prefix="dieuhanh-bench-baseline-data-"))
@@ -379,6 +395,7 @@ def baseline_copy(data_dir: Path) -> Path:
     with sqlite3.connect(target / "dieuhanh.db") as conn:
         for name in NEW_INDEXES:
             conn.execute(f"DROP INDEX IF EXISTS {name}")
+        conn.execute("UPDATE alembic_version SET version_num = ?", (migration_head(source),))
     return target
 
 
@@ -455,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         first = start_server(data_dir, free_port())  # the first start loads the demo province
         first.stop()
     source = baseline_source(args.baseline) if args.baseline else None
-    baseline_dir = baseline_copy(data_dir) if source else None
+    baseline_dir = baseline_copy(data_dir, source) if source else None
     runs: list[Run] = []
     try:
         for n in range(args.rounds):

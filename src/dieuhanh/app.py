@@ -68,6 +68,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """The scheduler (pulls, MQTT subscriber, later indicators and alerts) lives as long as the app."""
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         scheduler = None
         if settings.scheduler_enabled:  # the real server (tests start apps without it)
             from dieuhanh.catalog.reconcile import reconcile

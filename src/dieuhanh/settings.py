@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIEUHANH_", extra="ignore")
 
     data_dir: Path = Path("var")
+    # Requests served side by side in worker threads (sync endpoints, database and warehouse work).
+    request_threads: int = Field(default=6, ge=1, le=200)
     database_url: str | None = None
     warehouse_url: str | None = None
     province_code: str = "37"
