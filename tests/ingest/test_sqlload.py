@@ -126,3 +126,22 @@ def test_a_commune_name_is_resolved_by_the_exact_path(db, duck, tmp_path, monkey
     fast, exact = _both(db, duck, tmp_path, CLEAN + "01/07/2024;Phường Phủ Lý;2;2;y;;HS-8\n", monkeypatch)
     assert fast_calls == [False]
     assert fast == exact and fast[0] == 5
+
+
+def test_commune_codes_match_as_the_exact_resolver_maps_them() -> None:
+    """The fast path matches codes without a join (an RE2 alternation, a CASE for codes written without their
+    leading zeros): for a province whose codes start with zeros (Hà Nội, 01), every accepted spelling maps to the
+    code the exact path's resolver gives, and other text fails."""
+    import duckdb
+
+    mapping = sqlload._unit_mapping("01")
+    resolve = ingest.unit_resolver("01")
+    assert any(k != v for k, v in mapping.items())  # the CASE branch is exercised
+    con = duckdb.connect()
+    expr = sqlload._unit_code("t", "01", "'KHONG'")
+    for text in [*sorted(mapping)[:40], "00004", "4", "0004", "01", "37", "13285", "x1", "", "4 "]:
+        got = con.execute(f"SELECT {expr} FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()[0]
+        if text in mapping:
+            assert got == mapping[text] == resolve(text), text
+        else:
+            assert got == "KHONG", text
