@@ -3,8 +3,8 @@
 Every write to a DTI row updates this row in its own transaction; creating it here means no two first writes can
 both try to insert it.
 
-Revision ID: 0032_pages_speed
-Revises: 0031_search_open311_speed
+Revision ID: 0030_pages_speed
+Revises: 0029_speed_dispatch
 Create Date: 2026-12-07 14:00:00
 """
 
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0032_pages_speed'
-down_revision = '0031_search_open311_speed'
+revision = '0030_pages_speed'
+down_revision = '0029_speed_dispatch'
 branch_labels = None
 depends_on = None
 
