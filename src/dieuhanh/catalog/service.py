@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -426,15 +426,25 @@ _summaries: dict[tuple[Any, ...], tuple[float, Any]] = {}
 _summaries_lock = threading.Lock()
 
 
-def _warehouse_key(warehouse: Warehouse) -> tuple[Any, ...]:
+def warehouse_key(warehouse: Warehouse) -> tuple[Any, ...]:
+    """Which warehouse (its file or database and schema), for keys of values kept in memory."""
     inner = getattr(warehouse, "_warehouse", warehouse)  # a TransactionalWarehouse reads through its warehouse
     path, dsn, schema = (getattr(inner, "path", None), getattr(inner, "dsn", None), getattr(inner, "schema", None))
     return (path, dsn, schema) if (path or dsn) else (id(inner),)
 
 
+def datasets_state(session: Session, names: Sequence[str]) -> tuple[Any, ...]:
+    """The catalog state of these datasets (id, row count, last load, schema version, last change; a dataset not in
+    the catalog is absent, so its creation changes the state), for values computed from their rows."""
+    rows = session.execute(select(Dataset.name, Dataset.id, Dataset.row_count, Dataset.last_batch_at,
+                                  Dataset.schema_version, Dataset.updated_at)
+                           .where(Dataset.name.in_(list(names))).order_by(Dataset.name)).all()
+    return tuple(tuple(r) for r in rows)
+
+
 def dataset_summary(warehouse: Warehouse, ds: Dataset, what: str, compute: Any) -> Any:
     """``compute()`` once per state of ``ds`` (see above) and kind of summary ``what``."""
-    key = (what, _warehouse_key(warehouse), ds.id, ds.name, ds.row_count, ds.last_batch_at,
+    key = (what, warehouse_key(warehouse), ds.id, ds.name, ds.row_count, ds.last_batch_at,
            tuple((c.name, c.type, c.required) for c in ds.columns))
     now = time.monotonic()
     with _summaries_lock:

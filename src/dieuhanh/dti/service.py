@@ -729,10 +729,10 @@ def results(session: Session, warehouse: Warehouse | None, *, campaign_id: int |
                 else campaign_for(session, level=level) if level in ("department", "commune") else None)
     if warehouse is None or campaign is None:
         return _results(session, warehouse, campaign_id=campaign_id, level=level, public=public)  # or its refusal
-    from dieuhanh.catalog.service import _warehouse_key
+    from dieuhanh.catalog.service import warehouse_key
 
     codes, tables = _automatic_inputs(get_framework(session, campaign.framework_code))
-    key = (str(session.get_bind().engine.url), _warehouse_key(warehouse), campaign.id, campaign_id, level, public)
+    key = (str(session.get_bind().engine.url), warehouse_key(warehouse), campaign.id, campaign_id, level, public)
 
     def compute() -> dict[str, Any]:
         with warehouse.reading():  # one open of the warehouse for the automatic answers' queries

@@ -72,6 +72,7 @@ def version(session: Session, today: date, codes: tuple[str, ...],
             tables: tuple[str, ...] | None) -> tuple[Any, ...]:
     """``codes``: the indicators automatic answers read; ``tables``: the datasets their SQL reads (None: any)."""
     from dieuhanh.catalog.models import Dataset
+    from dieuhanh.catalog.service import datasets_state
     from dieuhanh.indicators.models import IndicatorDefinition, IndicatorValue
     from dieuhanh.orgs.models import Agency
 
@@ -88,10 +89,7 @@ def version(session: Session, today: date, codes: tuple[str, ...],
             func.count(), func.max(Dataset.updated_at), func.max(Dataset.last_batch_at),
             func.sum(Dataset.row_count))).one())
     else:
-        datasets = tuple(session.execute(select(Dataset.name, Dataset.id, Dataset.row_count, Dataset.last_batch_at,
-                                                Dataset.schema_version, Dataset.updated_at)
-                                         .where(Dataset.name.in_(tables)).order_by(Dataset.name)).all()) \
-            if tables else ()
+        datasets = datasets_state(session, tables) if tables else ()
     agencies = hash(tuple(session.execute(select(Agency.code, Agency.name, Agency.unit_code)
                                           .order_by(Agency.code)).all()))
     return own, indicators, datasets, agencies, today

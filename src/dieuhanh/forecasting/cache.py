@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.cache import LRUCache
@@ -24,15 +23,10 @@ _kept = LRUCache(64)
 
 
 def datasets_version(session: Session, warehouse: Warehouse, names: Sequence[str]) -> tuple[Any, ...]:
-    """The state of these datasets in the catalog (a dataset not in it yet is absent from the tuple; its
-    creation changes the version)."""
-    from dieuhanh.catalog.models import Dataset
-    from dieuhanh.catalog.service import _warehouse_key
+    """The state of these datasets in the catalog (``catalog.service.datasets_state``) in these stores."""
+    from dieuhanh.catalog.service import datasets_state, warehouse_key
 
-    rows = session.execute(select(Dataset.name, Dataset.id, Dataset.row_count, Dataset.last_batch_at,
-                                  Dataset.schema_version, Dataset.updated_at)
-                           .where(Dataset.name.in_(list(names))).order_by(Dataset.name)).all()
-    return (str(session.get_bind().engine.url), _warehouse_key(warehouse), tuple(tuple(r) for r in rows))
+    return (str(session.get_bind().engine.url), warehouse_key(warehouse), datasets_state(session, names))
 
 
 def kept(session: Session | None, warehouse: Warehouse, what: tuple[Any, ...], names: Sequence[str],
