@@ -18,6 +18,7 @@ strict reader refuses, lines it would count differently, boolean columns) go to 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -109,9 +110,11 @@ def _header_lines_are_records(path: Path, reader: CsvReader) -> bool:
     return len(lines) == count and len(records) == count
 
 
+@functools.lru_cache(maxsize=8)
 def _unit_mapping(province_code: str) -> dict[str, str]:
     """Text → code: the codes themselves and the codes written without their leading zeros, as
-    ``unit_resolver`` accepts them; names go to the exact path."""
+    ``unit_resolver`` accepts them; names go to the exact path. Kept per province (reference data); callers must
+    not change it."""
     codes = sorted({u.code for u in reference.communes_of(province_code)} | {province_code})
     mapping: dict[str, str] = {}
     for code in codes:
@@ -130,12 +133,11 @@ def _unit_code(t: str, province_code: str, fail: str) -> str:
     more than half of the baseline's whole load); a code written without its leading zeros is mapped by a CASE that
     only such cells reach; anything else fails (the exact path decides)."""
     mapping = _unit_mapping(province_code)
-    exact = "|".join(re.escape(k) for k in sorted(k for k, v in mapping.items() if k == v))
-    others = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in sorted(mapping.items()) if k != v)
-    variant = f"WHEN {t} IN ({', '.join(_lit(k) for k, v in sorted(mapping.items()) if k != v)}) " \
-              f"THEN CASE {t} {others} END " if others else ""
+    exact = "|".join(re.escape(k) for k, v in sorted(mapping.items()) if k == v)
+    variants = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in sorted(mapping.items()) if k != v)
+    mapped = f"CASE {t} {variants} END" if variants else "NULL"
     return (f"CASE WHEN {t} IS NULL THEN NULL WHEN regexp_full_match({t}, {_lit(exact)}) THEN {t} "
-            f"{variant}ELSE {fail} END")
+            f"ELSE coalesce({mapped}, {fail}) END")
 
 
 def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = "error('dieuhanh: cell')") -> str:
