@@ -11,12 +11,17 @@ agency renamed by another process shows within that time.
 from __future__ import annotations
 
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.alerts.models import AlertInstance, AlertRule, AlertStateChange, Directive, DirectiveUpdate, Silence
+from dieuhanh.core.cache import LRUCache
+
+T = TypeVar("T")
 
 MAX_AGE = 60.0
 _statement: Select[Any] | None = None
@@ -51,6 +56,19 @@ def alerts_state(session: Session) -> tuple[Any, ...]:
     """The key: this process's write generation and the alert and directive tables' change markers."""
     row = session.execute(_state_statement()).one()
     return (generation(), *tuple(row))
+
+
+def kept(session: Session, cache: LRUCache, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """``build()`` once per ``key`` and alert state (:func:`alerts_state`), at most ``MAX_AGE`` seconds: the
+    pages' alert parts (the overview's, `/alerts`' triage). Callers check the caller's rights before, key by what
+    the answer depends on, and must not change the value."""
+    full = (*key, *alerts_state(session))
+    found = cache.get(full)
+    if found is None or time.monotonic() - found[0] >= MAX_AGE:
+        found = (time.monotonic(), build())
+        cache.put(full, found)
+    value: T = found[1]
+    return value
 
 
 def generation() -> int:

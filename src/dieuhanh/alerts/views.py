@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlencode
@@ -76,15 +75,9 @@ def _kept_triage(db: Session, principal: Principal, filters: triage.Filters, pag
     authorize(principal, "officials.read")
     filters.check()
     key = ("alerts", date.today(), principal.kind, principal.role, principal.agency_code, principal.can_read_all(),
-           filters.state, filters.domain, filters.severity, filters.agency, filters.unit, page,
-           *alert_state.alerts_state(db))
-    found = _KEPT.get(key)
-    if found is None or time.monotonic() - found[0] >= alert_state.MAX_AGE:
-        found = (time.monotonic(), triage.triage(db, principal=principal, filters=filters, group=True, page=page,
-                                                 page_size=GROUPS_PER_PAGE))
-        _KEPT.put(key, found)
-    result: triage.Triage = found[1]
-    return result
+           filters.state, filters.domain, filters.severity, filters.agency, filters.unit, page)
+    return alert_state.kept(db, _KEPT, key, lambda: triage.triage(
+        db, principal=principal, filters=filters, group=True, page=page, page_size=GROUPS_PER_PAGE))
 
 
 @router.get("/alerts", response_class=HTMLResponse)

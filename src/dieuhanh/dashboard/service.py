@@ -502,17 +502,11 @@ def _live_part(session: Session, principal: Principal, view: BoardView,
     is filtered from it, so `/` and `/?unit=` do not triage every instance on each request; entries live at most
     ``alerts.state.MAX_AGE`` seconds for names that have no change marker. Same groups, order and counts as
     ``triage(state="alerting", unit=...)``."""
-    import time
 
     from dieuhanh.alerts import triage
 
-    key = ("live", today, principal.kind, principal.role, principal.agency_code, principal.can_read_all(),
-           *alert_state.alerts_state(session))
-    found = _LIVE.get(key)
-    if found is None or time.monotonic() - found[0] >= alert_state.MAX_AGE:
-        found = (time.monotonic(), _build_live(session, principal, today))
-        _LIVE.put(key, found)
-    live: _Live = found[1]
+    key = ("live", today, principal.kind, principal.role, principal.agency_code, principal.can_read_all())
+    live = alert_state.kept(session, _LIVE, key, lambda: _build_live(session, principal, today))
     unit = view.unit_code if view.is_commune else None
     if not live.complete:  # more groups than a page: triage itself
         result = triage.triage(session, principal=principal, group=True, page_size=OVERVIEW_ALERT_GROUPS,
