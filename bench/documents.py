@@ -11,9 +11,11 @@ never sees them, and its settings (documents/routing.py) were chosen on a valida
   majority-class baseline (always the most frequent lead department of the training split) and a keyword baseline
   (documents/routing.py KEYWORDS), plus underthesea_core's TF-IDF + linear SVM text classifier (top-1 only);
 * training time and prediction throughput, over ``--runs`` rounds with the variants interleaved (order reversed every
-  other round): median, min–max and the load average (``bench/rounds.py``). The accuracy figures are deterministic
-  for a given ``--seed``, ``--count`` and ``--today`` (the demo year ends on that day): they are computed once, and
-  every round checks that extraction and retrained models give the same answers again.
+  other round): median, min–max and the load average (``bench/rounds.py``). Extraction, the baselines and the SVM
+  are deterministic for a given ``--seed``, ``--count`` and ``--today`` (the demo year ends on that day): computed
+  once, and every round checks that extraction and the retrained SVM give the same answers again. underthesea_core's
+  ``LRTrainer`` shuffles with a seed of its own that no option fixes, so the routing model's figures are the median
+  (min–max) over the model trained in each round.
 
     uv run python bench/documents.py [--count 1400] [--seed 7] [--runs 3] [--today 2026-12-07] [--write-test F]
 
