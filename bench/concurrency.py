@@ -1,9 +1,11 @@
 """One analyst's slow query against everybody else: how long a small read (what a leader's page or an anonymous
 CKAN `datastore_search` does) waits while a long query runs on the same DuckDB warehouse, in one process.
 
-    uv run python bench/concurrency.py [--seconds 10] [--probes 20] [--slow 1]
+    uv run python bench/concurrency.py [--seconds 10] [--probes 20] [--slow 1] [--rounds 3]
 
-Variants, interleaved in one run on the same file:
+Variants, interleaved in one run on the same file (``--rounds``, order reversed every other round; per round the
+small reads' p50 and max, the write's wait and the slow query's length; then median, min–max and the load average,
+``bench/rounds.py``):
 * **dieuhanh**: `DuckDBWarehouse` as shipped — concurrent readers share one read-only instance, a cursor each;
 * **baseline (before)**: the same class with every unit of work under one process-wide lock, as the warehouse
   worked before issue 24 (reproduced here by a subclass; the SQL and the file are the same).
@@ -13,7 +15,6 @@ writing (`WarehouseBusy`, its wait and its message). Target (issue 24): a small 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from rounds import Rounds, spread
 
 from dieuhanh.core.warehouse import DuckDBWarehouse, WarehouseBusy
 
@@ -104,7 +106,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the slow query")
     parser.add_argument("--probes", type=int, default=20)
     parser.add_argument("--slow", type=int, default=1, help="slow queries at once")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of both variants")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dieuhanh-bench-conc-") as tmp:
         path = Path(tmp) / "warehouse.duckdb"
@@ -113,19 +115,24 @@ def main() -> None:
         wh.append("dan_so", pa.table({"ma_xa": communes * 100, "dan_so": list(range(12_900))}), "seed")
         rows = calibrate(wh, args.seconds)
         variants = {"dieuhanh": wh, "baseline (before)": LockedWarehouse(path)}
-        results: dict[str, list[tuple[list[float], float, float]]] = {k: [] for k in variants}
-        for _ in range(args.rounds):
-            for name, w in variants.items():
-                results[name].append(probe(w, rows, args.probes, args.slow))
+        rounds = Rounds(args.rounds)
+        for name in rounds.order(list(variants)):  # order reversed every other round
+            latencies, write_wait, slow_took = probe(variants[name], rows, args.probes, args.slow)
+            rounds.record(f"{name}:p50", statistics.median(latencies))
+            rounds.record(f"{name}:max", max(latencies))
+            rounds.record(f"{name}:write", write_wait)
+            rounds.record(f"{name}:slow", slow_took)
         print(f"{args.slow} slow quer{'y' if args.slow == 1 else 'ies'} of ~{args.seconds:g} s; {args.probes} small "
-              f"reads each round; {args.rounds} rounds; load average {os.getloadavg()[0]:.1f}")
-        for name, runs in results.items():
-            lat = [x for r in runs for x in r[0]]
-            print(f"  {name:18s} small read p50 {statistics.median(lat):8.1f} ms · max {max(lat):8.1f} ms · "
-                  f"write waited {statistics.median(r[1] for r in runs):5.1f} s · slow query "
-                  f"{statistics.median(r[2] for r in runs):5.1f} s")
-        worst = max(x for r in results["dieuhanh"] for x in r[0])
-        print(f"target: a small read delayed < 100 ms: {'met' if worst < 100 else 'NOT met'} (max {worst:.1f} ms)")
+              f"reads each round; {rounds.runs} interleaved rounds; {rounds.load_range()}; per round, then median "
+              "(min–max) over the rounds:")
+        for name in variants:
+            print(f"  {name}")
+            for key, label, unit, digits in (("p50", "small read p50", "ms", 1), ("max", "small read max", "ms", 1),
+                                             ("write", "write waited", "s", 2), ("slow", "slow query", "s", 1)):
+                print(f"    {label:<16}{spread(rounds.values[f'{name}:{key}'], unit, digits)}")
+        worst = max(rounds.values["dieuhanh:max"])
+        print(f"target: a small read delayed < 100 ms: {'met' if worst < 100 else 'NOT met'} (slowest of every "
+              f"round {worst:.1f} ms)".replace(".", ","))
         waited, message = other_process_holds(wh, path)
         print(f"file held by another process: a read answered after {waited:.1f} s: «{message}»")
 

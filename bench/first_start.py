@@ -5,13 +5,13 @@ on another fresh data directory plus the time `up --no-demo` takes to answer).
 
     uv run python bench/first_start.py [--runs 2] [--port 8765]
 
-Prints each run's figures and the median; target: /healthz in < 30 s (issue 24)."""
+Runs interleaved (order reversed every other round); prints each run's figures, then the median, min–max and the
+load average (``bench/rounds.py``); target: /healthz in < 30 s (issue 24)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
+from rounds import Rounds, load_average
 
 CLI = [sys.executable, "-m", "dieuhanh.cli"]
 
@@ -76,19 +77,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    rows = []
-    for run in range(args.runs):  # variants interleaved, so that load changes touch both alike
-        healthy, loaded = time_up(args.port, demo=True)
-        bare, _ = time_up(args.port, demo=False)
-        demo = time_demo_cli()
-        load = os.getloadavg()[0]
-        rows.append((healthy, loaded or 0.0, bare + demo))
-        print(f"run {run + 1}: /healthz {healthy:5.1f} s · demo loaded {loaded or 0:5.1f} s · "
-              f"baseline (load, then serve) {bare + demo:5.1f} s · load average {load:.1f}")
-    med = [statistics.median(col) for col in zip(*rows, strict=True)]
-    spread = [max(col) - min(col) for col in zip(*rows, strict=True)]
-    print(f"median: /healthz {med[0]:.1f} s (±{spread[0]:.1f}) · demo loaded {med[1]:.1f} s · "
-          f"baseline {med[2]:.1f} s — target /healthz < 30 s: {'met' if med[0] < 30 else 'NOT met'}")
+    rounds = Rounds(args.runs)
+    # variants interleaved (order reversed every other round), so that load changes touch both alike
+    for variant in rounds.order(["up", "baseline"]):
+        if variant == "up":
+            healthy, loaded = time_up(args.port, demo=True)
+            rounds.record("healthz", healthy)
+            rounds.record("loaded", loaded or 0.0)
+            print(f"up: /healthz {healthy:5.1f} s · demo loaded {loaded or 0:5.1f} s · load average "
+                  f"{load_average():.1f}", flush=True)
+        else:
+            bare, _ = time_up(args.port, demo=False)
+            demo = time_demo_cli()
+            rounds.record("baseline", bare + demo)
+            print(f"baseline: up --no-demo {bare:5.1f} s + dieuhanh demo {demo:5.1f} s = {bare + demo:5.1f} s · "
+                  f"load average {load_average():.1f}", flush=True)
+    print(rounds.report({"healthz": "(a) up: /healthz", "loaded": "(a) up: demo loaded in the background",
+                         "baseline": "(b) baseline: load, then serve"}, unit="s", digits=1))
+    met = rounds.median("healthz") < 30
+    print(f"target /healthz < 30 s: {'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Inspections without overlap: enterprise resolution, conflicts found vs planted, optimiser time and changes.
 
     uv run python bench/inspections.py [--register 12000] [--per-agency 200] [--big-per-agency 3000] [--seed 7]
+        [--runs 3]
 
 1. Resolution of plan records **without a tax code** against the generated register (12.000 enterprises and their
    branches): precision / recall / F1 of the matcher (``inspections.matching``, auto-accepted matches only, and
@@ -11,6 +12,10 @@
    action, conflicts before/after, agencies over capacity after, and the monthly workload spread before/after
    (busiest month, mean deviation from the agency's mean month, visits above capacity) — on the generator's
    plans and on the same plans bunched in March–May with 5 agencies relying on the default capacity.
+4. Timings over ``--runs`` rounds with the variants interleaved (order reversed every other round; median, min–max
+   and load average, ``bench/rounds.py``): the matcher's index, the matcher and the baseline (records/s), the
+   optimiser on both plans. The quality figures above are deterministic for a given ``--seed``: computed once,
+   and every round checks that it gives the same answers again.
 """
 
 from __future__ import annotations
@@ -20,15 +25,20 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from rounds import Rounds, spread  # noqa: E402
 
 from dieuhanh.inspections import generator, matching, taxcode  # noqa: E402
 from dieuhanh.inspections.planning import Capacity, PlanVisit, find_conflicts, propose  # noqa: E402
 from dieuhanh.inspections.service import _unit_of  # noqa: E402
 
 PROVINCE = "37"
+T = TypeVar("T")
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -52,40 +62,57 @@ def n(x: int) -> str:
     return f"{x:,}".replace(",", ".")
 
 
-def resolve(gen: generator.Generated) -> tuple[list[int], dict[str, list]]:
-    """Enterprise id per record: register index, or a new id (negative) for records matched to nothing."""
-    rows = gen.register
-    started = time.perf_counter()
-    index = matching.Index(matching.Record(i, r.name, r.address, r.legal_rep, r.unit_code) for i, r in enumerate(rows))
-    by_tax = {r.tax_code: i for i, r in enumerate(rows)}
-    by_name: dict[str, list[int]] = {}
-    for i, r in enumerate(rows):
-        by_name.setdefault(r.name, []).append(i)
-    built = time.perf_counter() - started
-    ids: list[int] = []
-    pairs: dict[str, list] = {"matcher": [], "matcher+review": [], "exact": []}
-    started = time.perf_counter()
-    for k, rec in enumerate(gen.records):
-        v = rec.visit
-        if v.get("tax_code"):
-            ids.append(by_tax[taxcode.parse(v["tax_code"]).code])
-            continue
+def no_tax_records(gen: generator.Generated) -> list[tuple[int, dict[str, Any]]]:
+    return [(k, rec.visit) for k, rec in enumerate(gen.records) if not rec.visit.get("tax_code")]
+
+
+def build_index(rows: list[generator.RegisterRow]) -> matching.Index:
+    return matching.Index(matching.Record(i, r.name, r.address, r.legal_rep, r.unit_code) for i, r in enumerate(rows))
+
+
+def match_all(index: matching.Index, records: list[tuple[int, dict[str, Any]]]) -> list[tuple[int | None, float]]:
+    """The matcher as the service runs it: name, address and representative; the commune too when unsure."""
+    out = []
+    for _, v in records:
         record = matching.Record(0, v["enterprise_name"], v["address"], v.get("legal_rep", ""))
         best, s = index.best(record)
         if 0.05 <= s < 0.99:
             record = matching.Record(0, v["enterprise_name"], v["address"], v.get("legal_rep", ""),
                                      _unit_of(PROVINCE, v["address"]))
             best, s = index.best(record)
-        pred = best if s >= matching.AUTO else None
-        pairs["matcher"].append((pred, rec.truth))
-        pairs["matcher+review"].append((best if s >= matching.REVIEW else None, rec.truth))
+        out.append((best, s))
+    return out
+
+
+def exact_all(rows: list[generator.RegisterRow], records: list[tuple[int, dict[str, Any]]]) -> list[int | None]:
+    """The baseline, name table included: the record's name equal to exactly one register name."""
+    by_name: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_name.setdefault(r.name, []).append(i)
+    out: list[int | None] = []
+    for _, v in records:
         same = by_name.get(v["enterprise_name"].strip(), [])
-        pairs["exact"].append((same[0] if len(same) == 1 else None, rec.truth))
+        out.append(same[0] if len(same) == 1 else None)
+    return out
+
+
+def resolve(gen: generator.Generated, matched: list[tuple[int | None, float]],
+            exact: list[int | None]) -> tuple[list[int], dict[str, list]]:
+    """Enterprise id per record: register index, or a new id (negative) for records matched to nothing."""
+    by_tax = {r.tax_code: i for i, r in enumerate(gen.register)}
+    found = {k: (m, e) for (k, _), m, e in zip(no_tax_records(gen), matched, exact, strict=True)}
+    ids: list[int] = []
+    pairs: dict[str, list] = {"matcher": [], "matcher+review": [], "exact": []}
+    for k, rec in enumerate(gen.records):
+        if k not in found:
+            ids.append(by_tax[taxcode.parse(rec.visit["tax_code"]).code])
+            continue
+        (best, s), same = found[k]
+        pairs["matcher"].append((best if s >= matching.AUTO else None, rec.truth))
+        pairs["matcher+review"].append((best if s >= matching.REVIEW else None, rec.truth))
+        pairs["exact"].append((same, rec.truth))
         # as the service does: a match waiting for review counts for its candidate until an analyst decides
         ids.append(best if best is not None and s >= matching.REVIEW else -(k + 1))
-    seconds = time.perf_counter() - started
-    print(f"  index of {n(len(rows))} register rows built in {built:.2f} s; "
-          f"{n(len(pairs['matcher']))} records without a tax code resolved in {seconds:.2f} s")
     return ids, pairs
 
 
@@ -106,15 +133,67 @@ def main() -> None:
     ap.add_argument("--per-agency", type=int, default=200)
     ap.add_argument("--big-per-agency", type=int, default=3_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=3, help="interleaved rounds of the timings")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     rows = generator.register(rng, PROVINCE, args.register)
     gen = generator.plans(rng, rows, per_agency=args.per_agency, year=2027)
-    no_tax = sum(1 for r in gen.records if not r.visit.get("tax_code"))
+    records = no_tax_records(gen)
     print(f"Register: {n(len(rows))} rows (branches and look-alikes included); plans: {n(len(gen.records))} visits "
-          f"of 15 agencies, {n(no_tax)} without a tax code")
+          f"of 15 agencies, {n(len(records))} without a tax code. Quality figures are deterministic (--seed "
+          f"{args.seed}): computed once, and every timing round must give the same answers again.")
+
+    # The big plans of section 3, on the generator's months and bunched as agencies often plan them: 5 agencies put
+    # 60 % of their visits in March–May, and 5 agencies give no capacity (the default: 1,5 × their mean month).
+    parents = parents_of(rows)
+    big = generator.plans(random.Random(args.seed + 1), rows, per_agency=args.big_per_agency, year=2027)
+    big_ids = [rec.truth if rec.truth is not None else -(k + 1) for k, rec in enumerate(big.records)]
+    visits = visits_of(big, big_ids)
+    capacity = {a: Capacity(big.capacity[a], set(big.blackout[a])) for a in big.capacity}
+    bunched_rng = random.Random(args.seed + 2)
+    agencies = sorted(capacity)
+    bunch, no_limit = set(agencies[:5]), set(agencies[5:10])
+    bunched = []
+    for v in visits:
+        month = v.month
+        if v.agency in bunch and bunched_rng.random() < 0.6:
+            month = bunched_rng.choice([m for m in (3, 4, 5) if m not in capacity[v.agency].blackout])
+        bunched.append(PlanVisit(v.id, v.enterprise_id, v.agency, v.kind, v.content, month, v.violation_signs,
+                                 v.basis_document))
+    limits = {a: Capacity(None if a in no_limit else c.per_month, set(c.blackout)) for a, c in capacity.items()}
+
+    # Warm-up: the answers the quality figures come from.
+    index = build_index(rows)
+    matched = match_all(index, records)
+    exact = exact_all(rows, records)
+    proposals = {"even": propose(visits, parents, capacity), "bunched": propose(bunched, parents, limits)}
+
+    # Timings: every variant once per round, the order reversed every other round.
+    rounds = Rounds(args.runs)
+    same = {"index": True, "matcher": True, "exact": True, "even": True, "bunched": True}
+    size = len(records)
+
+    def rate(variant: str, fn: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        out = fn()
+        rounds.record(variant, size / (time.perf_counter() - started))
+        return out
+
+    for variant in rounds.order(["index", "matcher", "exact", "even", "bunched"]):
+        if variant == "index":
+            again = rounds.timed(variant, lambda: build_index(rows))
+            same[variant] &= match_all(again, records[:50]) == matched[:50]
+        elif variant == "matcher":
+            same[variant] &= rate(variant, lambda: match_all(index, records)) == matched
+        elif variant == "exact":
+            same[variant] &= rate(variant, lambda: exact_all(rows, records)) == exact
+        else:
+            plan, limit = (visits, capacity) if variant == "even" else (bunched, limits)
+            result = rounds.timed(variant, lambda: propose(plan, parents, limit))  # noqa: B023
+            same[variant] &= result.changes == proposals[variant].changes
+
     print("\n1. Resolution of records without a tax code (truth: the generator)")
-    ids, pairs = resolve(gen)
+    ids, pairs = resolve(gen, matched, exact)
     print(f"  {'method':<34}{'precision':>10}{'recall':>10}{'F1':>10}")
     for name, label in (("matcher", "matcher (auto ≥ 0,90)"), ("matcher+review", "matcher (auto + review ≥ 0,50)"),
                         ("exact", "baseline: exact name")):
@@ -124,7 +203,6 @@ def main() -> None:
     print(f"  records sent to the review queue: {review}")
 
     print("\n2. Conflicts (Nghị quyết 198/2025/QH15): planted = on the truth, found = on the resolved plan")
-    parents = parents_of(rows)
     truth_ids = [rec.truth if rec.truth is not None else -(k + 1) for k, rec in enumerate(gen.records)]
     planted = {(c.rule, tuple(c.visits)) for c in find_conflicts(visits_of(gen, truth_ids), parents)}
     found = {(c.rule, tuple(c.visits)) for c in find_conflicts(visits_of(gen, ids), parents)}
@@ -137,38 +215,31 @@ def main() -> None:
           f"{len(found - planted)}")
 
     print(f"\n3. Optimiser: 15 agencies × {n(args.big_per_agency)} visits")
-    big = generator.plans(random.Random(args.seed + 1), rows, per_agency=args.big_per_agency, year=2027)
-    big_ids = [rec.truth if rec.truth is not None else -(k + 1) for k, rec in enumerate(big.records)]
-    visits = visits_of(big, big_ids)
-    capacity = {a: Capacity(big.capacity[a], set(big.blackout[a])) for a in big.capacity}
-    run_optimiser(visits, parents, capacity, "generator's plans (months drawn evenly, limits per agency)")
-    # The same plans bunched as agencies often plan them: 5 agencies put 60 % of their visits in March–May, and
-    # 5 agencies give no capacity (the default: 1,5 × their mean month).
-    bunched_rng = random.Random(args.seed + 2)
-    agencies = sorted(capacity)
-    bunch, no_limit = set(agencies[:5]), set(agencies[5:10])
-    bunched = []
-    for v in visits:
-        month = v.month
-        if v.agency in bunch and bunched_rng.random() < 0.6:
-            month = bunched_rng.choice([m for m in (3, 4, 5) if m not in capacity[v.agency].blackout])
-        bunched.append(PlanVisit(v.id, v.enterprise_id, v.agency, v.kind, v.content, month, v.violation_signs,
-                                 v.basis_document))
-    limits = {a: Capacity(None if a in no_limit else c.per_month, set(c.blackout)) for a, c in capacity.items()}
-    run_optimiser(bunched, parents, limits, "bunched: 5 agencies with 60 % of visits in March–May, 5 without a "
-                  "capacity")
+    show_proposal(visits, proposals["even"], rounds.values["even"],
+                  "generator's plans (months drawn evenly, limits per agency)")
+    show_proposal(bunched, proposals["bunched"], rounds.values["bunched"],
+                  "bunched: 5 agencies with 60 % of visits in March–May, 5 without a capacity")
+
+    print(f"\n4. Timings ({rounds.runs} interleaved rounds; median (min–max))")
+    for labels, unit, digits in (
+            ({"index": f"matcher index of {n(len(rows))} register rows"}, "s", 2),
+            ({"matcher": "matcher (records without a tax code)", "exact": "baseline: exact name (with its table)"},
+             "records/s", 0),
+            ({"even": f"optimiser, {n(len(visits))} visits, even", "bunched": "optimiser, same plans bunched"},
+             "s", 2)):
+        print("\n".join("  " + ln for ln in rounds.report(labels, unit=unit, digits=digits).splitlines()[:-1]))
+    print(f"  {rounds.load_range()}; optimiser target < 30 s: "
+          f"{'met' if max(rounds.median('even'), rounds.median('bunched')) < 30 else 'NOT met'}")
+    print("  same answers in every round: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in same.items()))
 
 
-def run_optimiser(visits: list[PlanVisit], parents: dict[int, int], capacity: dict[str, Capacity],
-                  label: str) -> None:
-    """One proposal: seconds, changes, conflicts, and the spread of monthly workload before and after."""
+def show_proposal(visits: list[PlanVisit], result: Any, seconds: list[float], label: str) -> None:
+    """One proposal: seconds (median of the rounds), changes, conflicts, and the spread of monthly workload before
+    and after."""
     print(f"  {label}")
-    started = time.perf_counter()
-    result = propose(visits, parents, capacity)
-    seconds = time.perf_counter() - started
     actions = Counter(c["action"] for c in result.changes)
     w = result.workload
-    print(f"    {n(len(visits))} visits: {seconds:.2f} s (target < 30 s); changes {n(len(result.changes))} "
+    print(f"    {n(len(visits))} visits: {spread(seconds)} (target < 30 s); changes {n(len(result.changes))} "
           f"(merge {n(actions['merge'])}, move {n(actions['move'])}, drop {n(actions['drop'])}); conflicts before "
           f"{n(result.conflicts_before)}, after {n(result.conflicts_after)}; agencies over capacity after: "
           f"{len(w['over_capacity'])}")
