@@ -2,7 +2,7 @@
 
 Run:
 
-    uv run python bench/events.py [--duration 20] [--batch 100] [--producers 4] [--clients 20] [--keep]
+    uv run python bench/events.py [--duration 20] [--batch 100] [--producers 4] [--clients 20] [--rounds 2] [--keep]
 
 What it does, in order:
 
@@ -18,10 +18,16 @@ What it does, in order:
 5. each SSE client notes when it first sees a batch's number in the stream: delivery latency = that moment − the
    batch's send time (so it includes the request's own validation, commit and fan-out), one sample per event and
    client;
-6. the baseline, in the same run: a plain loop inserting the same number of rows into a table of the same shape
-   in a fresh SQLite file (one ``INSERT`` per row, one commit per batch of ``--batch``), no HTTP, no validation;
-7. prints events/s through the API, request latency, delivery latency p50/p95/max, deliveries received/expected,
-   server CPU per event, the baseline's rows/s, and the targets *≥ 1.000 events/s* and *p95 ≤ 2 s*.
+6. the baseline: a plain loop inserting rows into a table of the same shape in a fresh SQLite file (one ``INSERT``
+   per row, one commit per batch of ``--batch``), no HTTP, no validation — as many rows as the first API phase
+   stored, in every round;
+7. steps 3–6 are one round; ``--rounds`` rounds alternate the API phase and the baseline (order reversed every
+   other round, ``rounds.py``). The server stays up across rounds; each round's batches have their own numbers
+   and the SSE clients connect afresh;
+8. prints each round's figures (events/s through the API, request latency, delivery latency p50/p95/max,
+   deliveries received/expected, server CPU per event, the baseline's rows/s), then the median and min–max of
+   events/s, delivery p95 and the baseline over the rounds with the load average, and the targets
+   *≥ 1.000 events/s* and *p95 ≤ 2 s* (on the medians, with every delivery received).
 
 The load generator and the SSE clients share the machine's CPUs with the server. Not a test: it prints figures.
 """
@@ -45,6 +51,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from rounds import Rounds, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 POINTS = [(20.2530, 105.9745), (20.2580, 105.9760), (20.5425, 105.9130), (20.5340, 105.9150), (20.4330, 106.1750),
@@ -86,6 +94,11 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def vn(value: float, digits: int = 0) -> str:
+    """1.234,5: Vietnamese separators."""
+    return f"{value:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -120,8 +133,8 @@ def make_batch(number: int, size: int, rng: random.Random) -> bytes:
     return json.dumps(items, ensure_ascii=False).encode()
 
 
-async def producer(run: Run, worker: int, counter: list[int]) -> None:
-    rng = random.Random(worker)
+async def producer(run: Run, worker: int, counter: list[int]) -> None:  # counter: the last batch number, all rounds
+    rng = random.Random(worker * 1000 + counter[0])
     reader, writer = await asyncio.open_connection("127.0.0.1", run.port)
     while not run.stop:
         counter[0] += 1
@@ -177,6 +190,8 @@ async def sse_client(run: Run, index: int, ready: asyncio.Event, connected: list
 
 def baseline(rows: int, batch: int, directory: Path) -> float:
     """A plain loop: one INSERT per row into a table of the same shape, one commit per batch (no HTTP, no checks)."""
+    for suffix in ("", "-wal", "-shm"):
+        (directory / f"baseline.db{suffix}").unlink(missing_ok=True)
     con = sqlite3.connect(directory / "baseline.db")
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("CREATE TABLE ops_event (id INTEGER PRIMARY KEY, source TEXT, source_event_id TEXT, type TEXT, "
@@ -200,12 +215,11 @@ def baseline(rows: int, batch: int, directory: Path) -> float:
     return rows / elapsed
 
 
-async def measure(run: Run, args: argparse.Namespace, server_pid: int) -> dict[str, float]:
+async def measure(run: Run, args: argparse.Namespace, server_pid: int, counter: list[int]) -> dict[str, float]:
     ready = asyncio.Event()
     connected = [0]
     clients = [asyncio.create_task(sse_client(run, i, ready, connected)) for i in range(args.clients)]
     await asyncio.wait_for(ready.wait(), timeout=30)
-    counter = [0]
     cpu_before = cpu_seconds(server_pid)
     started = time.monotonic()
     producers = [asyncio.create_task(producer(run, w, counter)) for w in range(args.producers)]
@@ -238,6 +252,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--producers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds alternating the API phase and the baseline")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
@@ -262,40 +277,63 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("the server did not start") from None
                 time.sleep(0.3)
-        run = Run(port=port, token=token, batch=args.batch)
         print(f"server on 127.0.0.1:{port}, {args.clients} SSE clients, {args.producers} producers, "
-              f"batches of {args.batch}, {args.duration:.0f} s")
-        figures = asyncio.run(measure(run, args, server.pid))
-        rate = run.created / figures["elapsed"]
-        latencies: list[float] = []
-        delivered = expected = 0
-        for number, sent in run.sent.items():
-            for seen in run.seen:
-                expected += args.batch
-                if number in seen:
-                    delivered += args.batch
-                    latencies.extend([seen[number] - sent] * args.batch)
-        plain = baseline(max(run.created, args.batch), args.batch, data_dir)
-        load = os.getloadavg()
-        print()
-        print(f"{'':34} {'value':>12}")
-        print(f"{'events stored through the API':34} {run.created:>12,}")
-        print(f"{'events/s through the API':34} {rate:>12,.0f}   (target ≥ {TARGET_RATE:,})")
-        print(f"{'request p50 / p95 (ms)':34} {pct(run.request_ms, .5):>12,.0f} / {pct(run.request_ms, .95):,.0f}")
-        print(f"{'errors':34} {len(run.errors):>12}")
-        print(f"{'deliveries received / expected':34} {delivered:>12,} / {expected:,}")
-        print(f"{'delivery p50 / p95 / max (s)':34} {pct(latencies, .5):>12.3f} / {pct(latencies, .95):.3f} / "
-              f"{max(latencies, default=float('nan')):.3f}   (target p95 ≤ {TARGET_P95})")
-        print(f"{'server CPU per event (ms)':34} {1000 * figures['cpu'] / max(run.created, 1):>12.3f}")
-        print(f"{'baseline: plain insert loop rows/s':34} {plain:>12,.0f}   (SQLite, one INSERT per row)")
-        print(f"{'API rate / plain loop':34} {rate / plain:>12.2%}")
-        print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-        if run.errors:
-            print("first errors:", *run.errors[:3], sep="\n  ")
-        missing = sorted({n for n in run.sent for seen in run.seen if n not in seen})
-        if missing:
-            print(f"batches some client never saw: {missing[:20]}")
-        ok = rate >= TARGET_RATE and pct(latencies, .95) <= TARGET_P95 and delivered == expected
+              f"batches of {args.batch}, {args.duration:.0f} s per API phase, {args.rounds} round(s)", flush=True)
+        rounds = Rounds(args.rounds)
+        counter = [0]
+        plain_rows = 0
+        all_delivered = True
+        api_round = 0
+        for variant in rounds.order(["api", "plain"]):
+            if variant == "plain":
+                rows = plain_rows or args.batch * 100
+                plain = baseline(rows, args.batch, data_dir)
+                rounds.record("plain", plain)
+                print(f"  baseline: plain insert loop {vn(rows)} rows, {vn(plain)} rows/s", flush=True)
+                continue
+            api_round += 1
+            run = Run(port=port, token=token, batch=args.batch)
+            figures = asyncio.run(measure(run, args, server.pid, counter))
+            rate = run.created / figures["elapsed"]
+            plain_rows = plain_rows or max(run.created, args.batch)
+            latencies: list[float] = []
+            delivered = expected = 0
+            for number, sent in run.sent.items():
+                for seen in run.seen:
+                    expected += args.batch
+                    if number in seen:
+                        delivered += args.batch
+                        latencies.extend([seen[number] - sent] * args.batch)
+            p95 = pct(latencies, .95)
+            rounds.record("api", rate)
+            rounds.record("p95", p95)
+            rounds.record("p50", pct(latencies, .5))
+            rounds.record("request_p95", pct(run.request_ms, .95))
+            rounds.record("cpu", 1000 * figures["cpu"] / max(run.created, 1))
+            all_delivered = all_delivered and delivered == expected and not run.errors
+            print(f"  round {api_round} API: {vn(run.created)} events, {vn(rate)} events/s, request p50 / p95 "
+                  f"{vn(pct(run.request_ms, .5))} / {vn(pct(run.request_ms, .95))} ms, delivery p50 / p95 / max "
+                  f"{vn(pct(latencies, .5), 3)} / {vn(p95, 3)} / {vn(max(latencies, default=float('nan')), 3)} s, "
+                  f"deliveries {vn(delivered)} / {vn(expected)}, errors {len(run.errors)}, server CPU "
+                  f"{vn(1000 * figures['cpu'] / max(run.created, 1), 3)} ms/event", flush=True)
+            if run.errors:
+                print("    first errors:", *run.errors[:3], sep="\n      ")
+            missing = sorted({n for n in run.sent for seen in run.seen if n not in seen})
+            if missing:
+                print(f"    batches some client never saw: {missing[:20]}")
+        values = rounds.values
+        print(f"\n{args.rounds} round(s), API phase and baseline alternating; median (min–max); "
+              f"{rounds.load_range()}")
+        print(f"{'events/s through the API':34} {spread(values['api'], 'events/s', 0)}   (target ≥ {vn(TARGET_RATE)})")
+        print(f"{'delivery p95':34} {spread(values['p95'], 's', 3)}   (target ≤ {vn(TARGET_P95)} s)")
+        print(f"{'delivery p50':34} {spread(values['p50'], 's', 3)}")
+        print(f"{'request p95':34} {spread(values['request_p95'], 'ms', 0)}")
+        print(f"{'server CPU per event':34} {spread(values['cpu'], 'ms', 3)}")
+        print(f"{'baseline: plain insert loop':34} {spread(values['plain'], 'rows/s', 0)}   (SQLite, one INSERT per "
+              f"row, {vn(plain_rows)} rows)")
+        print(f"{'API rate / plain loop':34} {vn(100 * rounds.median('api') / rounds.median('plain'), 2)} %")
+        print(f"{'every delivery received':34} {'yes' if all_delivered else 'NO'}")
+        ok = rounds.median("api") >= TARGET_RATE and rounds.median("p95") <= TARGET_P95 and all_delivered
         print("PASS" if ok else "FAIL")
     finally:
         if server is not None:

@@ -12,15 +12,17 @@ data:
 2. every primary demo table is then multiplied ×10: nine copies of its rows with numeric measures perturbed by
    ``× (1 + 0.003·k)`` (integers rounded); period columns (``nam``, dates, ``nam_hoc``…), unit codes and text are
    kept, so unit codes stay valid and every query of the library still returns one row per period and unit.
-   Derived tables — datasets the product computes itself (batches loaded by the system) — are neither extended
-   nor copied: ten copies of a computed row would break the definitions that read one row per (period, unit).
+   Derived tables — datasets the product computes itself (batches loaded by the system, and those the environment,
+   inspections and DTI modules publish, which the demo loads as ``demo``) — are neither extended nor copied: ten
+   copies of a computed row would break the definitions that read one row per (period, unit). Nor is ``grdp_quy``
+   multiplied (one row per release; the definitions read the latest release's row).
 
-Then it times ``indicators.service.compute`` for the whole library (all codes, all periods) and prints seconds,
-values written and errors; then, for a subset of indicators of different shapes, ``compute(codes=[...])`` against
-a straightforward pandas implementation of the same definitions reading the same DuckDB tables
-(``duckdb.connect(path, read_only=True).execute(...).df()``) and writing its values into SQLite (as the engine
-does), in ``--runs`` interleaved rounds (median and spread, with the load average), and checks every
-(code, period, unit) value.
+Then it times ``indicators.service.compute`` for the whole library (all codes, all periods; ``--runs`` times,
+median and spread with the load average) and prints seconds, values written and errors; then, for a subset of
+indicators of different shapes, ``compute(codes=[...])`` against a straightforward pandas implementation of the
+same definitions reading the same DuckDB tables (``duckdb.connect(path, read_only=True).execute(...).df()``) and
+writing its values into SQLite (as the engine does), in ``--runs`` interleaved rounds (median and spread, with the
+load average), and checks every (code, period, unit) value.
 
 pandas is not a project dependency: ``uv run --with pandas python bench/indicators.py``.
 """
@@ -31,7 +33,6 @@ import argparse
 import math
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -39,22 +40,26 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from rounds import Rounds, spread
+
 SUBSET = [
     "so_vu_tai_nan_giao_thong",  # monthly sum by commune + province rollup
-    "ty_le_ho_so_truc_tuyen_toan_trinh",  # monthly ratio, province row includes the province-level rows '37'
-    "ty_le_tiem_chung_day_du",  # monthly ratio numerator/denominator
+    "ty_le_tiem_chung_day_du",  # year-to-date running sum by commune against the yearly plan (max), rollup
     "ty_le_don_thu_da_giai_quyet",  # quarterly ratio
     "ty_le_truong_dat_chuan_quoc_gia",  # filtered count ratio, school-year period
     "ban_le_tang_cung_ky",  # year-over-year change (self-join on year - 1)
     "so_vu_tai_nan_giao_thong_thay_doi_cung_ky",  # year-over-year change of a year-to-date running sum
-    "giuong_benh_tren_10000_dan",  # join with population (latest year), per 10 000
+    "giuong_benh_tren_10000_dan",  # province only: join with population (latest year), per 10 000
     "mat_do_dan_so",  # join with area, yearly
-    "ty_le_ngay_aqi_tot",  # hourly → daily VN_AQI good-day share, monthly
+    "ty_le_ngay_aqi_tot",  # share of days with VN_AQI ≤ 50 (vn_aqi_ngay, derived: left as computed), monthly
     "pm25_trung_binh",  # hourly average
 ]
 SCALE = 10
 MONTHS = 24
 PERIOD_COLUMNS = {"nam"}  # integer period columns never perturbed
+# Not derived, yet not multiplied: one row per release (quarter, kind, publication date) — the definitions read the
+# latest release's row as it is, so ten copies would be ten releases on the same day.
+ONE_ROW_PER_KEY = {"grdp_quy"}
 TOLERANCE = 1e-6
 
 
@@ -89,17 +94,30 @@ def _month_of(index: int) -> date:
 
 
 def derived_tables(db: Any) -> set[str]:
-    """Datasets the product computes itself from other data (their batches are loaded by the system — snapshots,
-    the AQI days, the Decision 766 results …): copying them ×10 would give each (period, unit) ten rows where the
-    computation gives one, and the definitions reading them would fail. They stay as computed."""
+    """Datasets the product computes itself from other data — copying them ×10 would give each (period, unit) ten
+    rows where the computation gives one, and the definitions reading them would fail. They stay as computed:
+
+    * datasets with a batch loaded by the system (snapshots, Decision 766 results, reports' register…);
+    * the datasets the environment, inspections and DTI modules publish from their own computations, which the demo
+      loads with source ``demo`` (VN_AQI days and hours, the inspection plans and figures, the DTI results).
+
+    Not the tag «hệ thống»: it also marks data the product receives (dossiers pushed by the public-service portal,
+    agencies' periodic reports), which are scaled like any other."""
     from sqlalchemy import select
 
     from dieuhanh.catalog.models import Dataset, LoadBatch
+    from dieuhanh.dti import opendata as dti
+    from dieuhanh.environment import opendata as environment
+    from dieuhanh.inspections import opendata as inspections
+    from dieuhanh.publicservices import compute as publicservices
 
+    out = {environment.DAILY, environment.HOURLY, inspections.PLAN, inspections.FIGURES, dti.DATASET,
+           publicservices.RESULTS}
     with db.session() as session:
         rows = session.execute(select(Dataset.name, LoadBatch.source).join(LoadBatch,
                                                                            LoadBatch.dataset_id == Dataset.id))
-        return {name for name, source in rows if source == "system"}
+        out |= {name for name, source in rows if source == "system"}
+    return out
 
 
 def scale_warehouse(path: Path, skip: set[str] | None = None) -> dict[str, tuple[int, int]]:
@@ -177,16 +195,15 @@ def pandas_subset(path: Path, communes: set[str], province: str) -> tuple[dict[t
             return con.execute(sql).df()
 
         tngt = read("SELECT thang, ma_xa, so_vu FROM tai_nan_giao_thong_thang")
-        hs = read("SELECT thang, ma_xa, tiep_nhan, truc_tuyen_toan_trinh FROM ho_so_tthc_thang")
-        tc = read("SELECT thang, ma_xa, so_tre_trong_dien, so_tre_tiem_du FROM tiem_chung_thang")
-        dt = read("SELECT quy, ma_xa, don_khieu_nai, don_to_cao, don_kien_nghi, da_giai_quyet "
-                  "FROM tiep_cong_dan_don_thu")
+        tc = read("SELECT thang, ma_xa, so_tre_tiem_du, so_tre_ke_hoach_nam FROM tiem_chung_thang")
+        dt = read("SELECT quy, ma_xa, vu_da_giai_quyet, vu_thuoc_tham_quyen FROM tiep_cong_dan_don_thu")
         th = read("SELECT nam_hoc, ma_xa, cap_hoc, dat_chuan_quoc_gia FROM truong_hoc")
         bl = read("SELECT thang, doanh_thu FROM ban_le_hang_hoa_thang")
         ds = read("SELECT ma_xa, nam, dan_so FROM dan_so_xa")
         yt = read("SELECT ma_xa, loai_hinh, so_giuong_benh FROM co_so_y_te")
         dtx = read("SELECT ma_xa, dien_tich_km2 FROM dien_tich_xa")
-        kk = read("SELECT ma_tram, ma_xa, thoi_diem, pm25, pm10 FROM quan_trac_khong_khi_gio")
+        kk = read("SELECT ma_xa, thoi_diem, pm25 FROM quan_trac_khong_khi_gio")
+        aq = read("SELECT ngay, ma_xa, aqi FROM vn_aqi_ngay")
     finally:
         con.close()
     read_seconds = time.perf_counter() - started
@@ -199,11 +216,9 @@ def pandas_subset(path: Path, communes: set[str], province: str) -> tuple[dict[t
         for p, u, v in zip(periods, units, frame[value].tolist(), strict=True):
             out[(code, p, str(u))] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
-    def rollup(frame: pd.DataFrame, sums: list[str], *, drop_province_rows: bool = False) -> pd.DataFrame:
+    def rollup(frame: pd.DataFrame, sums: list[str]) -> pd.DataFrame:
         """GROUP BY GROUPING SETS ((period, ma_xa), (period)): commune rows, then the province row."""
         by_unit = frame.groupby(["period", "ma_xa"], as_index=False)[sums].sum().rename(columns={"ma_xa": "unit"})
-        if drop_province_rows:  # WHERE unit_code IS NULL OR unit_code <> '37'
-            by_unit = by_unit[by_unit["unit"] != province]
         total = frame.groupby("period", as_index=False)[sums].sum()
         total["unit"] = province
         return pd.concat([by_unit, total], ignore_index=True)
@@ -221,24 +236,26 @@ def pandas_subset(path: Path, communes: set[str], province: str) -> tuple[dict[t
     r["value"] = r["so_vu"].astype("float64")
     put("so_vu_tai_nan_giao_thong", r)
 
-    # ty_le_ho_so_truc_tuyen_toan_trinh: ratio; the '37' rows count in the province total only
-    f = hs.assign(period=month(hs["thang"]))
-    r = rollup(f, ["truc_tuyen_toan_trinh", "tiep_nhan"], drop_province_rows=True)
-    r["value"] = ratio(r["truc_tuyen_toan_trinh"], r["tiep_nhan"])
-    put("ty_le_ho_so_truc_tuyen_toan_trinh", r)
-
-    # ty_le_tiem_chung_day_du
-    f = tc.assign(period=month(tc["thang"]))
-    r = rollup(f, ["so_tre_tiem_du", "so_tre_trong_dien"])
-    r["value"] = ratio(r["so_tre_tiem_du"], r["so_tre_trong_dien"])
+    # ty_le_tiem_chung_day_du: for every month of the table, each commune's doses from January to that month and
+    # its yearly plan (the largest figure given), then the rollup of both
+    g = tc.groupby(["thang", "ma_xa"], as_index=False).agg(tiem=("so_tre_tiem_du", "sum"),
+                                                           ke=("so_tre_ke_hoach_nam", "max"))
+    g = g.assign(y=pd.to_datetime(g["thang"]).dt.year)
+    k = pd.DataFrame({"k": tc["thang"].drop_duplicates()})
+    k = k.assign(y=pd.to_datetime(k["k"]).dt.year)
+    j = k.merge(g, on="y")
+    j = j[j["thang"] <= j["k"]]
+    f = j.groupby(["k", "ma_xa"], as_index=False).agg(tiem=("tiem", "sum"), ke=("ke", "max"))
+    f = f.assign(period=month(f["k"]))
+    r = rollup(f, ["tiem", "ke"])
+    r["value"] = ratio(r["tiem"], r["ke"])
     put("ty_le_tiem_chung_day_du", r)
 
-    # ty_le_don_thu_da_giai_quyet: quarterly
+    # ty_le_don_thu_da_giai_quyet: quarterly, cases settled / cases within competence
     q = pd.to_datetime(dt["quy"])
-    f = dt.assign(period=q.dt.year.astype(str) + "-Q" + q.dt.quarter.astype(str),
-                  don=dt["don_khieu_nai"] + dt["don_to_cao"] + dt["don_kien_nghi"])
-    r = rollup(f, ["da_giai_quyet", "don"])
-    r["value"] = ratio(r["da_giai_quyet"], r["don"])
+    f = dt.assign(period=q.dt.year.astype(str) + "-Q" + q.dt.quarter.astype(str))
+    r = rollup(f, ["vu_da_giai_quyet", "vu_thuoc_tham_quyen"])
+    r["value"] = ratio(r["vu_da_giai_quyet"], r["vu_thuoc_tham_quyen"])
     put("ty_le_don_thu_da_giai_quyet", r)
 
     # ty_le_truong_dat_chuan_quoc_gia: count of standard schools / count of schools, GDNN-GDTX excluded
@@ -265,15 +282,15 @@ def pandas_subset(path: Path, communes: set[str], province: str) -> tuple[dict[t
     j["value"] = ratio(j["v"] - j["v_p"], j["v_p"])
     put("so_vu_tai_nan_giao_thong_thay_doi_cung_ky", j, unit_col=None)
 
-    # giuong_benh_tren_10000_dan: population of the latest year LEFT JOIN beds (not at commune health stations)
+    # giuong_benh_tren_10000_dan: province only — population of the latest year LEFT JOIN beds (not at commune
+    # health stations)
     latest = ds[ds["nam"] == ds["nam"].max()]
     beds = yt.assign(g=np.where(yt["loai_hinh"] != "Trạm y tế", yt["so_giuong_benh"], 0))
     beds = beds.groupby("ma_xa", as_index=False)["g"].sum()
     f = latest.merge(beds, on="ma_xa", how="left")
-    f = f.assign(period=f["nam"].astype(str), g=f["g"].fillna(0))
-    r = rollup(f, ["g", "dan_so"])
-    r["value"] = ratio(r["g"], r["dan_so"], 10_000.0)
-    put("giuong_benh_tren_10000_dan", r)
+    f = f.assign(g=f["g"].fillna(0)).groupby("nam", as_index=False)[["g", "dan_so"]].sum()
+    f = f.assign(period=f["nam"].astype(str), value=ratio(f["g"], f["dan_so"], 10_000.0))
+    put("giuong_benh_tren_10000_dan", f, unit_col=None)
 
     # mat_do_dan_so: population / area (inner join)
     f = ds.merge(dtx, on="ma_xa").assign(period=lambda x: x["nam"].astype(str))
@@ -281,14 +298,9 @@ def pandas_subset(path: Path, communes: set[str], province: str) -> tuple[dict[t
     r["value"] = ratio(r["dan_so"], r["dien_tich_km2"], 1.0)
     put("mat_do_dan_so", r)
 
-    # ty_le_ngay_aqi_tot: day-station means (≥ 18 hourly rows), good when PM2.5 ≤ 25 and PM10 ≤ 50
-    f = kk.dropna(subset=["pm25", "pm10"])
-    f = f.assign(ngay=pd.to_datetime(f["thoi_diem"]).dt.normalize())
-    g = f.groupby(["ma_tram", "ma_xa", "ngay"], as_index=False).agg(
-        pm25=("pm25", "mean"), pm10=("pm10", "mean"), n=("pm25", "size"))
-    g = g[g["n"] >= 18]
-    g = g.assign(tot=((g["pm25"] <= 25) & (g["pm10"] <= 50)).astype("int64"), c=1,
-                 period=g["ngay"].dt.strftime("%Y-%m"))
+    # ty_le_ngay_aqi_tot: share of station-days with VN_AQI ≤ 50 among days with an AQI
+    a = pd.to_numeric(aq["aqi"], errors="coerce").astype("float64")
+    g = aq.assign(tot=(a <= 50).astype("int64"), c=a.notna().astype("int64"), period=month(aq["ngay"]))
     r = rollup(g, ["tot", "c"])
     r["value"] = ratio(r["tot"], r["c"])
     put("ty_le_ngay_aqi_tot", r)
@@ -359,7 +371,8 @@ def compare(ours: dict[tuple[str, str, str], float | None],
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary stores")
-    parser.add_argument("--runs", type=int, default=3, help="interleaved rounds of the subset, each side")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs of the whole library; interleaved rounds of the subset, each side")
     args = parser.parse_args()
     from dieuhanh.geo import reference
     from dieuhanh.indicators import service
@@ -371,26 +384,32 @@ def main() -> None:
         print(f"demo province loaded in {time.perf_counter() - started:.1f} s ({root})", flush=True)
         started = time.perf_counter()
         derived = derived_tables(db)
-        scaled = scale_warehouse(root / "warehouse.duckdb", skip=derived)
+        scaled = scale_warehouse(root / "warehouse.duckdb", skip=derived | ONE_ROW_PER_KEY)
         rows_before = sum(b for b, _ in scaled.values())
         rows_after = sum(a for _, a in scaled.values())
         biggest = sorted(scaled.items(), key=lambda kv: -kv[1][1])[:4]
         print(f"warehouse scaled in {time.perf_counter() - started:.1f} s: {len(scaled)} tables, "
               f"{rows_before:,} → {rows_after:,} rows (largest: "
               + ", ".join(f"{t} {a:,}" for t, (_, a) in biggest) + "); derived tables left as computed: "
-              + (", ".join(sorted(derived)) or "none"), flush=True)
+              + (", ".join(sorted(derived)) or "none") + "; one row per key, not multiplied: "
+              + ", ".join(sorted(ONE_ROW_PER_KEY)), flush=True)
         province = settings.province_code
 
-        # whole library, all periods
-        with db.session() as session:
-            started = time.perf_counter()
-            summary = service.compute(session, warehouse, province_code=province, trigger="cli")
-            inner = time.perf_counter() - started
-        whole = time.perf_counter() - started
+        # whole library, all periods, --runs times (each run computes and writes every value again)
+        library = Rounds(args.runs)
+        errors: dict[str, str] = {}
+        for _ in library.order(["whole"]):
+            with db.session() as session:
+                started = time.perf_counter()
+                summary = service.compute(session, warehouse, province_code=province, trigger="cli")
+                library.record("compute", time.perf_counter() - started)
+            library.record("whole", time.perf_counter() - started)
+            errors |= summary.errors
         print(f"\nwhole library: {len(summary.computed) + len(summary.errors)} definitions, all periods, "
-              f"{whole:.2f} s incl. commit (compute() {inner:.2f} s), "
-              f"{summary.values_written:,} values written, {len(summary.errors)} errors", flush=True)
-        for code, message in sorted(summary.errors.items()):
+              f"{summary.values_written:,} values written, {len(errors)} errors in {args.runs} run(s):")
+        print(f"  {spread(library.values['whole'])} incl. commit (compute() {spread(library.values['compute'])}); "
+              f"{library.load_range()}")
+        for code, message in sorted(errors.items()):
             print(f"  error {code}: {message}")
 
         # subset: engine vs pandas, interleaved rounds; both sides read the warehouse, compute and write their
@@ -401,35 +420,28 @@ def main() -> None:
             print("\npandas is not installed: run with `uv run --with pandas python bench/indicators.py`")
             return
         communes = {u.code for u in reference.communes_of(province)}
-        engine_times: list[float] = []
-        pandas_times: list[tuple[float, float]] = []
+        rounds = Rounds(args.runs)
         theirs: dict[tuple[str, str, str], float | None] = {}
-        loads = [os.getloadavg()[0]]
-        for round_no in range(args.runs):
-            for side in (("engine", "pandas") if round_no % 2 == 0 else ("pandas", "engine")):
-                if side == "engine":
-                    with db.session() as session:
-                        started = time.perf_counter()
-                        sub = service.compute(session, warehouse, codes=SUBSET, province_code=province,
-                                              trigger="cli")
-                    engine_times.append(time.perf_counter() - started)
-                else:
+        read_times: list[float] = []
+        for side in rounds.order(["engine", "pandas"]):
+            if side == "engine":
+                with db.session() as session:
                     started = time.perf_counter()
-                    theirs, read_s, _total = pandas_subset(root / "warehouse.duckdb", communes, province)
-                    write_values(root / "pandas-values.db", theirs)
-                    pandas_times.append((read_s, time.perf_counter() - started))
-                loads.append(os.getloadavg()[0])
+                    sub = service.compute(session, warehouse, codes=SUBSET, province_code=province, trigger="cli")
+                rounds.record("engine", time.perf_counter() - started)  # incl. the commit, as pandas' write
+            else:
+                started = time.perf_counter()
+                theirs, read_s, _total = pandas_subset(root / "warehouse.duckdb", communes, province)
+                write_values(root / "pandas-values.db", theirs)
+                rounds.record("pandas", time.perf_counter() - started)
+                read_times.append(read_s)
         ours = engine_values(db, SUBSET)
         mismatches, keys, max_abs, max_rel = compare(ours, theirs)
-        totals = [t for _r, t in pandas_times]
         print(f"\nsubset of {len(SUBSET)} indicators ({sub.values_written:,} values incl. nodata rows, "
-              f"{len(sub.errors)} errors), {args.runs} interleaved rounds, median (min–max); load average "
-              f"{min(loads):.1f}–{max(loads):.1f}:")
-        print(f"  {'dieuhanh compute(codes=[...])':<34}{statistics.median(engine_times):>8.2f} s  "
-              f"({min(engine_times):.2f}–{max(engine_times):.2f}; SQL in DuckDB, mapping, status, SQLite write)")
-        print(f"  {'pandas (read + compute + write)':<34}{statistics.median(totals):>8.2f} s  "
-              f"({min(totals):.2f}–{max(totals):.2f}; of which DuckDB → DataFrame "
-              f"{statistics.median([r for r, _t in pandas_times]):.2f} s), pandas {pd.__version__}")
+              f"{len(sub.errors)} errors); both sides read the warehouse, compute and write their values into "
+              f"SQLite; median (min–max):")
+        print(rounds.report({"engine": "dieuhanh compute(codes=[...])", "pandas": "pandas read+compute+write"}))
+        print(f"  pandas {pd.__version__}; of its time, DuckDB → DataFrame {spread(read_times)}")
         print("  indicators: " + ", ".join(SUBSET))
         print(f"agreement: {keys:,} (code, period, unit) values compared, "
               f"{len(ours):,} engine rows, {len(mismatches)} mismatches "
