@@ -314,6 +314,25 @@ def sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
+class QuotingCheck:
+    """Whether a file's quoting is one Arrow (and DuckDB) and the strict Python reader read alike, fed the file's
+    bytes chunk by chunk in order: one RE2 pass finds a quote with a non-delimiter on both sides."""
+
+    def __init__(self, delimiter: str) -> None:
+        sep = re.escape(delimiter)
+        self._pattern = f'[^{sep}"\\r\\n]"[^{sep}"\\r\\n]'
+        self._tail = b""
+        self.strict = True
+
+    def feed(self, chunk: bytes) -> None:
+        # Most files quote nothing: a chunk without a quote (memchr) needs no regular expression, which would
+        # otherwise take a core from the load it runs beside.
+        if self.strict and (b'"' in chunk or b'"' in self._tail) and pc.any(pc.match_substring_regex(
+                pa.array([self._tail + chunk], pa.binary()), self._pattern)).as_py():
+            self.strict = False
+        self._tail = chunk[-2:]
+
+
 class CsvReader(TableReader):
     format = "csv"
 
@@ -416,20 +435,13 @@ class CsvReader(TableReader):
         yield from _batched(rows, self.columns, batch_size)
 
     def _quoting_is_strict(self) -> bool:
-        """Arrow reads ``"abc"d`` as ``abcd`` where the strict Python reader refuses it. One RE2 pass over the
-        bytes finds a quote with a non-delimiter on both sides; such files take the exact Python path."""
-        sep = re.escape(self.delimiter or ",")
-        pattern = f'[^{sep}"\\r\\n]"[^{sep}"\\r\\n]'
-        tail = b""
+        """Arrow reads ``"abc"d`` as ``abcd`` where the strict Python reader refuses it: files where a quote has a
+        non-delimiter on both sides take the exact Python path (:class:`QuotingCheck`)."""
+        check = QuotingCheck(self.delimiter or ",")
         with self._source.open() as f:
-            while chunk := f.read(1 << 20):
-                # Most files quote nothing: a chunk without a quote (memchr) needs no regular expression, which
-                # would otherwise take a core from the load it runs beside.
-                if (b'"' in chunk or b'"' in tail) and pc.any(pc.match_substring_regex(
-                        pa.array([tail + chunk], pa.binary()), pattern)).as_py():
-                    return False
-                tail = chunk[-2:]
-        return True
+            while check.strict and (chunk := f.read(1 << 20)):
+                check.feed(chunk)
+        return check.strict
 
     def _fast_batches(self) -> Iterator[pa.RecordBatch]:
         import pyarrow.csv as pacsv

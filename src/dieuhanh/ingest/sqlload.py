@@ -33,7 +33,7 @@ from dieuhanh.core.warehouse import SqlSource, _quote
 from dieuhanh.geo import reference
 from dieuhanh.ingest import encodings
 from dieuhanh.ingest.convert import ARROW_TYPES
-from dieuhanh.ingest.readers import CsvReader, TableReader
+from dieuhanh.ingest.readers import CsvReader, QuotingCheck, TableReader
 
 # Files smaller than this take the exact path directly: it is fast enough there, and a failed attempt costs little.
 MIN_BYTES = 8 * 1024 * 1024
@@ -234,11 +234,13 @@ class FileChecks:
     def _run(self, path: Path, reader: CsvReader) -> None:
         try:
             digest = hashlib.sha256()
-            with path.open("rb") as fh:
+            quoting = QuotingCheck(reader.delimiter or ",")
+            with path.open("rb") as fh:  # one pass for both
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(chunk)
+                    quoting.feed(chunk)
             self.checksum = digest.hexdigest()
-            self.strict = reader._quoting_is_strict()
+            self.strict = quoting.strict
         except BaseException as exc:  # reported in wait()
             self._error = exc
 
