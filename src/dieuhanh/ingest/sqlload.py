@@ -136,43 +136,17 @@ def _unit_mapping(province_code: str) -> dict[str, str]:
     return mapping
 
 
-def _exact_codes(province_code: str) -> str:
-    """An RE2 alternation of the province's codes as they are written (no join: a hash join with the codes cost
-    DuckDB ~0,44 s per million rows, more than half of the baseline's whole load)."""
-    mapping = _unit_mapping(province_code)
-    return "|".join(re.escape(k) for k, v in sorted(mapping.items()) if k == v)
-
-
 def _unit_code(t: str, province_code: str, fail: str) -> str:
-    """The commune code of cell ``t``: a cell that is a code itself is matched by one regular expression
-    (:func:`_exact_codes`); a code written without its leading zeros is mapped by a CASE that only such cells reach;
-    anything else fails (the exact path decides)."""
+    """The commune code of cell ``t``: a cell that is a code itself is matched by one regular expression (an RE2
+    alternation of the province's codes, no join: a hash join with the codes cost DuckDB ~0,44 s per million rows,
+    more than half of the baseline's whole load); a code written without its leading zeros is mapped by a CASE that
+    only such cells reach; anything else fails (the exact path decides)."""
     mapping = _unit_mapping(province_code)
+    exact = "|".join(re.escape(k) for k, v in sorted(mapping.items()) if k == v)
     variants = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in sorted(mapping.items()) if k != v)
     mapped = f"CASE {t} {variants} END" if variants else "NULL"
-    return (f"CASE WHEN {t} IS NULL THEN NULL WHEN regexp_full_match({t}, {_lit(_exact_codes(province_code))}) "
-            f"THEN {t} ELSE coalesce({mapped}, {fail}) END")
-
-
-def _shape(col_type: str, decimal: str, unit: str | None) -> str | None:
-    """The RE2 pattern of a cell that :func:`_value` converts as it is (numbers, integers, commune codes)."""
-    if col_type == "unit_code":
-        assert unit is not None
-        return _exact_codes(unit)
-    if col_type == "number":
-        return _NUMBER_COMMA if decimal == "," else _NUMBER_DOT
-    if col_type == "integer":
-        return _INT_COMMA if decimal == "," else _INT_DOT
-    return None
-
-
-def _value(col_type: str, t: str, decimal: str) -> str:
-    """The typed value of cell ``t`` known to have its column's :func:`_shape` (or to be NULL)."""
-    if col_type == "unit_code":
-        return t
-    text = f"replace(replace({t}, '.', ''), ',', '.')" if decimal == "," else t
-    value = f"CAST({text} AS DOUBLE)"
-    return f"CAST({value} AS BIGINT)" if col_type == "integer" else value
+    return (f"CASE WHEN {t} IS NULL THEN NULL WHEN regexp_full_match({t}, {_lit(exact)}) THEN {t} "
+            f"ELSE coalesce({mapped}, {fail}) END")
 
 
 def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = "error('dieuhanh: cell')") -> str:
@@ -183,10 +157,16 @@ def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = 
         assert unit is not None  # the province's code
         return _unit_code(t, unit, fail)
     if col_type in ("number", "integer"):
-        pattern = _shape(col_type, decimal, None)
-        assert pattern is not None
-        return (f"CASE WHEN {t} IS NULL THEN NULL WHEN regexp_full_match({t}, {_lit(pattern)}) "
-                f"THEN {_value(col_type, t, decimal)} ELSE {fail} END")
+        if decimal == ",":
+            pattern = _NUMBER_COMMA if col_type == "number" else _INT_COMMA
+            text = f"replace(replace({t}, '.', ''), ',', '.')"
+        else:
+            pattern, text = (_NUMBER_DOT if col_type == "number" else _INT_DOT), t
+        value = f"CAST({text} AS DOUBLE)"
+        if col_type == "integer":
+            value = f"CAST({value} AS BIGINT)"
+        return (f"CASE WHEN {t} IS NULL THEN NULL WHEN regexp_full_match({t}, {_lit(pattern)}) THEN {value} "
+                f"ELSE {fail} END")
     if col_type == "date":
         # DuckDB's strptime reads exactly d{1,2}/d{1,2}/d{1,4} as a valid date, skipping ASCII spaces around (a
         # cell the exact path trims to the same date); with a year of four digits it is the shape dd/mm/yyyy, without
@@ -214,24 +194,12 @@ def build(path: Path, reader: CsvReader, ds: Dataset, mapping: dict[str, str], p
     scan = (f"read_csv({_lit(str(path))}, delim={_lit(reader.delimiter or ',')}, header=false, "
             f"skip={reader.header_row}, columns={spec}, quote='\"', escape='\"', auto_detect=false, "
             "strict_mode=true, null_padding=false, encoding='utf-8')")
-    # Cells of strings are trimmed here; cells of other types are converted as read when they have their
-    # column's shape (no shape admits a space at either end, so such a cell is its own trimmed text), and trimmed
-    # only when they do not: a clean file pays one test per such cell, not two.
+    # Cells of strings and commune codes are trimmed here; cells of numbers and dates are converted as read when
+    # they have their column's shape (no shape admits a space at either end, so such a cell is its own trimmed
+    # text), and trimmed only when they do not: a clean file pays one regular expression per such cell, not two.
     typed = {header for header, name in mapping.items() if by_name[name].type != "string"}
     trimmed = ", ".join(f"{c if header in typed else _trim(c)} AS {c}" for header, c in raw.items())
     blank = " AND ".join(f"s.{c} IS NULL" for c in raw.values())  # a line of empty cells is skipped
-    # The shapes of a row's numbers, integers and commune codes are tested at once: one regular expression over
-    # those cells joined by U+001F (NULL as empty) costs DuckDB less than one per cell (RE2's cost is mostly per
-    # call). Rows that pass are converted without further tests (an empty cell is NULL, as below); the others
-    # cell by cell as below.
-    shapes = {header: shape for header, name in mapping.items()
-              if (shape := _shape(by_name[name].type, reader.decimal,
-                                  province_code if by_name[name].type == "unit_code" else None)) is not None}
-    row_ok = ""
-    if len(shapes) > 1:
-        joined = ", chr(31), ".join(f"coalesce({raw[header]}, '')" for header in shapes)
-        pattern = r"\x{1f}".join(f"(?:{shape})?" for shape in shapes.values())
-        row_ok = f", regexp_full_match(concat({joined}), {_lit(pattern)}) AS _row_ok"
     outputs: list[str] = []
     fields: list[Any] = []
     for header, name in mapping.items():
@@ -242,14 +210,11 @@ def build(path: Path, reader: CsvReader, ds: Dataset, mapping: dict[str, str], p
             expr = _convert(col.type, t, reader.decimal, unit, fail=_convert(col.type, _trim(t), reader.decimal, unit))
         else:
             expr = _convert(col.type, t, reader.decimal, unit)
-        if row_ok and header in shapes:
-            fast = _value(col.type, f"nullif({t}, '')", reader.decimal)
-            expr = f"CASE WHEN r._row_ok THEN {fast} ELSE {expr} END"
         if col.required:
             expr = f"coalesce({expr}, error('dieuhanh: required'))"
         outputs.append(f"{expr} AS {_quote(name)}")
         fields.append(pa.field(name, ARROW_TYPES[col.type]))
-    sql = (f"WITH r AS (SELECT {trimmed}{row_ok} FROM (SELECT * FROM {scan}) AS s WHERE NOT ({blank})) "
+    sql = (f"WITH r AS (SELECT {trimmed} FROM (SELECT * FROM {scan}) AS s WHERE NOT ({blank})) "
            f"SELECT {', '.join(outputs)} FROM r")
     return SqlSource(sql=sql, schema=pa.schema(fields))
 
