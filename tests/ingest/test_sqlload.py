@@ -46,6 +46,7 @@ CLEAN = (
     + "04/06/2024;13285;;;\x0bvà\u205f;;HS-6\n"
     + "05/06/2024;13285;;;\u3000;;HS-7\n"
     + "06/06/2024;13285;;;\u200ax;;HS-10\n"
+    + '07/06/2024;13285;"";"";"";;HS-11\n'  # quoted empty cells are empty
 )
 
 
@@ -103,7 +104,7 @@ def test_a_clean_file_is_stored_as_the_exact_path_stores_it(db, duck, tmp_path, 
     assert fast_calls == [True]
     assert fast == exact
     rows, stored = fast
-    assert rows == 9
+    assert rows == 10
     by_code = {r["ma_ho_so"]: r for r in stored}
     assert by_code["HS-2"]["ghi_chu"] == "Có ; dấu chấm phẩy\nvà xuống dòng"
     assert by_code["HS-2"]["ma_xa"] == "13291" and by_code["HS-3"]["ma_xa"] == "37"
@@ -113,6 +114,7 @@ def test_a_clean_file_is_stored_as_the_exact_path_stores_it(db, duck, tmp_path, 
     assert [str(by_code[f"HS-{i}"]["ngay"]) for i in (4, 5)] == ["2024-06-02", "2024-06-03"]
     assert [by_code[f"HS-{i}"]["ghi_chu"] for i in (4, 5, 6, 7, 10)] == [
         "đầu có khoảng trắng", "cuối có khoảng trắng", "và", None, "x"]
+    assert [by_code["HS-11"][c] for c in ("so_tien", "so_luong", "ghi_chu")] == [None, None, None]
 
 
 REFUSED = [
@@ -139,7 +141,7 @@ def test_what_the_fast_path_refuses_ends_as_the_exact_path_ends(db, duck, tmp_pa
 def test_a_commune_name_is_resolved_by_the_exact_path(db, duck, tmp_path, monkeypatch, fast_calls) -> None:
     fast, exact = _both(db, duck, tmp_path, CLEAN + "01/07/2024;Phường Phủ Lý;2;2;y;;HS-8\n", monkeypatch)
     assert fast_calls == [False]
-    assert fast == exact and fast[0] == 10
+    assert fast == exact and fast[0] == 11
 
 
 def test_commune_codes_match_as_the_exact_resolver_maps_them() -> None:
