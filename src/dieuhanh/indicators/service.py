@@ -21,13 +21,13 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import sqlglot
 import yaml
@@ -466,6 +466,26 @@ AFTER_COMPUTE: list[Callable[[Session], Any]] = []
 AS_OF_KEY = "indicators.as_of"
 
 
+T = TypeVar("T")
+READ_TURN_SECONDS = 5.0  # a held read at most this long: a waiting load goes in between
+
+
+def _in_turns(warehouse: Warehouse, items: Sequence[T], seconds: float = READ_TURN_SECONDS) -> Iterator[T]:
+    """``items`` one by one inside a held warehouse read (DuckDB: one open of the file for many queries instead of
+    ~17 ms to open and close it for each, ~2 s of a whole-library run), released every ``seconds`` so that a load
+    waiting to write goes in between (writes wait for reads, and give up after 30 s). Nothing may write inside."""
+    pending = iter(items)
+    while True:
+        with warehouse.reading():
+            turn = time.monotonic()
+            for item in pending:
+                yield item
+                if time.monotonic() - turn > seconds:
+                    break
+            else:
+                return
+
+
 def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | None = None, period: str | None = None,
             province_code: str, trigger: str = "manual", principal: Principal = SYSTEM,
             timeout: float = QUERY_TIMEOUT, progress: Any = None, as_of: datetime | None = None) -> ComputeSummary:
@@ -490,20 +510,17 @@ def compute(session: Session, warehouse: Warehouse, *, codes: Sequence[str] | No
     lineage = _loaded_batches(session, datasets)
     summary = ComputeSummary()
     results: list[tuple[IndicatorDefinition, list[dict[str, Any]] | None, str | None]] = []
-    # One open of the warehouse for every definition's query (DuckDB: ~17 ms to open and close the file each time,
-    # ~2 s of a whole-library run); the loop only reads.
-    with warehouse.reading():
-        for defn in definitions:
-            batches = sorted({b for n in (defn.datasets or []) for b in lineage.get(n, [])})
-            try:
-                evaluated = evaluate(defn, warehouse, readable=readable, batches=batches,
-                                     province_code=province_code, period=period, timeout=timeout, now=started_at,
-                                     as_of=as_of or started_at, agencies=agencies)
-                results.append((defn, evaluated, None))
-            except Exception as exc:  # noqa: BLE001  (one broken definition never stops the others)
-                results.append((defn, None, _first_line(exc)[:4000]))
-            if progress is not None:
-                progress(defn.code, results[-1][2] is None)
+    for defn in _in_turns(warehouse, definitions):
+        batches = sorted({b for n in (defn.datasets or []) for b in lineage.get(n, [])})
+        try:
+            evaluated = evaluate(defn, warehouse, readable=readable, batches=batches, province_code=province_code,
+                                 period=period, timeout=timeout, now=started_at, as_of=as_of or started_at,
+                                 agencies=agencies)
+            results.append((defn, evaluated, None))
+        except Exception as exc:  # noqa: BLE001  (one broken definition never stops the others)
+            results.append((defn, None, _first_line(exc)[:4000]))
+        if progress is not None:
+            progress(defn.code, results[-1][2] is None)
     # Writes: each definition's values are replaced as a whole (in the caller's transaction).
     for defn, rows, error in results:
         defn.computed_at = utcnow()
