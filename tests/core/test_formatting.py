@@ -30,3 +30,19 @@ def test_data_table_cells_keep_years_and_codes_plain():
     assert format_cell(4700.7, "mat_do_dan_so") == "4.700,7"
     assert format_cell(date(2024, 12, 31), "ngay") == "31/12/2024"
     assert format_cell(None, "x") == "" and format_cell(True, "dat_chuan") == "có"
+
+
+def test_today_is_hanois_day_not_the_machines() -> None:
+    """The demo province lives in Hà Nội's day: from 17:00 UTC it is already the next day there (a server kept
+    in UTC would otherwise pin the demo to 17:00 of the day before, hours in the past)."""
+    from datetime import date, datetime, timedelta
+
+    from dieuhanh.core.db import utcnow
+    from dieuhanh.core.formatting import today_local
+    from dieuhanh.demo.service import DemoContext
+
+    assert today_local(datetime(2026, 12, 7, 16, 59)) == date(2026, 12, 7)
+    assert today_local(datetime(2026, 12, 7, 17, 0)) == date(2026, 12, 8)
+    ctx = DemoContext(session=None, warehouse=None, settings=None, rng=None)  # type: ignore[arg-type]
+    assert ctx.today == today_local()
+    assert abs(ctx.now - utcnow()) < timedelta(minutes=1)  # the demo's present is now, at any hour

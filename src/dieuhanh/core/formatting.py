@@ -40,6 +40,12 @@ def to_local(value: datetime) -> datetime:
     return value.astimezone(LOCAL_TZ)
 
 
+def today_local(now: datetime | None = None) -> date:
+    """The day in Hà Nội at ``now`` (naive UTC; default: the current instant) — not the machine's own date, which
+    on a server kept in UTC is still yesterday from 00:00 to 07:00 Hà Nội time."""
+    return to_local(now or datetime.now(ZoneInfo("UTC"))).date()
+
+
 def _plain_integer(column: str) -> bool:
     """Years and codes read wrong with thousands separators ("2.025", "13.285")."""
     name = column.lower()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core import audit
 from dieuhanh.core.db import Database
+from dieuhanh.core.formatting import today_local
 from dieuhanh.core.meta import get_meta, set_meta
 from dieuhanh.core.security import SYSTEM, Principal
 from dieuhanh.core.warehouse import Warehouse
@@ -43,8 +44,9 @@ class DemoContext:
     principal: Principal = SYSTEM
     credentials: list[tuple[str, str, str]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
-    # The day the demo province lives in: generators date their data relative to it (never after it).
-    today: date = field(default_factory=date.today)
+    # The day the demo province lives in (Hà Nội's, not the machine's): generators date their data relative to it
+    # (never after it).
+    today: date = field(default_factory=today_local)
 
     @property
     def now(self) -> datetime:
@@ -82,7 +84,7 @@ def run_demo(db: Database, warehouse: Warehouse, settings: Settings, *, seed: in
 
     with db.session() as session:
         ctx = DemoContext(session=session, warehouse=warehouse, settings=settings, rng=random.Random(seed),
-                          today=today or date.today())
+                          today=today or today_local())
         existing = set(session.scalars(select(User.username)))
         for username, role, agency, full_name in DEMO_USERS:
             if username in existing:
