@@ -21,6 +21,7 @@ from dieuhanh.alerts.schemas import RuleIn
 from dieuhanh.core.cache import LRUCache
 from dieuhanh.core.errors import DomainError
 from dieuhanh.core.formatting import period_label as _period_label
+from dieuhanh.core.formatting import today_local
 from dieuhanh.core.security import Principal, allowed, authorize
 from dieuhanh.indicators import service as indicator_service
 from dieuhanh.indicators.models import IndicatorDefinition
@@ -74,7 +75,7 @@ def _kept_triage(db: Session, principal: Principal, filters: triage.Filters, pag
     time). Checked for the caller first; kept per role, agency and what the caller may read."""
     authorize(principal, "officials.read")
     filters.check()
-    key = ("alerts", date.today(), principal.kind, principal.role, principal.agency_code, principal.can_read_all(),
+    key = ("alerts", today_local(), principal.kind, principal.role, principal.agency_code, principal.can_read_all(),
            filters.state, filters.domain, filters.severity, filters.agency, filters.unit, page)
     return alert_state.kept(db, _KEPT, key, lambda: triage.triage(
         db, principal=principal, filters=filters, group=True, page=page, page_size=GROUPS_PER_PAGE))
