@@ -6,7 +6,7 @@ report progress and close it with a result. Overdue = open with a deadline befor
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -15,15 +15,11 @@ from dieuhanh.alerts.models import AlertInstance, Directive, DirectiveUpdate
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from dieuhanh.core.formatting import to_local
+from dieuhanh.core.formatting import today_local as today_local  # one definition of "today in Hà Nội"
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.orgs.models import Agency
 
 STATUS_FILTERS = ("open", "overdue", "done")
-
-
-def today_local(now: datetime | None = None) -> date:
-    return to_local(now or utcnow()).date()
 
 
 def is_overdue(directive: Directive, today: date | None = None) -> bool:

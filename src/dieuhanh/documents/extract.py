@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from dieuhanh.core.formatting import today_local
 from dieuhanh.documents.reference import CENTRAL_BODIES, DOC_TYPES, TYPE_TITLES
 
 # The three independent checks of a text's length keep a pathological upload from costing much: rules run on
@@ -176,7 +177,7 @@ def _parse_date(text: str, reference: date | None) -> date | None:
     day, month = int(m.group(1)), int(m.group(2))
     if m.group(3):
         return _date(day, month, int(m.group(3)))
-    base = reference or date.today()
+    base = reference or today_local()
     found = _date(day, month, base.year)
     # "trước ngày 15/1" written in December means next January.
     if found is not None and found < base - timedelta(days=31):

@@ -27,6 +27,7 @@ from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 from dieuhanh.core.formatting import to_local
+from dieuhanh.core.formatting import today_local as today_local  # one definition of "today in Hà Nội"
 from dieuhanh.core.security import SYSTEM, Principal, allowed, authorize
 from dieuhanh.documents import permissions, routing
 from dieuhanh.documents.calendar import add_working_days, calendar_from
@@ -52,10 +53,6 @@ MIN_TRAINING_EXAMPLES = 30
 RETRAIN_AFTER_NEW = 20  # the job retrains once this many documents were confirmed since the last model
 ALERT_SOURCE = "documents.overdue"
 PAGE_SIZE_MAX = 200
-
-
-def today_local(now: datetime | None = None) -> date:
-    return to_local(now or utcnow()).date()
 
 
 def _settings_value(settings: Any, name: str, default: Any) -> Any:

@@ -732,10 +732,6 @@ class ComputeResult:
                 "timings": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
-def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
 def local_now() -> datetime:
     """Now as naive local time (like the dossiers' timestamps)."""
     return datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)

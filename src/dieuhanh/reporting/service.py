@@ -27,7 +27,8 @@ from dieuhanh.catalog.schemas import ColumnIn, DatasetIn
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
-from dieuhanh.core.formatting import LOCAL_TZ, to_local
+from dieuhanh.core.formatting import to_local
+from dieuhanh.core.formatting import today_local as today_local  # one definition of "today in Hà Nội"
 from dieuhanh.core.periods import between, containing
 from dieuhanh.core.periods import parse as parse_period
 from dieuhanh.core.security import Principal, allowed, authorize
@@ -44,10 +45,6 @@ TIMELINESS_DATASET = "bao_cao_dinh_ky_nop"
 # write into one dataset owned by the collecting office. The audit row of the submission names the real caller.
 LOADER = Principal(kind="system", name="reporting", role="admin")
 STATUS_LABELS = {"accepted": "Đã nhận", "rejected": "Bị từ chối", "replaced": "Đã thay bằng lần nộp sau"}
-
-
-def today_local() -> date:
-    return datetime.now(LOCAL_TZ).date()
 
 
 # ------------------------------------------------------------------------------------------------ types
