@@ -29,9 +29,7 @@ import json
 import random
 import statistics
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -151,16 +149,10 @@ def main() -> None:
     same = {"trích xuất": True, "TF-IDF + SVM": True}
     n_test = len(test_docs)
 
-    def rate(variant: str, fn: Callable[[], Any]) -> Any:
-        started = time.perf_counter()
-        out = fn()
-        rounds.record(variant, n_test / (time.perf_counter() - started))
-        return out
-
     variants = ["extract", "train", "predict", "keywords"] + (["train_svm", "predict_svm"] if uc is not None else [])
     for variant in rounds.order(variants):
         if variant == "extract":
-            again = rate(variant, extract_all)
+            again = rounds.rate(variant, n_test, extract_all)
             same["trích xuất"] &= [evaluation.field_values(f) for f in again] == \
                 [evaluation.field_values(f) for f in found]
         elif variant == "train":
@@ -168,15 +160,15 @@ def main() -> None:
             other = routing.Router(retrained.lead_blob, retrained.coop_blob)
             model_runs.append(quality([other.predict(e) for e in test_ex]))
         elif variant == "predict":
-            rate(variant, lambda: [router.predict(e) for e in test_ex])
+            rounds.rate(variant, n_test, lambda: [router.predict(e) for e in test_ex])
         elif variant == "keywords":
-            rate(variant, lambda: [routing.keyword_prediction(e) for e in test_ex])
+            rounds.rate(variant, n_test, lambda: [routing.keyword_prediction(e) for e in test_ex])
         elif variant == "train_svm":
             fitted = rounds.timed(variant, train_svm)
             same["TF-IDF + SVM"] &= [fitted.predict(e.subject) for e in test_ex] == svm_top1
         elif variant == "predict_svm":
             assert svm is not None
-            rate(variant, lambda: [svm.predict(e.subject) for e in test_ex])
+            rounds.rate(variant, n_test, lambda: [svm.predict(e.subject) for e in test_ex])
 
     # ---- extraction quality (deterministic for a given --seed, --count and --today)
     pairs = list(zip(test_docs, found, strict=True))

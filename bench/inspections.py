@@ -23,11 +23,9 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -38,7 +36,6 @@ from dieuhanh.inspections.planning import Capacity, PlanVisit, find_conflicts, p
 from dieuhanh.inspections.service import _unit_of  # noqa: E402
 
 PROVINCE = "37"
-T = TypeVar("T")
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -173,20 +170,14 @@ def main() -> None:
     same = {"index": True, "matcher": True, "exact": True, "even": True, "bunched": True}
     size = len(records)
 
-    def rate(variant: str, fn: Callable[[], T]) -> T:
-        started = time.perf_counter()
-        out = fn()
-        rounds.record(variant, size / (time.perf_counter() - started))
-        return out
-
     for variant in rounds.order(["index", "matcher", "exact", "even", "bunched"]):
         if variant == "index":
             again = rounds.timed(variant, lambda: build_index(rows))
             same[variant] &= match_all(again, records[:50]) == matched[:50]
         elif variant == "matcher":
-            same[variant] &= rate(variant, lambda: match_all(index, records)) == matched
+            same[variant] &= rounds.rate(variant, size, lambda: match_all(index, records)) == matched
         elif variant == "exact":
-            same[variant] &= rate(variant, lambda: exact_all(rows, records)) == exact
+            same[variant] &= rounds.rate(variant, size, lambda: exact_all(rows, records)) == exact
         else:
             plan, limit = (visits, capacity) if variant == "even" else (bunched, limits)
             result = rounds.timed(variant, lambda: propose(plan, parents, limit))  # noqa: B023

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
@@ -57,10 +58,16 @@ class Rounds:
 
     def timed(self, variant: str, fn: Callable[[], T]) -> T:
         """Run fn, record its wall seconds under variant, return its result."""
-        import time
         started = time.perf_counter()
         out = fn()
         self.record(variant, time.perf_counter() - started)
+        return out
+
+    def rate(self, variant: str, count: int, fn: Callable[[], T]) -> T:
+        """Run fn, which handles ``count`` items; record items per second under variant, return its result."""
+        started = time.perf_counter()
+        out = fn()
+        self.record(variant, count / (time.perf_counter() - started))
         return out
 
     def median(self, variant: str) -> float:
