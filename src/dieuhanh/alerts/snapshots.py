@@ -3,7 +3,7 @@ are an indicator like any other (computed by SQL, with lineage to the snapshot b
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.alerts.directives import overdue_by_agency
 from dieuhanh.alerts.models import Directive
 from dieuhanh.catalog.snapshots import ensure_dataset
-from dieuhanh.core.formatting import LOCAL_TZ
+from dieuhanh.core.formatting import today_local
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.orgs.models import Agency
@@ -24,7 +24,7 @@ def snapshot_directives(session: Session, warehouse: Warehouse, *, province_code
     """One row per agency (open and overdue directives, zeros included) for today; once a day."""
     from dieuhanh.ingest import service as ingest
 
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or today_local()
     ensure_dataset(session, name=DIRECTIVES_DATASET, title="Theo dõi thực hiện chỉ đạo (theo ngày)",
                    description="Ảnh chụp hằng ngày số chỉ đạo đang mở và quá hạn của từng cơ quan. Nguồn của chỉ "
                                "số số chỉ đạo quá hạn.", owner="VPUBND", schema=[

@@ -26,6 +26,7 @@ from dieuhanh.catalog.schemas import FREQUENCIES, ColumnIn, DatasetIn
 from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, TooManyRequests
+from dieuhanh.core.formatting import today_local
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import BATCH_COLUMN, ReadScope, Warehouse, _quote
 from dieuhanh.core.warehouse_tx import TransactionalWarehouse
@@ -523,12 +524,10 @@ def _leaderboard(session: Session, datasets: list[Dataset], loads: LoadCounts,
     # today under the publication schedule (snapshots.dataset_freshness), not by the time of the last load.
     periods_of: dict[str, Any] = {}
     if warehouse is not None:
-        from datetime import datetime
 
         from dieuhanh.catalog import snapshots
-        from dieuhanh.core.formatting import LOCAL_TZ
 
-        today = datetime.now(LOCAL_TZ).date()
+        today = today_local()
         readers = snapshots.schedules(session)
         for f in items:
             by_period = snapshots.dataset_freshness(session, warehouse, f.dataset, today,

@@ -15,7 +15,7 @@ from dieuhanh.catalog.models import Dataset
 from dieuhanh.catalog.schemas import ColumnIn, DatasetIn
 from dieuhanh.core import periods
 from dieuhanh.core.errors import DomainError, NotFound
-from dieuhanh.core.formatting import LOCAL_TZ
+from dieuhanh.core.formatting import today_local
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.core.warehouse import Warehouse
 
@@ -153,7 +153,7 @@ def snapshot_freshness(session: Session, warehouse: Warehouse, *, province_code:
     periods between calls that see the same data (the demo's backfill of past month-ends)."""
     from dieuhanh.ingest import service as ingest
 
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or today_local()
     ensure_dataset(session, name=FRESHNESS_DATASET, title="Tình trạng cập nhật các bộ dữ liệu (theo ngày)",
                    description="Ảnh chụp hằng ngày: mỗi bộ dữ liệu có kỳ số liệu mới nhất đúng hạn theo lịch công "
                                "bố hay không (kỳ có trong dữ liệu so với kỳ cần có), theo cơ quan chủ quản. Nguồn "

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.alerts import sources as alert_sources
 from dieuhanh.catalog.snapshots import ensure_dataset
 from dieuhanh.core.db import utcnow
-from dieuhanh.core.formatting import format_date, to_local
+from dieuhanh.core.formatting import format_date, to_local, today_local
 from dieuhanh.core.security import SYSTEM
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.documents.models import Document
@@ -55,7 +55,7 @@ def ensure_documents_dataset(session: Session) -> None:
 
 
 def records(session: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    today = to_local(now or utcnow()).date()
+    today = today_local(now)
     out = []
     for (number, arrival, lead, doc_type, priority, status, due, completed, source) in session.execute(
             select(Document.arrival_number, Document.arrival_date, Document.lead_agency_code, Document.doc_type,

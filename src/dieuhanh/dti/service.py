@@ -26,7 +26,7 @@ from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from dieuhanh.core.formatting import format_number as num
-from dieuhanh.core.formatting import to_local
+from dieuhanh.core.formatting import to_local, today_local
 from dieuhanh.core.security import Principal, authorize
 from dieuhanh.core.warehouse import Warehouse
 from dieuhanh.dti import framework as fw
@@ -738,7 +738,7 @@ def results(session: Session, warehouse: Warehouse | None, *, campaign_id: int |
         with warehouse.reading():  # one open of the warehouse for the automatic answers' queries
             return _results(session, warehouse, campaign_id=campaign_id, level=level, public=public)
 
-    return versions.kept(session, key, to_local(utcnow()).date(), codes, tables, compute,
+    return versions.kept(session, key, today_local(), codes, tables, compute,
                          max_age=max_age or versions.TTL_SECONDS)
 
 
@@ -826,7 +826,7 @@ def _results(session: Session, warehouse: Warehouse | None, *, campaign_id: int 
     return {"campaign": campaign.id, "year": campaign.year, "level": frame.level, "framework": frame.code,
             "framework_name": frame.name, "max_points": parsed.total_points, "target": parsed.target,
             "status": campaign.status, "published": campaign.published, "demo": campaign.demo,
-            "partial": not finished, "as_of": None if finished else to_local(utcnow()).date().isoformat(),
+            "partial": not finished, "as_of": None if finished else today_local().isoformat(),
             "pillars": [{"code": p.code, "name": p.name} for p in parsed.pillars],
             "indices": [{"code": i.code, "name": i.name, "pillar": p.code} for p in parsed.pillars
                         for i in p.indices],
