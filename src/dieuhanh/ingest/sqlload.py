@@ -24,9 +24,8 @@ import io
 import os
 import re
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from dieuhanh.catalog.models import Dataset
 from dieuhanh.core.warehouse import SqlSource, _quote
@@ -223,7 +222,7 @@ class FileChecks:
     """The file's SHA-256 and whether its quoting is one DuckDB and the strict reader read alike, computed in a
     thread while DuckDB loads (hashlib and pyarrow's regex release the GIL)."""
 
-    def __init__(self, path: Path, reader: CsvReader, checksum: Callable[[BinaryIO], str] | None = None) -> None:
+    def __init__(self, path: Path, reader: CsvReader) -> None:
         self.checksum = ""
         self.strict = False
         self._error: BaseException | None = None
