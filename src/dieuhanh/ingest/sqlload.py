@@ -148,8 +148,11 @@ def _unit_code(t: str, province_code: str, fail: str) -> str:
             f"ELSE coalesce({mapped}, {fail}) END")
 
 
-def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = "error('dieuhanh: cell')") -> str:
-    """The typed value of cell ``t``; ``fail`` when the cell has not the column's shape."""
+def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = "error('dieuhanh: cell')",
+             parsed: str | None = None) -> str:
+    """The typed value of cell ``t``; ``fail`` when the cell has not the column's shape. ``parsed``: for a date
+    column, an expression already holding ``try_strptime(t, '%d/%m/%Y')`` (computed once for the cell: written
+    twice here, in the test and in the value, DuckDB would parse the cell twice)."""
     if col_type == "string":
         return t
     if col_type == "unit_code":
@@ -170,7 +173,7 @@ def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = 
         # DuckDB's strptime reads exactly d{1,2}/d{1,2}/d{1,4} as a valid date, skipping ASCII spaces around (a
         # cell the exact path trims to the same date); with a year of four digits it is the shape dd/mm/yyyy, without
         # a regular expression per cell.
-        vn = f"try_strptime({t}, '%d/%m/%Y')"
+        vn = parsed or f"try_strptime({t}, '%d/%m/%Y')"
         return (f"CASE WHEN {t} IS NULL THEN NULL ELSE coalesce(CASE "
                 f"WHEN year({vn}) >= 1000 THEN CAST({vn} AS DATE) "
                 f"WHEN regexp_full_match({t}, {_lit(_DATE_ISO)}) THEN CAST(try_strptime({t}, '%Y-%m-%d') AS DATE) "
@@ -198,6 +201,8 @@ def build(path: Path, reader: CsvReader, ds: Dataset, mapping: dict[str, str], p
     # text), and trimmed only when they do not: a clean file pays one regular expression per such cell, not two.
     typed = {header for header, name in mapping.items() if by_name[name].type != "string"}
     trimmed = ", ".join(f"{c if header in typed else _trim(c)} AS {c}" for header, c in raw.items())
+    dates = {header for header, name in mapping.items() if by_name[name].type == "date"}
+    parsed = "".join(f", try_strptime({raw[h]}, '%d/%m/%Y') AS {raw[h]}_vn" for h in raw if h in dates)
     blank = " AND ".join(f"s.{c} IS NULL" for c in raw.values())  # a line of empty cells is skipped
     outputs: list[str] = []
     fields: list[Any] = []
@@ -206,14 +211,15 @@ def build(path: Path, reader: CsvReader, ds: Dataset, mapping: dict[str, str], p
         t = f"r.{raw[header]}"
         unit = province_code if col.type == "unit_code" else None
         if header in typed:
-            expr = _convert(col.type, t, reader.decimal, unit, fail=_convert(col.type, _trim(t), reader.decimal, unit))
+            expr = _convert(col.type, t, reader.decimal, unit, fail=_convert(col.type, _trim(t), reader.decimal, unit),
+                            parsed=f"{t}_vn" if header in dates else None)
         else:
             expr = _convert(col.type, t, reader.decimal, unit)
         if col.required:
             expr = f"coalesce({expr}, error('dieuhanh: required'))"
         outputs.append(f"{expr} AS {_quote(name)}")
         fields.append(pa.field(name, ARROW_TYPES[col.type]))
-    sql = (f"WITH r AS (SELECT {trimmed} FROM (SELECT * FROM {scan}) AS s WHERE NOT ({blank})) "
+    sql = (f"WITH r AS (SELECT {trimmed}{parsed} FROM (SELECT * FROM {scan}) AS s WHERE NOT ({blank})) "
            f"SELECT {', '.join(outputs)} FROM r")
     return SqlSource(sql=sql, schema=pa.schema(fields))
 
