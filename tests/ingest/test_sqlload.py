@@ -161,3 +161,112 @@ def test_commune_codes_match_as_the_exact_resolver_maps_them() -> None:
             assert got == mapping[text] == resolve(text), text
         else:
             assert got == "KHONG", text
+
+
+# ------------------------------------------------------------------------------------ the shaped attempt
+# A file whose first lines have the clean shapes is loaded by a SELECT that only converts, while a thread matches
+# every line against ``sqlload.line_pattern``; a line of another form rolls that attempt back.
+
+SHAPED = (
+    "\ufeff" + HEADER
+    + "01/06/2024;13285;1.234.567,89;1.200;Đăng ký khai sinh;2024-06-01 08:30;HS-1\n"
+    + "1/6/2024;13291;-0,5;-7;Có  hai khoảng trắng ở giữa;2024-06-01T08:30:15;HS-2\n"
+    + "29/02/2024;13318;;;;;HS-3\n"
+    + "30/06/2024;13285;0;0;x;;HS-4\n"
+)
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The ``shaped`` flag of every SELECT the fast path built, in order."""
+    calls: list[bool] = []
+    original = sqlload.build
+
+    def spy(*args: Any, shaped: bool = False, **kwargs: Any) -> Any:
+        calls.append(shaped)
+        return original(*args, shaped=shaped, **kwargs)
+
+    monkeypatch.setattr(sqlload, "build", spy)
+    return calls
+
+
+@pytest.mark.parametrize("text", [SHAPED, SHAPED[:-1], SHAPED.replace("\n", "\r\n")],
+                         ids=["lf", "no-final-break", "crlf"])
+def test_a_clean_file_is_loaded_by_the_shaped_select(db, duck, tmp_path, monkeypatch, fast_calls, builds,
+                                                      text) -> None:
+    fast, exact = _both(db, duck, tmp_path, text, monkeypatch)
+    assert (builds, fast_calls) == ([True], [True])
+    assert fast == exact and fast[0] == 4
+    by_code = {r["ma_ho_so"]: r for r in fast[1]}
+    assert by_code["HS-1"]["so_tien"] == 1234567.89 and by_code["HS-1"]["so_luong"] == 1200
+    assert by_code["HS-2"]["ghi_chu"] == "Có  hai khoảng trắng ở giữa" and by_code["HS-3"]["ghi_chu"] is None
+
+
+# Lines after a clean start, the SELECTs the fast path built (True: shaped, False: checking) and whether the last
+# one stored the file (else the exact path decides, with rows or errors: the same as loading through it alone).
+SHAPED_ONLY, REFUSED_AT_ONCE = ([True], True), ([True], False)
+CHECKED, CHECKED_REFUSED = ([True, False], True), ([True, False], False)
+LATER: list[tuple[str, tuple[list[bool], bool]]] = [
+    ("30/06/2024;37;1;1;x;;HS-9\n", SHAPED_ONLY),  # the province's own code is a unit too
+    ("30/06/2024;13285;1;1;x y\tz;;HS-9\n", SHAPED_ONLY),  # spaces inside a text
+    ("30/06/2024;13285;1;1;x ;;HS-9\n", CHECKED),  # a space at the end of a text
+    ("30/06/2024;13285;1;1;\u00a0x;;HS-9\n", CHECKED),  # a no-break space at its start
+    ("30/06/2024;13285;1;1;\u3000;;HS-9\n", CHECKED),  # only a space
+    ("30/06/2024;13285; 1;1;x;;HS-9\n", CHECKED),  # a padded number
+    ("30/06/2024;\u200313285;1;1;x;;HS-9\n", CHECKED),  # a padded code
+    ("2024-06-30;13285;1;1;x;;HS-9\n", CHECKED),  # an ISO date in a date column
+    ("30/06/2024;13285;1;1;\"x\";;HS-9\n", CHECKED),  # a quoted cell
+    ("30/06/2024;13285;1;1;\"a\nb\";;HS-9\n", CHECKED),  # a line break inside quotes
+    (";;;;;;\n", CHECKED),  # a line of empty cells
+    ("\n", CHECKED),  # an empty line
+    ("30/06/2024;Phường Phủ Lý;1;1;x;;HS-9\n", CHECKED_REFUSED),  # a commune by name
+    ("30/06/2024;13285;+1;1;x;;HS-9\n", CHECKED_REFUSED),  # a sign the shapes do not admit
+    ("30/06/2024;13285;1_000;1;x;;HS-9\n", CHECKED_REFUSED),
+    ("30/06/2024;13285;1e3;1;x;;HS-9\n", CHECKED_REFUSED),
+    ("30/06/2024;13285;1.00;1;x;;HS-9\n", CHECKED_REFUSED),  # a misplaced thousands separator
+    ("30/06/2024;13285;,5;1;x;;HS-9\n", CHECKED_REFUSED),
+    ("30/06/2024;13285;1;1;x;;HS-9;thừa\n", CHECKED_REFUSED),  # a cell too many
+    ("31/02/2024;13285;1;1;x;;HS-9\n", REFUSED_AT_ONCE),  # a day that does not exist: the shaped SELECT fails
+    ("30/06/2024;13285;1;1;x;2024-06-31 08:00;HS-9\n", REFUSED_AT_ONCE),  # a time on a day that does not exist
+    ("30/06/2024;13285;1;1;x;;HS-1\n", REFUSED_AT_ONCE),  # a duplicate of the unique column
+    ("30/06/2024;13285;1;1;x;;HS-9\r\n", REFUSED_AT_ONCE),  # a CRLF line in a file of LF lines: DuckDB refuses
+]
+
+
+def test_a_later_line_of_another_form_rolls_the_shaped_attempt_back(db, duck, tmp_path, monkeypatch, fast_calls,
+                                                                     builds) -> None:
+    first_line = len(SHAPED.encode().split(b"\n")[0]) + len(SHAPED.encode().split(b"\n")[1]) + 2
+    monkeypatch.setattr(sqlload, "SAMPLE_BYTES", first_line)  # the sample sees the first data line only
+    for i, (later, (selects, stored)) in enumerate(LATER):
+        builds.clear()
+        fast, exact = _both(db, duck, tmp_path, SHAPED + later, monkeypatch, suffix=f"_{i}")
+        assert fast == exact, later
+        assert (builds, fast_calls[-1]) == (selects, stored), later
+
+
+def test_a_file_of_another_form_from_its_start_skips_the_shaped_attempt(db, duck, tmp_path, monkeypatch,
+                                                                          fast_calls, builds) -> None:
+    fast, exact = _both(db, duck, tmp_path, CLEAN, monkeypatch)
+    assert (builds, fast_calls) == ([False], [True]) and fast == exact
+
+
+def test_the_line_scan_reads_chunks_split_anywhere() -> None:
+    """Chunk boundaries inside a line, inside a character, and in the header are all the same to the scan."""
+    import types
+
+    ds = types.SimpleNamespace(columns=[types.SimpleNamespace(name=c["name"], type=c["type"],
+                                                              required=c.get("required", False)) for c in SCHEMA])
+    reader = types.SimpleNamespace(columns=[c["name"] for c in SCHEMA], delimiter=";", decimal=",", header_row=1)
+    pattern = sqlload.line_pattern(reader, ds, {c["name"]: c["name"] for c in SCHEMA}, "37")
+    for text, expected in [(SHAPED, True), (SHAPED[:-1], True), (SHAPED + "\n", False),
+                           (SHAPED + "30/06/2024;13285;1;1;x\u2029;;HS-9\n", False),
+                           (SHAPED + "30/06/2024;13285;1;1;đ;;HS-9", True)]:
+        data = text.encode()
+        for size in (1, 2, 3, 7, len(data)):
+            scan = sqlload.LineScan(pattern, header_lines=1)
+            for start in range(0, len(data), size):
+                scan.feed(data[start:start + size])
+            assert scan.finish() is expected, (text[-40:], size)
+    scan = sqlload.LineScan(pattern, header_lines=1)
+    scan.feed(SHAPED.encode()[:-20] + b"\xff" + SHAPED.encode()[-19:])  # not UTF-8
+    assert scan.finish() is False

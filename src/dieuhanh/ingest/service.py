@@ -338,37 +338,60 @@ def _load_in_sql(bound: TransactionalWarehouse, ds: Dataset, path: Path, reader:
                  mode: str, batch_id: str, province_code: str) -> tuple[int, str, dict[str, str]] | None:
     """A clean large CSV file in one INSERT … SELECT validated by DuckDB (``sqlload``); None when the exact path
     must read it (a cell the SQL does not accept, a duplicate, no rows, quoting DuckDB reads differently): the
-    warehouse transaction has then rolled back and stored nothing."""
+    warehouse transaction has then rolled back and stored nothing.
+
+    When the file's first lines have the exact shapes of a clean file (``sqlload.line_pattern``), the SELECT only
+    converts, while a thread matches every line against that pattern; the load commits only if all lines match.
+    If some line does not, that attempt is rolled back and the checking SELECT decides, cell by cell."""
     import duckdb
 
-    checks = sqlload.FileChecks(path, reader)
+    line = sqlload.line_pattern(reader, ds, validator.mapping, province_code)
+    shaped = sqlload.starts_shaped(path, line, reader.header_row)
+    checks = sqlload.FileChecks(path, reader, line if shaped else None)
     samples: dict[str, list[str]] = {}
     table = _quote(ds.name)
     batch = "'" + batch_id.replace("'", "''") + "'"
 
     def check(run: Callable[[str], list[tuple[Any, ...]]]) -> None:
+        checks.wait()
+        if not checks.strict:
+            raise sqlload.Unsupported("quoting")
+        if shaped and not checks.shaped:
+            raise _NotShaped
         if not run(f"SELECT 1 FROM {table} WHERE {BATCH_COLUMN} = {batch} LIMIT 1"):
             raise sqlload.Unsupported("no rows")  # the exact path says so in Vietnamese
         for col in ds.columns:
             if col.unique and run(f"SELECT 1 FROM {table} WHERE {_quote(col.name)} IS NOT NULL "
                                   f"GROUP BY {_quote(col.name)} HAVING count(*) > 1 LIMIT 1"):
                 raise sqlload.Unsupported("duplicates")  # the exact path names the rows
+        samples.clear()
         for name in validator.samples:
             samples[name] = [r[0] for r in run(f"SELECT {_quote(name)} FROM {table} WHERE {BATCH_COLUMN} = {batch} "
                                                f"AND {_quote(name)} IS NOT NULL LIMIT {PII_SAMPLE}")]
-        checks.wait()
-        if not checks.strict:
-            raise sqlload.Unsupported("quoting")
 
+    loader = bound.replace if mode == "replace" else bound.append
     try:
-        source = sqlload.build(path, reader, ds, validator.mapping, province_code)
-        loader = bound.replace if mode == "replace" else bound.append
-        rows = loader(ds.name, source, batch_id, check=check)
+        try:
+            source = sqlload.build(path, reader, ds, validator.mapping, province_code, shaped=shaped)
+            rows = loader(ds.name, source, batch_id, check=check)
+        except (duckdb.Error, _NotShaped):
+            checks.wait()
+            if not shaped or checks.shaped:
+                # every line has its shape, so the checking SELECT would fail on the same cell (a day that does
+                # not exist, a number too large): the exact path names it
+                return None
+            shaped = False
+            source = sqlload.build(path, reader, ds, validator.mapping, province_code)
+            rows = loader(ds.name, source, batch_id, check=check)
     except (duckdb.Error, sqlload.Unsupported):
         checks.wait()
         return None
     validator.samples.update(samples)
     return rows, checks.checksum, validator.pii_suggestions()
+
+
+class _NotShaped(Exception):
+    """Some line of the file does not match the clean shape the shaped attempt relied on."""
 
 
 def _finish(session: Session, bound: TransactionalWarehouse, ds: Dataset, *, principal: Principal, batch_id: str,
