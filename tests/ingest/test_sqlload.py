@@ -233,10 +233,15 @@ LATER: list[tuple[str, tuple[list[bool], bool]]] = [
 ]
 
 
+def _first_line_end(text: str) -> int:
+    """Bytes up to the end of the first data line (after the header)."""
+    header, first = text.encode().split(b"\n")[:2]
+    return len(header) + len(first) + 2
+
+
 def test_a_later_line_of_another_form_rolls_the_shaped_attempt_back(db, duck, tmp_path, monkeypatch, fast_calls,
                                                                      builds) -> None:
-    first_line = len(SHAPED.encode().split(b"\n")[0]) + len(SHAPED.encode().split(b"\n")[1]) + 2
-    monkeypatch.setattr(sqlload, "SAMPLE_BYTES", first_line)  # the sample sees the first data line only
+    monkeypatch.setattr(sqlload, "SAMPLE_BYTES", _first_line_end(SHAPED))  # the sample: the first data line only
     for i, (later, (selects, stored)) in enumerate(LATER):
         builds.clear()
         fast, exact = _both(db, duck, tmp_path, SHAPED + later, monkeypatch, suffix=f"_{i}")
@@ -270,3 +275,33 @@ def test_the_line_scan_reads_chunks_split_anywhere() -> None:
     scan = sqlload.LineScan(pattern, header_lines=1)
     scan.feed(SHAPED.encode()[:-20] + b"\xff" + SHAPED.encode()[-19:])  # not UTF-8
     assert scan.finish() is False
+
+
+def test_a_replace_rolled_back_from_the_shaped_attempt_keeps_nothing_of_it(db, duck, tmp_path, monkeypatch,
+                                                                            fast_calls, builds) -> None:
+    """A replace whose shaped attempt is rolled back leaves the previous rows for the checking SELECT to replace:
+    the dataset ends with exactly the new file's rows."""
+    monkeypatch.setattr(sqlload, "MIN_BYTES", 0)
+    monkeypatch.setattr(sqlload, "SAMPLE_BYTES", _first_line_end(SHAPED.replace("HS-", "MOI-")))
+    with db.session() as session:
+        catalog.create_dataset(session, principal=SYSTEM, dataset_in=DatasetIn.model_validate(_dataset("ho_so_thay")))
+    first, second = tmp_path / "lan1.csv", tmp_path / "lan2.csv"
+    first.write_text(SHAPED, encoding="utf-8")
+    second.write_text(SHAPED.replace("HS-", "MOI-") + "30/06/2024;13285;1;1;x ;;MOI-9\n", encoding="utf-8")
+    for path, mode in ((first, "append"), (second, "replace")):
+        with db.session() as session:
+            ingest.load(session, duck, principal=SYSTEM, dataset_name="ho_so_thay", source=path, mode=mode,
+                        filename=path.name, province_code="37", max_bytes=1 << 30)
+    assert builds == [True, True, False] and fast_calls == [True, True]
+    stored = duck.query("SELECT ma_ho_so, ghi_chu FROM ho_so_thay ORDER BY ma_ho_so").to_pylist()
+    assert [r["ma_ho_so"] for r in stored] == ["MOI-1", "MOI-2", "MOI-3", "MOI-4", "MOI-9"]
+    assert stored[-1]["ghi_chu"] == "x"
+
+
+def test_a_file_without_line_feeds_is_not_tried_shaped(tmp_path) -> None:
+    """Lines ended by CR alone: the sample holds no complete line for the pattern, so no shaped attempt."""
+    path = tmp_path / "cr.csv"
+    path.write_bytes(SHAPED.replace("\n", "\r").encode())
+    assert sqlload.starts_shaped(path, "[^\r\n]*", header_lines=1) is False
+    path.write_bytes(SHAPED.encode())
+    assert sqlload.starts_shaped(path, "[^\r\n]*", header_lines=1) is True

@@ -346,7 +346,7 @@ def _load_in_sql(bound: TransactionalWarehouse, ds: Dataset, path: Path, reader:
     import duckdb
 
     line = sqlload.line_pattern(reader, ds, validator.mapping, province_code)
-    shaped = sqlload.starts_shaped(path, line, reader.header_row)
+    shaped = line is not None and sqlload.starts_shaped(path, line, reader.header_row)
     checks = sqlload.FileChecks(path, reader, line if shaped else None)
     samples: dict[str, list[str]] = {}
     table = _quote(ds.name)

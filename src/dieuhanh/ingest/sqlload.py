@@ -260,11 +260,14 @@ def build(path: Path, reader: CsvReader, ds: Dataset, mapping: dict[str, str], p
     return SqlSource(sql=sql, schema=pa.schema(fields))
 
 
-def line_pattern(reader: CsvReader, ds: Dataset, mapping: dict[str, str], province_code: str) -> str:
+def line_pattern(reader: CsvReader, ds: Dataset, mapping: dict[str, str], province_code: str) -> str | None:
     """An RE2 pattern (UTF-8) of one data line, without its line break, that the shaped SELECT converts exactly as
     the checking one would: as many cells as the header, no quote, no line break, no NUL; every cell without a
     space at either end; a cell of a typed column in its column's one shape (dates dd/mm/yyyy, codes as the
-    reference writes them); a required cell not empty. Lines of any other form are the checking SELECT's work."""
+    reference writes them); a required cell not empty. Lines of any other form are the checking SELECT's work.
+    None for a delimiter of more than one character (no pattern for it here)."""
+    if len(reader.delimiter or ",") != 1:
+        return None
     by_name = {c.name: c for c in ds.columns}
     sep = f"\\x{{{ord(reader.delimiter or ','):x}}}"
     cell = f'[^{sep}"\\r\\n\\x00]'
@@ -297,6 +300,7 @@ class LineScan:
         self._skip = header_lines
         self._tail = b""
         self.matched = True
+        self.lines = False  # whether any complete data line has been matched yet
 
     def feed(self, chunk: bytes) -> None:
         if not self.matched:
@@ -309,8 +313,10 @@ class LineScan:
             data, self._skip = data[end + 1:], self._skip - 1
         cut = data.rfind(b"\n") + 1 if not self._skip else 0
         self._tail = data[cut:]
-        if cut and not _matches(memoryview(data)[:cut], self._lines):
-            self.matched = False
+        if cut:
+            self.lines = True
+            if not _matches(memoryview(data)[:cut], self._lines):
+                self.matched = False
 
     def finish(self) -> bool:
         """True when every line matched (call after the last chunk)."""
@@ -332,12 +338,13 @@ def _matches(data: memoryview, pattern: str) -> bool:
 
 
 def starts_shaped(path: Path, pattern: str, header_lines: int) -> bool:
-    """Whether the complete data lines in the first ``SAMPLE_BYTES`` of the file match ``pattern``: a file whose
-    first lines already have another form is not worth the shaped attempt."""
+    """Whether the file's first ``SAMPLE_BYTES`` hold complete data lines, all matching ``pattern``: a file whose
+    first lines already have another form (or no line break where the pattern expects one) is not worth the
+    shaped attempt."""
     scan = LineScan(pattern, header_lines)
     with path.open("rb") as fh:
         scan.feed(fh.read(SAMPLE_BYTES))
-    return scan.matched
+    return scan.matched and scan.lines
 
 
 class FileChecks:
