@@ -305,3 +305,45 @@ def test_a_file_without_line_feeds_is_not_tried_shaped(tmp_path) -> None:
     assert sqlload.starts_shaped(path, "[^\r\n]*", header_lines=1) is False
     path.write_bytes(SHAPED.encode())
     assert sqlload.starts_shaped(path, "[^\r\n]*", header_lines=1) is True
+
+
+def _shaped_checks(path: Path) -> Any:
+    import types
+
+    reader = types.SimpleNamespace(columns=[c["name"] for c in SCHEMA], delimiter=";", decimal=",", header_row=1)
+    ds = types.SimpleNamespace(columns=[types.SimpleNamespace(name=c["name"], type=c["type"],
+                                                              required=c.get("required", False)) for c in SCHEMA])
+    line = sqlload.line_pattern(reader, ds, {c["name"]: c["name"] for c in SCHEMA}, "37")
+    return sqlload.FileChecks(path, reader, line)
+
+
+def test_a_line_that_does_not_match_interrupts_the_shaped_select(tmp_path) -> None:
+    """The scan calls the interrupt the shaped SELECT registered as soon as a line fails (a FIFO holds the scan
+    until the interrupt is registered); a failure found before the SELECT starts refuses to start it."""
+    import os
+    import threading
+
+    fifo = tmp_path / "ho_so.fifo"
+    os.mkfifo(fifo)
+    checks = _shaped_checks(fifo)
+    interrupts: list[str] = []
+    checks.interrupt_with(lambda: interrupts.append("stop"))
+    writer = threading.Thread(target=lambda: fifo.write_bytes((SHAPED + "30/06/2024;13285;1;1;x ;;HS-9\n").encode()))
+    writer.start()
+    checks.wait()
+    writer.join()
+    assert interrupts == ["stop"] and checks.shaped is False and checks.strict is True
+
+    later = tmp_path / "ho_so.csv"
+    later.write_text(SHAPED + "30/06/2024;13285;1;1;x ;;HS-9\n", encoding="utf-8")
+    checks = _shaped_checks(later)
+    checks.wait()
+    with pytest.raises(sqlload.NotShaped):
+        checks.interrupt_with(lambda: interrupts.append("too late"))
+    assert interrupts == ["stop"]
+
+    later.write_text(SHAPED, encoding="utf-8")
+    checks = _shaped_checks(later)
+    checks.wait()
+    checks.interrupt_with(lambda: interrupts.append("never"))
+    assert interrupts == ["stop"] and checks.shaped is True

@@ -53,10 +53,13 @@ def check_name(name: str) -> str:
 class SqlSource:
     """Rows a query of the warehouse's own engine produces (DuckDB only): ``sql`` is a SELECT giving the columns of
     ``schema`` by name — e.g. ``read_csv`` of a file with every cell converted and checked in SQL, so that DuckDB
-    reads, converts and writes in one parallel pass (``ingest/sqlload.py``)."""
+    reads, converts and writes in one parallel pass (``ingest/sqlload.py``). ``on_start``, if given, is called just
+    before the query runs with a function that interrupts it (from any thread): the load then fails with the
+    engine's error and rolls back, for a caller that learns meanwhile that the rows will be refused."""
 
     sql: str
     schema: pa.Schema
+    on_start: Callable[[Callable[[], None]], None] | None = None
 
 
 # Data to load: a whole table, a stream of record batches (validated on the fly, never all in memory), or a query
@@ -325,6 +328,8 @@ class DuckDBWarehouse:
 
     def _insert(self, conn: Any, dataset: str, data: Incoming, batch_id: str) -> int:
         if isinstance(data, SqlSource):
+            if data.on_start is not None:
+                data.on_start(conn.interrupt)
             inserted = _run(
                 conn, f"INSERT INTO {_quote(dataset)} BY NAME SELECT *, ? AS {BATCH_COLUMN} FROM ({data.sql})",
                 [batch_id],

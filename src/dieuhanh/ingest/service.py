@@ -27,7 +27,7 @@ from dieuhanh.core import audit
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import FieldError, InvalidInput, TooLarge
 from dieuhanh.core.security import Principal, authorize
-from dieuhanh.core.warehouse import BATCH_COLUMN, Warehouse, _quote
+from dieuhanh.core.warehouse import BATCH_COLUMN, SqlSource, Warehouse, _quote
 from dieuhanh.core.warehouse_tx import TransactionalWarehouse
 from dieuhanh.geo import reference
 from dieuhanh.ingest import sqlload, values
@@ -357,7 +357,7 @@ def _load_in_sql(bound: TransactionalWarehouse, ds: Dataset, path: Path, reader:
         if not checks.strict:
             raise sqlload.Unsupported("quoting")
         if shaped and not checks.shaped:
-            raise _NotShaped
+            raise sqlload.NotShaped
         if not run(f"SELECT 1 FROM {table} WHERE {BATCH_COLUMN} = {batch} LIMIT 1"):
             raise sqlload.Unsupported("no rows")  # the exact path says so in Vietnamese
         for col in ds.columns:
@@ -373,8 +373,10 @@ def _load_in_sql(bound: TransactionalWarehouse, ds: Dataset, path: Path, reader:
     try:
         try:
             source = sqlload.build(path, reader, ds, validator.mapping, province_code, shaped=shaped)
+            if shaped:  # a line found not to match interrupts the SELECT
+                source = SqlSource(sql=source.sql, schema=source.schema, on_start=checks.interrupt_with)
             rows = loader(ds.name, source, batch_id, check=check)
-        except (duckdb.Error, _NotShaped):
+        except (duckdb.Error, sqlload.NotShaped):
             checks.wait()
             if not shaped or checks.shaped:
                 # every line has its shape, so the checking SELECT would fail on the same cell (a day that does
@@ -388,10 +390,6 @@ def _load_in_sql(bound: TransactionalWarehouse, ds: Dataset, path: Path, reader:
         return None
     validator.samples.update(samples)
     return rows, checks.checksum, validator.pii_suggestions()
-
-
-class _NotShaped(Exception):
-    """Some line of the file does not match the clean shape the shaped attempt relied on."""
 
 
 def _finish(session: Session, bound: TransactionalWarehouse, ds: Dataset, *, principal: Principal, batch_id: str,

@@ -31,6 +31,7 @@ import io
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,10 @@ _SUPPORTED = {"string", "unit_code", "number", "integer", "date", "datetime"}
 
 class Unsupported(Exception):
     """The fast path cannot vouch for this file or these cells: load it through the exact path."""
+
+
+class NotShaped(Exception):
+    """Some line of the file has not the clean shape the shaped attempt relies on: the checking SELECT decides."""
 
 
 def _lit(text: str) -> str:
@@ -357,6 +362,9 @@ class FileChecks:
         self.strict = False
         self.shaped = False
         self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._mismatch = False
+        self._interrupt: Callable[[], None] | None = None
         self._thread = threading.Thread(target=self._run, args=(path, reader, line), name="ingest-file-checks",
                                          daemon=True)
         self._thread.start()
@@ -372,11 +380,27 @@ class FileChecks:
                     quoting.feed(chunk)
                     if lines is not None:
                         lines.feed(chunk)
+                        if not lines.matched and not self._mismatch:
+                            self._stop()
             self.checksum = digest.hexdigest()
             self.strict = quoting.strict
             self.shaped = lines is not None and lines.finish()
         except BaseException as exc:  # reported in wait()
             self._error = exc
+
+    def interrupt_with(self, interrupt: Callable[[], None]) -> None:
+        """``SqlSource.on_start`` of the shaped SELECT: a line found not to match stops that SELECT at once, instead
+        of letting it load the whole file to be rolled back."""
+        with self._lock:
+            if self._mismatch:  # found before the query started, when an interrupt would be lost
+                raise NotShaped
+            self._interrupt = interrupt
+
+    def _stop(self) -> None:
+        with self._lock:
+            self._mismatch = True
+            if self._interrupt is not None:
+                self._interrupt()
 
     def wait(self) -> None:
         self._thread.join()
