@@ -379,8 +379,9 @@ def _load_in_sql(bound: TransactionalWarehouse, ds: Dataset, path: Path, reader:
         except (duckdb.Error, sqlload.NotShaped):
             checks.wait()
             if not shaped or checks.shaped:
-                # every line has its shape, so the checking SELECT would fail on the same cell (a day that does
-                # not exist, a number too large): the exact path names it
+                # The checking SELECT failed; or the shaped one did although every line has its shape, so the
+                # checking SELECT would fail on the same cell (a day that does not exist, a number too large).
+                # The exact path names it.
                 return None
             shaped = False
             source = sqlload.build(path, reader, ds, validator.mapping, province_code)

@@ -1,10 +1,10 @@
 """The fast path of a large UTF-8 CSV file into the DuckDB warehouse: validation inside DuckDB.
 
 One ``INSERT … SELECT`` in the load's warehouse transaction: DuckDB's parallel CSV reader reads the file, every
-cell is trimmed, converted and checked in SQL (regular expressions for the Vietnamese shapes 1.234,5 and
-dd/mm/yyyy, ``try_strptime``, a join for commune codes, required columns), and the rows are written — reading,
-validation and writing overlapped on every core, with the checksum and the quoting check of the file computed
-meanwhile in a thread of ours.
+cell is trimmed, converted and checked in SQL (regular expressions for the Vietnamese number shapes 1.234,5,
+``try_strptime`` for dd/mm/yyyy, an RE2 alternation of the commune codes, required columns), and the rows are
+written — reading, validation and writing overlapped on every core, with the checksum and the quoting check of
+the file computed meanwhile in a thread of ours.
 
 The SQL accepts only what it can convert exactly as ``convert.py`` does; any other cell (a commune written by
 name, a number in another shape, a blank required cell, a bad date …) makes the statement fail through
