@@ -334,3 +334,14 @@ def test_accepted_sql_runs_on_duckdb(con: duckdb.DuckDBPyConnection, sql: str, e
     assert con.execute(out).fetchall() == expected
     # Checking is idempotent: the rendered SQL passes again, unchanged.
     assert check_query(out, READABLE) == out
+
+
+def test_a_kept_check_depends_on_the_caller_s_access() -> None:
+    """Checks are kept per (text, access map): the same text is allowed for a caller who may read the column,
+    refused for one who may not, in any order, and a refusal is raised again every time."""
+    sql = "SELECT name, cccd FROM citizen"
+    open_access = {**READABLE, "citizen": NO_PII}
+    for _ in range(2):
+        assert check_query(sql, open_access) == "SELECT name, cccd FROM citizen"
+        assert "cccd" in refused(sql)
+        assert "citizen" in refused(sql, {"population": NO_PII})

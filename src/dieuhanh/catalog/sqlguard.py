@@ -11,6 +11,7 @@ of a table), it is refused whenever a table with PII is involved, even if a prec
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -166,7 +167,15 @@ def check_query(sql: str, readable: dict[str, TableAccess], *, max_length: int =
     if len(sql) > max_length:
         raise _refuse(f"Câu truy vấn quá dài ({len(sql)} ký tự); tối đa {max_length} ký tự.")
     access = {name.lower(): acc for name, acc in readable.items()}
+    return _checked(sql, frozenset(access.items()))
 
+
+@functools.lru_cache(maxsize=1024)
+def _checked(sql: str, access_items: frozenset[tuple[str, TableAccess]]) -> str:
+    """``check_query`` proper, kept per (text, access map): the checks are a function of those two alone, and the
+    indicator engine and the pages check the same statements again and again (sqlglot takes ~10–20 ms for each).
+    A refusal is not kept (``lru_cache`` keeps no exception): it is checked again, and raised again."""
+    access = dict(access_items)
     tree = _parse_single(sql)
     _check_tree(tree, access)
     rendered = tree.sql(dialect=DIALECT, comments=False)
@@ -347,9 +356,14 @@ def engine_error(exc: BaseException, sql: str) -> str:
 
 def base_tables(sql: str) -> set[str]:
     """Names (lowercase) of the tables a checked query reads, CTE names excluded."""
+    return set(_base_tables(sql))
+
+
+@functools.lru_cache(maxsize=1024)
+def _base_tables(sql: str) -> frozenset[str]:
     tree = _parse_single(sql)
-    return {t.name.lower() for t in tree.find_all(exp.Table)
-            if isinstance(t.this, exp.Identifier) and not _refers_to_cte(t, t.name.lower())}
+    return frozenset(t.name.lower() for t in tree.find_all(exp.Table)
+                     if isinstance(t.this, exp.Identifier) and not _refers_to_cte(t, t.name.lower()))
 
 
 def _refers_to_cte(table: exp.Table, name: str) -> bool:
