@@ -190,8 +190,17 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return calls
 
 
-@pytest.mark.parametrize("text", [SHAPED, SHAPED[:-1], SHAPED.replace("\n", "\r\n")],
-                         ids=["lf", "no-final-break", "crlf"])
+SHAPED_DOT = (  # numbers written 1234.5: the reader guesses the decimal point
+    HEADER
+    + "01/06/2024;13285;1234567.89;1200;Đăng ký khai sinh;2024-06-01 08:30;HS-1\n"
+    + "1/6/2024;13291;-0.5;-7;Có  hai khoảng trắng ở giữa;2024-06-01T08:30:15;HS-2\n"
+    + "29/02/2024;13318;;;;;HS-3\n"
+    + "30/06/2024;13285;0;0;x;;HS-4\n"
+)
+
+
+@pytest.mark.parametrize("text", [SHAPED, SHAPED[:-1], SHAPED.replace("\n", "\r\n"), SHAPED_DOT],
+                         ids=["lf", "no-final-break", "crlf", "decimal-point"])
 def test_a_clean_file_is_loaded_by_the_shaped_select(db, duck, tmp_path, monkeypatch, fast_calls, builds,
                                                       text) -> None:
     fast, exact = _both(db, duck, tmp_path, text, monkeypatch)
