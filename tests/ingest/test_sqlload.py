@@ -356,3 +356,19 @@ def test_a_line_that_does_not_match_interrupts_the_shaped_select(tmp_path) -> No
     checks.wait()
     checks.interrupt_with(lambda: interrupts.append("never"))
     assert interrupts == ["stop"] and checks.shaped is True
+
+
+def test_a_last_line_without_its_break_that_does_not_match_interrupts_too(tmp_path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "ho_so.fifo"
+    os.mkfifo(fifo)
+    checks = _shaped_checks(fifo)
+    interrupts: list[str] = []
+    checks.interrupt_with(lambda: interrupts.append("stop"))
+    writer = threading.Thread(target=lambda: fifo.write_bytes((SHAPED + "30/06/2024;13285;1;1;x ;;HS-9").encode()))
+    writer.start()
+    checks.wait()
+    writer.join()
+    assert interrupts == ["stop"] and checks.shaped is False
