@@ -80,6 +80,29 @@ _DATETIME_ISO = r"[1-9]\d{3}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?"
 _SUPPORTED = {"string", "unit_code", "number", "integer", "date", "datetime"}
 
 
+@functools.lru_cache(maxsize=1)
+def nfc_unstable() -> str:
+    """RE2 class items (UTF-8) of the characters NFC may change in a text: marks (``\\p{M}``: every character of
+    a non-zero combining class, and the vowel signs that compose with the letter before them), the Hangul vowel and
+    final jamo (they compose with a syllable before them), and the characters NFC replaces (U+2000, U+037E, the
+    CJK compatibility ideographs …), from Python's Unicode data, which the exact path's NFC uses (~25 ms, once).
+    A text without any of them is its own NFC (tested), so the fast path may store it as read; a text with one is
+    the exact path's (Vietnamese typed as «Unicode tổ hợp», with combining tone marks, becomes precomposed)."""
+    import unicodedata
+
+    replaced = [cp for cp in range(0x80, 0x30000)
+                if (d := unicodedata.decomposition(chr(cp))) and d[0] != "<"
+                and unicodedata.normalize("NFC", chr(cp)) != chr(cp)]
+    ranges: list[list[int]] = []
+    for cp in replaced:
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    items = "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges)
+    return f"\\p{{M}}\\x{{1161}}-\\x{{1175}}\\x{{11a8}}-\\x{{11c2}}{items}"
+
+
 class Unsupported(Exception):
     """The fast path cannot vouch for this file or these cells: load it through the exact path."""
 
@@ -186,7 +209,10 @@ def _value(col_type: str, t: str, decimal: str) -> str:
     return t  # string, unit_code
 
 
-def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = "error('dieuhanh: cell')",
+FAIL = "error('dieuhanh: cell')"
+
+
+def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = FAIL,
              parsed: str | None = None) -> str:
     """The typed value of cell ``t``; ``fail`` when the cell has not the column's shape. ``parsed``: for a date
     column, an expression already holding ``try_strptime(t, '%d/%m/%Y')`` (computed once for the cell: written
@@ -257,6 +283,8 @@ def build(path: Path, reader: CsvReader, ds: Dataset, mapping: dict[str, str], p
                             parsed=f"{t}_vn" if header in dates else None)
         else:
             expr = _convert(col.type, t, reader.decimal, unit)
+        if col.type == "string":  # the exact path stores NFC: a text NFC would change is its work
+            expr = f"CASE WHEN regexp_matches({t}, {_lit('[' + nfc_unstable() + ']')}) THEN {FAIL} ELSE {expr} END"
         if col.required:
             expr = f"coalesce({expr}, error('dieuhanh: required'))"
         outputs.append(f"{expr} AS {_quote(name)}")
@@ -275,8 +303,9 @@ def line_pattern(reader: CsvReader, ds: Dataset, mapping: dict[str, str], provin
         return None
     by_name = {c.name: c for c in ds.columns}
     sep = f"\\x{{{ord(reader.delimiter or ','):x}}}"
-    cell = f'[^{sep}"\\r\\n\\x00]'
-    edge = f'[^{sep}"\\r\\n\\x00{_SPACE[1:-1]}]'
+    unstable = nfc_unstable()  # text the exact path's NFC would change is the checking SELECT's (it refuses it)
+    cell = f'[^{sep}"\\r\\n\\x00{unstable}]'
+    edge = f'[^{sep}"\\r\\n\\x00{_SPACE[1:-1]}{unstable}]'
     text = f"{edge}(?:{cell}*{edge})?"
     shapes = {"string": text, "unit_code": f"(?:{_exact_codes(province_code)})",
               "date": r"\d{1,2}/\d{1,2}/[1-9]\d{3}", "datetime": _DATETIME_ISO}
