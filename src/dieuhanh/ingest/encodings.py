@@ -425,7 +425,9 @@ def incremental_decoder(encoding: str, errors: str = "strict") -> codecs.Increme
 
 
 def nfc(text: str) -> str:
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+    # normalize() returns its input at once when the quick check says it is NFC; is_normalized() first would
+    # only normalise twice the texts that are not (Windows-1258 writes its tones as combining marks)
+    return unicodedata.normalize("NFC", text)
 
 
 def decode(raw: bytes, encoding: str) -> str:
@@ -712,6 +714,20 @@ def decode_stream(
     :class:`LineTooLongError`. The BOM is dropped. Invalid UTF-8/UTF-16 raises UnicodeDecodeError once the
     lines before the bad bytes have been given out. Suitable as the input of :func:`csv.reader`.
     """
+    for block in decode_blocks(fileobj, encoding, chunk_size=chunk_size, max_line=max_line):
+        # StringIO with newline="" splits on \n, \r\n and \r and keeps the endings
+        yield from io.StringIO(block, newline="")
+
+
+def decode_blocks(
+    fileobj: BinaryIO, encoding: str, *, chunk_size: int = 256 * 1024, max_line: int | None = None
+) -> Iterator[str]:
+    """The text :func:`decode_stream` gives, in blocks of whole lines (about ``chunk_size`` bytes each).
+
+    Every block but the file's last ends with a line end, so that a block can go on to another parser (Arrow's
+    CSV reader, as UTF-8) while line by line reading stays exactly that of :func:`decode_stream`; same errors,
+    raised at the same place (after the complete lines before bad bytes).
+    """
     decoder = incremental_decoder(encoding)
     pending: list[str] = []
     pending_size = 0
@@ -735,7 +751,7 @@ def decode_stream(
             text = "".join(pending)
             cut = _line_cut(text, False)
             if cut:
-                yield from io.StringIO(nfc(text[:cut]), newline="")
+                yield nfc(text[:cut])
             raise failure
         cut = _line_cut(text, final)
         if cut == 0 and not final:
@@ -754,9 +770,6 @@ def decode_stream(
             pending.append(text[cut:])
             pending_size = len(text) - cut
         if complete:
-            if not unicodedata.is_normalized("NFC", complete):
-                complete = unicodedata.normalize("NFC", complete)
-            # StringIO with newline="" splits on \n, \r\n and \r and keeps the endings
-            yield from io.StringIO(complete, newline="")
+            yield nfc(complete)
         if final:
             return
