@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import random
 import tracemalloc
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +236,14 @@ def test_a_big_transcoded_file_streams_in_bounded_memory(tmp_path: Path) -> None
         tracemalloc.stop()
     assert reader.exact_from is None
     assert peak < 48 * MB, f"peak {peak / MB:.1f} MB of Python memory for a {size / MB:.1f} MB file"
+
+
+def test_decomposed_utf8_text_reads_composed_as_on_the_exact_path() -> None:
+    """UTF-8 written with combining tones (as converted from Windows-1258, or by macOS): NFC on both paths."""
+    composed = HEADER + "\r\n" + rows(30)
+    decomposed = unicodedata.normalize("NFD", composed).encode("utf-8")  # encode() would compose it
+    for size in (4, 50_000):
+        fast, exact, reader = fast_and_exact(decomposed, "utf-8", size)
+        assert fast == exact and reader.exact_from == 2
+        assert fast == fast_and_exact(composed.encode("utf-8"), "utf-8", size)[0]
+    assert assert_same(composed, ["utf-8"], sizes=(4,)) == {"utf-8": None}

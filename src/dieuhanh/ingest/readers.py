@@ -333,6 +333,18 @@ class QuotingCheck:
         self._tail = chunk[-2:]
 
 
+def _is_nfc(batch: pa.RecordBatch) -> bool:
+    """Whether every value of a batch is NFC, as the exact path gives them, checked on each column's values at once:
+    a string is NFC only if all its substrings are, and ASCII always is."""
+    for column in batch.columns:
+        if pc.all(pc.string_is_ascii(column)).as_py():
+            continue
+        data = column.buffers()[2]  # the values one after another (with those outside a slice: stricter still)
+        if data is not None and not unicodedata.is_normalized("NFC", data.to_pybytes().decode("utf-8")):
+            return False
+    return True
+
+
 class _Utf8Text(io.RawIOBase):
     """A text file's text as UTF-8 bytes, for Arrow's CSV reader: the blocks of :func:`encodings.decode_blocks`,
     decoded exactly as the Python reader reads them (same decoders, NFC, no BOM, lone CR kept).
@@ -486,6 +498,8 @@ class CsvReader(TableReader):
                             break  # a line of blanks: the Python reader skips it and keeps numbering exact
                         if any(pc.any(pc.match_substring(c, "\n")).as_py() for c in batch.columns):
                             break  # an unterminated quote swallowed line breaks: the Python reader reports it
+                        if text is None and not _is_nfc(batch):
+                            break  # decomposed text (the decoded text is NFC already): the Python reader composes
                         pending.append(batch)
                         count += batch.num_rows
                         # A batch goes out once a row after it has been read, as the exact path gives it out, so
