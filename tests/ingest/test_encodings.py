@@ -109,6 +109,31 @@ def test_vni_reads_a_modifier_in_either_case() -> None:
     assert decode("Aù Aø aÙ".encode("cp1252"), "vni") == "Á À á"
 
 
+def _vni_by_alternation(text: str) -> str:
+    """VNI conversion as first written: an alternation of the keys, longest first, a Python call per key."""
+    import re
+
+    keys = sorted(encodings._VNI_DECODE, key=len, reverse=True)
+    return re.compile("|".join(re.escape(k) for k in keys)).sub(lambda m: encodings._VNI_DECODE[m.group()], text)
+
+
+_VNI_ALPHABET = sorted({c for k in encodings._VNI_DECODE for c in k} | set("aAxX ,\n"))
+
+
+def test_vni_conversion_is_the_alternation_of_its_keys_on_every_triple() -> None:
+    triples = [a + b + c for a in _VNI_ALPHABET for b in _VNI_ALPHABET for c in _VNI_ALPHABET]
+    text = "\n".join(triples)  # no key holds a line end: each triple converts on its own
+    converted = encodings._vni_convert(text)
+    assert converted == _vni_by_alternation(text)
+    assert converted.split("\n") != triples  # keys were met
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_VNI_ALPHABET, max_size=60))
+def test_vni_conversion_is_the_alternation_of_its_keys(text: str) -> None:
+    assert encodings._vni_convert(text) == _vni_by_alternation(text)
+
+
 def test_tables_cover_all_134_letters() -> None:
     assert len(set(ALL_LETTERS)) == 134
     assert set(encodings.VNI_CODES) == set(ALL_LETTERS)

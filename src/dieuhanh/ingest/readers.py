@@ -24,7 +24,7 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import nullcontext, suppress
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -333,8 +333,83 @@ class QuotingCheck:
         self._tail = chunk[-2:]
 
 
+def _is_nfc(batch: pa.RecordBatch) -> bool:
+    """Whether every value of a batch is NFC, as the exact path gives them, checked on each column's values at once:
+    a string is NFC only if all its substrings are, and ASCII always is."""
+    for column in batch.columns:
+        if pc.all(pc.string_is_ascii(column)).as_py():
+            continue
+        data = column.buffers()[2]  # the values one after another (with those outside a slice: stricter still)
+        if data is not None and not unicodedata.is_normalized("NFC", data.to_pybytes().decode("utf-8")):
+            return False
+    return True
+
+
+class _Utf8Text(io.RawIOBase):
+    """A text file's text as UTF-8 bytes, for Arrow's CSV reader: the blocks of :func:`encodings.decode_blocks`,
+    decoded exactly as the Python reader reads them (same decoders, NFC, no BOM, lone CR kept).
+
+    The text ends early, cleanly after the last complete line given, before a block the exact Python reader must
+    read itself: one that does not decode or holds a line too long (it reports them on their row), or one whose
+    quoting Arrow may read differently (:class:`QuotingCheck`, run here on the UTF-8 text as it would on a UTF-8
+    file); ``cut_short`` then tells the caller to hand over. Blocks hold whole lines, so a quote and its
+    neighbours never straddle two of them.
+    """
+
+    def __init__(self, blocks: Iterator[str], delimiter: str) -> None:
+        super().__init__()
+        self._blocks = blocks
+        self._check = QuotingCheck(delimiter)
+        self._data = b""
+        self._pos = 0
+        self._ended = False
+        self.cut_short = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_block(self) -> bool:
+        if self._ended:
+            return False
+        try:
+            data = next(self._blocks).encode("utf-8")
+        except StopIteration:
+            data = b""
+        except (UnicodeDecodeError, encodings.LineTooLongError):
+            data, self.cut_short = b"", True
+        if data:
+            self._check.feed(data)
+            if not self._check.strict:
+                data, self.cut_short = b"", True
+        if not data:
+            self._ended = True
+            return False
+        self._data, self._pos = data, 0
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(1 << 20), b""))
+        pieces: list[bytes] = []
+        wanted = size
+        while wanted > 0 and (self._pos < len(self._data) or self._next_block()):
+            piece = self._data[self._pos : self._pos + wanted] if self._pos or wanted < len(self._data) \
+                else self._data
+            self._pos += len(piece)
+            wanted -= len(piece)
+            pieces.append(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 class CsvReader(TableReader):
     format = "csv"
+    exact_from: int | None = None  # after batches(): the first row the exact Python reader read, if any
+    _header_lines = 0  # physical lines up to and including the header
 
     def __init__(
         self,
@@ -400,37 +475,54 @@ class CsvReader(TableReader):
         return encodings.decode_stream(f, self.encoding, max_line=MAX_LINE_CHARS)
 
     def batches(self, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[tuple[pa.RecordBatch, int]]:
-        """UTF-8 files go through Arrow's multithreaded CSV reader; the exact Python reader takes over
-        (from the first row not yet given out) wherever the fast path cannot vouch for row numbers:
-        blank lines, line breaks inside quoted cells, ragged rows, or any parse error."""
+        """Arrow's multithreaded CSV reader parses the file (UTF-8 files as they are, others as the UTF-8 text the
+        exact path decodes: :class:`_Utf8Text`); the exact Python reader takes over (from the first row not yet
+        given out) wherever the fast path cannot vouch for row numbers and values: blank lines, line breaks
+        inside quoted cells, ragged rows, quoting the strict reader reads differently, bytes that do not decode,
+        or any parse error."""
         if self._closed:
             raise ReadError("Tệp đã đóng")
         done = self.header_row  # the last file row already given out
-        if self.encoding in (encodings.UTF8, encodings.UTF8_SIG) and self._quoting_is_strict():
+        self.exact_from = None
+        utf8 = self.encoding in (encodings.UTF8, encodings.UTF8_SIG)
+        if not utf8 or self._quoting_is_strict():
             pending: list[pa.RecordBatch] = []
             count = 0
-            try:
-                for batch in self._fast_batches():
-                    nulls = [pc.is_null(c) for c in batch.columns]
-                    if pc.any(functools.reduce(pc.and_kleene, nulls)).as_py():
-                        break  # a line of blanks: the Python reader skips it and keeps numbering exact
-                    if any(pc.any(pc.match_substring(c, "\n")).as_py() for c in batch.columns):
-                        break  # an unterminated quote swallowed line breaks: the Python reader reports it
-                    pending.append(batch)
-                    count += batch.num_rows
-                    while count >= batch_size:
-                        table = pa.Table.from_batches(pending)
-                        out = table.slice(0, batch_size).combine_chunks().to_batches()[0]
-                        yield out, done + 1
-                        done += batch_size
-                        rest = table.slice(batch_size)
-                        pending, count = (rest.combine_chunks().to_batches() if rest.num_rows else []), rest.num_rows
-                else:
-                    if count:
-                        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0], done + 1
-                    return
-            except (pa.ArrowInvalid, UnicodeDecodeError):
-                pass
+            with (nullcontext() if utf8 else self._source.open()) as f:
+                text = None if f is None else _Utf8Text(self._blocks(f), self.delimiter or ",")
+                fast = self._fast_batches(text)
+                try:
+                    for batch in fast:
+                        nulls = [pc.is_null(c) for c in batch.columns]
+                        if pc.any(functools.reduce(pc.and_kleene, nulls)).as_py():
+                            break  # a line of blanks: the Python reader skips it and keeps numbering exact
+                        if any(pc.any(pc.match_substring(c, "\n")).as_py() for c in batch.columns):
+                            break  # an unterminated quote swallowed line breaks: the Python reader reports it
+                        if text is None and not _is_nfc(batch):
+                            break  # decomposed text (the decoded text is NFC already): the Python reader composes
+                        pending.append(batch)
+                        count += batch.num_rows
+                        # A batch goes out once a row after it has been read, as the exact path gives it out, so
+                        # that a file failing further on has given out the very same batches.
+                        while count > batch_size:
+                            table = pa.Table.from_batches(pending)
+                            out = table.slice(0, batch_size).combine_chunks().to_batches()[0]
+                            yield out, done + 1
+                            done += batch_size
+                            rest = table.slice(batch_size)
+                            pending = rest.combine_chunks().to_batches() if rest.num_rows else []
+                            count = rest.num_rows
+                    else:
+                        if text is None or not text.cut_short:
+                            if count:
+                                yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0], done + 1
+                            return
+                        # the text stopped before a block the exact path must read: it takes over from here
+                except (pa.ArrowInvalid, UnicodeDecodeError):
+                    pass
+                finally:
+                    fast.close()  # Arrow's reader stops reading before the file closes
+        self.exact_from = done + 1
         rows = ((n, r) for n, r in self._rows() if n > done)
         yield from _batched(rows, self.columns, batch_size)
 
@@ -443,16 +535,19 @@ class CsvReader(TableReader):
                 check.feed(chunk)
         return check.strict
 
-    def _fast_batches(self) -> Iterator[pa.RecordBatch]:
+    def _fast_batches(self, text: _Utf8Text | None = None) -> Generator[pa.RecordBatch, None, None]:
+        """Arrow's batches of the file (``text``: of the file transcoded to UTF-8)."""
         import pyarrow.csv as pacsv
 
-        read = pacsv.ReadOptions(column_names=self.columns, skip_rows=self.header_row, block_size=1 << 20)
+        read = pacsv.ReadOptions(column_names=self.columns, skip_rows=self._header_lines, block_size=1 << 20)
         parse = pacsv.ParseOptions(delimiter=self.delimiter or ",", newlines_in_values=False,
                                    ignore_empty_lines=False)
         convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.columns},
                                        strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True)
         # A path lets Arrow read the file natively; an uploaded file object is read through Python.
-        target: Any = str(self._source.path) if self._source.path is not None else None
+        target: Any = text
+        if target is None and self._source.path is not None:
+            target = str(self._source.path)
         with (self._source.open() if target is None else nullcontext()) as f, \
                 pacsv.open_csv(target or f, read_options=read, parse_options=parse,
                                convert_options=convert) as reader:
@@ -460,15 +555,23 @@ class CsvReader(TableReader):
                 if batch.num_rows:
                     yield batch
 
-    def _reader(self, lines: Iterable[str]) -> Iterator[list[str]]:
+    def _blocks(self, f: BinaryIO) -> Iterator[str]:
+        """The text of :meth:`_lines`, in blocks of whole lines."""
+        assert self.encoding is not None
+        return encodings.decode_blocks(f, self.encoding, max_line=MAX_LINE_CHARS)
+
+    def _reader(self, lines: Iterable[str]) -> Any:  # a csv reader: records, and line_num
         return csv.reader(lines, delimiter=self.delimiter or ",", strict=True)
 
     def _header(self, sample: list[str]) -> tuple[list[str], int]:
         number = self._skip_lines
         try:
-            for record in self._reader(sample):
+            records = self._reader(sample)
+            for record in records:
                 number += 1
                 if any(field.strip() for field in record):
+                    # physical lines up to the header, which Arrow skips: a quoted cell may span lines
+                    self._header_lines = self._skip_lines + records.line_num
                     return record, number
         except csv.Error as exc:
             raise ReadError(f"Dòng tiêu đề không đọc được: {_csv_message(exc)}", row=number + 1) from None
