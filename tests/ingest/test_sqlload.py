@@ -403,3 +403,11 @@ def test_text_without_the_nfc_unstable_characters_is_its_own_nfc() -> None:
             text = "".join(rng.choice(allowed if rng.random() < 0.5 else vietnamese)
                            for _ in range(rng.randint(1, 8)))
             assert unicodedata.normalize("NFC", text) == text, [hex(ord(c)) for c in text]
+
+
+def test_decomposed_vietnamese_is_stored_precomposed(db, duck, tmp_path, monkeypatch, fast_calls, builds) -> None:
+    """Text typed as «Unicode tổ hợp» (combining tone marks) is stored in NFC, as the exact path stores it."""
+    fast, exact = _both(db, duck, tmp_path, SHAPED + "30/06/2024;13285;1;1;Tie\u0302\u0301ng Vie\u0323\u0302t;;HS-9\n",
+                        monkeypatch)
+    assert fast == exact
+    assert {r["ma_ho_so"]: r["ghi_chu"] for r in fast[1]}["HS-9"] == "Tiếng Việt" == "Ti\u1ebfng Vi\u1ec7t"
