@@ -71,8 +71,11 @@ def _ranges(codes: Iterable[int]) -> list[tuple[int, int]]:
 _SPACE = f"[{_class_items(_SPACE_RANGES)}]"
 
 
-# The code points of _SPACE above U+0080, for the test of a cell's first character (``ord``).
-_SPACE_HIGH = "133, 160, 5760, 8232, 8233, 8239, 8287, 12288"
+# The ranges of _SPACE above U+0080, for the test of a cell's first character (``ord``): the short ones as one IN
+# list, the long ones (U+2000–U+200A) by BETWEEN.
+_SPACE_HIGH = [(a, b) for a, b in _SPACE_RANGES if a >= 0x80]
+_SPACE_HIGH_SINGLES = ", ".join(str(cp) for a, b in _SPACE_HIGH if b - a < 2 for cp in range(a, b + 1))
+_SPACE_HIGH_RUNS = [(a, b) for a, b in _SPACE_HIGH if b - a >= 2]
 
 
 def _trim(x: str) -> str:
@@ -81,8 +84,8 @@ def _trim(x: str) -> str:
     The test is cheap on purpose (it runs on every cell of every text column): the first character by its code
     point (``ord``), the last by a regular expression anchored at the end, which RE2 runs backwards from the end
     of the cell instead of over all of it (one expression ``^S|S$`` cost three times as much per cell)."""
-    first = (f"(ord({x}) <= 32 OR (ord({x}) >= 133 AND (ord({x}) IN ({_SPACE_HIGH}) "
-             f"OR ord({x}) BETWEEN 8192 AND 8202)))")
+    runs = "".join(f" OR ord({x}) BETWEEN {a} AND {b}" for a, b in _SPACE_HIGH_RUNS)
+    first = f"(ord({x}) <= 32 OR (ord({x}) >= {_SPACE_HIGH[0][0]} AND (ord({x}) IN ({_SPACE_HIGH_SINGLES}){runs})))"
     return (f"nullif(CASE WHEN {first} OR regexp_matches({x}, '{_SPACE}$') "
             f"THEN regexp_replace({x}, '^{_SPACE}+|{_SPACE}+$', '', 'g') ELSE {x} END, '')")
 
@@ -95,6 +98,7 @@ _NUMBER_DOT = r"-?\d+(\.\d+)?"
 _INT_DOT = r"-?\d+"
 _DATE_ISO = r"[1-9]\d{3}-\d{2}-\d{2}"
 _DATETIME_ISO = r"[1-9]\d{3}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?"
+_DATETIME_FORMATS = "['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M']"  # of _DATETIME_ISO with its T made a space
 _SUPPORTED = {"string", "unit_code", "number", "integer", "date", "datetime"}
 
 
@@ -237,7 +241,7 @@ def _value(col_type: str, t: str, decimal: str) -> str:
     if col_type == "date":
         return f"CAST(strptime({t}, '%d/%m/%Y') AS DATE)"
     if col_type == "datetime":
-        return f"strptime(replace({t}, 'T', ' '), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M'])"
+        return f"strptime(replace({t}, 'T', ' '), {_DATETIME_FORMATS})"
     return t  # string, unit_code
 
 
@@ -270,7 +274,7 @@ def _convert(col_type: str, t: str, decimal: str, unit: str | None, fail: str = 
     if col_type == "datetime":
         return (f"CASE WHEN {t} IS NULL THEN NULL ELSE coalesce(CASE "
                 f"WHEN regexp_full_match({t}, {_lit(_DATETIME_ISO)}) THEN try_strptime(replace({t}, 'T', ' '), "
-                f"['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M']) END, {fail}) END")
+                f"{_DATETIME_FORMATS}) END, {fail}) END")
     raise Unsupported(col_type)
 
 
