@@ -267,14 +267,27 @@ def test_a_file_of_another_form_from_its_start_skips_the_shaped_attempt(db, duck
     assert (builds, fast_calls) == ([False], [True]) and fast == exact
 
 
-def test_the_line_scan_reads_chunks_split_anywhere() -> None:
-    """Chunk boundaries inside a line, inside a character, and in the header are all the same to the scan."""
+def _reader() -> Any:
+    """The reader's view of SHAPED's header (delimiter, decimal comma, one header line)."""
+    import types
+
+    return types.SimpleNamespace(columns=[c["name"] for c in SCHEMA], delimiter=";", decimal=",", header_row=1)
+
+
+def _line_pattern() -> str:
+    """``sqlload.line_pattern`` of SCHEMA for SHAPED's header."""
     import types
 
     ds = types.SimpleNamespace(columns=[types.SimpleNamespace(name=c["name"], type=c["type"],
                                                               required=c.get("required", False)) for c in SCHEMA])
-    reader = types.SimpleNamespace(columns=[c["name"] for c in SCHEMA], delimiter=";", decimal=",", header_row=1)
-    pattern = sqlload.line_pattern(reader, ds, {c["name"]: c["name"] for c in SCHEMA}, "37")
+    pattern = sqlload.line_pattern(_reader(), ds, {c["name"]: c["name"] for c in SCHEMA}, "37")
+    assert pattern is not None
+    return pattern
+
+
+def test_the_line_scan_reads_chunks_split_anywhere() -> None:
+    """Chunk boundaries inside a line, inside a character, and in the header are all the same to the scan."""
+    pattern = _line_pattern()
     for text, expected in [(SHAPED, True), (SHAPED[:-1], True), (SHAPED + "\n", False),
                            (SHAPED + "30/06/2024;13285;1;1;x\u2029;;HS-9\n", False),
                            (SHAPED + "30/06/2024;13285;1;1;đ;;HS-9", True)]:
@@ -320,18 +333,12 @@ def test_a_file_without_line_feeds_is_not_tried_shaped(tmp_path) -> None:
 
 
 def _shaped_checks(path: Path) -> Any:
-    import types
-
-    reader = types.SimpleNamespace(columns=[c["name"] for c in SCHEMA], delimiter=";", decimal=",", header_row=1)
-    ds = types.SimpleNamespace(columns=[types.SimpleNamespace(name=c["name"], type=c["type"],
-                                                              required=c.get("required", False)) for c in SCHEMA])
-    line = sqlload.line_pattern(reader, ds, {c["name"]: c["name"] for c in SCHEMA}, "37")
-    return sqlload.FileChecks(path, reader, line)
+    return sqlload.FileChecks(path, _reader(), _line_pattern())
 
 
-def test_a_line_that_does_not_match_interrupts_the_shaped_select(tmp_path) -> None:
-    """The scan calls the interrupt the shaped SELECT registered as soon as a line fails (a FIFO holds the scan
-    until the interrupt is registered); a failure found before the SELECT starts refuses to start it."""
+def _interrupts_while_fed(tmp_path: Path, text: str) -> tuple[list[str], Any]:
+    """The interrupts a shaped scan calls on ``text``, registered before it reads a byte (a FIFO holds the scan
+    until then), and the finished checks."""
     import os
     import threading
 
@@ -340,10 +347,17 @@ def test_a_line_that_does_not_match_interrupts_the_shaped_select(tmp_path) -> No
     checks = _shaped_checks(fifo)
     interrupts: list[str] = []
     checks.interrupt_with(lambda: interrupts.append("stop"))
-    writer = threading.Thread(target=lambda: fifo.write_bytes((SHAPED + "30/06/2024;13285;1;1;x ;;HS-9\n").encode()))
+    writer = threading.Thread(target=lambda: fifo.write_bytes(text.encode()))
     writer.start()
     checks.wait()
     writer.join()
+    return interrupts, checks
+
+
+def test_a_line_that_does_not_match_interrupts_the_shaped_select(tmp_path) -> None:
+    """The scan calls the interrupt the shaped SELECT registered as soon as a line fails (a FIFO holds the scan
+    until the interrupt is registered); a failure found before the SELECT starts refuses to start it."""
+    interrupts, checks = _interrupts_while_fed(tmp_path, SHAPED + "30/06/2024;13285;1;1;x ;;HS-9\n")
     assert interrupts == ["stop"] and checks.shaped is False and checks.strict is True
 
     later = tmp_path / "ho_so.csv"
@@ -362,18 +376,7 @@ def test_a_line_that_does_not_match_interrupts_the_shaped_select(tmp_path) -> No
 
 
 def test_a_last_line_without_its_break_that_does_not_match_interrupts_too(tmp_path) -> None:
-    import os
-    import threading
-
-    fifo = tmp_path / "ho_so.fifo"
-    os.mkfifo(fifo)
-    checks = _shaped_checks(fifo)
-    interrupts: list[str] = []
-    checks.interrupt_with(lambda: interrupts.append("stop"))
-    writer = threading.Thread(target=lambda: fifo.write_bytes((SHAPED + "30/06/2024;13285;1;1;x ;;HS-9").encode()))
-    writer.start()
-    checks.wait()
-    writer.join()
+    interrupts, checks = _interrupts_while_fed(tmp_path, SHAPED + "30/06/2024;13285;1;1;x ;;HS-9")
     assert interrupts == ["stop"] and checks.shaped is False
 
 
